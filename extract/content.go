@@ -1,0 +1,359 @@
+package extract
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// This file finds the policy inside a page without per-site rules, in two
+// steps. prune removes what is never policy text: scripts and styles, hidden
+// elements, and page furniture recognised by element (nav, aside, site
+// header and footer), ARIA role (navigation, banner, contentinfo, dialog …)
+// or class/id name (menu, breadcrumb, cookie banner, share bar …). Furniture
+// found by name alone is only removed while it holds a small share of the
+// page's text, so a wrapper that happens to be called "page-header-content"
+// cannot take the policy with it. mainContent then picks the element that
+// holds the policy: the largest main/article/role=main element when there is
+// one, and otherwise the smallest element holding nearly all of the page's
+// running text (text in blocks that are not mostly links).
+
+// dropTags are elements whose content is never readable policy text.
+var dropTags = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true,
+	atom.Svg: true, atom.Math: true, atom.Iframe: true, atom.Object: true, atom.Embed: true,
+	atom.Canvas: true, atom.Video: true, atom.Audio: true, atom.Button: true, atom.Select: true,
+	atom.Input: true, atom.Textarea: true, atom.Dialog: true, atom.Head: true, atom.Link: true,
+	atom.Meta: true, atom.Nav: true, atom.Aside: true, atom.Menu: true, atom.Img: true,
+	atom.Picture: true, atom.Source: true, atom.Map: true,
+}
+
+// furnitureRoles are ARIA landmark and widget roles of page furniture.
+var furnitureRoles = map[string]bool{
+	"navigation": true, "banner": true, "contentinfo": true, "complementary": true,
+	"search": true, "dialog": true, "alertdialog": true, "menu": true, "menubar": true,
+	"toolbar": true, "alert": false,
+}
+
+var (
+	// consentName matches class and id names of cookie and consent banners
+	// and their vendors' widgets.
+	consentName = regexp.MustCompile(`(?i)(cookie[-_]?(banner|consent|notice|bar|popup|modal|law|message|wall|overlay|alert|dialog|container|settings|preferences)|consent|gdpr|onetrust|optanon|cookiebot|cybot|cc[-_](window|banner|revoke)|truste|usercentrics|didomi|qc-cmp|osano|termly|iubenda|cookieyes|cky-|klaro|cookie-?law|cmp-?(banner|container))`)
+	// furnitureName matches class or id tokens of navigation, headers,
+	// footers, sidebars, share widgets and similar.
+	furnitureName = regexp.MustCompile(`(?i)^(.*[-_])?(nav|navbar|navigation|nav-?menu|menu|menubar|mega-?menu|breadcrumbs?|sidebar|side-?bar|footer|site-?footer|page-?footer|header|site-?header|page-?header|masthead|share|sharing|sharebar|share-?buttons|social|social-?links|skip-?link|skip-?to-?content|toolbar|topbar|top-?bar|subscribe|newsletter|related|related-?posts|promo|advert|ads|ad-?banner|banner|popup|modal|overlay|toc-?toggle|feedback|rating|helpful|back-?to-?top|language-?(switcher|selector|picker)|lang-?switch|search|search-?form|searchbox|login|signup|cta)([-_].*)?$`)
+	// contentName matches class or id tokens that mark the main text; an
+	// element with one is never removed by name.
+	contentName = regexp.MustCompile(`(?i)(^|[-_])(content|article|main|body|entry|post|policy|legal|privacy|terms|text|prose|markdown|document|richtext|rich-text)([-_]|$)`)
+	// skipLink matches the text of "skip to content" links.
+	skipLink = regexp.MustCompile(`(?i)^\s*(skip|jump|aller|zum|direkt)\b`)
+	// hiddenStyle matches inline styles that hide an element.
+	hiddenStyle = regexp.MustCompile(`(?i)(display\s*:\s*none|visibility\s*:\s*hidden)`)
+)
+
+// textStats is what measure records for one element.
+type textStats struct {
+	text int // letters and digits below the element
+	link int // of which inside links
+	good int // of which in blocks that are running text, not link lists
+}
+
+// measure counts the text below every element of the tree.
+func measure(root *html.Node) map[*html.Node]textStats {
+	stats := make(map[*html.Node]textStats, 256)
+	var visit func(n *html.Node, inLink bool) textStats
+	visit = func(n *html.Node, inLink bool) textStats {
+		if n.Type == html.TextNode {
+			c := countLetters(n.Data)
+			s := textStats{text: c}
+			if inLink {
+				s.link = c
+			}
+			return s
+		}
+		if n.Type != html.ElementNode && n.Type != html.DocumentNode || n.Type == html.ElementNode && (skipTags[n.DataAtom] || invisible(n)) {
+			return textStats{}
+		}
+		if n.Type == html.ElementNode && n.DataAtom == atom.A {
+			inLink = true
+		}
+		var s textStats
+		blockChildren := false
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			cs := visit(c, inLink)
+			s.text += cs.text
+			s.link += cs.link
+			s.good += cs.good
+			if c.Type == html.ElementNode && isBlock(c) {
+				blockChildren = true
+			}
+		}
+		// A leaf block's own text is running text when links make up less
+		// than half of it and it has a few words in it.
+		if n.Type == html.ElementNode && isBlock(n) && !blockChildren {
+			if s.text >= 20 && s.link*2 < s.text {
+				s.good = s.text
+			} else {
+				s.good = 0
+			}
+		} else if n.Type == html.ElementNode && isBlock(n) {
+			// Mixed blocks: count the inline text at this level too.
+			own := s.text - childBlockText(n, stats)
+			if own >= 20 && s.link*2 < s.text {
+				s.good += own
+			}
+		}
+		if n.Type == html.ElementNode {
+			stats[n] = s
+		}
+		return s
+	}
+	visit(root, false)
+	return stats
+}
+
+// childBlockText sums the text of n's block children (already measured).
+func childBlockText(n *html.Node, stats map[*html.Node]textStats) int {
+	t := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && isBlock(c) {
+			t += stats[c].text
+		}
+	}
+	return t
+}
+
+func countLetters(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// prune removes page furniture below body, in place.
+func prune(body *html.Node) {
+	stats := measure(body)
+	total := stats[body].text
+	holdsMain := mainAncestors(body)
+	var visit func(n *html.Node, inMain bool)
+	visit = func(n *html.Node, inMain bool) {
+		for c := n.FirstChild; c != nil; {
+			next := c.NextSibling
+			switch c.Type {
+			case html.CommentNode:
+				n.RemoveChild(c)
+			case html.ElementNode:
+				if !holdsMain[c] && isFurniture(c, inMain, stats[c], total) {
+					n.RemoveChild(c)
+				} else {
+					visit(c, inMain || c.DataAtom == atom.Main || c.DataAtom == atom.Article || strings.EqualFold(attr(c, "role"), "main"))
+				}
+			}
+			c = next
+		}
+	}
+	visit(body, false)
+}
+
+// accordionTrigger reports whether a button opens a collapsed section: its
+// label is that section's title, so it is kept.
+func accordionTrigger(n *html.Node) bool {
+	if n.DataAtom != atom.Button {
+		return false
+	}
+	if hasAttr(n, "aria-expanded") || hasAttr(n, "aria-controls") {
+		return true
+	}
+	found := false
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && !found; c = c.NextSibling {
+			if c.Type == html.ElementNode && headingLevel(c) > 0 {
+				found = true
+				return
+			}
+			visit(c)
+		}
+	}
+	visit(n)
+	return found
+}
+
+// mainAncestors returns the elements that have a main, article or
+// role=main element below them: they are never furniture, whatever their
+// class names say (utility CSS like "pt-header-h" would fool the names).
+func mainAncestors(body *html.Node) map[*html.Node]bool {
+	out := map[*html.Node]bool{}
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c.DataAtom == atom.Main || c.DataAtom == atom.Article || strings.EqualFold(attr(c, "role"), "main") {
+				for p := c.Parent; p != nil && !out[p]; p = p.Parent {
+					out[p] = true
+				}
+			}
+			visit(c)
+		}
+	}
+	visit(body)
+	return out
+}
+
+// isFurniture decides whether element n is page furniture to remove.
+func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
+	if dropTags[n.DataAtom] && !accordionTrigger(n) {
+		return true
+	}
+	// Hidden elements are dropped unless they hold a fair amount of running
+	// text: collapsed accordion panels and "read more" sections are policy
+	// text a reader opens; hidden templates, error messages and menus are not.
+	hidden := hasAttr(n, "hidden") || strings.EqualFold(attr(n, "aria-hidden"), "true")
+	if st := attr(n, "style"); st != "" && hiddenStyle.MatchString(st) {
+		hidden = true
+	}
+	if hidden && s.good < 300 {
+		return true
+	}
+	if furnitureRoles[strings.ToLower(attr(n, "role"))] {
+		return true
+	}
+	switch n.DataAtom {
+	case atom.Header, atom.Footer:
+		// Site-level only: an article's own header holds its title and date.
+		if !inMain {
+			return true
+		}
+	case atom.Form:
+		if strings.EqualFold(attr(n, "role"), "search") || hasSearchInput(n) {
+			return true
+		}
+	case atom.A:
+		if strings.HasPrefix(attr(n, "href"), "#") && skipLink.MatchString(textOf(n)) {
+			return true
+		}
+	case atom.Body, atom.Html, atom.Main, atom.Article:
+		return false
+	}
+	if label := strings.ToLower(attr(n, "aria-label")); strings.Contains(label, "breadcrumb") || strings.Contains(label, "cookie") {
+		return true
+	}
+	share := 1.0
+	if total > 0 {
+		share = float64(s.text) / float64(total)
+	}
+	names := attr(n, "class") + " " + attr(n, "id")
+	if strings.TrimSpace(names) == "" {
+		return false
+	}
+	if consentName.MatchString(names) && (share < 0.15 || s.text < 1500) {
+		return true
+	}
+	if share >= 0.3 {
+		return false
+	}
+	hasContent, hasFurniture := false, false
+	for _, tok := range strings.Fields(names) {
+		if contentName.MatchString(tok) {
+			hasContent = true
+		}
+		if furnitureName.MatchString(tok) {
+			hasFurniture = true
+		}
+	}
+	if !hasFurniture || hasContent {
+		return false
+	}
+	// Inside the main content, only remove by name what looks like a link
+	// list or a short widget, never a section of running text.
+	if inMain && s.good > 200 {
+		return false
+	}
+	return true
+}
+
+func hasSearchInput(n *html.Node) bool {
+	found := false
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		if found {
+			return
+		}
+		if n.Type == html.ElementNode && n.DataAtom == atom.Input && strings.EqualFold(attr(n, "type"), "search") {
+			found = true
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(n)
+	return found
+}
+
+// mainContent picks the element that holds the policy text.
+func mainContent(body *html.Node) *html.Node {
+	stats := measure(body)
+	total := stats[body].good
+	if total == 0 {
+		return body
+	}
+	// A marked-up main region wins when it holds a fair share of the text.
+	var best *html.Node
+	bestGood := 0
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		if n.DataAtom == atom.Main || n.DataAtom == atom.Article || strings.EqualFold(attr(n, "role"), "main") {
+			if g := stats[n].good; g > bestGood {
+				best, bestGood = n, g
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(body)
+	start := body
+	if best != nil && float64(bestGood) >= 0.5*float64(total) {
+		start = best
+		// An article inside main that holds nearly all of it is tighter.
+		return start
+	}
+	// Otherwise descend while one child holds nearly all the running text.
+	n := start
+	for {
+		g := stats[n].good
+		var next *html.Node
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && float64(stats[c].good) >= 0.9*float64(g) {
+				next = c
+				break
+			}
+		}
+		if next == nil || !isContainer(next) {
+			return n
+		}
+		n = next
+	}
+}
+
+// isContainer reports whether n can hold a whole policy (so descending into
+// it does not cut one paragraph off from the rest).
+func isContainer(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.P, atom.Span, atom.A, atom.Strong, atom.B, atom.Em, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Pre, atom.Blockquote:
+		return false
+	}
+	return true
+}

@@ -1,0 +1,274 @@
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/net/html/charset"
+)
+
+// HTML extracts a Document from an HTML page. The charset is taken from a
+// byte-order mark, opts.ContentType or a <meta> declaration, in that order,
+// and defaults to UTF-8 (windows-1252 when the bytes are not valid UTF-8).
+func HTML(data []byte, opts Options) (*Document, error) {
+	remove, err := compileSelectors(opts.Remove)
+	if err != nil {
+		return nil, err
+	}
+	keep, err := compileSelectors(opts.Select)
+	if err != nil {
+		return nil, err
+	}
+	text, err := decodeHTML(data, opts.ContentType)
+	if err != nil {
+		return nil, err
+	}
+	root, err := html.Parse(bytes.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("parse html: %w", err)
+	}
+	doc := &Document{Format: FormatHTML}
+	readHead(root, doc)
+
+	gq := goquery.NewDocumentFromNode(root)
+	for _, sel := range remove {
+		gq.FindMatcher(sel).Remove()
+	}
+
+	body := findBody(root)
+	var content []*html.Node
+	flat := false // no element narrower than body holds the policy
+	if len(keep) > 0 {
+		content = selectNodes(gq, keep)
+	} else {
+		prune(body)
+		content = []*html.Node{mainContent(body)}
+		flat = content[0] == body
+	}
+
+	w := newWalker()
+	for _, n := range content {
+		w.walk(n)
+		w.flush()
+	}
+	raw := w.out
+	if flat {
+		raw = trimRegion(raw)
+	} else if len(keep) == 0 {
+		raw = trimLinkEdges(raw)
+	}
+	doc.Clauses = finishClauses(raw)
+	if len(doc.Clauses) == 0 {
+		return nil, ErrEmpty
+	}
+	if doc.Title == "" {
+		for _, c := range doc.Clauses {
+			if c.Kind == Heading {
+				doc.Title = c.Display
+				break
+			}
+		}
+	}
+	doc.Updated, doc.UpdatedText = findUpdated(doc.Clauses)
+	return doc, nil
+}
+
+// decodeHTML converts the page to UTF-8.
+func decodeHTML(data []byte, contentType string) ([]byte, error) {
+	enc, name, _ := charset.DetermineEncoding(data, contentType)
+	if name == "utf-8" {
+		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+		return data, nil
+	}
+	out, err := enc.NewDecoder().Bytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// readHead fills the document's title and language.
+func readHead(root *html.Node, doc *Document) {
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			switch n.DataAtom {
+			case atom.Html:
+				if doc.Lang == "" {
+					doc.Lang = strings.TrimSpace(attr(n, "lang"))
+				}
+			case atom.Title:
+				if doc.Title == "" {
+					doc.Title = displayText(textOf(n))
+				}
+			case atom.Body:
+				return
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(root)
+}
+
+// findBody returns the body element, or root when there is none.
+func findBody(root *html.Node) *html.Node {
+	var found *html.Node
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		if found != nil {
+			return
+		}
+		if n.Type == html.ElementNode && n.DataAtom == atom.Body {
+			found = n
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(root)
+	if found == nil {
+		return root
+	}
+	return found
+}
+
+// selectNodes returns the outermost elements matching any selector, in
+// document order.
+func selectNodes(gq *goquery.Document, sels []cascadia.Selector) []*html.Node {
+	matched := map[*html.Node]bool{}
+	for _, sel := range sels {
+		for _, n := range gq.FindMatcher(sel).Nodes {
+			matched[n] = true
+		}
+	}
+	var out []*html.Node
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		if matched[n] {
+			out = append(out, n)
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(gq.Nodes[0])
+	return out
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// textOf returns all the text below n, as the DOM has it.
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var visit func(n *html.Node)
+	visit = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			visit(c)
+		}
+	}
+	visit(n)
+	return b.String()
+}
+
+// headingLevel returns the heading level an element declares: h1–h6, an
+// ARIA heading, or a class named after a heading ("h3"). 0 if none.
+func headingLevel(n *html.Node) int {
+	switch n.DataAtom {
+	case atom.H1:
+		return 1
+	case atom.H2:
+		return 2
+	case atom.H3:
+		return 3
+	case atom.H4:
+		return 4
+	case atom.H5:
+		return 5
+	case atom.H6:
+		return 6
+	}
+	if strings.EqualFold(attr(n, "role"), "heading") {
+		if l, err := strconv.Atoi(attr(n, "aria-level")); err == nil && l >= 1 && l <= 6 {
+			return l
+		}
+		return 2
+	}
+	if n.DataAtom == atom.P || n.DataAtom == atom.Div || n.DataAtom == atom.Span {
+		for _, c := range strings.Fields(attr(n, "class")) {
+			if len(c) == 2 && c[0] == 'h' && c[1] >= '1' && c[1] <= '6' {
+				return int(c[1] - '0')
+			}
+		}
+	}
+	return 0
+}
+
+// boldStyle matches inline styles and utility classes that make text bold.
+var (
+	boldStyle = regexp.MustCompile(`(?i)font-weight\s*:\s*(bold|bolder|[6-9]00)`)
+	boldClass = regexp.MustCompile(`(?i)^(bold|strong|font-bold|fw-bold|fw-semibold|font-semibold|font-weight-bold|text-bold|has-bold|fw-[6-9]00|font-[6-9]00)$`)
+)
+
+// isBold reports whether an inline element makes its text bold.
+func isBold(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.B, atom.Strong:
+		return true
+	}
+	if s := attr(n, "style"); s != "" && boldStyle.MatchString(s) {
+		return true
+	}
+	for _, c := range strings.Fields(attr(n, "class")) {
+		if boldClass.MatchString(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// trimLinkEdges drops link lists (menus, footer links) left at the start and
+// end of the content: clauses that are mostly link text, before the first and
+// after the last clause that is not.
+func trimLinkEdges(raw []rawClause) []rawClause {
+	linky := func(c rawClause) bool { return c.kind != Heading && c.linkShare >= 0.6 }
+	start := 0
+	for start < len(raw) && linky(raw[start]) {
+		start++
+	}
+	end := len(raw)
+	for end > start && linky(raw[end-1]) {
+		end--
+	}
+	return raw[start:end]
+}

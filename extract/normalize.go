@@ -1,0 +1,114 @@
+package extract
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalize returns the comparison form of a piece of clause text: what a
+// reader cannot see is removed, so that markup and typography churn between
+// two fetches of the same policy does not count as a difference.
+//
+// In order it applies Unicode NFKC (which also turns NBSP, ligatures and
+// full-width forms into their plain equivalents), removes zero-width
+// characters, soft hyphens and other invisible format characters, maps curly
+// and angled quotes to ' and ", maps every dash and minus variant to "-",
+// and folds every run of white space to one ASCII space, trimmed at both ends.
+// Letter case and punctuation are kept: they are visible, and the diff package
+// decides whether such an edit matters.
+func Normalize(s string) string {
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if r2, ok := foldRune(r); ok {
+			r = r2
+		} else {
+			continue // invisible
+		}
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// foldRune maps one rune to its normalised form. ok is false when the rune is
+// invisible and must be dropped.
+func foldRune(r rune) (rune, bool) {
+	switch r {
+	case '\u00AD', // soft hyphen
+		'\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', // zero-width space, (non-)joiner, word joiner, BOM
+		'\u180E', '\u2061', '\u2062', '\u2063', '\u2064', // Mongolian vowel separator, invisible operators
+		'\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', // direction marks and embeddings
+		'\u2066', '\u2067', '\u2068', '\u2069', '\u034F': // isolates, combining grapheme joiner
+		return 0, false
+	case '\u2018', '\u2019', '\u201A', '\u201B', '\u2032', '\u2035', '\u0060', '\u00B4', '\u02BC', '\u2039', '\u203A':
+		return '\'', true
+	case '\u201C', '\u201D', '\u201E', '\u201F', '\u2033', '\u2036', '\u00AB', '\u00BB', '\u301D', '\u301E':
+		return '"', true
+	case '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015', '\u2212', '\uFE58', '\uFE63', '\uFF0D', '\u2043':
+		return '-', true
+	case '\u00A0', '\u2007', '\u202F', '\u3000':
+		return ' ', true
+	}
+	if unicode.Is(unicode.Cf, r) { // any other format (invisible) character
+		return 0, false
+	}
+	if unicode.IsControl(r) && !unicode.IsSpace(r) {
+		return 0, false
+	}
+	return r, true
+}
+
+// displayText folds white space (every kind, NBSP included) to single spaces
+// and trims, without otherwise changing what the page showed.
+func displayText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || r == '\u00A0' || r == '\u200B' || r == '\uFEFF' {
+			space = true
+			continue
+		}
+		if r == '\u00AD' {
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// listMarker matches what a list item starts with when the numbering or
+// bullet is part of its text: bullet glyphs, "1.", "1)", "(a)", "a.", "iv)".
+var listMarker = regexp.MustCompile(`^(?:[•·▪▫◦‣⁃○●■□►▶➢➤✓✔\-*+]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,5})[.)]|\((?:\d{1,3}|[a-zA-Z]|[ivxlcIVXLC]{1,5})\))\s+`)
+
+// bulletOnly matches a leading bullet glyph (not numbering), for paragraphs
+// that are list items in disguise.
+var bulletOnly = regexp.MustCompile(`^[•·▪▫◦‣⁃○●■□►▶➢➤✓✔]\s*`)
+
+// stripListMarker removes one leading bullet or list number.
+func stripListMarker(s string) string {
+	if loc := listMarker.FindStringIndex(s); loc != nil && loc[1] < len(s) {
+		return s[loc[1]:]
+	}
+	if loc := bulletOnly.FindStringIndex(s); loc != nil && loc[1] < len(s) {
+		return s[loc[1]:]
+	}
+	return s
+}
