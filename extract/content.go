@@ -94,7 +94,7 @@ func measure(root *html.Node) map[*html.Node]textStats {
 		// A leaf block's own text is running text when links make up less
 		// than half of it and it has a few words in it.
 		if n.Type == html.ElementNode && isBlock(n) && !blockChildren {
-			if s.text >= 20 && s.link*2 < s.text {
+			if s.text >= 20 && s.link*2 < s.text && isProse(textOf(n)) {
 				s.good = s.text
 			} else {
 				s.good = 0
@@ -124,6 +124,17 @@ func childBlockText(n *html.Node, stats map[*html.Node]textStats) int {
 		}
 	}
 	return t
+}
+
+// isProse reports whether a block's text reads as running text (a
+// sentence, or a dozen words) rather than a banner, tagline, breadcrumb or
+// copyright line.
+func isProse(s string) bool {
+	t := strings.TrimSpace(s)
+	if copyrightLine.MatchString(t) {
+		return false
+	}
+	return strings.ContainsAny(t, ".!?;:") || len(strings.Fields(t)) >= 12
 }
 
 func countLetters(s string) int {
@@ -214,13 +225,13 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 		return true
 	}
 	// Hidden elements are dropped unless they hold a fair amount of running
-	// text: collapsed accordion panels and "read more" sections are policy
+	// text (100 letters): collapsed accordion panels and "read more" sections are policy
 	// text a reader opens; hidden templates, error messages and menus are not.
 	hidden := hasAttr(n, "hidden") || strings.EqualFold(attr(n, "aria-hidden"), "true")
 	if st := attr(n, "style"); st != "" && hiddenStyle.MatchString(st) {
 		hidden = true
 	}
-	if hidden && s.good < 300 {
+	if hidden && s.good < 100 {
 		return true
 	}
 	if furnitureRoles[strings.ToLower(attr(n, "role"))] {
@@ -299,12 +310,15 @@ func hasSearchInput(n *html.Node) bool {
 	return found
 }
 
-// mainContent picks the element that holds the policy text.
-func mainContent(body *html.Node) *html.Node {
+// mainContent picks the element that holds the policy text. flat reports
+// that no element narrower than body holds it (a page without structure,
+// such as rendered Markdown), so the caller trims menus and footers from the
+// clause sequence instead.
+func mainContent(body *html.Node) (content *html.Node, flat bool) {
 	stats := measure(body)
 	total := stats[body].good
 	if total == 0 {
-		return body
+		return body, true
 	}
 	// A marked-up main region wins when it holds a fair share of the text.
 	var best *html.Node
@@ -326,26 +340,68 @@ func mainContent(body *html.Node) *html.Node {
 	visit(body)
 	start := body
 	if best != nil && float64(bestGood) >= 0.5*float64(total) {
-		start = best
-		// An article inside main that holds nearly all of it is tighter.
-		return start
+		return best, false
 	}
-	// Otherwise descend while one child holds nearly all the running text.
+	// Otherwise descend while one child holds nearly all the running text
+	// (and, on a short page where a share of running text means little, most
+	// of all the text too).
 	n := start
 	for {
 		g := stats[n].good
 		var next *html.Node
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.ElementNode && float64(stats[c].good) >= 0.9*float64(g) {
+			if c.Type == html.ElementNode && float64(stats[c].good) >= 0.9*float64(g) && (g >= 1000 || float64(stats[c].text) >= 0.8*float64(stats[n].text)) {
 				next = c
 				break
 			}
 		}
 		if next == nil || !isContainer(next) {
-			return n
+			return liftToTitle(n, start, stats), n == start
 		}
 		n = next
 	}
+}
+
+// liftToTitle moves the chosen content up when the descent left the page's
+// title behind: through levels where it has no siblings with text, and to a
+// parent whose other children hold an h1 or h2 and little else (no running
+// text, under 300 letters, not mostly links).
+func liftToTitle(n, limit *html.Node, stats map[*html.Node]textStats) *html.Node {
+	for n != limit && n.Parent != nil {
+		title, text, link := false, 0, 0
+		for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+			if c == n || c.Type != html.ElementNode {
+				continue
+			}
+			s := stats[c]
+			if s.good > 0 {
+				return n
+			}
+			text += s.text
+			link += s.link
+			if containsHeading(c, 2) {
+				title = true
+			}
+		}
+		if text > 0 && (!title || text > 300 || link*2 >= text) {
+			return n
+		}
+		n = n.Parent // siblings empty, or just the title
+	}
+	return n
+}
+
+// containsHeading reports whether n is or holds a heading of level 1..max.
+func containsHeading(n *html.Node, max int) bool {
+	if l := headingLevel(n); l > 0 && l <= max {
+		return true
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && containsHeading(c, max) {
+			return true
+		}
+	}
+	return false
 }
 
 // isContainer reports whether n can hold a whole policy (so descending into

@@ -49,8 +49,8 @@ func HTML(data []byte, opts Options) (*Document, error) {
 		content = selectNodes(gq, keep)
 	} else {
 		prune(body)
-		content = []*html.Node{mainContent(body)}
-		flat = content[0] == body
+		c, f := mainContent(body)
+		content, flat = []*html.Node{c}, f
 	}
 
 	w := newWalker()
@@ -266,8 +266,10 @@ func trimLinkEdges(raw []rawClause) []rawClause {
 	for start < len(raw) && linky(raw[start]) {
 		start++
 	}
+	// At the end, a heading left with nothing under it (the title of a
+	// trimmed link list, such as "Table of contents") goes too.
 	end := len(raw)
-	for end > start && linky(raw[end-1]) {
+	for end > start && (linky(raw[end-1]) || raw[end-1].kind == Heading) {
 		end--
 	}
 	return raw[start:end]

@@ -29,6 +29,9 @@ func Text(data []byte) (*Document, error) {
 	doc := &Document{Format: FormatText}
 	doc.Updated, doc.UpdatedText = findUpdated(all)
 	raw = trimRegion(raw)
+	if len(raw) > 0 && raw[0].kind == Heading && raw[0].level == 0 {
+		raw[0].level = 1 // the first line, a heading, is the document's title
+	}
 	doc.Clauses = finishClauses(raw)
 	if len(doc.Clauses) == 0 {
 		return nil, ErrEmpty
@@ -133,13 +136,16 @@ func questionHeading(s string) bool {
 // isHardWrapped reports whether paragraphs are blocks of lines separated
 // by blank lines (as in wrapped plain text), rather than one per line.
 func isHardWrapped(lines []string) bool {
-	nonBlank, continued, long := 0, 0, 0
+	nonBlank, continued, long, blank := 0, 0, 0, 0
 	prevBlank := true
 	for _, l := range lines {
 		t := strings.TrimSpace(l)
 		if t == "" {
 			prevBlank = true
 			continue
+		}
+		if prevBlank && nonBlank > 0 {
+			blank++ // a blank line between two text lines
 		}
 		nonBlank++
 		if !prevBlank {
@@ -155,7 +161,7 @@ func isHardWrapped(lines []string) bool {
 	}
 	// Long lines mean one paragraph per line; many continuation lines of
 	// moderate length mean wrapping.
-	return long*10 < nonBlank && continued*3 > nonBlank
+	return blank > 0 && long*10 < nonBlank && continued*3 > nonBlank
 }
 
 // trimRegion drops the menus and footers around the policy in a page
