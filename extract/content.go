@@ -261,7 +261,15 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 	if total > 0 {
 		share = float64(s.text) / float64(total)
 	}
-	names := attr(n, "class") + " " + attr(n, "id")
+	if headingLevel(n) > 0 {
+		return false // never remove a heading by its name
+	}
+	names := attr(n, "class")
+	// An id counts as a name only when short: long ids are slugs of the
+	// section's title ("sharing-and-disclosure-of-information").
+	if id := attr(n, "id"); len(strings.FieldsFunc(id, func(r rune) bool { return r == '-' || r == '_' })) <= 3 {
+		names += " " + id
+	}
 	if strings.TrimSpace(names) == "" {
 		return false
 	}

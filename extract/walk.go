@@ -69,6 +69,7 @@ type piece struct {
 	text    string
 	br      bool // a line break, not text
 	bold    bool
+	italic  bool
 	heading int  // heading level of the enclosing heading element, 0 if none
 	item    bool // inside a list item
 	summary bool // inside <summary> (an accordion's title)
@@ -94,6 +95,7 @@ func newWalker() *walker { return &walker{} }
 // context is what the walker knows about the position of a node.
 type context struct {
 	bold    bool
+	italic  bool
 	heading int
 	item    bool
 	summary bool
@@ -106,7 +108,7 @@ func (w *walker) visit(n *html.Node, ctx context) {
 	switch n.Type {
 	case html.TextNode:
 		if n.Data != "" {
-			w.buf = append(w.buf, piece{text: n.Data, bold: ctx.bold, heading: ctx.heading, item: ctx.item, summary: ctx.summary, link: ctx.link})
+			w.buf = append(w.buf, piece{text: n.Data, bold: ctx.bold, italic: ctx.italic, heading: ctx.heading, item: ctx.item, summary: ctx.summary, link: ctx.link})
 		}
 		return
 	case html.ElementNode, html.DocumentNode:
@@ -145,6 +147,9 @@ func (w *walker) visit(n *html.Node, ctx context) {
 		}
 		if isBold(n) {
 			ctx.bold = true
+		}
+		if n.DataAtom == atom.I || n.DataAtom == atom.Em {
+			ctx.italic = true
 		}
 		if n.DataAtom == atom.A && hasAttr(n, "href") {
 			ctx.link = true
@@ -194,9 +199,10 @@ func (w *walker) flush() {
 			emitPara()
 			continue
 		}
-		// A bold first line followed by more text is a heading over it.
-		if i < len(lines)-1 && len(para) == 0 && allBold(line) && !line[0].item && line[0].heading == 0 && headingLike(displayText(joinPieces(line))) {
-			w.emit(line)
+		// A bold or italic first line followed by a line break and more
+		// text is a heading over it.
+		if i < len(lines)-1 && len(para) == 0 && allEmphasised(line) && !line[0].item && line[0].heading == 0 && headingLike(displayText(joinPieces(line))) {
+			w.emitAs(line, true)
 			continue
 		}
 		if len(para) > 0 {
@@ -208,7 +214,10 @@ func (w *walker) flush() {
 }
 
 // emit adds one clause made of pieces.
-func (w *walker) emit(ps []piece) {
+func (w *walker) emit(ps []piece) { w.emitAs(ps, false) }
+
+// emitAs adds one clause made of pieces; heading forces a heading.
+func (w *walker) emitAs(ps []piece, heading bool) {
 	display := displayText(joinPieces(ps))
 	if display == "" || !hasWordChar(display) {
 		return
@@ -228,7 +237,7 @@ func (w *walker) emit(ps []piece) {
 		rc.kind = Heading
 	case first.item:
 		rc.kind, rc.display = Item, stripListMarker(display)
-	case allBold(ps) && headingLike(display):
+	case heading, allBold(ps) && headingLike(display):
 		rc.kind = Heading
 	case bulletOnly.MatchString(display):
 		rc.kind, rc.display = Item, stripListMarker(display)
@@ -409,6 +418,21 @@ func allBold(ps []piece) bool {
 			continue
 		}
 		if !p.bold {
+			return false
+		}
+		seen = true
+	}
+	return seen
+}
+
+// allEmphasised reports whether every visible run is bold or italic.
+func allEmphasised(ps []piece) bool {
+	seen := false
+	for _, p := range ps {
+		if !hasWordChar(p.text) {
+			continue
+		}
+		if !p.bold && !p.italic {
 			return false
 		}
 		seen = true
