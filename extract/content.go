@@ -38,16 +38,74 @@ var furnitureRoles = map[string]bool{
 	"toolbar": true, "alert": false,
 }
 
+// Names of page furniture, matched against the parts of class and id
+// tokens split at "-" and "_" (and two or three adjacent parts joined, so
+// "side-bar" and "back-to-top" count). Word sets, not regular expressions:
+// utility-CSS pages carry thousands of long class names.
 var (
-	// consentName matches class and id names of cookie and consent banners
-	// and their vendors' widgets.
-	consentName = regexp.MustCompile(`(?i)(cookie[-_]?(banner|consent|notice|bar|popup|modal|law|message|wall|overlay|alert|dialog|container|settings|preferences)|consent|gdpr|onetrust|optanon|cookiebot|cybot|cc[-_](window|banner|revoke)|truste|usercentrics|didomi|qc-cmp|osano|termly|iubenda|cookieyes|cky-|klaro|cookie-?law|cmp-?(banner|container))`)
-	// furnitureName matches class or id tokens of navigation, headers,
-	// footers, sidebars, share widgets and similar.
-	furnitureName = regexp.MustCompile(`(?i)^(.*[-_])?(nav|navbar|navigation|nav-?menu|menu|menubar|mega-?menu|breadcrumbs?|sidebar|side-?bar|footer|site-?footer|page-?footer|header|site-?header|page-?header|masthead|share|sharing|sharebar|share-?buttons|social|social-?links|skip-?link|skip-?to-?content|toolbar|topbar|top-?bar|subscribe|newsletter|related|related-?posts|promo|advert|ads|ad-?banner|banner|popup|modal|overlay|toc-?toggle|feedback|rating|helpful|back-?to-?top|language-?(switcher|selector|picker)|lang-?switch|search|search-?form|searchbox|login|signup|cta)([-_].*)?$`)
-	// contentName matches class or id tokens that mark the main text; an
-	// element with one is never removed by name.
-	contentName = regexp.MustCompile(`(?i)(^|[-_])(content|article|main|body|entry|post|policy|legal|privacy|terms|text|prose|markdown|document|richtext|rich-text)([-_]|$)`)
+	furnitureWords = wordSet(`nav navbar navigation navmenu menu menubar megamenu breadcrumb breadcrumbs
+		sidebar footer sitefooter pagefooter header siteheader pageheader masthead share sharing sharebar
+		sharebuttons social sociallinks skiplink skiptocontent toolbar topbar subscribe newsletter related
+		relatedposts promo advert ads adbanner banner popup modal overlay toctoggle feedback rating helpful
+		backtotop languageswitcher languageselector languagepicker langswitch search searchform searchbox
+		login signup cta`)
+	contentWords = wordSet(`content article main body entry post policy legal privacy terms text prose
+		markdown document richtext`)
+	// consentSquashed are cookie-banner names with "-" and "_" removed.
+	consentSquashed = strings.Fields(`cookiebanner cookieconsent cookienotice cookiebar cookiepopup
+		cookiemodal cookielaw cookiemessage cookiewall cookieoverlay cookiealert cookiedialog
+		cookiecontainer cookiesettings cookiepreferences consent gdpr onetrust optanon cookiebot cybot
+		ccwindow ccbanner ccrevoke truste usercentrics didomi qccmp osano termly iubenda cookieyes klaro
+		cmpbanner cmpcontainer`)
+)
+
+func wordSet(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// nameHas reports whether a class or id token, split into parts at "-" and
+// "_", has a part (or two or three adjacent parts joined) in words.
+func nameHas(token string, words map[string]bool) bool {
+	token = strings.ToLower(token)
+	if words[token] {
+		return true
+	}
+	parts := strings.FieldsFunc(token, func(r rune) bool { return r == '-' || r == '_' })
+	for i := range parts {
+		if words[parts[i]] {
+			return true
+		}
+		if i+1 < len(parts) && words[parts[i]+parts[i+1]] {
+			return true
+		}
+		if i+2 < len(parts) && words[parts[i]+parts[i+1]+parts[i+2]] {
+			return true
+		}
+	}
+	return false
+}
+
+// consentName reports whether class and id names belong to a cookie or
+// consent banner (or a consent vendor's widget).
+func consentName(names string) bool {
+	lower := strings.ToLower(names)
+	if strings.Contains(lower, "cky-") {
+		return true
+	}
+	squashed := strings.NewReplacer("-", "", "_", "").Replace(lower)
+	for _, w := range consentSquashed {
+		if strings.Contains(squashed, w) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
 	// skipLink matches the text of "skip to content" links.
 	skipLink = regexp.MustCompile(`(?i)^\s*(skip|jump|aller|zum|direkt)\b`)
 	// hiddenStyle matches inline styles that hide an element.
@@ -273,7 +331,7 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 	if strings.TrimSpace(names) == "" {
 		return false
 	}
-	if consentName.MatchString(names) && (share < 0.15 || s.text < 1500) {
+	if consentName(names) && (share < 0.15 || s.text < 1500) {
 		return true
 	}
 	if share >= 0.3 {
@@ -281,10 +339,10 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 	}
 	hasContent, hasFurniture := false, false
 	for _, tok := range strings.Fields(names) {
-		if contentName.MatchString(tok) {
+		if nameHas(tok, contentWords) {
 			hasContent = true
 		}
-		if furnitureName.MatchString(tok) {
+		if nameHas(tok, furnitureWords) {
 			hasFurniture = true
 		}
 	}

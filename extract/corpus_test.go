@@ -20,10 +20,22 @@ import (
 // figures (see README "Extraction quality"); raise them as extraction
 // improves, never lower them to make a change pass.
 const (
-	floorMeanF1    = 0.90 // mean token F1 over pages with a reference
-	floorMinF1     = 0.40 // worst page
-	floorIdentical = 0.95 // share of reference-identical version pairs we extract identically
+	floorMeanF1    = 0.965 // mean token F1 over pages with a reference (measured 0.9715)
+	floorMinF1     = 0.45  // worst page (measured 0.464: Buffer, all legal documents on one page)
+	floorIdentical = 0.97  // reference-identical version pairs extracted identically (measured 45/46)
+
+	// With the per-source selectors of sourceOptions (measured 0.9932, 0.9595).
+	floorConfiguredMeanF1 = 0.99
+	floorConfiguredMinF1  = 0.95
 )
+
+// sourceOptions are the per-source options a deployment would configure
+// for the documents the generic rules cannot get right. They are used only
+// for the second, "configured" figures; the floors apply to the generic run.
+var sourceOptions = map[string]extract.Options{
+	// One page holds all of Buffer's legal documents; OTA selects likewise.
+	"Buffer/Privacy Policy": {Select: []string{`section[aria-labelledby="privacy-policy"], section[aria-labelledby="crpn"], section[aria-labelledby="gdpr"], section[aria-labelledby="dpf"], section[aria-labelledby="data-retention"]`}},
+}
 
 // corpusDir finds ../shared/corpus/otarchive, or the directory named by
 // CLAUSEWATCH_CORPUS.
@@ -149,6 +161,7 @@ func TestCorpus(t *testing.T) {
 		clauses int
 	}
 	var scores []score
+	configuredSum, configuredMin := 0.0, 1.0
 	texts := map[string]string{} // file -> our clause text
 	refs := map[string]string{}  // file -> normalised reference text
 	for _, row := range rows {
@@ -180,6 +193,17 @@ func TestCorpus(t *testing.T) {
 			s.clauses = len(doc.Clauses)
 		}
 		scores = append(scores, s)
+		configured := s.f
+		if o, ok := sourceOptions[row.document()]; ok {
+			o.ContentType = "text/html; charset=utf-8"
+			if cdoc, err := extract.Bytes(data, o); err == nil {
+				_, _, configured = prf(tokens(clauseText(cdoc)), tokens(ref))
+			}
+		}
+		configuredSum += configured
+		if configured < configuredMin {
+			configuredMin = configured
+		}
 	}
 	if len(scores) == 0 {
 		t.Fatal("no corpus page has a reference text")
@@ -219,6 +243,7 @@ func TestCorpus(t *testing.T) {
 		identical = float64(same) / float64(pairs)
 	}
 	fmt.Fprintf(&report, "pages scored: %d  mean F1: %.4f  min F1: %.4f (%s)\n", len(scores), mean, scores[0].f, scores[0].file)
+	fmt.Fprintf(&report, "with per-source selectors for %d document(s): mean F1: %.4f  min F1: %.4f\n", len(sourceOptions), configuredSum/float64(len(scores)), configuredMin)
 	fmt.Fprintf(&report, "reference-identical pairs: %d  extracted identically: %d (%.1f%%)\n", pairs, same, 100*identical)
 	for _, f := range differing {
 		fmt.Fprintf(&report, "  differs: %s\n", f)
@@ -229,6 +254,9 @@ func TestCorpus(t *testing.T) {
 	}
 	if scores[0].f < floorMinF1 {
 		t.Errorf("worst page %s F1 %.4f below floor %.2f", scores[0].file, scores[0].f, floorMinF1)
+	}
+	if m := configuredSum / float64(len(scores)); m < floorConfiguredMeanF1 || configuredMin < floorConfiguredMinF1 {
+		t.Errorf("with per-source selectors: mean F1 %.4f, min %.4f; floors %.2f, %.2f", m, configuredMin, floorConfiguredMeanF1, floorConfiguredMinF1)
 	}
 	if identical < floorIdentical {
 		t.Errorf("reference-identical pairs extracted identically: %.3f, below floor %.2f", identical, floorIdentical)

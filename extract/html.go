@@ -237,7 +237,8 @@ func headingLevel(n *html.Node) int {
 // boldStyle matches inline styles and utility classes that make text bold.
 var (
 	boldStyle = regexp.MustCompile(`(?i)font-weight\s*:\s*(bold|bolder|[6-9]00)`)
-	boldClass = regexp.MustCompile(`(?i)^(bold|strong|font-bold|fw-bold|fw-semibold|font-semibold|font-weight-bold|text-bold|has-bold|fw-[6-9]00|font-[6-9]00)$`)
+	boldClass = wordSet(`bold strong font-bold fw-bold fw-semibold font-semibold font-weight-bold
+		text-bold has-bold fw-600 fw-700 fw-800 fw-900 font-600 font-700 font-800 font-900`)
 )
 
 // isBold reports whether an inline element makes its text bold.
@@ -250,7 +251,7 @@ func isBold(n *html.Node) bool {
 		return true
 	}
 	for _, c := range strings.Fields(attr(n, "class")) {
-		if boldClass.MatchString(c) {
+		if boldClass[strings.ToLower(c)] {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -20,16 +21,23 @@ import (
 // Letter case and punctuation are kept: they are visible, and the diff package
 // decides whether such an edit matters.
 func Normalize(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	// Invisible characters go first, so that NFKC sees the marks around
+	// them side by side and orders them once and for all.
+	s = strings.Map(func(r rune) rune {
+		if _, ok := foldRune(r); !ok {
+			return -1
+		}
+		return r
+	}, s)
 	s = norm.NFKC.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
-		if r2, ok := foldRune(r); ok {
-			r = r2
-		} else {
-			continue // invisible
-		}
+		r, _ = foldRune(r)
 		if unicode.IsSpace(r) {
 			space = true
 			continue

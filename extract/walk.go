@@ -35,7 +35,9 @@ var blockTags = map[atom.Atom]bool{
 
 // srOnly matches the class names of text meant for screen readers only
 // ("(opens in a new window)"), which a reader of the page never sees.
-var srOnly = regexp.MustCompile(`(?i)^(sr-only|visually-?hidden|screen-?reader-?(text|only)|a11y-hidden|assistive-text|offscreen|u-hidden-visually|hidden-visually|element-invisible)$`)
+var srOnly = wordSet(`sr-only visually-hidden visuallyhidden screen-reader-text screenreader-text
+	screen-reader-only screenreader-only a11y-hidden assistive-text offscreen u-hidden-visually
+	hidden-visually element-invisible`)
 
 // invisible reports whether an element's text is never shown to a sighted
 // reader: screen-reader-only text, and the placeholder summary a browser
@@ -45,7 +47,7 @@ func invisible(n *html.Node) bool {
 		return true
 	}
 	for _, c := range strings.Fields(attr(n, "class")) {
-		if srOnly.MatchString(c) {
+		if srOnly[strings.ToLower(c)] {
 			return true
 		}
 	}
