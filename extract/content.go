@@ -96,7 +96,12 @@ func consentName(names string) bool {
 	if strings.Contains(lower, "cky-") {
 		return true
 	}
-	squashed := strings.NewReplacer("-", "", "_", "").Replace(lower)
+	squashed := strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' {
+			return -1
+		}
+		return r
+	}, lower)
 	for _, w := range consentSquashed {
 		if strings.Contains(squashed, w) {
 			return true

@@ -1,0 +1,84 @@
+package fetch_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clausewatch/clausewatch/fetch"
+)
+
+func TestGet(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("X-UA", r.Header.Get("User-Agent"))
+		w.Header().Set("X-Lang", r.Header.Get("Accept-Language"))
+		w.Write([]byte("<p>policy</p>"))
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Repeat("x", 2048)))
+	})
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ok", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "gone", http.StatusGone)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := fetch.NewClient(fetch.Options{MaxBytes: 1024, MaxRedirects: 3, Timeout: 500 * time.Millisecond})
+
+	tests := []struct {
+		path      string
+		wantErr   error
+		wantFinal string
+		wantBody  string
+	}{
+		{path: "/ok", wantFinal: "/ok", wantBody: "<p>policy</p>"},
+		{path: "/moved", wantFinal: "/ok", wantBody: "<p>policy</p>"},
+		{path: "/big", wantErr: fetch.ErrTooLarge},
+		{path: "/loop", wantErr: fetch.ErrTooManyRedirects},
+		{path: "/gone", wantErr: fetch.ErrStatus},
+		{path: "/slow", wantErr: context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res, err := c.Get(context.Background(), srv.URL+tt.path)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) && !(tt.wantErr == context.DeadlineExceeded && err != nil && strings.Contains(err.Error(), "Timeout")) {
+					t.Fatalf("got %v, want %v", err, tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), srv.URL+tt.path) {
+					t.Errorf("error %q does not name the URL", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.FinalURL != srv.URL+tt.wantFinal || string(res.Body) != tt.wantBody || res.Status != 200 {
+				t.Errorf("got final %s status %d body %q", res.FinalURL, res.Status, res.Body)
+			}
+			if res.Header.Get("X-UA") == "" || !strings.HasPrefix(res.Header.Get("X-UA"), "clausewatch/") || res.Header.Get("X-Lang") != "en" {
+				t.Errorf("request headers: UA %q, Accept-Language %q", res.Header.Get("X-UA"), res.Header.Get("X-Lang"))
+			}
+			if res.ContentType() != "text/html; charset=utf-8" || res.End.Before(res.Start) {
+				t.Errorf("content type %q, start %v end %v", res.ContentType(), res.Start, res.End)
+			}
+		})
+	}
+}
