@@ -10,7 +10,7 @@ import (
 // copyrightLine matches a site's copyright notice ("© 2001-2023 Example
 // Inc. All Rights Reserved."), which is page furniture even when it sits
 // inside the content.
-var copyrightLine = regexp.MustCompile(`(?i)^(?:copyright\s*)?(?:©|\(c\)|copyright)\s*(?:\d{4}|[a-z])`)
+var copyrightLine = regexp.MustCompile(`(?i)^(?:©|copyright\s*(?:©|\(c\))?\s*(?:\d{4}|[-–, \d]{4,})|\(c\)\s*\d{4})`)
 
 // finishClauses normalises raw clauses, drops furniture that survived
 // content selection, and assigns heading paths.
@@ -39,11 +39,11 @@ func finishClauses(raw []rawClause) []Clause {
 		if text == "" || !hasWordChar(text) {
 			continue
 		}
-		if utf8.RuneCountInString(text) < 250 && copyrightLine.MatchString(text) {
+		if rc.kind != Heading && utf8.RuneCountInString(text) < 250 && copyrightLine.MatchString(text) {
 			continue
 		}
-		if n := len(out); n > 0 && out[n-1].Text == text && out[n-1].Kind == rc.kind {
-			continue // the same block twice in a row (responsive duplicates)
+		if n := len(out); n > 0 && rc.kind == Heading && out[n-1].Kind == Heading && out[n-1].Text == text {
+			continue // the same heading twice in a row (desktop and mobile copies)
 		}
 		c := Clause{Kind: rc.kind, Text: text, Display: display}
 		if rc.kind == Heading {

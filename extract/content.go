@@ -35,7 +35,7 @@ var dropTags = map[atom.Atom]bool{
 var furnitureRoles = map[string]bool{
 	"navigation": true, "banner": true, "contentinfo": true, "complementary": true,
 	"search": true, "dialog": true, "alertdialog": true, "menu": true, "menubar": true,
-	"toolbar": true, "alert": false,
+	"toolbar": true,
 }
 
 // Names of page furniture, matched against the parts of class and id
@@ -49,14 +49,20 @@ var (
 		relatedposts promo advert ads adbanner banner popup modal overlay toctoggle feedback rating helpful
 		backtotop languageswitcher languageselector languagepicker langswitch search searchform searchbox
 		login signup cta`)
+	// siteWords name site-wide furniture and never a policy section; the
+	// rest of furnitureWords could also be a section's topic ("sharing").
+	siteWords = wordSet(`nav navbar navigation navmenu menu menubar megamenu breadcrumb breadcrumbs
+		sidebar footer sitefooter pagefooter header siteheader pageheader masthead toolbar topbar
+		skiplink skiptocontent backtotop languageswitcher languageselector languagepicker langswitch
+		toctoggle`)
 	contentWords = wordSet(`content article main body entry post policy legal privacy terms text prose
 		markdown document richtext`)
-	// consentSquashed are cookie-banner names with "-" and "_" removed.
-	consentSquashed = strings.Fields(`cookiebanner cookieconsent cookienotice cookiebar cookiepopup
-		cookiemodal cookielaw cookiemessage cookiewall cookieoverlay cookiealert cookiedialog
-		cookiecontainer cookiesettings cookiepreferences consent gdpr onetrust optanon cookiebot cybot
-		ccwindow ccbanner ccrevoke truste usercentrics didomi qccmp osano termly iubenda cookieyes klaro
-		cmpbanner cmpcontainer`)
+	// consentWords name cookie and consent banners and their vendors.
+	consentWords = wordSet(`cookiebanner cookieconsent cookienotice cookiebar cookiepopup cookiemodal
+		cookielaw cookiemessage cookiewall cookieoverlay cookiealert cookiedialog cookiecontainer
+		consentbanner consentmanager consentpopup onetrust optanon cookiebot cybotcookiebotdialog cybotcookiebot ccwindow
+		ccbanner ccrevoke truste trustarc usercentrics didomi qccmp osano termly iubenda cookieyes cky
+		klaro cmpbanner cmpcontainer gdprbanner gdprconsent`)
 )
 
 func wordSet(words string) map[string]bool {
@@ -90,20 +96,10 @@ func nameHas(token string, words map[string]bool) bool {
 }
 
 // consentName reports whether class and id names belong to a cookie or
-// consent banner (or a consent vendor's widget).
+// consent banner (or a consent vendor's widget), by whole name parts.
 func consentName(names string) bool {
-	lower := strings.ToLower(names)
-	if strings.Contains(lower, "cky-") {
-		return true
-	}
-	squashed := strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' {
-			return -1
-		}
-		return r
-	}, lower)
-	for _, w := range consentSquashed {
-		if strings.Contains(squashed, w) {
+	for _, tok := range strings.Fields(names) {
+		if nameHas(tok, consentWords) {
 			return true
 		}
 	}
@@ -301,13 +297,19 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 		return true
 	}
 	switch n.DataAtom {
-	case atom.Header, atom.Footer:
-		// Site-level only: an article's own header holds its title and date.
+	case atom.Header:
+		// A site header is links and a logo; a page or section header
+		// (title, date, no links) is kept wherever it sits.
+		if !inMain && !(containsHeading(n, 6) && s.link*10 < s.text*3) {
+			return true
+		}
+	case atom.Footer:
 		if !inMain {
 			return true
 		}
 	case atom.Form:
-		if strings.EqualFold(attr(n, "role"), "search") || hasSearchInput(n) {
+		// A search form is small; a form that wraps the page (ASP.NET) is not.
+		if (strings.EqualFold(attr(n, "role"), "search") || hasSearchInput(n)) && s.good < 200 && s.text*3 < total {
 			return true
 		}
 	case atom.A:
@@ -320,13 +322,18 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 	if label := strings.ToLower(attr(n, "aria-label")); strings.Contains(label, "breadcrumb") || strings.Contains(label, "cookie") {
 		return true
 	}
-	share := 1.0
-	if total > 0 {
-		share = float64(s.text) / float64(total)
-	}
 	if headingLevel(n) > 0 {
 		return false // never remove a heading by its name
 	}
+	return furnitureByName(n, inMain, s, total)
+}
+
+// furnitureByName decides from class and id names. It is the weakest
+// evidence, so it is hedged: inside the main content it removes only what
+// has no running text at all; a section with a heading and prose is never
+// removed for a name that could be its topic ("sharing", "social",
+// "newsletter"); and nothing holding 30 % of the page's text goes.
+func furnitureByName(n *html.Node, inMain bool, s textStats, total int) bool {
 	names := attr(n, "class")
 	// An id counts as a name only when short: long ids are slugs of the
 	// section's title ("sharing-and-disclosure-of-information").
@@ -336,30 +343,37 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 	if strings.TrimSpace(names) == "" {
 		return false
 	}
-	if consentName(names) && (share < 0.15 || s.text < 1500) {
+	share := 1.0
+	if total > 0 {
+		share = float64(s.text) / float64(total)
+	}
+	section := s.good >= 60 && containsHeading(n, 6) // a policy section, by its shape
+	if consentName(names) && !section && s.text < 1500 && share < 0.5 && !(inMain && s.good > 0) {
 		return true
 	}
-	if share >= 0.3 {
+	if share >= 0.3 || inMain && s.good > 0 {
 		return false
 	}
-	hasContent, hasFurniture := false, false
+	hasContent, strong, weak := false, false, false
 	for _, tok := range strings.Fields(names) {
 		if nameHas(tok, contentWords) {
 			hasContent = true
 		}
-		if nameHas(tok, furnitureWords) {
-			hasFurniture = true
+		if nameHas(tok, siteWords) {
+			strong = true
+		} else if nameHas(tok, furnitureWords) {
+			weak = true
 		}
 	}
-	if !hasFurniture || hasContent {
+	switch {
+	case hasContent:
 		return false
+	case strong:
+		return true
+	case weak:
+		return !section
 	}
-	// Inside the main content, only remove by name what looks like a link
-	// list or a short widget, never a section of running text.
-	if inMain && s.good > 200 {
-		return false
-	}
-	return true
+	return false
 }
 
 func hasSearchInput(n *html.Node) bool {

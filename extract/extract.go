@@ -10,6 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // Version identifies the extraction rules. It changes whenever a change to
@@ -109,53 +112,133 @@ var (
 	ErrSelector = errors.New("extract: invalid CSS selector")
 )
 
-// Bytes extracts a Document from a page in any supported format, chosen by
-// opts.ContentType when it names one and by sniffing the bytes otherwise.
+// Bytes extracts a Document from a page in any supported format. The
+// format is chosen from the bytes' magic numbers first (a PDF or an image
+// is never read as text, whatever the server says), then opts.ContentType,
+// then by sniffing. Text in UTF-16 with a byte-order mark is converted
+// first; plain text and Markdown in another charset are decoded from the
+// Content-Type charset, or as windows-1252 when they are not valid UTF-8.
+// Select and Remove apply to HTML and Markdown only.
 func Bytes(data []byte, opts Options) (*Document, error) {
+	for _, list := range [][]string{opts.Select, opts.Remove} {
+		if _, err := compileSelectors(list); err != nil {
+			return nil, err
+		}
+	}
+	data, utf16 := fromUTF16(data)
+	if utf16 {
+		opts.ContentType = withoutCharset(opts.ContentType)
+	}
 	format, err := detectFormat(data, opts.ContentType)
 	if err != nil {
 		return nil, err
 	}
 	switch format {
 	case FormatText:
-		return Text(data)
+		if len(opts.Select)+len(opts.Remove) > 0 {
+			return nil, fmt.Errorf("%w: selectors apply to HTML and Markdown, and this input is plain text", ErrSelector)
+		}
+		text, err := decodeText(data, opts.ContentType)
+		if err != nil {
+			return nil, err
+		}
+		return Text(text)
 	case FormatMarkdown:
-		return Markdown(data, opts)
+		text, err := decodeText(data, opts.ContentType)
+		if err != nil {
+			return nil, err
+		}
+		return Markdown(text, opts)
 	default:
 		return HTML(data, opts)
 	}
 }
 
+// fromUTF16 converts text that starts with a UTF-16 byte-order mark to
+// UTF-8. ok reports whether it did.
+func fromUTF16(data []byte) (out []byte, ok bool) {
+	var enc encoding.Encoding
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		enc = unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		enc = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM)
+	default:
+		return data, false
+	}
+	out, err := enc.NewDecoder().Bytes(data)
+	if err != nil {
+		return data, false
+	}
+	return out, true
+}
+
+// withoutCharset drops the charset parameter of a media type (after the
+// bytes were converted to UTF-8).
+func withoutCharset(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// decodeText converts plain text or Markdown to UTF-8: from the charset the
+// Content-Type names, else as UTF-8 when valid, else as windows-1252 (the
+// usual charset of legacy pages, and a superset of Latin-1's printable
+// characters).
+func decodeText(data []byte, contentType string) ([]byte, error) {
+	name := "utf-8"
+	if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
+		name = params["charset"]
+	} else if !utf8.Valid(data) {
+		name = "windows-1252"
+	}
+	enc, canonical := charset.Lookup(name)
+	if enc == nil {
+		return nil, fmt.Errorf("%w: unknown charset %q", ErrNotText, name)
+	}
+	if canonical == "utf-8" {
+		return data, nil
+	}
+	out, err := enc.NewDecoder().Bytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", canonical, err)
+	}
+	return out, nil
+}
+
 // detectFormat decides how to read data.
 func detectFormat(data []byte, contentType string) (Format, error) {
+	sniffed := http.DetectContentType(data)
+	switch {
+	case strings.HasPrefix(sniffed, "application/pdf"):
+		return "", fmt.Errorf("%w: PDF", ErrUnsupported)
+	case !strings.HasPrefix(sniffed, "text/"):
+		return "", fmt.Errorf("%w: looks like %s", ErrNotText, sniffed)
+	}
 	if contentType != "" {
-		mt, _, err := mime.ParseMediaType(contentType)
-		if err == nil {
-			switch {
-			case mt == "text/html" || mt == "application/xhtml+xml":
+		if mt, _, err := mime.ParseMediaType(contentType); err == nil {
+			switch mt {
+			case "text/html", "application/xhtml+xml":
 				return FormatHTML, nil
-			case mt == "text/markdown" || mt == "text/x-markdown":
+			case "text/markdown", "text/x-markdown":
 				return FormatMarkdown, nil
-			case mt == "application/pdf":
+			case "application/pdf":
 				return "", fmt.Errorf("%w: PDF", ErrUnsupported)
-			case mt == "text/plain":
-				return sniffText(data)
 			}
 		}
 	}
-	sniffed := http.DetectContentType(data)
-	switch {
-	case strings.HasPrefix(sniffed, "text/html"), strings.HasPrefix(sniffed, "text/xml"):
+	if strings.HasPrefix(sniffed, "text/html") || strings.HasPrefix(sniffed, "text/xml") {
 		return FormatHTML, nil
-	case strings.HasPrefix(sniffed, "application/pdf"):
-		return "", fmt.Errorf("%w: PDF", ErrUnsupported)
-	case strings.HasPrefix(sniffed, "text/plain"):
-		return sniffText(data)
 	}
-	return "", fmt.Errorf("%w: looks like %s", ErrNotText, sniffed)
+	return sniffText(data)
 }
 
-// sniffText tells HTML without a leading tag, Markdown and plain text apart.
+// sniffText tells HTML without a leading doctype, Markdown and plain text
+// apart: text that starts with a tag is HTML; Markdown syntax means
+// Markdown (raw HTML blocks inside it are kept); a few block tags anywhere
+// mean an HTML fragment.
 func sniffText(data []byte) (Format, error) {
 	head := data
 	if len(head) > 64<<10 {
@@ -164,17 +247,25 @@ func sniffText(data []byte) (Format, error) {
 	if !utf8.Valid(head) && bytes.IndexByte(head, 0) >= 0 {
 		return "", fmt.Errorf("%w: binary data", ErrNotText)
 	}
-	lower := bytes.ToLower(head)
-	for _, tag := range [][]byte{[]byte("<html"), []byte("<body"), []byte("<p>"), []byte("<div"), []byte("<p "), []byte("<h1"), []byte("<h2"), []byte("<table")} {
-		if bytes.Contains(lower, tag) {
-			return FormatHTML, nil
-		}
+	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(trimmed) > 1 && trimmed[0] == '<' && (isASCIILetter(trimmed[1]) || trimmed[1] == '!') {
+		return FormatHTML, nil
 	}
 	if looksMarkdown(head) {
 		return FormatMarkdown, nil
 	}
+	lower := bytes.ToLower(head)
+	tags := 0
+	for _, tag := range []string{"<p>", "<p ", "<div", "<br", "<li", "<h1", "<h2", "<h3", "<table", "<section", "<article", "<ul", "<html", "<body"} {
+		tags += bytes.Count(lower, []byte(tag))
+	}
+	if tags >= 2 {
+		return FormatHTML, nil
+	}
 	return FormatText, nil
 }
+
+func isASCIILetter(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' }
 
 // looksMarkdown reports whether text uses Markdown syntax enough to be read
 // as Markdown: ATX or setext headings, links, or emphasis markers at the

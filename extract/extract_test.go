@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/clausewatch/clausewatch/extract"
 )
@@ -44,6 +45,7 @@ func TestUpdatedDate(t *testing.T) {
 		{"Updated: February 30, 2023", ""}, // not a date
 		{"We updated our systems in many ways.", ""},
 		{"Understand 2019-05-06 is not a cue", ""},
+		{"We use the Standard Contractual Clauses of 4 June 2021. Last updated on 2 January 2024.", "2024-01-02"},
 	}
 	for _, tt := range tests {
 		page := fmt.Sprintf("<html><body><main><h1>Privacy</h1><p>%s</p><p>We collect very little information about you at all.</p></main></body></html>", tt.line)
@@ -72,6 +74,11 @@ func TestFormatsAndCharsets(t *testing.T) {
 		{"utf-8 BOM", append([]byte("\xef\xbb\xbf"), []byte("<p>BOM page text</p>")...), "", extract.FormatHTML, "BOM page text"},
 		{"plain text", []byte("Privacy Policy\nWe collect your name when you sign up for the newsletter.\n"), "", extract.FormatText, "We collect your name when you sign up for the newsletter."},
 		{"markdown", []byte("# Privacy\n\n## What we collect\n\nWe collect your [name](http://x).\n\n* e-mail address and phone\n"), "", extract.FormatMarkdown, "We collect your name."},
+		{"utf-16 html with BOM", utf16le("<html><body><p>Données protégées par la loi.</p></body></html>"), "", extract.FormatHTML, "Données protégées par la loi."},
+		{"latin-1 plain text", []byte("Politique\n\nNous traitons vos donn\xe9es avec soin et sans les vendre."), "", extract.FormatText, "Nous traitons vos données avec soin et sans les vendre."},
+		{"plain text charset from content type", []byte("Nous traitons vos donn\xe8es avec soin et sans les vendre."), "text/plain; charset=iso-8859-1", extract.FormatText, "Nous traitons vos donnèes avec soin et sans les vendre."},
+		{"markdown with an html block", []byte("# Privacy Policy\n\n## What we collect\n\nWe collect your email address.\n\n<div>\nWe also collect your precise location.\n</div>\n"), "", extract.FormatMarkdown, "We also collect your precise location."},
+		{"html fragment starting with section", []byte("<section><h2>Sharing</h2><p>We share nothing.</p></section>"), "", extract.FormatHTML, "We share nothing."},
 		{"markdown by content type", []byte("Just *one* line of policy text here."), "text/markdown", extract.FormatMarkdown, "Just one line of policy text here."},
 	}
 	for _, tt := range tests {
@@ -96,6 +103,15 @@ func TestFormatsAndCharsets(t *testing.T) {
 	}
 }
 
+// utf16le encodes s as UTF-16 little-endian with a byte-order mark.
+func utf16le(s string) []byte {
+	out := []byte{0xFF, 0xFE}
+	for _, r := range utf16.Encode([]rune(s)) {
+		out = append(out, byte(r), byte(r>>8))
+	}
+	return out
+}
+
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -108,6 +124,9 @@ func TestErrors(t *testing.T) {
 		{"captcha redirect", []byte(`<html><head><meta http-equiv="refresh" content="0;/.well-known/sgcaptcha/?r=%2F"></head></html>`), extract.Options{}, extract.ErrEmpty},
 		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), extract.Options{}, extract.ErrNotText},
 		{"pdf", []byte("%PDF-1.7\n1 0 obj"), extract.Options{}, extract.ErrUnsupported},
+		{"pdf served as html", []byte("%PDF-1.7\n1 0 obj"), extract.Options{ContentType: "text/html"}, extract.ErrUnsupported},
+		{"png served as html", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), extract.Options{ContentType: "text/html"}, extract.ErrNotText},
+		{"selector on plain text", []byte("We collect your name."), extract.Options{Select: []string{"p"}}, extract.ErrSelector},
 		{"bad select", []byte("<p>text</p>"), extract.Options{Select: []string{"div[["}}, extract.ErrSelector},
 		{"bad remove", []byte("<p>text</p>"), extract.Options{Remove: []string{":nope("}}, extract.ErrSelector},
 	}
@@ -152,6 +171,21 @@ func TestStructure(t *testing.T) {
 			"heading [] Your Rights\nparagraph [Your Rights] You may ask us to delete your data.\n"},
 		{"accordion with hidden panel", `<main><h1>FAQ</h1><button aria-expanded="false"><h3>Do you sell data?</h3></button><div aria-hidden="true">No. We never sell your personal data to anyone, and we never will sell it to data brokers, advertisers or any other third party for money or other valuable consideration.</div></main>`,
 			"heading [] FAQ\nheading [FAQ] Do you sell data?\nparagraph [FAQ › Do you sell data?] No. We never sell your personal data to anyone, and we never will sell it to data brokers, advertisers or any other third party for money or other valuable consideration.\n"},
+		// Found by review: each of these once lost policy text.
+		{"last contact section with a mail link", `<main><h1>Privacy Policy</h1><p>We collect your name when you register an account.</p><h2>Contact Us</h2><p>Email: <a href="mailto:privacy@example.com">privacy@example.com</a></p></main>`,
+			"heading [] Privacy Policy\nparagraph [Privacy Policy] We collect your name when you register an account.\nheading [Privacy Policy] Contact Us\nparagraph [Privacy Policy › Contact Us] Email: privacy@example.com\n"},
+		{"first sentence with a link", `<main><p>This policy supplements our <a href="/terms">Terms of Service</a>.</p><p>We collect your name when you register an account.</p></main>`,
+			"paragraph [] This policy supplements our Terms of Service.\nparagraph [] We collect your name when you register an account.\n"},
+		{"sections named after their topic", `<div><div id="nav"><a href="/">Home</a> <a href="/a">About</a></div><section id="sharing"><h2>Sharing</h2><p>We share your e-mail address with our payment processor so it can send you receipts for every order.</p></section><section class="social-media"><h2>Social media</h2><p>When you connect a social media account we receive your public profile and your list of friends.</p></section><section id="consent"><h2>Consent</h2><p>You may withdraw your consent to marketing at any time by writing to us or by clicking unsubscribe.</p></section><div class="policy-section cookie-settings"><h2>Cookie settings</h2><p>You can change your cookie settings at any time in the preferences panel of your browser or on our site.</p></div><div class="sticky-note"><p>We never sell personal information to data brokers or to advertisers, and we never will.</p></div></div>`,
+			"heading [] Sharing\nparagraph [Sharing] We share your e-mail address with our payment processor so it can send you receipts for every order.\nheading [] Social media\nparagraph [Social media] When you connect a social media account we receive your public profile and your list of friends.\nheading [] Consent\nparagraph [Consent] You may withdraw your consent to marketing at any time by writing to us or by clicking unsubscribe.\nheading [] Cookie settings\nparagraph [Cookie settings] You can change your cookie settings at any time in the preferences panel of your browser or on our site.\nparagraph [Cookie settings] We never sell personal information to data brokers or to advertisers, and we never will.\n"},
+		{"page wrapped in a form with a search box", `<body><form id="aspnetForm"><div><input type="search" name="q"></div><div id="content"><h1>Privacy Policy</h1><p>We collect your name and e-mail address when you create an account with us, and we keep them while the account is open.</p><p>We delete inactive accounts after two years and tell you a month before we do so.</p></div></form></body>`,
+			"heading [] Privacy Policy\nparagraph [Privacy Policy] We collect your name and e-mail address when you create an account with us, and we keep them while the account is open.\nparagraph [Privacy Policy] We delete inactive accounts after two years and tell you a month before we do so.\n"},
+		{"page header outside main keeps title and date", `<body><header class="site"><a href="/">Logo</a><nav><a href="/a">A</a><a href="/b">B</a></nav></header><div class="page"><header class="entry-header"><h1>Privacy Policy</h1><p>Last updated: March 3, 2024</p></header><section><header><h2>Data Retention</h2></header><p>We keep your data for as long as your account is open and for thirty days after it is closed.</p></section></div></body>`,
+			"heading [] Privacy Policy\nparagraph [Privacy Policy] Last updated: March 3, 2024\nheading [Privacy Policy] Data Retention\nparagraph [Privacy Policy › Data Retention] We keep your data for as long as your account is open and for thirty days after it is closed.\n"},
+		{"(c) list clause and copyright heading kept, copyright line dropped", `<main><h2>Copyright Infringement</h2><p>(a) to our processors;</p><p>(c) to law enforcement when required by a court order;</p><p>© 2024 Example Inc. All rights reserved.</p></main>`,
+			"heading [] Copyright Infringement\nparagraph [Copyright Infringement] (a) to our processors;\nparagraph [Copyright Infringement] (c) to law enforcement when required by a court order;\n"},
+		{"consent banner known only by its vendor's name", `<body><div id="CybotCookiebotDialog"><p>We use cookies to personalise content and ads, and to analyse our traffic. You consent to our cookies if you continue to use our website.</p></div><div class="wrap"><h1>Privacy Policy</h1><p>We collect your name and e-mail address when you create an account with us.</p><p>We keep them while your account is open and delete them a month after you close it.</p></div></body>`,
+			"heading [] Privacy Policy\nparagraph [Privacy Policy] We collect your name and e-mail address when you create an account with us.\nparagraph [Privacy Policy] We keep them while your account is open and delete them a month after you close it.\n"},
 		{"screen-reader text and hidden template dropped", `<main><p>See our <a href="/x">partners<span class="sr-only">(opens in a new window)</span></a>.</p><div hidden>An error occurred.</div></main>`,
 			"paragraph [] See our partners.\n"},
 	}

@@ -36,7 +36,7 @@ func FuzzExtract(f *testing.F) {
 				}
 			}
 			// Decoding and Markdown rendering errors are wrapped, not sentinels.
-			if strings.HasPrefix(err.Error(), "decode ") || strings.HasPrefix(err.Error(), "parse html") {
+			if strings.HasPrefix(err.Error(), "decode ") || strings.HasPrefix(err.Error(), "parse html") || strings.HasPrefix(err.Error(), "render markdown") {
 				return
 			}
 			t.Fatalf("undeclared error %v", err)

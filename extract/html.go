@@ -259,19 +259,40 @@ func isBold(n *html.Node) bool {
 }
 
 // trimLinkEdges drops link lists (menus, footer links) left at the start and
-// end of the content: clauses that are mostly link text, before the first and
-// after the last clause that is not.
+// end of the content: list items that are mostly link text, and paragraphs of
+// several links with little else ("Privacy | Terms | Contact"). A sentence
+// with a link in it, or a contact line with a mail link, is not a link list.
+// A heading whose whole section was such a list ("Table of contents") goes
+// with it, as does any heading left last with nothing under it.
 func trimLinkEdges(raw []rawClause) []rawClause {
-	linky := func(c rawClause) bool { return c.kind != Heading && c.linkShare >= 0.6 }
+	linky := func(c rawClause) bool {
+		switch c.kind {
+		case Item:
+			return c.linkShare >= 0.6
+		case Paragraph:
+			return c.linkShare >= 0.6 && c.links >= 2 && !sentenceEnd.MatchString(c.display)
+		}
+		return false
+	}
 	start := 0
 	for start < len(raw) && linky(raw[start]) {
 		start++
 	}
-	// At the end, a heading left with nothing under it (the title of a
-	// trimmed link list, such as "Table of contents") goes too.
 	end := len(raw)
-	for end > start && (linky(raw[end-1]) || raw[end-1].kind == Heading) {
-		end--
+	for {
+		trimmed := false
+		for end > start && linky(raw[end-1]) {
+			end--
+			trimmed = true
+		}
+		headings := false
+		for end > start && raw[end-1].kind == Heading {
+			end-- // a title with nothing under it (its list was pruned or trimmed)
+			headings = true
+		}
+		if !trimmed && !headings {
+			break
+		}
 	}
 	return raw[start:end]
 }

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
+	gmhtml "github.com/yuin/goldmark/renderer/html"
 )
 
 // Text extracts a Document from plain text. Paragraphs are lines, or blocks
@@ -21,7 +23,11 @@ func Text(data []byte) (*Document, error) {
 		if bytes.IndexByte(data, 0) >= 0 {
 			return nil, ErrNotText
 		}
-		data = []byte(strings.ToValidUTF8(string(data), "\uFFFD"))
+		decoded, err := decodeText(data, "")
+		if err != nil {
+			return nil, err
+		}
+		data = decoded
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	raw := plainClauses(string(data))
@@ -48,11 +54,12 @@ func Text(data []byte) (*Document, error) {
 // Markdown extracts a Document from Markdown by rendering it to HTML
 // (CommonMark with GitHub tables) and extracting that.
 func Markdown(data []byte, opts Options) (*Document, error) {
-	md := goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough))
+	// Raw HTML blocks are policy text too (nothing here renders them).
+	md := goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough), goldmark.WithRendererOptions(gmhtml.WithUnsafe()))
 	var buf bytes.Buffer
 	buf.WriteString("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>")
 	if err := md.Convert(data, &buf); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("render markdown: %w", err)
 	}
 	buf.WriteString("</body></html>")
 	opts.ContentType = "text/html; charset=utf-8"

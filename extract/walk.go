@@ -76,6 +76,7 @@ type piece struct {
 	item    bool // inside a list item
 	summary bool // inside <summary> (an accordion's title)
 	link    bool // inside a link
+	linkID  int  // which link, to count separate links
 }
 
 // rawClause is a clause before heading paths are assigned.
@@ -84,33 +85,36 @@ type rawClause struct {
 	level     int // heading level; 0 for a bold or title-cased heading whose level follows from context
 	display   string
 	linkShare float64 // share of the text that is link text
+	links     int     // number of separate links
 }
 
 // walker collects the clauses of a content subtree in reading order.
 type walker struct {
-	buf []piece
-	out []rawClause
+	buf   []piece
+	out   []rawClause
+	links int // links seen so far, to number them
 }
 
 func newWalker() *walker { return &walker{} }
 
-// context is what the walker knows about the position of a node.
-type context struct {
+// position is what the walker knows about where a node sits.
+type position struct {
 	bold    bool
 	italic  bool
 	heading int
 	item    bool
 	summary bool
 	link    bool
+	linkID  int
 }
 
-func (w *walker) walk(n *html.Node) { w.visit(n, context{}) }
+func (w *walker) walk(n *html.Node) { w.visit(n, position{}) }
 
-func (w *walker) visit(n *html.Node, ctx context) {
+func (w *walker) visit(n *html.Node, ctx position) {
 	switch n.Type {
 	case html.TextNode:
 		if n.Data != "" {
-			w.buf = append(w.buf, piece{text: n.Data, bold: ctx.bold, italic: ctx.italic, heading: ctx.heading, item: ctx.item, summary: ctx.summary, link: ctx.link})
+			w.buf = append(w.buf, piece{text: n.Data, bold: ctx.bold, italic: ctx.italic, heading: ctx.heading, item: ctx.item, summary: ctx.summary, link: ctx.link, linkID: ctx.linkID})
 		}
 		return
 	case html.ElementNode, html.DocumentNode:
@@ -153,8 +157,9 @@ func (w *walker) visit(n *html.Node, ctx context) {
 		if n.DataAtom == atom.I || n.DataAtom == atom.Em {
 			ctx.italic = true
 		}
-		if n.DataAtom == atom.A && hasAttr(n, "href") {
-			ctx.link = true
+		if n.DataAtom == atom.A && hasAttr(n, "href") && !contactLink(attr(n, "href")) {
+			w.links++
+			ctx.link, ctx.linkID = true, w.links
 		}
 	}
 	block := n.Type == html.ElementNode && (isBlock(n) || headingLevel(n) > 0)
@@ -231,7 +236,7 @@ func (w *walker) emitAs(ps []piece, heading bool) {
 			break
 		}
 	}
-	rc := rawClause{kind: Paragraph, display: display, linkShare: linkShare(ps)}
+	rc := rawClause{kind: Paragraph, display: display, linkShare: linkShare(ps), links: countLinks(ps)}
 	switch {
 	case first.heading > 0:
 		rc.kind, rc.level = Heading, first.heading
@@ -245,6 +250,24 @@ func (w *walker) emitAs(ps []piece, heading bool) {
 		rc.kind, rc.display = Item, stripListMarker(display)
 	}
 	w.out = append(w.out, rc)
+}
+
+// contactLink reports whether a link is contact information (mail, phone)
+// rather than navigation: its text is policy content.
+func contactLink(href string) bool {
+	h := strings.ToLower(strings.TrimSpace(href))
+	return strings.HasPrefix(h, "mailto:") || strings.HasPrefix(h, "tel:")
+}
+
+// countLinks returns how many separate links the pieces hold.
+func countLinks(ps []piece) int {
+	seen := map[int]bool{}
+	for _, p := range ps {
+		if p.link && hasWordChar(p.text) {
+			seen[p.linkID] = true
+		}
+	}
+	return len(seen)
 }
 
 // linkShare returns the share of letters and digits that are link text.
@@ -264,7 +287,7 @@ func linkShare(ps []piece) float64 {
 }
 
 // appendPlain adds the clauses of preformatted flat text.
-func (w *walker) appendPlain(text string, ctx context) {
+func (w *walker) appendPlain(text string, ctx position) {
 	for _, c := range plainClauses(text) {
 		if ctx.item && c.kind == Paragraph {
 			c.kind = Item
