@@ -108,8 +108,11 @@ var (
 	// ErrUnsupported means the input is a document format that is
 	// recognised but not yet extracted (PDF).
 	ErrUnsupported = errors.New("extract: unsupported document format")
-	// ErrSelector means a Select or Remove selector is not valid CSS.
+	// ErrSelector means a Select or Remove selector is not valid CSS (or
+	// is empty, or was given for plain text).
 	ErrSelector = errors.New("extract: invalid CSS selector")
+	// ErrNoMatch means the Select selectors matched nothing on the page.
+	ErrNoMatch = errors.New("extract: select matched nothing")
 )
 
 // Bytes extracts a Document from a page in any supported format. The
@@ -297,7 +300,7 @@ func compileSelectors(list []string) ([]cascadia.Selector, error) {
 	var out []cascadia.Selector
 	for _, s := range list {
 		if strings.TrimSpace(s) == "" {
-			continue
+			return nil, fmt.Errorf("%w: empty selector", ErrSelector)
 		}
 		sel, err := cascadia.Compile(s)
 		if err != nil {

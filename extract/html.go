@@ -47,6 +47,9 @@ func HTML(data []byte, opts Options) (*Document, error) {
 	flat := false // no element narrower than body holds the policy
 	if len(keep) > 0 {
 		content = selectNodes(gq, keep)
+		if len(content) == 0 {
+			return nil, fmt.Errorf("%w: %s", ErrNoMatch, strings.Join(opts.Select, ", "))
+		}
 	} else {
 		prune(body)
 		c, f := mainContent(body)

@@ -27,7 +27,6 @@ func (s *stringList) Set(v string) error {
 // runExtract implements "clausewatch extract".
 func runExtract(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
 	var sel, rem stringList
 	fs.Var(&sel, "select", "CSS `selector` of the policy text to keep (repeatable)")
@@ -35,20 +34,23 @@ func runExtract(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	ctype := fs.String("content-type", "", "media `type` of the input (default: from the server, or sniffed)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout for fetching a URL")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: clausewatch extract [--json] [--select CSS] [--remove CSS] FILE|URL|-")
-		fmt.Fprintln(stderr, "\nPrints the clauses of a policy page: each clause's heading path, then its text.")
-		fmt.Fprintln(stderr, "Input may be HTML, plain text or Markdown.\n\nFlags:")
+		w := fs.Output()
+		fmt.Fprintln(w, "Usage: clausewatch extract [--json] [--select CSS] [--remove CSS] [--content-type T] [--timeout D] FILE|URL|-")
+		fmt.Fprintln(w, "\nPrints the clauses of a policy page: each clause's heading path, then its text.")
+		fmt.Fprintln(w, "Input may be HTML, plain text or Markdown, up to 64 MiB. Flags go before the input.\n\nFlags:")
 		fs.PrintDefaults()
 	}
+	fs.SetOutput(io.Discard) // errors are reported in one line below
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
 			return nil
 		}
-		return &exitError{code: 2}
+		return usageError("extract: %v (see clausewatch extract -h)", err)
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return usageError("extract: want exactly one FILE, URL or -, got %d", fs.NArg())
+		return usageError("extract: want one FILE, URL or -, got %d arguments; flags go before it (see clausewatch extract -h)", fs.NArg())
 	}
 	input := fs.Arg(0)
 	data, contentType, err := readInput(ctx, input, stdin, *timeout)
@@ -68,29 +70,53 @@ func runExtract(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return writeText(stdout, doc)
 }
 
+// maxInput caps what extract reads from a file or standard input, as the
+// fetch client caps a response.
+const maxInput = 64 << 20
+
 // readInput reads a file, a URL or standard input ("-").
 func readInput(ctx context.Context, input string, stdin io.Reader, timeout time.Duration) ([]byte, string, error) {
 	switch {
 	case input == "-":
-		data, err := io.ReadAll(stdin)
+		data, err := readCapped(stdin)
 		if err != nil {
-			return nil, "", fmt.Errorf("read standard input: %w", err)
+			return nil, "", fmt.Errorf("standard input: %w", err)
 		}
 		return data, "", nil
 	case strings.HasPrefix(input, "http://") || strings.HasPrefix(input, "https://"):
-		c := fetch.NewClient(fetch.Options{Timeout: timeout})
+		c := fetch.NewClient(fetch.Options{Timeout: timeout, MaxBytes: maxInput})
 		res, err := c.Get(ctx, input)
 		if err != nil {
 			return nil, "", err
 		}
 		return res.Body, res.ContentType(), nil
 	default:
-		data, err := os.ReadFile(input)
+		f, err := os.Open(input)
 		if err != nil {
-			return nil, "", fmt.Errorf("read %s: %w", input, err)
+			return nil, "", err // names the file already
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return nil, "", fmt.Errorf("%s: is a directory", input)
+		}
+		data, err := readCapped(f)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", input, err)
 		}
 		return data, "", nil
 	}
+}
+
+// readCapped reads r to the end, failing past maxInput bytes.
+func readCapped(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxInput {
+		return nil, fmt.Errorf("input larger than %d MiB", maxInput>>20)
+	}
+	return data, nil
 }
 
 // jsonDocument is the --json output format.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -81,6 +82,28 @@ func TestExtractJSONShape(t *testing.T) {
 	}
 }
 
+// TestExtractInputCap feeds more than the cap on standard input: a clear
+// error, not an out-of-memory crash (yes | clausewatch extract -).
+func TestExtractInputCap(t *testing.T) {
+	var out, errOut bytes.Buffer
+	big := io.LimitReader(infinite{}, maxInput+10)
+	err := run(context.Background(), []string{"extract", "-"}, big, &out, &errOut)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(ee.msg, "larger than 64 MiB") {
+		t.Fatalf("got %v, want exit 2 naming the 64 MiB cap", err)
+	}
+}
+
+// infinite reads as an endless stream of "y\n".
+type infinite struct{}
+
+func (infinite) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = "y\n"[i%2]
+	}
+	return len(p), nil
+}
+
 func TestExtractText(t *testing.T) {
 	out, errOut, code := runCLI(t, "<main><h1>Policy</h1><h2>Sharing</h2><p>We share data with partners.</p></main>", "extract", "-")
 	if code != 0 {
@@ -121,7 +144,10 @@ func TestExtractErrors(t *testing.T) {
 		{"unreachable url", []string{"extract", deadURL}, deadURL},
 		{"404", []string{"extract", goneURL}, goneURL},
 		{"bad selector", []string{"extract", "--select", "div[[", empty}, "div[["},
-		{"no argument", []string{"extract"}, "want exactly one"},
+		{"empty selector", []string{"extract", "--select", "", empty}, "empty selector"},
+		{"selector matches nothing", []string{"extract", "--select", "#nope", empty}, "#nope"},
+		{"directory", []string{"extract", dir}, dir + ": is a directory"},
+		{"no argument", []string{"extract"}, "want one FILE"},
 		{"unknown flag", []string{"extract", "--bogus", empty}, "bogus"},
 	}
 	for _, tt := range tests {
@@ -132,6 +158,9 @@ func TestExtractErrors(t *testing.T) {
 			}
 			if !strings.Contains(errOut, tt.mention) {
 				t.Errorf("error does not name %q: %q", tt.mention, errOut)
+			}
+			if lines := strings.Count(strings.TrimSpace(errOut), "\n") + 1; lines != 1 {
+				t.Errorf("error is %d lines, want one: %q", lines, errOut)
 			}
 		})
 	}
