@@ -423,14 +423,13 @@ func mainContent(body *html.Node) (content *html.Node, flat bool) {
 		}
 	}
 	visit(body)
-	start := body
 	if best != nil && float64(bestGood) >= 0.5*float64(total) {
 		return best, false
 	}
 	// Otherwise descend while one child holds nearly all the running text
 	// (and, on a short page where a share of running text means little, most
 	// of all the text too).
-	n := start
+	n := body
 	for {
 		g := stats[n].good
 		var next *html.Node
@@ -441,7 +440,7 @@ func mainContent(body *html.Node) (content *html.Node, flat bool) {
 			}
 		}
 		if next == nil || !isContainer(next) {
-			return liftToTitle(n, start, stats), n == start
+			return liftToTitle(n, body, stats), n == body
 		}
 		n = next
 	}

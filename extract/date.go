@@ -27,11 +27,11 @@ var months = map[string]int{
 const monthWord = `([A-Za-zéèûäÄ]{3,10})\.?`
 
 var (
-	dateISO      = regexp.MustCompile(`\b(\d{4})-(\d{1,2})-(\d{1,2})\b`)
-	dateMDY      = regexp.MustCompile(monthWord + `\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
-	dateDMY      = regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?` + monthWord + `,?\s+(?:de\s+)?(\d{4})\b`)
-	dateNumeric  = regexp.MustCompile(`\b(\d{1,2})([/.])(\d{1,2})[/.](\d{4}|\d{2})\b`)
-	dateMonthOnl = regexp.MustCompile(monthWord + `,?\s+(\d{4})\b`)
+	dateISO       = regexp.MustCompile(`\b(\d{4})-(\d{1,2})-(\d{1,2})\b`)
+	dateMDY       = regexp.MustCompile(monthWord + `\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+	dateDMY       = regexp.MustCompile(`\b(\d{1,2})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?` + monthWord + `,?\s+(?:de\s+)?(\d{4})\b`)
+	dateNumeric   = regexp.MustCompile(`\b(\d{1,2})([/.])(\d{1,2})[/.](\d{4}|\d{2})\b`)
+	dateMonthOnly = regexp.MustCompile(monthWord + `,?\s+(\d{4})\b`)
 )
 
 // findUpdated looks for the policy's own date statement ("Last updated: May
@@ -105,7 +105,7 @@ func parseDate(s string) string {
 		}
 	}
 	if best == nil {
-		if m := dateMonthOnl.FindStringSubmatchIndex(s); m != nil {
+		if m := dateMonthOnly.FindStringSubmatchIndex(s); m != nil {
 			if mo, ok := months[strings.ToLower(s[m[2]:m[3]])]; ok {
 				if y, err := strconv.Atoi(s[m[4]:m[5]]); err == nil && y >= 1990 && y <= 2100 {
 					return fmt.Sprintf("%04d-%02d", y, mo)

@@ -111,6 +111,10 @@ var (
 	// ErrSelector means a Select or Remove selector is not valid CSS (or
 	// is empty, or was given for plain text).
 	ErrSelector = errors.New("extract: invalid CSS selector")
+	// ErrMalformed means the input could not be decoded or parsed: a byte
+	// sequence invalid in its declared charset, HTML nested past the
+	// parser's limit, Markdown the renderer rejects.
+	ErrMalformed = errors.New("extract: malformed input")
 	// ErrNoMatch means the Select selectors matched nothing on the page.
 	ErrNoMatch = errors.New("extract: select matched nothing")
 )
@@ -123,11 +127,6 @@ var (
 // Content-Type charset, or as windows-1252 when they are not valid UTF-8.
 // Select and Remove apply to HTML and Markdown only.
 func Bytes(data []byte, opts Options) (*Document, error) {
-	for _, list := range [][]string{opts.Select, opts.Remove} {
-		if _, err := compileSelectors(list); err != nil {
-			return nil, err
-		}
-	}
 	data, utf16 := fromUTF16(data)
 	if utf16 {
 		opts.ContentType = withoutCharset(opts.ContentType)
@@ -206,7 +205,7 @@ func decodeText(data []byte, contentType string) ([]byte, error) {
 	}
 	out, err := enc.NewDecoder().Bytes(data)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", canonical, err)
+		return nil, fmt.Errorf("%w: decode %s: %v", ErrMalformed, canonical, err)
 	}
 	return out, nil
 }

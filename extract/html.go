@@ -32,7 +32,7 @@ func HTML(data []byte, opts Options) (*Document, error) {
 	}
 	root, err := html.Parse(bytes.NewReader(text))
 	if err != nil {
-		return nil, fmt.Errorf("parse html: %w", err)
+		return nil, fmt.Errorf("%w: parse html: %v", ErrMalformed, err)
 	}
 	doc := &Document{Format: FormatHTML}
 	readHead(root, doc)
@@ -92,7 +92,7 @@ func decodeHTML(data []byte, contentType string) ([]byte, error) {
 	}
 	out, err := enc.NewDecoder().Bytes(data)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", name, err)
+		return nil, fmt.Errorf("%w: decode %s: %v", ErrMalformed, name, err)
 	}
 	return out, nil
 }

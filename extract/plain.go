@@ -59,7 +59,7 @@ func Markdown(data []byte, opts Options) (*Document, error) {
 	var buf bytes.Buffer
 	buf.WriteString("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>")
 	if err := md.Convert(data, &buf); err != nil {
-		return nil, fmt.Errorf("render markdown: %w", err)
+		return nil, fmt.Errorf("%w: render markdown: %v", ErrMalformed, err)
 	}
 	buf.WriteString("</body></html>")
 	opts.ContentType = "text/html; charset=utf-8"
@@ -124,7 +124,7 @@ func plainClauses(text string) []rawClause {
 		}
 		switch {
 		case plainListItem.MatchString(display):
-			out = append(out, rawClause{kind: Item, display: stripListMarker(display)})
+			out = append(out, rawClause{kind: Item, display: display})
 		case next != "" && (titleCased(display) || questionHeading(display)) && !isDateLine(display):
 			out = append(out, rawClause{kind: Heading, display: display})
 		default:

@@ -243,11 +243,11 @@ func (w *walker) emitAs(ps []piece, heading bool) {
 	case first.summary && headingLike(display):
 		rc.kind = Heading
 	case first.item:
-		rc.kind, rc.display = Item, stripListMarker(display)
+		rc.kind = Item
 	case heading, allBold(ps) && headingLike(display):
 		rc.kind = Heading
 	case bulletOnly.MatchString(display):
-		rc.kind, rc.display = Item, stripListMarker(display)
+		rc.kind = Item
 	}
 	w.out = append(w.out, rc)
 }
