@@ -51,6 +51,8 @@ Usage:
 
 Commands:
   extract   print the clauses of a policy page (file, URL or -)
+  diff      compare two versions of a policy and say whether it needs re-vetting
+  rules     print (or --check) the significance rules diff uses
   help      show this help
 
 Run "clausewatch <command> -h" for a command's flags.
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "extract":
 		return runExtract(ctx, args[1:], stdin, stdout, stderr)
+	case "diff":
+		return runDiff(ctx, args[1:], stdin, stdout, stderr)
+	case "rules":
+		return runRules(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,428 @@
+package diff
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/clausewatch/clausewatch/extract"
+)
+
+// clause is a clause prepared for comparison.
+type clause struct {
+	c    extract.Clause
+	toks []token
+	// canon is the comparison sequence: the token keys, with each rename's
+	// forms folded to one placeholder after pass 1. canon[i].lo:hi is the
+	// range of toks it stands for.
+	canon []ctok
+	sig   string         // canon keys joined: the clause's identity
+	bag   map[string]int // canon keys counted, for similarity
+	n     int            // number of canon keys
+}
+
+type ctok struct {
+	key    string
+	lo, hi int
+}
+
+func prepare(cs []extract.Clause, rules *Rules) []*clause {
+	out := make([]*clause, len(cs))
+	for i, c := range cs {
+		cl := &clause{c: c, toks: tokenize(c.Text, rules.spelling)}
+		cl.canon = make([]ctok, len(cl.toks))
+		for k, t := range cl.toks {
+			cl.canon[k] = ctok{key: t.key, lo: k, hi: k + 1}
+		}
+		cl.index()
+		out[i] = cl
+	}
+	return out
+}
+
+// index recomputes sig and bag from canon.
+func (cl *clause) index() {
+	ks := cl.keys()
+	cl.sig = strings.Join(ks, " ")
+	cl.bag = make(map[string]int, len(ks))
+	for _, k := range ks {
+		cl.bag[k]++
+	}
+	cl.n = len(ks)
+}
+
+func (cl *clause) keys() []string {
+	out := make([]string, len(cl.canon))
+	for i, t := range cl.canon {
+		out[i] = t.key
+	}
+	return out
+}
+
+// match is one aligned unit: old clauses paired with new clauses. kind is
+// "" for an unchanged clause (same text, in order).
+type match struct {
+	kind     Kind
+	old, new []int
+}
+
+// align pairs the clauses of two documents (DESIGN: anchor, backbone,
+// best match):
+//
+//  1. the backbone: the longest common subsequence of clause identities
+//     (word keys, so punctuation and case edits still anchor);
+//  2. clauses with the same identity out of order: moved;
+//  3. the rest paired greedily by word-multiset similarity (Dice), best
+//     first, when at least rules' similarity.pair;
+//  4. splits and merges: unpaired clauses next to a pair, or runs of them,
+//     whose words are contained in the other side's clause;
+//  5. a pair is "moved" when it crosses the backbone, i.e. the two clauses
+//     sit between different backbone anchors.
+//
+// The result lists every clause of both documents once, in new-document
+// order with removed clauses placed after the clause before them.
+func align(olds, news []*clause, rules *Rules) []match {
+	pairOld := make([]int, len(olds)) // old index -> match index or -1
+	pairNew := make([]int, len(news))
+	for i := range pairOld {
+		pairOld[i] = -1
+	}
+	for i := range pairNew {
+		pairNew[i] = -1
+	}
+	var ms []match
+	add := func(kind Kind, o, n []int) {
+		for _, i := range o {
+			pairOld[i] = len(ms)
+		}
+		for _, j := range n {
+			pairNew[j] = len(ms)
+		}
+		ms = append(ms, match{kind: kind, old: o, new: n})
+	}
+
+	// 1. Backbone.
+	oldSigs := make([]string, len(olds))
+	for i, c := range olds {
+		oldSigs[i] = c.sig
+	}
+	newSigs := make([]string, len(news))
+	for j, c := range news {
+		newSigs[j] = c.sig
+	}
+	for _, e := range diffSeq(oldSigs, newSigs, false) {
+		if !e.equal {
+			continue
+		}
+		for k := 0; k < e.aHi-e.aLo; k++ {
+			add(Modified, []int{e.aLo + k}, []int{e.bLo + k})
+		}
+	}
+	backbone := len(ms)
+	// Gap numbers: how many backbone anchors precede each clause.
+	gapOld := gaps(pairOld, backbone)
+	gapNew := gaps(pairNew, backbone)
+
+	// 2. Same identity out of order.
+	bySig := map[string][]int{}
+	for j, c := range news {
+		if pairNew[j] < 0 && c.n > 0 {
+			bySig[c.sig] = append(bySig[c.sig], j)
+		}
+	}
+	for i, c := range olds {
+		if pairOld[i] >= 0 || c.n == 0 {
+			continue
+		}
+		js := bySig[c.sig]
+		for len(js) > 0 && pairNew[js[0]] >= 0 {
+			js = js[1:]
+		}
+		if len(js) > 0 {
+			add(Modified, []int{i}, []int{js[0]})
+			bySig[c.sig] = js[1:]
+		}
+	}
+
+	// 3. Best-match pairing of the rest.
+	var uo, un []int
+	for i := range olds {
+		if pairOld[i] < 0 && olds[i].n > 0 {
+			uo = append(uo, i)
+		}
+	}
+	for j := range news {
+		if pairNew[j] < 0 && news[j].n > 0 {
+			un = append(un, j)
+		}
+	}
+	type cand struct {
+		i, j  int
+		score float64
+		dist  float64
+	}
+	var cands []cand
+	pick := newCandidateIndex(un, news)
+	for _, i := range uo {
+		for _, j := range pick.candidates(olds[i]) {
+			s := dice(olds[i], news[j])
+			if s >= rules.file.Similarity.Pair {
+				d := math.Abs(float64(i)/float64(max(len(olds), 1)) - float64(j)/float64(max(len(news), 1)))
+				if gapOld[i] == gapNew[j] {
+					d -= 1 // prefer pairs between the same anchors
+				}
+				cands = append(cands, cand{i, j, s, d})
+			}
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.dist, b.dist); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.i+a.j, b.i+b.j); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	for _, c := range cands {
+		if pairOld[c.i] < 0 && pairNew[c.j] < 0 {
+			add(Modified, []int{c.i}, []int{c.j})
+		}
+	}
+
+	// 4. Splits and merges.
+	part := rules.file.Similarity.Part
+	for mi := range ms {
+		m := &ms[mi]
+		if mi < backbone || len(m.old) != 1 || len(m.new) != 1 {
+			continue
+		}
+		if grown := grow(olds[m.old[0]], m.new, news, pairNew, part); len(grown) > 1 {
+			m.new = grown
+			m.kind = Split
+			for _, j := range grown {
+				pairNew[j] = mi
+			}
+			continue
+		}
+		if grown := grow(news[m.new[0]], m.old, olds, pairOld, part); len(grown) > 1 {
+			m.old = grown
+			m.kind = Merged
+			for _, i := range grown {
+				pairOld[i] = mi
+			}
+		}
+	}
+	runs := func(whole []*clause, parts []*clause, pairWhole, pairParts []int, kind Kind) {
+		for i, c := range whole {
+			if pairWhole[i] >= 0 || c.n == 0 {
+				continue
+			}
+			for j := range parts {
+				if pairParts[j] >= 0 || parts[j].n == 0 || !contained(parts[j], c, nil, part) {
+					continue
+				}
+				run := grow(c, []int{j}, parts, pairParts, part)
+				if len(run) < 2 {
+					continue
+				}
+				if bag, n := joinBags(parts, run); diceBags(c.bag, c.n, bag, n) < rules.file.Similarity.Pair {
+					continue
+				}
+				if kind == Split {
+					add(Split, []int{i}, run)
+				} else {
+					add(Merged, run, []int{i})
+				}
+				break
+			}
+		}
+	}
+	runs(olds, news, pairOld, pairNew, Split)
+	runs(news, olds, pairNew, pairOld, Merged)
+
+	// 5. Classify position, and what is left is added or removed.
+	for mi := backbone; mi < len(ms); mi++ {
+		m := &ms[mi]
+		if gapOld[m.old[0]] != gapNew[m.new[0]] {
+			if m.kind == Modified {
+				m.kind = Moved
+			}
+		}
+	}
+	for mi := 0; mi < backbone; mi++ {
+		m := &ms[mi]
+		if olds[m.old[0]].c.Text == news[m.new[0]].c.Text {
+			m.kind = ""
+		}
+	}
+	for i := range olds {
+		if pairOld[i] < 0 {
+			add(Removed, []int{i}, nil)
+		}
+	}
+	for j := range news {
+		if pairNew[j] < 0 {
+			add(Added, nil, []int{j})
+		}
+	}
+	return ms
+}
+
+// gaps numbers every position by the count of backbone anchors before it.
+func gaps(pair []int, backbone int) []int {
+	out := make([]int, len(pair))
+	g := 0
+	for i, p := range pair {
+		if p >= 0 && p < backbone {
+			g++
+			out[i] = -g // an anchor is its own gap
+			continue
+		}
+		out[i] = g
+	}
+	return out
+}
+
+// fullScoring is the largest number of clause pairs scored one by one.
+// Beyond it (two long, heavily rewritten documents) only pairs that share
+// a rare word are scored, which keeps alignment near-linear.
+const fullScoring = 250_000
+
+// candidateIndex finds the unpaired new clauses worth scoring against an
+// old one.
+type candidateIndex struct {
+	all      []int
+	postings map[string][]int // word -> new clauses holding it, when indexed
+	common   int              // a word in more clauses than this is not indexed
+}
+
+func newCandidateIndex(un []int, news []*clause) *candidateIndex {
+	ci := &candidateIndex{all: un}
+	if len(un)*len(un) <= fullScoring {
+		return ci
+	}
+	ci.postings = map[string][]int{}
+	ci.common = max(8, len(un)/50)
+	for _, j := range un {
+		for k := range news[j].bag {
+			ci.postings[k] = append(ci.postings[k], j)
+		}
+	}
+	return ci
+}
+
+func (ci *candidateIndex) candidates(c *clause) []int {
+	if ci.postings == nil {
+		return ci.all
+	}
+	seen := map[int]bool{}
+	var out []int
+	for k := range c.bag {
+		ps := ci.postings[k]
+		if len(ps) > ci.common {
+			continue
+		}
+		for _, j := range ps {
+			if !seen[j] {
+				seen[j] = true
+				out = append(out, j)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// dice is the Dice coefficient of two clauses' word multisets.
+func dice(a, b *clause) float64 {
+	return diceBags(a.bag, a.n, b.bag, b.n)
+}
+
+func diceBags(a map[string]int, na int, b map[string]int, nb int) float64 {
+	if na+nb == 0 {
+		return 0
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	common := 0
+	for k, x := range a {
+		if y := b[k]; y > 0 {
+			common += min(x, y)
+		}
+	}
+	return 2 * float64(common) / float64(na+nb)
+}
+
+func joinBags(cs []*clause, idx []int) (map[string]int, int) {
+	bag := map[string]int{}
+	n := 0
+	for _, i := range idx {
+		for k, v := range cs[i].bag {
+			bag[k] += v
+		}
+		n += cs[i].n
+	}
+	return bag, n
+}
+
+// contained reports whether part's words are (at least share `part` of
+// them) in whole's words left over after used has taken its own. A part
+// shorter than four words must also appear in whole as a contiguous run,
+// so that a new one-word heading is not swallowed by any clause that
+// happens to use the word.
+func contained(p, whole *clause, used map[string]int, share float64) bool {
+	if p.n == 0 {
+		return false
+	}
+	in := 0
+	for k, v := range p.bag {
+		left := whole.bag[k] - used[k]
+		if left > 0 {
+			in += min(v, left)
+		}
+	}
+	if float64(in) < share*float64(p.n) {
+		return false
+	}
+	if p.n < 4 {
+		return strings.Contains(" "+whole.sig+" ", " "+p.sig+" ")
+	}
+	return true
+}
+
+// grow extends a run of clauses (indices into parts, consecutive) on both
+// sides with unpaired neighbours that are contained in whole.
+func grow(whole *clause, run []int, parts []*clause, pair []int, share float64) []int {
+	used := map[string]int{}
+	for _, j := range run {
+		for k, v := range parts[j].bag {
+			used[k] += v
+		}
+	}
+	take := func(j int) bool {
+		if j < 0 || j >= len(parts) || pair[j] >= 0 || slices.Contains(run, j) {
+			return false
+		}
+		if !contained(parts[j], whole, used, share) {
+			return false
+		}
+		for k, v := range parts[j].bag {
+			used[k] += v
+		}
+		return true
+	}
+	out := slices.Clone(run)
+	for take(out[0] - 1) {
+		out = append([]int{out[0] - 1}, out...)
+	}
+	for take(out[len(out)-1] + 1) {
+		out = append(out, out[len(out)-1]+1)
+	}
+	return out
+}

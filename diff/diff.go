@@ -1,0 +1,295 @@
+package diff
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/clausewatch/clausewatch/extract"
+)
+
+// Version identifies the comparison and classification code (not the
+// rules, which carry their own version). Stored diff results say which
+// version made them.
+const Version = "diff/1"
+
+// Kind says how a clause changed position or shape.
+type Kind string
+
+// The kinds of change.
+const (
+	Added    Kind = "added"
+	Removed  Kind = "removed"
+	Modified Kind = "modified" // same place, different text
+	Moved    Kind = "moved"    // a different place among the unchanged clauses, text the same or changed
+	Split    Kind = "split"    // one old clause became several consecutive new ones
+	Merged   Kind = "merged"   // several consecutive old clauses became one
+)
+
+// Class says how much a change matters.
+type Class string
+
+// The classes, from most to least significant.
+const (
+	// Substantive changes can change what the policy permits or promises;
+	// any one of them means re-vetting.
+	Substantive Class = "substantive"
+	// Editorial changes reword without a change of meaning a rule can see.
+	Editorial Class = "editorial"
+	// Rename changes are explained entirely by a rename (see Rename).
+	RenameOnly Class = "rename"
+	// Cosmetic changes are punctuation, case, quotes, white space,
+	// hyphenation, spelling variants, typo fixes or the policy's date line.
+	Cosmetic Class = "cosmetic"
+)
+
+func classRank(c Class) int {
+	switch c {
+	case Substantive:
+		return 0
+	case Editorial:
+		return 1
+	case RenameOnly:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// Side is one side of a change: the clause (or, for split and merged, the
+// consecutive clauses) as it reads in one version.
+type Side struct {
+	// Index is the position of the (first) clause in its document.
+	Index int `json:"index"`
+	// Path is the heading trail above the clause.
+	Path []string `json:"path"`
+	// Text is the clause text; for split and merged changes, the parts
+	// joined by a line break.
+	Text string `json:"text"`
+	// Parts holds the clauses of a split or merged side, in order.
+	Parts []string `json:"parts,omitempty"`
+}
+
+// Span is one piece of an inline diff: Op is "=" (in both), "-" (only in
+// the old text) or "+" (only in the new text).
+type Span struct {
+	Op   string `json:"op"`
+	Text string `json:"text"`
+}
+
+// Change is one clause-level difference.
+type Change struct {
+	Kind       Kind     `json:"kind"`
+	Class      Class    `json:"class"`
+	Categories []string `json:"categories"`
+	Reasons    []string `json:"reasons"`
+	Old        *Side    `json:"old"`
+	New        *Side    `json:"new"`
+	// Inline is the word-level diff of Old.Text to New.Text, for changes
+	// that have both sides.
+	Inline []Span `json:"inline,omitempty"`
+}
+
+// Rename is a name or phrase replaced by another throughout the policy
+// ("IMS Global" → "1EdTech"), reported once with the number of clauses it
+// touched. Its variants are the forms the substitution took ("IMS",
+// "IMS Global Learning", the e-mail domain "imsglobal").
+type Rename struct {
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Count      int       `json:"count"`
+	Variants   []Variant `json:"variants,omitempty"`
+	Categories []string  `json:"categories"`
+	Reasons    []string  `json:"reasons"`
+}
+
+// Variant is one form of a rename and the number of clauses it occurs in.
+type Variant struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Count int    `json:"count"`
+}
+
+// Counts tallies the clauses of a comparison.
+type Counts struct {
+	Unchanged   int `json:"unchanged"`
+	Substantive int `json:"substantive"`
+	Editorial   int `json:"editorial"`
+	Rename      int `json:"rename"`
+	Cosmetic    int `json:"cosmetic"`
+}
+
+// DocInfo identifies one compared document.
+type DocInfo struct {
+	Title   string `json:"title"`
+	Updated string `json:"updated"`
+	Clauses int    `json:"clauses"`
+}
+
+// Result is the comparison of two versions of a policy.
+type Result struct {
+	// Revet is true when any change is substantive.
+	Revet bool `json:"revet"`
+	// Summary is one line for a feed or a terminal.
+	Summary string   `json:"summary"`
+	Renames []Rename `json:"renames"`
+	// Changes lists every changed clause, substantive first, then
+	// editorial, rename and cosmetic, each group in document order.
+	// Unchanged clauses are not listed.
+	Changes []Change `json:"changes"`
+	Counts  Counts   `json:"counts"`
+	Old     DocInfo  `json:"old_document"`
+	New     DocInfo  `json:"new_document"`
+	// Version and RulesVersion say what produced the result.
+	Version      string `json:"version"`
+	RulesVersion int    `json:"rules_version"`
+}
+
+// Same reports whether the two documents had the same clause text.
+func (r *Result) Same() bool { return len(r.Changes) == 0 }
+
+// Compare aligns the clauses of two versions of a policy and classifies
+// every difference. It is deterministic: the same documents and rules give
+// byte-identical results. A nil rules means DefaultRules.
+func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
+	if rules == nil {
+		rules = DefaultRules()
+	}
+	if oldDoc == nil {
+		oldDoc = &extract.Document{}
+	}
+	if newDoc == nil {
+		newDoc = &extract.Document{}
+	}
+	olds := prepare(oldDoc.Clauses, rules)
+	news := prepare(newDoc.Clauses, rules)
+
+	// Pass 1 aligns on plain word keys and looks for renames; pass 2
+	// aligns again with every rename's forms folded to one token, so that
+	// clauses differing only by the rename line up as well as any.
+	matches := align(olds, news, rules)
+	renames := findRenames(olds, news, matches, rules)
+	if len(renames) > 0 {
+		canonicalize(olds, renames)
+		canonicalize(news, renames)
+		matches = align(olds, news, rules)
+	}
+
+	res := &Result{
+		Renames:      []Rename{},
+		Changes:      []Change{},
+		Old:          DocInfo{Title: oldDoc.Title, Updated: oldDoc.Updated, Clauses: len(oldDoc.Clauses)},
+		New:          DocInfo{Title: newDoc.Title, Updated: newDoc.Updated, Clauses: len(newDoc.Clauses)},
+		Version:      Version,
+		RulesVersion: rules.file.Version,
+	}
+	for _, rn := range renames {
+		res.Renames = append(res.Renames, rn.public())
+	}
+	j := judge{rules: rules, renames: renames}
+	for _, m := range matches {
+		if m.kind == "" {
+			res.Counts.Unchanged++
+			continue
+		}
+		ch := j.change(m, olds, news)
+		switch ch.Class {
+		case Substantive:
+			res.Counts.Substantive++
+			res.Revet = true
+		case Editorial:
+			res.Counts.Editorial++
+		case RenameOnly:
+			res.Counts.Rename++
+		default:
+			res.Counts.Cosmetic++
+		}
+		res.Changes = append(res.Changes, ch)
+	}
+	slices.SortStableFunc(res.Changes, func(a, b Change) int {
+		if c := cmp.Compare(classRank(a.Class), classRank(b.Class)); c != 0 {
+			return c
+		}
+		return cmp.Compare(position(a), position(b))
+	})
+	res.Summary = summarize(res, rules)
+	return res
+}
+
+// position orders changes by where they are in the new document, removed
+// clauses where they were in the old one.
+func position(c Change) int {
+	if c.New != nil {
+		return 2*c.New.Index + 1
+	}
+	return 2 * c.Old.Index
+}
+
+// summarize writes the one-line summary.
+func summarize(r *Result, rules *Rules) string {
+	if len(r.Changes) == 0 {
+		return "No change in the policy text."
+	}
+	var parts []string
+	if r.Revet {
+		var cats []string
+		seen := map[string]bool{}
+		for _, c := range r.Changes {
+			if c.Class != Substantive {
+				continue
+			}
+			for _, k := range c.Categories {
+				if !seen[k] {
+					seen[k] = true
+				}
+			}
+		}
+		for _, k := range categoryOrder {
+			if seen[k] {
+				cats = append(cats, k)
+			}
+		}
+		s := fmt.Sprintf("Re-vet: %s", plural(r.Counts.Substantive, "substantive change"))
+		if len(cats) > 0 {
+			s += " (" + strings.Join(cats, ", ") + ")"
+		}
+		parts = append(parts, s)
+	} else {
+		parts = append(parts, "No re-vet needed")
+	}
+	for _, rn := range r.Renames {
+		parts = append(parts, fmt.Sprintf("renamed %s → %s in %s", rn.From, rn.To, plural(rn.Count, "clause")))
+	}
+	var rest []string
+	if r.Counts.Editorial > 0 {
+		rest = append(rest, fmt.Sprintf("%d editorial", r.Counts.Editorial))
+	}
+	if r.Counts.Rename > 0 {
+		rest = append(rest, fmt.Sprintf("%d rename-only", r.Counts.Rename))
+	}
+	if r.Counts.Cosmetic > 0 {
+		rest = append(rest, fmt.Sprintf("%d cosmetic", r.Counts.Cosmetic))
+	}
+	if len(rest) > 0 {
+		parts = append(parts, strings.Join(rest, ", "))
+	}
+	if r.Old.Updated != r.New.Updated && (r.Old.Updated != "" || r.New.Updated != "") {
+		parts = append(parts, fmt.Sprintf("policy date %s → %s", orNone(r.Old.Updated), orNone(r.New.Updated)))
+	}
+	return strings.Join(parts, "; ") + "."
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}

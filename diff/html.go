@@ -1,0 +1,77 @@
+package diff
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+)
+
+//go:embed report.html.tmpl
+var reportTemplate string
+
+// HTMLOptions control the HTML report.
+type HTMLOptions struct {
+	// OldName and NewName label the two inputs.
+	OldName, NewName string
+}
+
+// WriteHTML writes a self-contained HTML page (no script, no external
+// resources): the verdict, the renames, substantive and editorial changes
+// side by side with inline highlights, and the rename-only and cosmetic
+// changes folded away. Every piece of policy text is escaped.
+func WriteHTML(w io.Writer, r *Result, opt HTMLOptions) error {
+	t, err := template.New("report").Funcs(template.FuncMap{
+		"path": func(s *Side) string {
+			if s == nil {
+				return ""
+			}
+			return strings.Join(s.Path, " › ")
+		},
+		"inGroup": func(cs []Change, class Class) []Change {
+			var out []Change
+			for _, c := range cs {
+				if c.Class == class {
+					out = append(out, c)
+				}
+			}
+			return out
+		},
+		"oldSpans": func(c Change) []Span { return sideSpans(c, "-") },
+		"newSpans": func(c Change) []Span { return sideSpans(c, "+") },
+	}).Parse(reportTemplate)
+	if err != nil {
+		return fmt.Errorf("parsing report template: %w", err)
+	}
+	data := struct {
+		R                *Result
+		OldName, NewName string
+		Classes          []Class
+	}{r, opt.OldName, opt.NewName, []Class{Substantive, Editorial, RenameOnly, Cosmetic}}
+	if err := t.Execute(w, data); err != nil {
+		return fmt.Errorf("writing HTML report: %w", err)
+	}
+	return nil
+}
+
+// sideSpans returns the spans one side of a change shows: the unchanged
+// text plus its own deletions ("-") or insertions ("+"). Added and removed
+// clauses show their whole text as one span.
+func sideSpans(c Change, op string) []Span {
+	switch {
+	case op == "-" && c.Old == nil, op == "+" && c.New == nil:
+		return nil
+	case c.Old == nil:
+		return []Span{{Op: "+", Text: c.New.Text}}
+	case c.New == nil:
+		return []Span{{Op: "-", Text: c.Old.Text}}
+	}
+	var out []Span
+	for _, s := range c.Inline {
+		if s.Op == "=" || s.Op == op {
+			out = append(out, s)
+		}
+	}
+	return out
+}

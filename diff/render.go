@@ -1,0 +1,223 @@
+package diff
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// TextOptions control the terminal report.
+type TextOptions struct {
+	// All lists rename-only and cosmetic changes instead of counting them.
+	All bool
+	// Color marks deletions and insertions with ANSI colours instead of
+	// [-…-] and {+…+}.
+	Color bool
+	// OldName and NewName label the two inputs (file names or URLs).
+	OldName, NewName string
+}
+
+// WriteJSON writes the result as indented JSON.
+func WriteJSON(w io.Writer, r *Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("writing JSON: %w", err)
+	}
+	return nil
+}
+
+// errWriter remembers the first write error so rendering code can stay
+// linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, a...)
+	}
+}
+
+const (
+	ansiReset = "\x1b[0m"
+	ansiBold  = "\x1b[1m"
+	ansiRed   = "\x1b[31m"
+	ansiGreen = "\x1b[32m"
+	ansiDim   = "\x1b[2m"
+)
+
+// WriteText writes the report for a terminal: the verdict, renames on one
+// line each, substantive then editorial changes with their reasons and
+// inline diffs, and rename-only and cosmetic changes as counts (or, with
+// All, listed).
+func WriteText(w io.Writer, r *Result, opt TextOptions) error {
+	ew := &errWriter{w: w}
+	style := func(code, s string) string {
+		if !opt.Color || s == "" {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	if opt.OldName != "" || opt.NewName != "" {
+		ew.printf("--- %s%s\n+++ %s%s\n", opt.OldName, docLabel(r.Old), opt.NewName, docLabel(r.New))
+	}
+	verdict := "Re-vet: no"
+	if r.Revet {
+		verdict = style(ansiBold+ansiRed, "Re-vet: YES")
+	}
+	ew.printf("%s\n%s\n", verdict, r.Summary)
+	if len(r.Renames) > 0 {
+		ew.printf("\n%s\n", style(ansiBold, "Renamed"))
+		for _, rn := range r.Renames {
+			ew.printf("  %s → %s  in %s\n", rn.From, rn.To, plural(rn.Count, "clause"))
+			if len(rn.Variants) > 1 {
+				var vs []string
+				for _, v := range rn.Variants[1:] {
+					vs = append(vs, fmt.Sprintf("%s → %s (%d)", v.From, v.To, v.Count))
+				}
+				ew.printf("    also as: %s\n", strings.Join(vs, "; "))
+			}
+			for _, why := range rn.Reasons {
+				ew.printf("    %s\n", why)
+			}
+		}
+	}
+	groups := []struct {
+		class  Class
+		title  string
+		listed bool
+	}{
+		{Substantive, "Substantive", true},
+		{Editorial, "Editorial", true},
+		{RenameOnly, "Rename only", opt.All},
+		{Cosmetic, "Cosmetic", opt.All},
+	}
+	for _, g := range groups {
+		var cs []Change
+		for _, c := range r.Changes {
+			if c.Class == g.class {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		if !g.listed {
+			ew.printf("\n%s: %s (use --all to list them)\n", style(ansiBold, g.title), plural(len(cs), "clause"))
+			continue
+		}
+		ew.printf("\n%s (%d)\n", style(ansiBold, g.title), len(cs))
+		for i, c := range cs {
+			where := c.New
+			if where == nil {
+				where = c.Old
+			}
+			head := fmt.Sprintf("%d. %s", i+1, c.Kind)
+			if len(c.Categories) > 0 {
+				head += " · " + strings.Join(c.Categories, ", ")
+			}
+			if len(where.Path) > 0 {
+				head += " · " + strings.Join(where.Path, " › ")
+			}
+			ew.printf("  %s\n", style(ansiBold, head))
+			for _, why := range c.Reasons {
+				ew.printf("     %s\n", why)
+			}
+			switch {
+			case c.Old == nil:
+				ew.printf("     %s\n", style(ansiGreen, "+ "+oneLine(c.New.Text)))
+			case c.New == nil:
+				ew.printf("     %s\n", style(ansiRed, "- "+oneLine(c.Old.Text)))
+			default:
+				ew.printf("     %s\n", inlineText(c.Inline, opt.Color))
+			}
+		}
+	}
+	return ew.err
+}
+
+func docLabel(d DocInfo) string {
+	var parts []string
+	if d.Title != "" {
+		parts = append(parts, d.Title)
+	}
+	if d.Updated != "" {
+		parts = append(parts, "updated "+d.Updated)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  (" + strings.Join(parts, ", ") + ")"
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ¶ ") }
+
+// inlineText renders spans on one line, shortening long unchanged runs to
+// their first and last few words.
+func inlineText(spans []Span, color bool) string {
+	var b strings.Builder
+	for i, s := range spans {
+		text := oneLine(s.Text)
+		switch s.Op {
+		case "=":
+			b.WriteString(elide(text, i > 0, i < len(spans)-1))
+		case "-":
+			if color {
+				b.WriteString(ansiRed + "\x1b[9m" + text + ansiReset)
+			} else {
+				b.WriteString("[-" + text + "-]")
+			}
+		case "+":
+			if color {
+				b.WriteString(ansiGreen + "\x1b[4m" + text + ansiReset)
+			} else {
+				b.WriteString("{+" + text + "+}")
+			}
+		}
+	}
+	return b.String()
+}
+
+// elide keeps up to contextWords words of an unchanged run next to each
+// edit, replacing the middle with " … ".
+func elide(s string, before, after bool) string {
+	const contextWords = 8
+	if !before && !after {
+		return s
+	}
+	words := strings.Split(s, " ")
+	keep := 0
+	if before {
+		keep += contextWords
+	}
+	if after {
+		keep += contextWords
+	}
+	if len(words) <= keep+3 {
+		return s
+	}
+	var head, tail []string
+	if before {
+		head = words[:contextWords]
+	}
+	if after {
+		tail = words[len(words)-contextWords:]
+	}
+	out := strings.Join(head, " ")
+	if before {
+		out += " "
+	}
+	out += "…"
+	if after {
+		out += " " + strings.Join(tail, " ")
+	}
+	if !utf8.ValidString(out) {
+		return s
+	}
+	return out
+}

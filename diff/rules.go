@@ -1,0 +1,388 @@
+package diff
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed rules.yaml
+var defaultRules []byte
+
+// DefaultRulesYAML returns the embedded default rules file, the starting
+// point for a deployment's own copy.
+func DefaultRulesYAML() []byte { return bytes.Clone(defaultRules) }
+
+// Categories is the privacy vocabulary every change is described in, in
+// the order reports list it.
+var categoryOrder = []string{
+	"collection", "use", "sharing", "retention", "security", "children",
+	"rights", "tracking", "transfer", "policy-change", "contact", "scope",
+}
+
+// Categories returns the privacy categories, in report order.
+func Categories() []string { return slices.Clone(categoryOrder) }
+
+// Rules are the lexicons, triggers and thresholds that decide which
+// changes are material. Load them with DefaultRules, ParseRules or
+// LoadRules; the zero value is not usable.
+type Rules struct {
+	file rulesFile
+
+	negations, filler []pattern
+	firm, soft        []pattern
+	spelling          map[string]string
+	categories        []categoryRule
+	listCategories    map[string]bool
+	terms             []termRule
+}
+
+// rulesFile is the YAML shape of a rules file.
+type rulesFile struct {
+	Version    int `yaml:"version"`
+	Window     int `yaml:"window"`
+	Similarity struct {
+		Pair float64 `yaml:"pair"`
+		Part float64 `yaml:"part"`
+	} `yaml:"similarity"`
+	Rename struct {
+		MinClauses int `yaml:"min_clauses"`
+		MaxWords   int `yaml:"max_words"`
+	} `yaml:"rename"`
+	Negations []string `yaml:"negations"`
+	Modals    struct {
+		Firm []string `yaml:"firm"`
+		Soft []string `yaml:"soft"`
+	} `yaml:"modals"`
+	Filler         []string              `yaml:"filler"`
+	Spelling       [][]string            `yaml:"spelling"`
+	Categories     map[string]categoryYAML `yaml:"categories"`
+	ListCategories []string              `yaml:"list_categories"`
+	Terms          []termYAML            `yaml:"terms"`
+}
+
+type categoryYAML struct {
+	Label    string   `yaml:"label"`
+	Keywords []string `yaml:"keywords"`
+}
+
+type termYAML struct {
+	Kind     string   `yaml:"kind"`
+	Category string   `yaml:"category"`
+	Words    []string `yaml:"words"`
+}
+
+type categoryRule struct {
+	name, label string
+	keywords    []pattern
+}
+
+type termRule struct {
+	kind, category string
+	words          []pattern
+}
+
+// ErrRules marks a rules file that cannot be used.
+var ErrRules = errors.New("invalid rules")
+
+// DefaultRules returns the embedded rules.
+func DefaultRules() *Rules {
+	r, err := ParseRules(defaultRules)
+	if err != nil {
+		panic("diff: embedded rules.yaml is invalid: " + err.Error())
+	}
+	return r
+}
+
+// LoadRules reads and checks a rules file.
+func LoadRules(path string) (*Rules, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading rules: %w", err)
+	}
+	r, err := ParseRules(data)
+	if err != nil {
+		return nil, fmt.Errorf("rules file %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// ParseRules checks and compiles rules from YAML. Unknown fields, unknown
+// categories and out-of-range thresholds are errors that name the line or
+// the field.
+func ParseRules(data []byte) (*Rules, error) {
+	var f rulesFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: the file is empty", ErrRules)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrRules, err)
+	}
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrRules, fmt.Sprintf(format, a...))
+	}
+	if f.Version != 1 {
+		return nil, bad("version is %d; this clausewatch reads version 1", f.Version)
+	}
+	if f.Window < 1 || f.Window > 100 {
+		return nil, bad("window must be between 1 and 100 words, not %d", f.Window)
+	}
+	if f.Similarity.Pair <= 0 || f.Similarity.Pair > 1 || f.Similarity.Part <= 0 || f.Similarity.Part > 1 {
+		return nil, bad("similarity.pair and similarity.part must be in (0, 1]")
+	}
+	if f.Rename.MinClauses < 2 {
+		return nil, bad("rename.min_clauses must be at least 2, not %d", f.Rename.MinClauses)
+	}
+	if f.Rename.MaxWords < 1 || f.Rename.MaxWords > 10 {
+		return nil, bad("rename.max_words must be between 1 and 10, not %d", f.Rename.MaxWords)
+	}
+	r := &Rules{file: f, spelling: map[string]string{}, listCategories: map[string]bool{}}
+	var err error
+	compile := func(field string, words []string) []pattern {
+		if err != nil {
+			return nil
+		}
+		var ps []pattern
+		ps, err = compilePatterns(field, words)
+		return ps
+	}
+	r.negations = compile("negations", f.Negations)
+	r.filler = compile("filler", f.Filler)
+	r.firm = compile("modals.firm", f.Modals.Firm)
+	r.soft = compile("modals.soft", f.Modals.Soft)
+	for name := range f.Categories {
+		if !slices.Contains(categoryOrder, name) {
+			return nil, bad("unknown category %q under categories (use one of %s)", name, strings.Join(categoryOrder, ", "))
+		}
+	}
+	for _, name := range categoryOrder {
+		c, ok := f.Categories[name]
+		if !ok {
+			continue
+		}
+		r.categories = append(r.categories, categoryRule{name: name, label: c.Label, keywords: compile("categories."+name, c.Keywords)})
+	}
+	for _, name := range f.ListCategories {
+		if !slices.Contains(categoryOrder, name) {
+			return nil, bad("unknown category %q in list_categories", name)
+		}
+		r.listCategories[name] = true
+	}
+	for i, t := range f.Terms {
+		if !slices.Contains(categoryOrder, t.Category) {
+			return nil, bad("terms[%d] (%s): unknown category %q", i, t.Kind, t.Category)
+		}
+		if t.Kind == "" {
+			return nil, bad("terms[%d]: kind is missing", i)
+		}
+		r.terms = append(r.terms, termRule{kind: t.Kind, category: t.Category, words: compile(fmt.Sprintf("terms[%d]", i), t.Words)})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRules, err)
+	}
+	for i, line := range f.Spelling {
+		if len(line) < 2 {
+			return nil, bad("spelling[%d] needs at least two words", i)
+		}
+		for _, w := range line {
+			toks := tokenize(w, nil)
+			if len(toks) != 1 {
+				return nil, bad("spelling[%d]: %q is not one word", i, w)
+			}
+			r.spelling[toks[0].key] = strings.ToLower(line[0])
+		}
+	}
+	return r, nil
+}
+
+// category returns the label of a category name.
+func (r *Rules) label(name string) string {
+	for _, c := range r.categories {
+		if c.name == name {
+			return c.label
+		}
+	}
+	return name
+}
+
+// pattern is one lexicon entry: a sequence of words, each matched exactly,
+// by prefix (trailing *) or by suffix (leading *).
+type pattern struct {
+	text   string
+	pieces []piece
+}
+
+type piece struct {
+	word           string
+	prefix, suffix bool
+}
+
+func compilePatterns(field string, words []string) ([]pattern, error) {
+	out := make([]pattern, 0, len(words))
+	for _, w := range words {
+		p, err := compilePattern(w)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func compilePattern(w string) (pattern, error) {
+	p := pattern{text: w}
+	for _, f := range strings.Fields(strings.ToLower(w)) {
+		pc := piece{}
+		if strings.HasSuffix(f, "*") {
+			pc.prefix = true
+			f = strings.TrimSuffix(f, "*")
+		} else if strings.HasPrefix(f, "*") {
+			pc.suffix = true
+			f = strings.TrimPrefix(f, "*")
+		}
+		// A hyphenated or dotted entry is several words to the tokenizer.
+		toks := tokenize(f, nil)
+		if len(toks) == 0 {
+			return p, fmt.Errorf("%q has no word in it", w)
+		}
+		for i, t := range toks {
+			q := piece{word: t.key}
+			if i == 0 {
+				q.suffix = pc.suffix
+			}
+			if i == len(toks)-1 {
+				q.prefix = pc.prefix
+			}
+			p.pieces = append(p.pieces, q)
+		}
+	}
+	if len(p.pieces) == 0 {
+		return p, fmt.Errorf("empty entry")
+	}
+	return p, nil
+}
+
+// matchAt reports whether p matches keys starting at i.
+func (p pattern) matchAt(keys []string, i int) bool {
+	if i+len(p.pieces) > len(keys) {
+		return false
+	}
+	for j, pc := range p.pieces {
+		k := keys[i+j]
+		switch {
+		case pc.prefix && pc.suffix:
+			if !strings.Contains(k, pc.word) {
+				return false
+			}
+		case pc.prefix:
+			if !strings.HasPrefix(k, pc.word) {
+				return false
+			}
+		case pc.suffix:
+			if !strings.HasSuffix(k, pc.word) {
+				return false
+			}
+		default:
+			if k != pc.word {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// matches returns the start positions in keys[lo:hi] where any of ps
+// matches (the match may not run past hi).
+func findAny(ps []pattern, keys []string, lo, hi int) (pos int, p pattern, ok bool) {
+	for i := lo; i < hi; i++ {
+		for _, p := range ps {
+			if i+len(p.pieces) <= hi && p.matchAt(keys, i) {
+				return i, p, true
+			}
+		}
+	}
+	return 0, pattern{}, false
+}
+
+// countAny counts the positions in keys where any of ps matches.
+func countAny(ps []pattern, keys []string) int {
+	n := 0
+	for i := range keys {
+		for _, p := range ps {
+			if p.matchAt(keys, i) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// matchedTexts returns, for each pattern in ps that matches somewhere in
+// keys, the matched words, in pattern order.
+func matchedSet(ps []pattern, keys []string) map[string]string {
+	out := map[string]string{}
+	for _, p := range ps {
+		for i := range keys {
+			if p.matchAt(keys, i) {
+				out[p.text] = strings.Join(keys[i:i+len(p.pieces)], " ")
+				break
+			}
+		}
+	}
+	return out
+}
+
+// isFiller reports whether every key is a filler word.
+func (r *Rules) isFiller(ks []string) bool {
+	for i := range ks {
+		found := false
+		for _, p := range r.filler {
+			if len(p.pieces) == 1 && p.matchAt(ks, i) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// lexical reports whether a key is a word that any rule looks at, so that
+// an edit to it must not be waved through as a typo or rename.
+func (r *Rules) lexical(k string) bool {
+	one := []string{k}
+	check := func(ps []pattern) bool {
+		for _, p := range ps {
+			if p.matchAt(one, 0) {
+				return true
+			}
+			for _, pc := range p.pieces {
+				if pc.word == k {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if check(r.negations) || check(r.firm) || check(r.soft) {
+		return true
+	}
+	for _, t := range r.terms {
+		if check(t.words) {
+			return true
+		}
+	}
+	return false
+}

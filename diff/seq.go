@@ -1,0 +1,113 @@
+package diff
+
+import (
+	"unicode/utf8"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+)
+
+// maxSeqCells bounds the work of one sequence diff: when the product of
+// the two lengths is larger, the pair is reported as one replacement
+// instead of being diffed. Myers' algorithm is O((N+M)·D), so this keeps
+// the worst case near a few tens of milliseconds while every real clause
+// (a few hundred words) is far below it. The bound, not a clock, keeps the
+// output the same on every run and every machine.
+const maxSeqCells = 4_000_000
+
+// edit is one step of an edit script between sequences a and b: a[aLo:aHi]
+// is replaced by b[bLo:bHi]. Equal steps have the same length on both
+// sides; a pure insertion has aLo == aHi, a pure deletion bLo == bHi.
+type edit struct {
+	equal              bool
+	aLo, aHi, bLo, bHi int
+}
+
+// diffSeq diffs two sequences of words (or other tokens) with go-diff's
+// Myers implementation, each distinct token mapped to one private-use rune
+// so that the character diff is a word diff. With semantic, go-diff's
+// semantic cleanup merges edits separated by trivial equalities, which
+// reads better; without it the script is minimal. Runs of non-equal steps
+// are merged into one replacement.
+func diffSeq(a, b []string, semantic bool) []edit {
+	if len(a)*len(b) > maxSeqCells {
+		return wholeReplace(a, b)
+	}
+	ids := make(map[string]rune, len(a)+len(b))
+	next := rune(0xE000)
+	toRunes := func(s []string) ([]rune, bool) {
+		out := make([]rune, len(s))
+		for i, t := range s {
+			r, ok := ids[t]
+			if !ok {
+				r = next
+				ids[t] = r
+				next++
+				if next == 0xF900 {
+					next = 0xF0000
+				}
+				if next > utf8.MaxRune {
+					return nil, false
+				}
+			}
+			out[i] = r
+		}
+		return out, true
+	}
+	ra, ok1 := toRunes(a)
+	rb, ok2 := toRunes(b)
+	if !ok1 || !ok2 {
+		return wholeReplace(a, b)
+	}
+	dmp := diffmatchpatch.New()
+	dmp.DiffTimeout = 0 // no clock: the same answer every time (bounded by maxSeqCells)
+	diffs := dmp.DiffMainRunes(ra, rb, false)
+	if semantic {
+		diffs = dmp.DiffCleanupSemantic(diffs)
+	}
+	var out []edit
+	i, j := 0, 0
+	for _, d := range diffs {
+		n := utf8.RuneCountInString(d.Text)
+		switch d.Type {
+		case diffmatchpatch.DiffEqual:
+			out = append(out, edit{equal: true, aLo: i, aHi: i + n, bLo: j, bHi: j + n})
+			i += n
+			j += n
+		case diffmatchpatch.DiffDelete:
+			out = appendChange(out, edit{aLo: i, aHi: i + n, bLo: j, bHi: j})
+			i += n
+		case diffmatchpatch.DiffInsert:
+			out = appendChange(out, edit{aLo: i, aHi: i, bLo: j, bHi: j + n})
+			j += n
+		}
+	}
+	return out
+}
+
+// appendChange adds a non-equal step, merging it into a preceding one.
+func appendChange(out []edit, e edit) []edit {
+	if k := len(out) - 1; k >= 0 && !out[k].equal {
+		out[k].aHi = e.aHi
+		out[k].bHi = e.bHi
+		return out
+	}
+	return append(out, e)
+}
+
+func wholeReplace(a, b []string) []edit {
+	if len(a) == 0 && len(b) == 0 {
+		return nil
+	}
+	return []edit{{aLo: 0, aHi: len(a), bLo: 0, bHi: len(b)}}
+}
+
+// changes returns the non-equal steps of an edit script.
+func changes(es []edit) []edit {
+	var out []edit
+	for _, e := range es {
+		if !e.equal {
+			out = append(out, e)
+		}
+	}
+	return out
+}
