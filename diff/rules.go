@@ -61,11 +61,11 @@ type rulesFile struct {
 		Firm []string `yaml:"firm"`
 		Soft []string `yaml:"soft"`
 	} `yaml:"modals"`
-	Filler         []string              `yaml:"filler"`
-	Spelling       [][]string            `yaml:"spelling"`
+	Filler         []string                `yaml:"filler"`
+	Spelling       [][]string              `yaml:"spelling"`
 	Categories     map[string]categoryYAML `yaml:"categories"`
-	ListCategories []string              `yaml:"list_categories"`
-	Terms          []termYAML            `yaml:"terms"`
+	ListCategories []string                `yaml:"list_categories"`
+	Terms          []termYAML              `yaml:"terms"`
 }
 
 type categoryYAML struct {

@@ -117,13 +117,13 @@ func TestIMS2019To2022(t *testing.T) {
 	}
 	for substr, want := range map[string]diff.Class{
 		"school district, or other entity that provides standards documents": diff.Cosmetic, // Oxford comma + "standards standards"
-		"Links to Third-Party Websites":                                       diff.Cosmetic, // heading hyphenation and case
+		"Links to Third-Party Websites":                                      diff.Cosmetic, // heading hyphenation and case
 		"Send you technical notices, updates, support, and administrative":   diff.Cosmetic, // Oxford comma
-		"Our websites offer publicly accessible blogs":                        diff.Cosmetic, // grammar fix
-		"describes your choices regarding using, accessing, and correcting":   diff.Editorial,
-		"We push notifications to you from time to time":                      diff.Editorial,
-		"Privacy Statement":                                                   diff.Editorial, // new heading
-		"Policy Toward Children":                                              diff.Editorial, // "Our" dropped
+		"Our websites offer publicly accessible blogs":                       diff.Cosmetic, // grammar fix
+		"describes your choices regarding using, accessing, and correcting":  diff.Editorial,
+		"We push notifications to you from time to time":                     diff.Editorial,
+		"Privacy Statement":      diff.Editorial, // new heading
+		"Policy Toward Children": diff.Editorial, // "Our" dropped
 		"Any questions about this Privacy Notice should be addressed to privacy@1edtech.org": diff.RenameOnly,
 	} {
 		if got := classOf(substr); got != want {
