@@ -167,6 +167,9 @@ func align(olds, news []*clause, rules *Rules) []match {
 	for _, i := range uo {
 		for _, j := range pick.candidates(olds[i]) {
 			s := dice(olds[i], news[j])
+			if isDateLine(olds[i].keys()) && isDateLine(news[j].keys()) {
+				s = max(s, 0.99) // "Updated: May 6, 2019" and "Updated: June 1, 2023" are one clause
+			}
 			if s >= rules.file.Similarity.Pair {
 				d := math.Abs(float64(i)/float64(max(len(olds), 1)) - float64(j)/float64(max(len(news), 1)))
 				if gapOld[i] == gapNew[j] {

@@ -40,7 +40,11 @@ func (j judge) change(m match, olds, news []*clause) Change {
 		class, found = j.single(olds, m.old[0], "removed")
 	default:
 		o, n := flatten(olds, m.old), flatten(news, m.new)
-		class, found = j.pair(o, n, olds[m.old[0]], news[m.new[0]])
+		if ch.Old.Text == ch.New.Text {
+			class = Cosmetic // only the position or the split changed
+		} else {
+			class, found = j.pair(o, n, olds[m.old[0]], news[m.new[0]])
+		}
 		ch.Inline = inline(ch.Old.Text, ch.New.Text)
 		switch m.kind {
 		case Split:
