@@ -111,7 +111,7 @@ func align(olds, news []*clause, rules *Rules) []match {
 	for j, c := range news {
 		newSigs[j] = c.sig
 	}
-	for _, e := range diffSeq(oldSigs, newSigs, false) {
+	for _, e := range diffSym(oldSigs, newSigs, false) {
 		if !e.equal {
 			continue
 		}
@@ -163,7 +163,7 @@ func align(olds, news []*clause, rules *Rules) []match {
 		dist  float64
 	}
 	var cands []cand
-	pick := newCandidateIndex(un, news)
+	pick := newCandidateIndex(uo, un, olds, news)
 	for _, i := range uo {
 		for _, j := range pick.candidates(olds[i]) {
 			s := dice(olds[i], news[j])
@@ -189,7 +189,12 @@ func align(olds, news []*clause, rules *Rules) []match {
 		if c := cmp.Compare(a.i+a.j, b.i+b.j); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.i, b.i)
+		if c := cmp.Compare(abs(a.i-a.j), abs(b.i-b.j)); c != 0 {
+			return c
+		}
+		// Last, an order that does not depend on which document is "old",
+		// so that diff(A, B) mirrors diff(B, A).
+		return cmp.Compare(pairKey(olds[a.i].sig, news[a.j].sig), pairKey(olds[b.i].sig, news[b.j].sig))
 	})
 	for _, c := range cands {
 		if pairOld[c.i] < 0 && pairNew[c.j] < 0 {
@@ -276,6 +281,21 @@ func align(olds, news []*clause, rules *Rules) []match {
 	return ms
 }
 
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// pairKey is the two identities in a fixed order.
+func pairKey(a, b string) string {
+	if a > b {
+		a, b = b, a
+	}
+	return a + "\x00" + b
+}
+
 // gaps numbers every position by the count of backbone anchors before it.
 func gaps(pair []int, backbone int) []int {
 	out := make([]int, len(pair))
@@ -293,27 +313,40 @@ func gaps(pair []int, backbone int) []int {
 
 // fullScoring is the largest number of clause pairs scored one by one.
 // Beyond it (two long, heavily rewritten documents) only pairs that share
-// a rare word are scored, which keeps alignment near-linear.
+// a word rare on both sides are scored, which keeps alignment near-linear.
 const fullScoring = 250_000
 
 // candidateIndex finds the unpaired new clauses worth scoring against an
-// old one.
+// old one. Which pairs are candidates does not depend on which document is
+// "old", so that diff(A, B) mirrors diff(B, A).
 type candidateIndex struct {
 	all      []int
-	postings map[string][]int // word -> new clauses holding it, when indexed
-	common   int              // a word in more clauses than this is not indexed
+	postings map[string][]int // rare word -> new clauses holding it, when indexed
 }
 
-func newCandidateIndex(un []int, news []*clause) *candidateIndex {
+func newCandidateIndex(uo, un []int, olds, news []*clause) *candidateIndex {
 	ci := &candidateIndex{all: un}
-	if len(un)*len(un) <= fullScoring {
+	if len(uo)*len(un) <= fullScoring {
 		return ci
 	}
-	ci.postings = map[string][]int{}
-	ci.common = max(8, len(un)/50)
+	dfOld, dfNew := map[string]int{}, map[string]int{}
+	for _, i := range uo {
+		for k := range olds[i].bag {
+			dfOld[k]++
+		}
+	}
 	for _, j := range un {
 		for k := range news[j].bag {
-			ci.postings[k] = append(ci.postings[k], j)
+			dfNew[k]++
+		}
+	}
+	common := max(8, (len(uo)+len(un))/100)
+	ci.postings = map[string][]int{}
+	for _, j := range un {
+		for k := range news[j].bag {
+			if dfNew[k] <= common && dfOld[k] <= common {
+				ci.postings[k] = append(ci.postings[k], j)
+			}
 		}
 	}
 	return ci
@@ -326,11 +359,7 @@ func (ci *candidateIndex) candidates(c *clause) []int {
 	seen := map[int]bool{}
 	var out []int
 	for k := range c.bag {
-		ps := ci.postings[k]
-		if len(ps) > ci.common {
-			continue
-		}
-		for _, j := range ps {
+		for _, j := range ci.postings[k] {
 			if !seen[j] {
 				seen[j] = true
 				out = append(out, j)

@@ -158,7 +158,7 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 
 // pair judges two versions of a clause (or of a split or merged run).
 func (j judge) pair(o, n flatSide, firstOld, firstNew *clause) (Class, []finding) {
-	es := changes(diffSeq(o.keys, n.keys, false))
+	es := changes(diffSym(o.keys, n.keys, false))
 	var meaningful []edit
 	var cosmetic []finding
 	for _, e := range es {
@@ -437,10 +437,18 @@ func (j judge) nearOrClause(o, n flatSide, e edit) []string {
 	if cats := j.near(o, n, e); len(cats) > 0 {
 		return cats
 	}
-	if cats := j.clauseCategories(n); len(cats) > 0 {
-		return cats
+	return union(j.clauseCategories(o), j.clauseCategories(n))
+}
+
+// union merges two category lists in report order.
+func union(a, b []string) []string {
+	var out []string
+	for _, c := range categoryOrder {
+		if slices.Contains(a, c) || slices.Contains(b, c) {
+			out = append(out, c)
+		}
 	}
-	return j.clauseCategories(o)
+	return out
 }
 
 // negation fires when the number of negations differs: "will not share"
@@ -465,7 +473,7 @@ func (j judge) negation(o, n flatSide, es []edit) []finding {
 			}}
 		}
 	}
-	return []finding{{reason: what, categories: j.clauseCategories(n), substantive: true}}
+	return []finding{{reason: what, categories: union(j.clauseCategories(o), j.clauseCategories(n)), substantive: true}}
 }
 
 // context returns f[lo:hi] with c words either side, for quoting.

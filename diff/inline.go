@@ -26,7 +26,7 @@ func inline(a, b string) []Span {
 		}
 		out = append(out, Span{Op: op, Text: s})
 	}
-	for _, e := range diffSeq(ta, tb, true) {
+	for _, e := range diffSym(ta, tb, true) {
 		if e.equal {
 			push("=", ta[e.aLo:e.aHi])
 			continue

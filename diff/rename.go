@@ -139,7 +139,7 @@ func findRenames(olds, news []*clause, ms []match, rules *Rules) []*renameGroup 
 		}
 		o := flatten(olds, m.old)
 		n := flatten(news, m.new)
-		for _, e := range changes(diffSeq(o.keys, n.keys, false)) {
+		for _, e := range changes(diffSym(o.keys, n.keys, false)) {
 			dn, in := e.aHi-e.aLo, e.bHi-e.bLo
 			if dn == 0 || in == 0 || dn > maxWords || in > maxWords {
 				continue

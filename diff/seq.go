@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
@@ -20,6 +21,22 @@ const maxSeqCells = 4_000_000
 type edit struct {
 	equal              bool
 	aLo, aHi, bLo, bHi int
+}
+
+// diffSym is diffSeq made symmetric: it always diffs the two sequences in
+// one canonical order and swaps the result back, so that diff(a, b) is
+// exactly the mirror of diff(b, a). Myers' algorithm can choose between
+// equally short scripts differently in the two directions; the reports
+// must not.
+func diffSym(a, b []string, semantic bool) []edit {
+	if slices.Compare(a, b) <= 0 {
+		return diffSeq(a, b, semantic)
+	}
+	es := diffSeq(b, a, semantic)
+	for i, e := range es {
+		es[i] = edit{equal: e.equal, aLo: e.bLo, aHi: e.bHi, bLo: e.aLo, bHi: e.aHi}
+	}
+	return es
 }
 
 // diffSeq diffs two sequences of words (or other tokens) with go-diff's
