@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -125,7 +126,7 @@ func ParseRules(data []byte) (*Rules, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: the file is empty", ErrRules)
 		}
-		return nil, fmt.Errorf("%w: %v", ErrRules, err)
+		return nil, fmt.Errorf("%w: %s", ErrRules, yamlMessage(err))
 	}
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrRules, fmt.Sprintf(format, a...))
@@ -203,6 +204,22 @@ func ParseRules(data []byte) (*Rules, error) {
 	}
 	return r, nil
 }
+
+// yamlMessage turns a YAML decoding error into one line without Go type
+// names: "line 2: field nope not found".
+func yamlMessage(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg = goTypeName.ReplaceAllString(msg, "")
+	parts := strings.Split(msg, "\n")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return strings.Trim(strings.Join(parts, "; "), "; ")
+}
+
+var goTypeName = regexp.MustCompile(` (?:in|into) (?:type )?[\w.\[\]*]+`)
 
 // category returns the label of a category name.
 func (r *Rules) label(name string) string {
