@@ -18,8 +18,10 @@ type clause struct {
 	// range of toks it stands for.
 	canon []ctok
 	sig   string         // canon keys joined: the clause's identity
+	pad   string         // sig with a space either side, for whole-word search
 	bag   map[string]int // canon keys counted, for similarity
 	n     int            // number of canon keys
+	date  bool           // the clause is the policy's date line
 }
 
 type ctok struct {
@@ -45,11 +47,13 @@ func prepare(cs []extract.Clause, rules *Rules) []*clause {
 func (cl *clause) index() {
 	ks := cl.keys()
 	cl.sig = strings.Join(ks, " ")
+	cl.pad = " " + cl.sig + " "
 	cl.bag = make(map[string]int, len(ks))
 	for _, k := range ks {
 		cl.bag[k]++
 	}
 	cl.n = len(ks)
+	cl.date = isDateLine(ks)
 }
 
 func (cl *clause) keys() []string {
@@ -167,7 +171,7 @@ func align(olds, news []*clause, rules *Rules) []match {
 	for _, i := range uo {
 		for _, j := range pick.candidates(olds[i]) {
 			s := dice(olds[i], news[j])
-			if isDateLine(olds[i].keys()) && isDateLine(news[j].keys()) {
+			if olds[i].date && news[j].date {
 				s = max(s, 0.99) // "Updated: May 6, 2019" and "Updated: June 1, 2023" are one clause
 			}
 			if s >= rules.file.Similarity.Pair {
@@ -226,12 +230,25 @@ func align(olds, news []*clause, rules *Rules) []match {
 		}
 	}
 	runs := func(whole []*clause, parts []*clause, pairWhole, pairParts []int, kind Kind) {
+		var uw, up []int
 		for i, c := range whole {
-			if pairWhole[i] >= 0 || c.n == 0 {
+			if pairWhole[i] < 0 && c.n > 0 {
+				uw = append(uw, i)
+			}
+		}
+		for j, c := range parts {
+			if pairParts[j] < 0 && c.n > 0 {
+				up = append(up, j)
+			}
+		}
+		pick := newCandidateIndex(uw, up, whole, parts)
+		for _, i := range uw {
+			c := whole[i]
+			if pairWhole[i] >= 0 {
 				continue
 			}
-			for j := range parts {
-				if pairParts[j] >= 0 || parts[j].n == 0 || !contained(parts[j], c, nil, part) {
+			for _, j := range pick.candidates(c) {
+				if pairParts[j] >= 0 || !contained(parts[j], c, nil, part) {
 					continue
 				}
 				run := grow(c, []int{j}, parts, pairParts, part)
@@ -423,7 +440,7 @@ func contained(p, whole *clause, used map[string]int, share float64) bool {
 		return false
 	}
 	if p.n < 4 {
-		return strings.Contains(" "+whole.sig+" ", " "+p.sig+" ")
+		return strings.Contains(whole.pad, p.pad)
 	}
 	return true
 }

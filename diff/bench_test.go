@@ -1,0 +1,176 @@
+package diff_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/clausewatch/clausewatch/diff"
+	"github.com/clausewatch/clausewatch/extract"
+)
+
+// rawPair is two versions of one corpus document, as bytes.
+type rawPair struct {
+	name     string
+	old, new []byte
+}
+
+func corpusRawPairs(b *testing.B) []rawPair {
+	dir := os.Getenv("CLAUSEWATCH_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "corpus", "otarchive")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.html"))
+	if len(files) == 0 {
+		b.Skipf("corpus not found at %s", dir)
+	}
+	sort.Strings(files)
+	var out []rawPair
+	for i := 1; i < len(files); i++ {
+		if filepath.Dir(files[i]) != filepath.Dir(files[i-1]) {
+			continue
+		}
+		a, _ := os.ReadFile(files[i-1])
+		c, _ := os.ReadFile(files[i])
+		if _, err := extract.Bytes(a, extract.Options{}); err != nil {
+			continue
+		}
+		if _, err := extract.Bytes(c, extract.Options{}); err != nil {
+			continue
+		}
+		out = append(out, rawPair{files[i], a, c})
+	}
+	return out
+}
+
+// BenchmarkCorpusDiff compares every consecutive pair of versions in the
+// corpus (extracted beforehand) and, in the same process, extracts the same
+// pages, so the figures are a ratio rather than a machine-dependent time:
+//
+//	diff-ms/round      comparing all pairs once
+//	extract-ms/round   extracting both pages of all pairs once
+//	diff/extract       the ratio of the two
+//	median-µs/pair     the median time of one comparison
+//	max-ms/pair        the slowest pair
+func BenchmarkCorpusDiff(b *testing.B) {
+	raw := corpusRawPairs(b)
+	rules := diff.DefaultRules()
+	docs := make([][2]*extract.Document, len(raw))
+	for i, p := range raw {
+		docs[i][0], _ = extract.Bytes(p.old, extract.Options{})
+		docs[i][1], _ = extract.Bytes(p.new, extract.Options{})
+	}
+	per := make([]time.Duration, len(docs))
+	var diffTime, extractTime time.Duration
+	rounds := 0
+	for b.Loop() {
+		start := time.Now()
+		for i, d := range docs {
+			t0 := time.Now()
+			diff.Compare(d[0], d[1], rules)
+			per[i] += time.Since(t0)
+		}
+		diffTime += time.Since(start)
+		b.StopTimer()
+		start = time.Now()
+		for _, p := range raw {
+			extract.Bytes(p.old, extract.Options{})
+			extract.Bytes(p.new, extract.Options{})
+		}
+		extractTime += time.Since(start)
+		b.StartTimer()
+		rounds++
+	}
+	sorted := slices.Clone(per)
+	slices.Sort(sorted)
+	b.ReportMetric(float64(len(docs)), "pairs")
+	b.ReportMetric(float64(diffTime.Milliseconds())/float64(rounds), "diff-ms/round")
+	b.ReportMetric(float64(extractTime.Milliseconds())/float64(rounds), "extract-ms/round")
+	b.ReportMetric(float64(diffTime)/float64(extractTime), "diff/extract")
+	b.ReportMetric(float64(sorted[len(sorted)/2].Microseconds())/float64(rounds), "median-µs/pair")
+	b.ReportMetric(float64(sorted[len(sorted)-1].Milliseconds())/float64(rounds), "max-ms/pair")
+}
+
+// bigPair builds two versions of a 1,000-clause policy from real text: the
+// concatenation of several real document pairs from the corpus (each a
+// genuine old → new change), so the edits are real ones at scale.
+func bigPair(b *testing.B, raw []rawPair, min int) (*extract.Document, *extract.Document) {
+	oldDoc, newDoc, _ := bigPairFrom(b, raw, 0, min)
+	return oldDoc, newDoc
+}
+
+// bigPairFrom concatenates the pairs from index skip on (largest first)
+// and returns how many it used.
+func bigPairFrom(b *testing.B, raw []rawPair, skip, min int) (*extract.Document, *extract.Document, int) {
+	oldDoc, newDoc := &extract.Document{}, &extract.Document{}
+	// Largest pairs first, so few documents reach the size.
+	raw = slices.Clone(raw)
+	slices.SortStableFunc(raw, func(x, y rawPair) int { return len(y.old) - len(x.old) })
+	used := skip
+	for _, p := range raw[skip:] {
+		used++
+		a, _ := extract.Bytes(p.old, extract.Options{})
+		c, _ := extract.Bytes(p.new, extract.Options{})
+		oldDoc.Clauses = append(oldDoc.Clauses, a.Clauses...)
+		newDoc.Clauses = append(newDoc.Clauses, c.Clauses...)
+		if len(oldDoc.Clauses) >= min && len(newDoc.Clauses) >= min {
+			break
+		}
+	}
+	if len(oldDoc.Clauses) < min || len(newDoc.Clauses) < min {
+		b.Skipf("corpus too small for %d clauses", min)
+	}
+	return oldDoc, newDoc, used
+}
+
+// BenchmarkDiff1000 compares two 1,000-plus-clause versions built from
+// real changed pairs, and reports the time against extracting the pages
+// that went into them.
+func BenchmarkDiff1000(b *testing.B) {
+	raw := corpusRawPairs(b)
+	oldDoc, newDoc := bigPair(b, raw, 1000)
+	rules := diff.DefaultRules()
+	for b.Loop() {
+		diff.Compare(oldDoc, newDoc, rules)
+	}
+	b.ReportMetric(float64(len(oldDoc.Clauses)), "old-clauses")
+	b.ReportMetric(float64(len(newDoc.Clauses)), "new-clauses")
+}
+
+// BenchmarkDiff1000Unrelated compares two unrelated 1,000-clause documents:
+// the worst case for alignment (nothing anchors, everything is scored).
+func BenchmarkDiff1000Unrelated(b *testing.B) {
+	raw := corpusRawPairs(b)
+	a, _, used := bigPairFrom(b, raw, 0, 1000)
+	_, c, _ := bigPairFrom(b, raw, used, 1000)
+	rules := diff.DefaultRules()
+	for b.Loop() {
+		diff.Compare(a, c, rules)
+	}
+	b.ReportMetric(float64(len(a.Clauses)), "old-clauses")
+	b.ReportMetric(float64(len(c.Clauses)), "new-clauses")
+}
+
+// BenchmarkSeedRewrite is the canonical 2019 → 2022 comparison, against
+// extracting the two pages (ratio reported).
+func BenchmarkSeedRewrite(b *testing.B) {
+	pa, pb := fixture(b, "pages/ims/2019-05-06.html"), fixture(b, "pages/ims/2022-05-17.html")
+	a, c := doc(b, pa), doc(b, pb)
+	rules := diff.DefaultRules()
+	var ext time.Duration
+	n := 0
+	for b.Loop() {
+		diff.Compare(a, c, rules)
+		b.StopTimer()
+		t0 := time.Now()
+		extract.Bytes(pa, extract.Options{})
+		extract.Bytes(pb, extract.Options{})
+		ext += time.Since(t0)
+		n++
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(ext.Microseconds())/float64(n), "extract-µs")
+}
