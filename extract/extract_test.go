@@ -244,3 +244,31 @@ paragraph [Privacy Notice › Contacting Us] Write to privacy@example.org with a
 		t.Errorf("updated %q, want 2019-05-06", doc.Updated)
 	}
 }
+
+// TestCloudflareProtectedEmail: a page served with Cloudflare's e-mail
+// obfuscation reads the same as the page without it.
+func TestCloudflareProtectedEmail(t *testing.T) {
+	plain := `<main><h1>Privacy</h1><p>Write to <a href="mailto:dpo@brevo.com">dpo@brevo.com</a> with questions about your data.</p></main>`
+	// "dpo@brevo.com" XOR 0x26, key first, as Cloudflare encodes it.
+	protected := `<main><h1>Privacy</h1><p>Write to <a href="/cdn-cgi/l/email-protection#264256496644544350490845494b"><span class="__cf_email__" data-cfemail="264256496644544350490845494b">[email&#160;protected]</span></a> with questions about your data.</p></main>`
+	a, err := extract.Bytes([]byte(plain), extract.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := extract.Bytes([]byte(protected), extract.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Clauses) != len(b.Clauses) || a.Clauses[1].Text != b.Clauses[1].Text {
+		t.Errorf("protected page reads %q, want %q", b.Clauses[1].Text, a.Clauses[1].Text)
+	}
+	// A data-cfemail that does not decode to an address is left alone.
+	junk := strings.Replace(protected, "264256496644544350490845494b", "zz", 2)
+	c, err := extract.Bytes([]byte(junk), extract.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Clauses[1].Text, "[email protected]") {
+		t.Errorf("undecodable address changed: %q", c.Clauses[1].Text)
+	}
+}

@@ -36,6 +36,7 @@ func HTML(data []byte, opts Options) (*Document, error) {
 	}
 	doc := &Document{Format: FormatHTML}
 	readHead(root, doc)
+	revealProtectedEmails(root)
 
 	gq := goquery.NewDocumentFromNode(root)
 	for _, sel := range remove {
