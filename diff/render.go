@@ -66,11 +66,13 @@ func WriteText(w io.Writer, r *Result, opt TextOptions) error {
 	if opt.OldName != "" || opt.NewName != "" {
 		ew.printf("--- %s%s\n+++ %s%s\n", opt.OldName, docLabel(r.Old), opt.NewName, docLabel(r.New))
 	}
-	verdict := "Re-vet: no"
+	// The summary opens with the verdict ("Re-vet: …" or "No re-vet
+	// needed"); it is the first thing a reader sees.
 	if r.Revet {
-		verdict = style(ansiBold+ansiRed, "Re-vet: YES")
+		ew.printf("%s\n", style(ansiBold+ansiRed, r.Summary))
+	} else {
+		ew.printf("%s\n", style(ansiBold, r.Summary))
 	}
-	ew.printf("%s\n%s\n", verdict, r.Summary)
 	if len(r.Renames) > 0 {
 		ew.printf("\n%s\n", style(ansiBold, "Renamed"))
 		for _, rn := range r.Renames {
