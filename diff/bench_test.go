@@ -1,10 +1,12 @@
 package diff_test
 
 import (
+	"math/rand"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,4 +175,40 @@ func BenchmarkSeedRewrite(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(ext.Microseconds())/float64(n), "extract-µs")
+}
+
+// BenchmarkAdversarial compares random word salad of about 64 KB per side,
+// in the shapes that stress each stage: thousands of tiny clauses
+// (alignment), a few huge ones (word diffs) and one giant clause (the
+// whole-replacement bound).
+func BenchmarkAdversarial(b *testing.B) {
+	words := strings.Fields("we may share your data with third parties not collect cookies 13 days and or the a of Acme Beta")
+	for _, shape := range []struct {
+		name          string
+		clauses, size int
+	}{{"4000x3", 4000, 3}, {"2000x6", 2000, 6}, {"20x1500", 20, 1500}, {"1x12000", 1, 12000}} {
+		gen := func(seed int64) *extract.Document {
+			r := rand.New(rand.NewSource(seed))
+			var sb strings.Builder
+			for i := 0; i < shape.clauses; i++ {
+				for k := 0; k < shape.size; k++ {
+					sb.WriteString(words[r.Intn(len(words))])
+					sb.WriteByte(' ')
+				}
+				sb.WriteString("\n\n")
+			}
+			d, err := extract.Bytes([]byte(sb.String()), extract.Options{ContentType: "text/plain"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return d
+		}
+		a, c := gen(1), gen(2)
+		rules := diff.DefaultRules()
+		b.Run(shape.name, func(b *testing.B) {
+			for b.Loop() {
+				diff.Compare(a, c, rules)
+			}
+		})
+	}
 }
