@@ -608,10 +608,13 @@ func (j judge) lists(o, n flatSide, es []edit) []finding {
 		var verb, items string
 		var f flatSide
 		var lo, hi int
+		// A pure insertion (deletion) of items, or a replacement that adds
+		// (drops) at least two more words than it takes: a one-word swap
+		// such as a typo is not a list change.
 		switch {
-		case in >= dn+1 && in >= 1 && len(del) <= 1:
+		case (len(del) == 0 && in >= 1) || in >= dn+2:
 			verb, f, lo, hi = "widens", n, e.bLo, e.bHi
-		case dn >= in+1 && dn >= 1 && len(ins) <= 1:
+		case (len(ins) == 0 && dn >= 1) || dn >= in+2:
 			verb, f, lo, hi = "narrows", o, e.aLo, e.aHi
 		default:
 			continue

@@ -13,11 +13,12 @@ import (
 type replacement struct{ old, new string }
 
 const (
-	ims2022 = "pages/ims/2022-05-17.html"
-	ims2019 = "pages/ims/2019-05-06.html"
-	ims2002 = "pages/ims/2002-12-10.html"
-	cor2016 = "pages/cor/2016-03-17.html"
-	github  = "corpus/github/privacy-policy/2023-12-06T003002Z.html"
+	ims2022  = "pages/ims/2022-05-17.html"
+	ims2019  = "pages/ims/2019-05-06.html"
+	ims2002  = "pages/ims/2002-12-10.html"
+	cor2016  = "pages/cor/2016-03-17.html"
+	cor2016b = "pages/cor/2016-09-01.html"
+	github   = "corpus/github/privacy-policy/2023-12-06T003002Z.html"
 )
 
 const testimonials = "<p><strong>Testimonials</strong></p>\n<p>We display personal testimonials of members on our websites in addition to other endorsements. With your consent, we may post your testimonial along with your name.</p>\n"
@@ -100,6 +101,13 @@ func TestSingleEdits(t *testing.T) {
 			edits: []replacement{{"collected, used, and disclosed", "collected, used and disclosed"}, {"revising the &quot;Updated&quot; date", "revising the “updated” date"}}},
 		{name: "section moved", page: ims2022, revet: false, kind: diff.Moved, class: diff.Editorial,
 			edits: []replacement{{testimonials, ""}, {"<p><strong>Cookies</strong></p>", testimonials + "<p><strong>Cookies</strong></p>"}}},
+		// Review findings: contractions, number words and a two-letter typo.
+		{name: "contraction: will not → won't", page: cor2016b, revet: false, class: diff.Cosmetic,
+			edits: []replacement{{"this website will not be accessible", "this website won't be accessible"}}},
+		{name: "number word: 2 years → two years", page: cor2016b, revet: false, class: diff.Cosmetic,
+			edits: []replacement{{"for 2 years", "for two years"}}},
+		{name: "typo swap: from → form is not a list change", page: cor2016b, revet: false,
+			edits: []replacement{{"We collect information from and about", "We collect information form and about"}}},
 		{name: "pure rename", page: ims2022, revet: false, renames: 1, class: diff.RenameOnly, edits: renameToEduLink},
 		{name: "rename hiding one material edit", page: ims2022, revet: true, category: "sharing", renames: 1,
 			edits: append([]replacement{{"We will not share personal information about you", "We may share personal information about you"}}, renameToEduLink...)},

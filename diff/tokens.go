@@ -71,10 +71,58 @@ func tokenize(text string, spelling map[string]string) []token {
 		} else if m, ok := spelling[key]; ok {
 			key = m
 		}
+		// A contraction is its two words: "won't" reads "will not", so
+		// that writing it either way is cosmetic.
+		if first, ok := contraction(key); ok {
+			toks = append(toks, token{key: first, start: start, end: i}, token{key: "not", start: start, end: i})
+			continue
+		}
 		toks = append(toks, token{key: key, start: start, end: i})
 	}
 	markAddresses(text, toks)
+	numberWords(toks)
 	return toks
+}
+
+// contraction splits a negative contraction: "don't" → "do", "won't" →
+// "will", "can't" → "can".
+func contraction(k string) (string, bool) {
+	if !strings.HasSuffix(k, "n't") || len(k) < 4 {
+		return "", false
+	}
+	switch k {
+	case "won't":
+		return "will", true
+	case "can't":
+		return "can", true
+	case "shan't":
+		return "shall", true
+	}
+	return strings.TrimSuffix(k, "n't"), true
+}
+
+var numberWordValues = map[string]string{
+	"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+	"eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
+	"fourteen": "14", "fifteen": "15", "sixteen": "16", "eighteen": "18", "twenty": "20",
+	"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90", "hundred": "100",
+}
+
+var periodUnits = map[string]bool{
+	"day": true, "days": true, "week": true, "weeks": true, "month": true, "months": true,
+	"year": true, "years": true, "hour": true, "hours": true, "minute": true, "minutes": true,
+	"business": true, "calendar": true, "working": true,
+}
+
+// numberWords reads a number written as a word before a period unit ("two
+// years", "thirty days") as its digits, so "2 years" → "two years" is not a
+// change of number.
+func numberWords(toks []token) {
+	for i := 0; i+1 < len(toks); i++ {
+		if v, ok := numberWordValues[toks[i].key]; ok && periodUnits[toks[i+1].key] {
+			toks[i].key = v
+		}
+	}
 }
 
 // isSentenceBreak reports whether the punctuation rune r at text[i] ends a
