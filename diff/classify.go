@@ -90,15 +90,18 @@ func side(cls []*clause, idx []int) *Side {
 	return s
 }
 
+// splitReason describes a split ("split into") or merge ("merged from"),
+// naming the common case of a heading and its paragraph.
 func splitReason(verb string, n int, first *clause) string {
 	s := fmt.Sprintf("%s %d clauses", verb, n)
-	if first.c.Kind == extract.Heading {
-		s += " (the heading now stands apart from its text)"
-		if verb == "merged from" {
-			s = fmt.Sprintf("%s %d clauses (a heading was run into its text)", verb, n)
-		}
+	switch {
+	case first.c.Kind != extract.Heading:
+		return s
+	case verb == "merged from":
+		return s + " (a heading was run into its text)"
+	default:
+		return s + " (the heading now stands apart from its text)"
 	}
-	return s
 }
 
 func movedReason(from, to []string) string {
@@ -421,15 +424,14 @@ func (j judge) clauseCategories(f flatSide) []string {
 	return nil
 }
 
+// pathCategories returns the categories named in a clause's headings.
 func (j judge) pathCategories(path []string) []string {
-	var keys []string
+	var ks []string
 	for _, p := range path {
-		keys = append(keys, keysOf(tokenize(p, j.rules.spelling))...)
+		ks = append(ks, keys(tokenize(p, j.rules.spelling))...)
 	}
-	return j.categoriesIn(keys, 0, len(keys))
+	return j.categoriesIn(ks, 0, len(ks))
 }
-
-func keysOf(ts []token) []string { return keys(ts) }
 
 // nearOrClause returns the categories near an edit, else those of the
 // clause.
@@ -512,7 +514,7 @@ func (j judge) modals(o, n flatSide, es []edit) []finding {
 func modalSet(r *Rules, keys []string, lo, hi int) string {
 	var found []string
 	for i := lo; i < hi; i++ {
-		for _, p := range append(slices.Clip(r.firm), r.soft...) {
+		for _, p := range r.modals {
 			if i+len(p.pieces) <= hi && p.matchAt(keys, i) {
 				found = append(found, p.text)
 				i += len(p.pieces) - 1

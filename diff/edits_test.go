@@ -23,7 +23,7 @@ const (
 
 const testimonials = "<p><strong>Testimonials</strong></p>\n<p>We display personal testimonials of members on our websites in addition to other endorsements. With your consent, we may post your testimonial along with your name.</p>\n"
 
-// renameTo1EdTech renames the organisation throughout, e-mail domain
+// renameToEduLink renames the organisation throughout, e-mail domain
 // included.
 var renameToEduLink = []replacement{{"1EdTech", "EduLink"}, {"1edtech", "edulink"}}
 
@@ -36,10 +36,11 @@ func TestSingleEdits(t *testing.T) {
 		page     string
 		edits    []replacement
 		revet    bool
-		category string    // a category of some substantive change (revet) or of the change (no revet)
-		kind     diff.Kind // a kind some change must have, forward; mirrored backward
-		renames  int       // renames expected (both directions)
-		class    diff.Class
+		category string     // a category of some substantive change (revet) or of the change (no revet)
+		kind     diff.Kind  // a kind some change must have, forward; mirrored backward
+		renames  int        // renames expected (both directions)
+		class    diff.Class // the only class any change may have
+		same     bool       // no change at all is expected
 	}{
 		// Material edits, one per kind of trigger.
 		{name: "negation: will not share → may share", page: ims2022, revet: true, category: "sharing",
@@ -86,7 +87,7 @@ func TestSingleEdits(t *testing.T) {
 			edits: []replacement{{"30 days before any such changes become effective", "when such changes become effective"}}},
 
 		// Edits that must not trigger re-vetting.
-		{name: "markup only", page: ims2022, revet: false, class: "",
+		{name: "markup only", page: ims2022, revet: false, same: true,
 			edits: []replacement{
 				{"<p>We display personal testimonials of members", `<p class="lead" id="t1">We display personal <span class="hl">testimonials</span> of <em>members</em>`},
 				{"<p><strong>Testimonials</strong></p>", "<h3>Testimonials</h3>"},
@@ -136,9 +137,9 @@ func TestSingleEdits(t *testing.T) {
 				if r.Revet != tc.revet {
 					t.Errorf("%s: revet = %v, want %v; %s", dir.name, r.Revet, tc.revet, describe(r))
 				}
-				if tc.name == "markup only" {
+				if tc.same {
 					if !r.Same() {
-						t.Errorf("%s: markup-only edit gave changes: %s", dir.name, describe(r))
+						t.Errorf("%s: want no change, got %s", dir.name, describe(r))
 					}
 					continue
 				}

@@ -39,6 +39,7 @@ type Rules struct {
 
 	negations, filler []pattern
 	firm, soft        []pattern
+	modals            []pattern // firm then soft, for scanning an edit
 	spelling          map[string]string
 	categories        []categoryRule
 	listCategories    map[string]bool
@@ -160,6 +161,7 @@ func ParseRules(data []byte) (*Rules, error) {
 	r.filler = compile("filler", f.Filler)
 	r.firm = compile("modals.firm", f.Modals.Firm)
 	r.soft = compile("modals.soft", f.Modals.Soft)
+	r.modals = append(slices.Clone(r.firm), r.soft...)
 	for name := range f.Categories {
 		if !slices.Contains(categoryOrder, name) {
 			return nil, bad("unknown category %q under categories (use one of %s)", name, strings.Join(categoryOrder, ", "))
@@ -221,7 +223,7 @@ func yamlMessage(err error) string {
 
 var goTypeName = regexp.MustCompile(` (?:in|into) (?:type )?[\w.\[\]*]+`)
 
-// category returns the label of a category name.
+// label returns the reader-facing label of a category name.
 func (r *Rules) label(name string) string {
 	for _, c := range r.categories {
 		if c.name == name {
@@ -317,8 +319,8 @@ func (p pattern) matchAt(keys []string, i int) bool {
 	return true
 }
 
-// matches returns the start positions in keys[lo:hi] where any of ps
-// matches (the match may not run past hi).
+// findAny returns the first position in keys[lo:hi] where any of ps
+// matches (the match may not run past hi), and the pattern that matched.
 func findAny(ps []pattern, keys []string, lo, hi int) (pos int, p pattern, ok bool) {
 	for i := lo; i < hi; i++ {
 		for _, p := range ps {
@@ -344,8 +346,8 @@ func countAny(ps []pattern, keys []string) int {
 	return n
 }
 
-// matchedTexts returns, for each pattern in ps that matches somewhere in
-// keys, the matched words, in pattern order.
+// matchedSet maps each pattern of ps that matches somewhere in keys to the
+// words of its first match.
 func matchedSet(ps []pattern, keys []string) map[string]string {
 	out := map[string]string{}
 	for _, p := range ps {
