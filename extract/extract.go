@@ -18,7 +18,7 @@ import (
 // Version identifies the extraction rules. It changes whenever a change to
 // this package can change the clauses produced for the same bytes, so that
 // stored documents can say which rules made them and be re-extracted.
-const Version = "extract/2"
+const Version = "extract/3"
 
 // Kind says what sort of block a clause came from.
 type Kind string
@@ -200,7 +200,7 @@ func decodeText(data []byte, contentType string) ([]byte, error) {
 	if enc == nil {
 		return nil, fmt.Errorf("%w: unknown charset %q", ErrNotText, name)
 	}
-	if canonical == "utf-8" {
+	if canonical == "utf-8" || mislabelledUTF8(data, canonical) {
 		return data, nil
 	}
 	out, err := enc.NewDecoder().Bytes(data)
@@ -208,6 +208,29 @@ func decodeText(data []byte, contentType string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: decode %s: %v", ErrMalformed, canonical, err)
 	}
 	return out, nil
+}
+
+// mislabelledUTF8 reports whether data declared in a single-byte Latin
+// charset is really UTF-8: it is valid UTF-8 and has non-ASCII bytes. Text
+// written in windows-1252 or ISO-8859-x is almost never valid UTF-8 once it
+// has accented letters ("é" is one byte, never followed by a continuation
+// byte), while a server that labels its UTF-8 pages "iso-8859-1" is common;
+// reading such a page as declared would turn every curly quote into
+// "â€™" and report a change in every clause.
+func mislabelledUTF8(data []byte, declared string) bool {
+	switch {
+	case declared == "windows-1252", strings.HasPrefix(declared, "iso-8859-"), strings.HasPrefix(declared, "windows-125"):
+	default:
+		return false
+	}
+	ascii := true
+	for _, b := range data {
+		if b >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	return !ascii && utf8.Valid(data)
 }
 
 // detectFormat decides how to read data.

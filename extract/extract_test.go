@@ -79,6 +79,9 @@ func TestFormatsAndCharsets(t *testing.T) {
 		{"plain text charset from content type", []byte("Nous traitons vos donn\xe8es avec soin et sans les vendre."), "text/plain; charset=iso-8859-1", extract.FormatText, "Nous traitons vos donnèes avec soin et sans les vendre."},
 		{"markdown with an html block", []byte("# Privacy Policy\n\n## What we collect\n\nWe collect your email address.\n\n<div>\nWe also collect your precise location.\n</div>\n"), "", extract.FormatMarkdown, "We also collect your precise location."},
 		{"html fragment starting with section", []byte("<section><h2>Sharing</h2><p>We share nothing.</p></section>"), "", extract.FormatHTML, "We share nothing."},
+		{"utf-8 page declared latin-1 in the header", []byte("<p>1EdTech\u2019s members \u2014 caf\u00e9</p>"), "text/html; charset=iso-8859-1", extract.FormatHTML, "1EdTech's members - café"},
+		{"utf-8 page declared latin-1 in a meta tag", []byte("<meta charset=\"iso-8859-1\"><p>Donn\u00e9es prot\u00e9g\u00e9es</p>"), "", extract.FormatHTML, "Données protégées"},
+		{"utf-8 text declared windows-1252", []byte("Nous traitons vos donn\u00e9es avec soin."), "text/plain; charset=windows-1252", extract.FormatText, "Nous traitons vos données avec soin."},
 		{"markdown by content type", []byte("Just *one* line of policy text here."), "text/markdown", extract.FormatMarkdown, "Just one line of policy text here."},
 	}
 	for _, tt := range tests {

@@ -87,7 +87,7 @@ func HTML(data []byte, opts Options) (*Document, error) {
 // decodeHTML converts the page to UTF-8.
 func decodeHTML(data []byte, contentType string) ([]byte, error) {
 	enc, name, _ := charset.DetermineEncoding(data, contentType)
-	if name == "utf-8" {
+	if name == "utf-8" || mislabelledUTF8(data, name) {
 		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 		return data, nil
 	}
