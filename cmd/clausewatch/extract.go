@@ -84,7 +84,9 @@ func readInput(ctx context.Context, input string, stdin io.Reader, timeout time.
 		}
 		return data, "", nil
 	case strings.HasPrefix(input, "http://") || strings.HasPrefix(input, "https://"):
-		c := fetch.NewClient(fetch.Options{Timeout: timeout, MaxBytes: maxInput})
+		// A URL typed on the command line is the operator's own choice:
+		// local pages are allowed (the SSRF guard is for the API).
+		c := fetch.NewClient(fetch.Options{Timeout: timeout, MaxBytes: maxInput, AllowPrivate: true})
 		res, err := c.Get(ctx, input)
 		if err != nil {
 			return nil, "", err
