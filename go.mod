@@ -12,4 +12,10 @@ require (
 	golang.org/x/text v0.43.0
 )
 
-require github.com/andybalholm/brotli v1.2.8
+require (
+	github.com/andybalholm/brotli v1.2.8
+	github.com/klauspost/compress v1.20.3
+	go.etcd.io/bbolt v1.5.0
+)
+
+require golang.org/x/sys v0.49.0 // indirect

@@ -1,7 +1,30 @@
-// Package store keeps clausewatch's history in an embedded bbolt database:
-// sources, every fetch attempt, content-addressed raw bodies and extracted
-// documents, versions, changes and their triage state, and the
-// tamper-evident capture log.
+// Package store keeps clausewatch's history in an embedded bbolt
+// database: sources, every fetch attempt, content-addressed raw bodies and
+// extracted documents, versions, changes and their triage state.
 //
-// Not built yet: this is the subject of the "History" issue.
+// The store records; it does not decide. The pipeline (package watch)
+// fetches and extracts outside any transaction, decides what a fetch
+// means, and hands the store one Record that is written in a single short
+// Update: the blobs, the fetch, the version it started or extended, the
+// change and the source's new state, all or nothing.
+//
+// Layout (every value is JSON with a "v" field, every ID a big-endian
+// uint64, so keys sort by number and, for fetches, by time):
+//
+//	meta                        "schema" → schema version
+//	sources    <id>             Source (what to watch and how)
+//	state      <id>             State (validators, current version, health)
+//	names      <name>           source id (names are unique)
+//	urls       <url>            source id (URLs are unique)
+//	fetches    <src>/<start><id> Fetch (one per attempt, small)
+//	versions   <src>/<gen>/<seq> Version (distinct clause texts, with first and last seen)
+//	changes    <id>             Change (summary, triage; the diff itself is a blob)
+//	blobs      <sha256>         codec byte + compressed bytes (raw bodies, documents, diffs)
+//
+// Blobs are keyed by the SHA-256 of their uncompressed content, so a body
+// or document is stored once however often it is fetched. They are
+// compressed with zstd; a raw body may be compressed against an earlier
+// body of the same source as a dictionary (one level deep), which turns a
+// page whose markup churns on every fetch into a few hundred bytes.
+// Decision record 0008 explains the schema.
 package store

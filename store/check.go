@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+// Check verifies the database: bbolt's own page checks, then that every
+// record decodes and every reference resolves — each source has a state
+// and index entries, each fetch, version and change points at blobs and
+// versions that exist, and every blob decompresses to content that hashes
+// to its key. It returns all problems found, joined.
+func (d *DB) Check(ctx context.Context) error {
+	var errs []error
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			errs = append(errs, fmt.Errorf("bbolt: %w", err))
+		}
+		blobs := tx.Bucket(bucketBlobs)
+		hasBlob := func(what, hash string) {
+			if hash == "" {
+				return
+			}
+			k, err := blobKey(hash)
+			if err == nil && blobs.Get(k) == nil {
+				err = fmt.Errorf("%w: blob %s missing", ErrCorrupt, hash)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", what, err))
+			}
+		}
+		sources := tx.Bucket(bucketSources)
+		sources.ForEach(func(k, v []byte) error {
+			var s Source
+			if err := decode(v, &s); err != nil {
+				errs = append(errs, fmt.Errorf("source %d: %w", fromU64(k), err))
+				return nil
+			}
+			if id := tx.Bucket(bucketNames).Get([]byte(s.Name)); fromU64(id) != s.ID {
+				errs = append(errs, fmt.Errorf("source %d: %w: name index", s.ID, ErrCorrupt))
+			}
+			if id := tx.Bucket(bucketURLs).Get([]byte(s.URL)); fromU64(id) != s.ID {
+				errs = append(errs, fmt.Errorf("source %d: %w: URL index", s.ID, ErrCorrupt))
+			}
+			var st State
+			if err := getJSON(tx.Bucket(bucketState), k, &st); err != nil {
+				errs = append(errs, fmt.Errorf("state of source %d: %w", s.ID, err))
+				return nil
+			}
+			if st.Current != 0 {
+				if vb := versionBucket(tx, s.ID, st.Generation); vb == nil || vb.Get(u64(st.Current)) == nil {
+					errs = append(errs, fmt.Errorf("source %d: %w: current version %d/%d missing", s.ID, ErrCorrupt, st.Generation, st.Current))
+				}
+			}
+			if fb := tx.Bucket(bucketFetches).Bucket(k); fb != nil {
+				fb.ForEach(func(fk, fv []byte) error {
+					var f Fetch
+					if err := decode(fv, &f); err != nil {
+						errs = append(errs, fmt.Errorf("source %d fetch %x: %w", s.ID, fk, err))
+						return nil
+					}
+					what := fmt.Sprintf("source %d fetch %d", s.ID, f.ID)
+					hasBlob(what+" body", f.BodySHA256)
+					hasBlob(what+" document", f.DocSHA256)
+					return nil
+				})
+			}
+			if sv := tx.Bucket(bucketVersions).Bucket(k); sv != nil {
+				sv.ForEachBucket(func(gk []byte) error {
+					sv.Bucket(gk).ForEach(func(vk, vv []byte) error {
+						var ver Version
+						if err := decode(vv, &ver); err != nil {
+							errs = append(errs, fmt.Errorf("source %d version %d/%d: %w", s.ID, fromU64(gk), fromU64(vk), err))
+							return nil
+						}
+						what := fmt.Sprintf("source %d version %d/%d", s.ID, ver.Generation, ver.Seq)
+						hasBlob(what+" document", ver.DocSHA256)
+						hasBlob(what+" body", ver.BodySHA256)
+						return nil
+					})
+					return nil
+				})
+			}
+			return nil
+		})
+		tx.Bucket(bucketChanges).ForEach(func(k, v []byte) error {
+			var c Change
+			if err := decode(v, &c); err != nil {
+				errs = append(errs, fmt.Errorf("change %d: %w", fromU64(k), err))
+				return nil
+			}
+			hasBlob(fmt.Sprintf("change %d diff", c.ID), c.DiffSHA256)
+			vb := versionBucket(tx, c.SourceID, c.Generation)
+			for _, seq := range []uint64{c.From, c.To} {
+				if vb == nil || vb.Get(u64(seq)) == nil {
+					errs = append(errs, fmt.Errorf("change %d: %w: version %d/%d missing", c.ID, ErrCorrupt, c.Generation, seq))
+				}
+			}
+			return nil
+		})
+		blobs.ForEach(func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, err := d.getBlob(tx, k); err != nil {
+				errs = append(errs, err)
+			}
+			return nil
+		})
+		return ctx.Err()
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

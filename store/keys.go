@@ -1,0 +1,54 @@
+package store
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// Bucket names.
+var (
+	bucketMeta     = []byte("meta")
+	bucketSources  = []byte("sources")
+	bucketState    = []byte("state")
+	bucketNames    = []byte("names")
+	bucketURLs     = []byte("urls")
+	bucketFetches  = []byte("fetches")
+	bucketVersions = []byte("versions")
+	bucketChanges  = []byte("changes")
+	bucketBlobs    = []byte("blobs")
+)
+
+// allBuckets are created by the first migration.
+var allBuckets = [][]byte{bucketMeta, bucketSources, bucketState, bucketNames, bucketURLs, bucketFetches, bucketVersions, bucketChanges, bucketBlobs}
+
+var keySchema = []byte("schema")
+
+// u64 encodes n big-endian, so keys sort numerically.
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+// fromU64 decodes a big-endian uint64 key.
+func fromU64(b []byte) uint64 {
+	if len(b) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+// fetchKey orders a source's fetches by start time, then ID.
+func fetchKey(start time.Time, id uint64) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, uint64(start.UnixNano()))
+	binary.BigEndian.PutUint64(b[8:], id)
+	return b
+}
+
+// timeKey is the first fetch key at or after t.
+func timeKey(t time.Time) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, uint64(t.UnixNano()))
+	return b
+}

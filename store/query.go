@@ -1,0 +1,195 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Fetches returns a source's fetches that started in [from, to), oldest
+// first; zero times leave that end open. limit > 0 keeps only the latest
+// limit.
+func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, limit int) ([]Fetch, error) {
+	var out []Fetch
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketFetches).Bucket(u64(sourceID))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		var k, v []byte
+		if from.IsZero() {
+			k, v = c.First()
+		} else {
+			k, v = c.Seek(timeKey(from))
+		}
+		var end []byte
+		if !to.IsZero() {
+			end = timeKey(to)
+		}
+		for ; k != nil; k, v = c.Next() {
+			if end != nil && bytes.Compare(k, end) >= 0 {
+				break
+			}
+			var f Fetch
+			if err := decode(v, &f); err != nil {
+				return fmt.Errorf("fetch %x: %w", k, err)
+			}
+			out = append(out, f)
+			if limit > 0 && len(out) > limit {
+				out = out[1:]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetches of source %d: %w", sourceID, err)
+	}
+	return out, nil
+}
+
+// FetchAt returns the fetch of a source that started at start with id (a
+// version's FirstSeen/FirstFetch or LastSeen/LastFetch).
+func (d *DB) FetchAt(ctx context.Context, sourceID uint64, start time.Time, id uint64) (Fetch, error) {
+	var f Fetch
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		return getJSON(tx.Bucket(bucketFetches).Bucket(u64(sourceID)), fetchKey(start, id), &f)
+	})
+	if err != nil {
+		return Fetch{}, fmt.Errorf("fetch %d of source %d: %w", id, sourceID, err)
+	}
+	return f, nil
+}
+
+// Versions returns a source's versions in its current generation, oldest
+// first.
+func (d *DB) Versions(ctx context.Context, sourceID uint64) ([]Version, error) {
+	st, err := d.State(ctx, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	return d.GenerationVersions(ctx, sourceID, st.Generation)
+}
+
+// GenerationVersions returns the versions of one extraction generation.
+func (d *DB) GenerationVersions(ctx context.Context, sourceID, gen uint64) ([]Version, error) {
+	var out []Version
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		b := versionBucket(tx, sourceID, gen)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var ver Version
+			if err := decode(v, &ver); err != nil {
+				return fmt.Errorf("version %d: %w", fromU64(k), err)
+			}
+			out = append(out, ver)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("versions of source %d: %w", sourceID, err)
+	}
+	return out, nil
+}
+
+// VersionAt returns the version in force at t: the latest one first seen
+// at or before t. ErrNotFound when the source had none yet.
+func (d *DB) VersionAt(ctx context.Context, sourceID uint64, t time.Time) (Version, error) {
+	vs, err := d.Versions(ctx, sourceID)
+	if err != nil {
+		return Version{}, err
+	}
+	for i := len(vs) - 1; i >= 0; i-- {
+		if !vs[i].FirstSeen.After(t) {
+			return vs[i], nil
+		}
+	}
+	return Version{}, fmt.Errorf("source %d at %s: %w (no version seen by then)", sourceID, t.Format(time.RFC3339), ErrNotFound)
+}
+
+// ChangeFilter selects changes.
+type ChangeFilter struct {
+	// SourceID keeps one source's changes (0: all).
+	SourceID uint64
+	// Since keeps changes detected at or after it.
+	Since time.Time
+	// Revet keeps only changes that call for re-vetting.
+	Revet bool
+	// Reextracted includes changes between versions rebuilt by
+	// reextract, which are not policy changes.
+	Reextracted bool
+}
+
+// Changes returns the changes that pass f, in the order they were recorded.
+func (d *DB) Changes(ctx context.Context, f ChangeFilter) ([]Change, error) {
+	var out []Change
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketChanges).ForEach(func(k, v []byte) error {
+			var c Change
+			if err := decode(v, &c); err != nil {
+				return fmt.Errorf("change %d: %w", fromU64(k), err)
+			}
+			switch {
+			case f.SourceID != 0 && c.SourceID != f.SourceID,
+				!f.Since.IsZero() && c.Detected.Before(f.Since),
+				f.Revet && !c.Revet,
+				!f.Reextracted && c.Reextracted:
+				return nil
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list changes: %w", err)
+	}
+	return out, nil
+}
+
+// Change returns one change.
+func (d *DB) Change(ctx context.Context, id uint64) (Change, error) {
+	var c Change
+	err := d.view(ctx, func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketChanges), u64(id), &c) })
+	if err != nil {
+		return Change{}, fmt.Errorf("change %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// SetTriage records the staff's decision on a change.
+func (d *DB) SetTriage(ctx context.Context, id uint64, t Triage) error {
+	switch t.State {
+	case TriageNew, TriageReviewed, TriageRevet, TriageDismissed:
+	default:
+		return fmt.Errorf("%w: triage state %q (want new, reviewed, revet or dismissed)", ErrInvalid, t.State)
+	}
+	if t.At.IsZero() {
+		t.At = d.now().UTC()
+	}
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketChanges)
+		var c Change
+		if err := getJSON(b, u64(id), &c); err != nil {
+			return err
+		}
+		c.Triage = t
+		return putJSON(b, u64(id), c)
+	})
+	if err != nil {
+		return fmt.Errorf("triage change %d: %w", id, err)
+	}
+	return nil
+}
+
+// decode is getJSON for a value already read.
+func decode(data []byte, v any) error {
+	if err := jsonUnmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+// Record is everything one fetch adds to the history, written at once.
+// The caller fills it outside any transaction from what it read with
+// State and the versions; Record checks that the state has not moved
+// since (State.Rev) and writes it all or nothing.
+type Record struct {
+	// Fetch is the attempt. ID and V are assigned here; BodySHA256 and
+	// DocSHA256 are set from Body and Doc.
+	Fetch Fetch
+	// Body is the raw response body to keep (nil when there is none).
+	Body []byte
+	// Doc is the extracted document as JSON (nil when none).
+	Doc []byte
+	// State is the source's new state. Its Rev must be the Rev read;
+	// Current is set here when Start is.
+	State State
+	// Seen extends the current version's last-seen to this fetch.
+	Seen bool
+	// Start is a version this fetch starts (Seq, FirstFetch when zero,
+	// LastSeen and LastFetch are set here). FirstSeen and FirstFetch may
+	// point at an earlier pending fetch that first saw the text.
+	Start *Version
+	// Change describes Start against the previous current version, with
+	// Diff the diff.Result as JSON. From, To, After, Detected and Recorded
+	// are set here.
+	Change *Change
+	Diff   []byte
+}
+
+// Record writes r and returns the fetch as stored.
+func (d *DB) Record(ctx context.Context, r Record) (Fetch, error) {
+	id := r.Fetch.SourceID
+	// Compress outside the write transaction: look up what exists and the
+	// dictionary first.
+	var blobs []pendingBlob
+	var dictKey, dict []byte
+	var haveBody, haveDoc, haveDiff bool
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		var st State
+		if err := getJSON(tx.Bucket(bucketState), u64(id), &st); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		if st.Rev != r.State.Rev {
+			return ErrConflict
+		}
+		b := tx.Bucket(bucketBlobs)
+		haveBody = r.Body == nil || b.Get(hashKey(r.Body)) != nil
+		haveDoc = r.Doc == nil || b.Get(hashKey(r.Doc)) != nil
+		haveDiff = r.Diff == nil || b.Get(hashKey(r.Diff)) != nil
+		if !haveBody && st.Current != 0 {
+			var cur Version
+			if err := getJSON(versionBucket(tx, id, st.Generation), u64(st.Current), &cur); err == nil {
+				k, c := d.dictionaryFor(tx, cur.BodySHA256)
+				dictKey, dict = k, c
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Fetch{}, fmt.Errorf("record fetch of source %d: %w", id, err)
+	}
+	if !haveBody {
+		pb, err := d.encodeBlob(r.Body, dictKey, dict)
+		if err != nil {
+			return Fetch{}, fmt.Errorf("record fetch of source %d: %w", id, err)
+		}
+		blobs = append(blobs, pb)
+	}
+	for _, c := range []struct {
+		have bool
+		data []byte
+	}{{haveDoc, r.Doc}, {haveDiff, r.Diff}} {
+		if !c.have {
+			pb, _ := d.encodeBlob(c.data, nil, nil)
+			blobs = append(blobs, pb)
+		}
+	}
+	f := r.Fetch
+	f.V = 1
+	if r.Body != nil {
+		f.BodySHA256, f.BodySize = Hash(r.Body), len(r.Body)
+	}
+	if r.Doc != nil {
+		f.DocSHA256 = Hash(r.Doc)
+	}
+
+	err = d.update(ctx, func(tx *bbolt.Tx) error {
+		stateB := tx.Bucket(bucketState)
+		var st State
+		if err := getJSON(stateB, u64(id), &st); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+		if st.Rev != r.State.Rev {
+			return ErrConflict
+		}
+		for _, pb := range blobs {
+			if tx.Bucket(bucketBlobs).Get(pb.key) == nil {
+				if err := tx.Bucket(bucketBlobs).Put(pb.key, pb.value); err != nil {
+					return fmt.Errorf("put blob: %w", err)
+				}
+			}
+		}
+		fetches := tx.Bucket(bucketFetches)
+		fid, err := fetches.NextSequence()
+		if err != nil {
+			return err
+		}
+		f.ID = fid
+		versions, err := createVersionBucket(tx, id, r.State.Generation)
+		if err != nil {
+			return err
+		}
+		newState := r.State
+		var prev *Version
+		if st.Current != 0 && st.Generation == r.State.Generation {
+			prev = &Version{}
+			if err := getJSON(versions, u64(st.Current), prev); err != nil {
+				return fmt.Errorf("current version %d: %w", st.Current, err)
+			}
+		}
+		switch {
+		case r.Start != nil:
+			v := *r.Start
+			v.V, v.SourceID, v.Generation = 1, id, r.State.Generation
+			if v.Seq, err = versions.NextSequence(); err != nil {
+				return err
+			}
+			if v.FirstFetch == 0 {
+				v.FirstFetch, v.FirstSeen = fid, f.Start
+			}
+			v.LastFetch, v.LastSeen = fid, f.Start
+			if v.BodySHA256 == "" {
+				v.BodySHA256 = f.BodySHA256
+			}
+			if v.DocSHA256 == "" {
+				v.DocSHA256 = f.DocSHA256
+			}
+			if err := putJSON(versions, u64(v.Seq), v); err != nil {
+				return err
+			}
+			f.Version = v.Seq
+			newState.Current = v.Seq
+			if r.Change != nil {
+				if prev == nil {
+					return fmt.Errorf("%w: a change needs a previous version", ErrInvalid)
+				}
+				c := *r.Change
+				c.V, c.SourceID, c.Generation = 1, id, r.State.Generation
+				c.From, c.To = prev.Seq, v.Seq
+				c.After, c.Detected, c.Recorded = prev.LastSeen, v.FirstSeen, d.now().UTC()
+				if r.Diff != nil {
+					c.DiffSHA256 = Hash(r.Diff)
+				}
+				if c.Triage.State == "" {
+					c.Triage.State = TriageNew
+				}
+				changes := tx.Bucket(bucketChanges)
+				if c.ID, err = changes.NextSequence(); err != nil {
+					return err
+				}
+				if err := putJSON(changes, u64(c.ID), c); err != nil {
+					return err
+				}
+			}
+		case r.Seen:
+			if prev == nil {
+				return fmt.Errorf("%w: seen, but the source has no current version", ErrInvalid)
+			}
+			prev.LastFetch, prev.LastSeen = fid, f.Start
+			if err := putJSON(versions, u64(prev.Seq), prev); err != nil {
+				return err
+			}
+			f.Version = prev.Seq
+		}
+		fb, err := fetches.CreateBucketIfNotExists(u64(id))
+		if err != nil {
+			return err
+		}
+		if err := putJSON(fb, fetchKey(f.Start, fid), f); err != nil {
+			return err
+		}
+		newState.V, newState.SourceID, newState.Rev = 1, id, st.Rev+1
+		return putJSON(stateB, u64(id), newState)
+	})
+	if err != nil {
+		return Fetch{}, fmt.Errorf("record fetch of source %d: %w", id, err)
+	}
+	return f, nil
+}
+
+// hashKey is the binary blob key of data.
+func hashKey(data []byte) []byte {
+	k, _ := blobKey(Hash(data))
+	return k
+}
+
+// versionBucket returns versions/<src>/<gen>, or nil.
+func versionBucket(tx *bbolt.Tx, src, gen uint64) *bbolt.Bucket {
+	b := tx.Bucket(bucketVersions).Bucket(u64(src))
+	if b == nil {
+		return nil
+	}
+	return b.Bucket(u64(gen))
+}
+
+// createVersionBucket returns versions/<src>/<gen>, creating it.
+func createVersionBucket(tx *bbolt.Tx, src, gen uint64) (*bbolt.Bucket, error) {
+	b, err := tx.Bucket(bucketVersions).CreateBucketIfNotExists(u64(src))
+	if err != nil {
+		return nil, err
+	}
+	return b.CreateBucketIfNotExists(u64(gen))
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"go.etcd.io/bbolt"
+)
+
+// validate checks a source before it is stored.
+func (s *Source) validate() error {
+	s.Name = strings.TrimSpace(s.Name)
+	s.Supplier = strings.TrimSpace(s.Supplier)
+	if s.Name == "" {
+		return fmt.Errorf("%w: source needs a name", ErrInvalid)
+	}
+	if _, err := strconv.ParseUint(s.Name, 10, 64); err == nil {
+		return fmt.Errorf("%w: source name %q is a number, which reads as a source ID", ErrInvalid, s.Name)
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: source %q: URL %q is not an http or https URL", ErrInvalid, s.Name, s.URL)
+	}
+	switch s.Kind {
+	case "":
+		s.Kind = Privacy
+	case Privacy, Terms:
+	default:
+		return fmt.Errorf("%w: source %q: kind %q (want privacy or terms)", ErrInvalid, s.Name, s.Kind)
+	}
+	return nil
+}
+
+// AddSource stores a new source and its initial state, and returns it
+// with its ID. A name or URL already watched is ErrExists.
+func (d *DB) AddSource(ctx context.Context, s Source) (Source, error) {
+	if err := s.validate(); err != nil {
+		return Source{}, err
+	}
+	s.V = 1
+	if s.Added.IsZero() {
+		s.Added = d.now().UTC()
+	}
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		names, urls := tx.Bucket(bucketNames), tx.Bucket(bucketURLs)
+		if id := names.Get([]byte(s.Name)); id != nil {
+			return fmt.Errorf("%w: a source named %q (id %d)", ErrExists, s.Name, fromU64(id))
+		}
+		if id := urls.Get([]byte(s.URL)); id != nil {
+			return fmt.Errorf("%w: %s is watched already (source %d)", ErrExists, s.URL, fromU64(id))
+		}
+		sources := tx.Bucket(bucketSources)
+		id, err := sources.NextSequence()
+		if err != nil {
+			return err
+		}
+		s.ID = id
+		if err := putJSON(sources, u64(id), s); err != nil {
+			return err
+		}
+		st := State{V: 1, SourceID: id, Generation: 1, Health: HealthOK}
+		if err := putJSON(tx.Bucket(bucketState), u64(id), st); err != nil {
+			return err
+		}
+		if err := names.Put([]byte(s.Name), u64(id)); err != nil {
+			return err
+		}
+		return urls.Put([]byte(s.URL), u64(id))
+	})
+	if err != nil {
+		return Source{}, fmt.Errorf("add source %q: %w", s.Name, err)
+	}
+	return s, nil
+}
+
+// UpdateSource replaces a source's settings (name, URL, selectors,
+// schedule, paused). Its history is kept.
+func (d *DB) UpdateSource(ctx context.Context, s Source) error {
+	if err := s.validate(); err != nil {
+		return err
+	}
+	s.V = 1
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		sources, names, urls := tx.Bucket(bucketSources), tx.Bucket(bucketNames), tx.Bucket(bucketURLs)
+		var old Source
+		if err := getJSON(sources, u64(s.ID), &old); err != nil {
+			return fmt.Errorf("source %d: %w", s.ID, err)
+		}
+		if id := names.Get([]byte(s.Name)); id != nil && fromU64(id) != s.ID {
+			return fmt.Errorf("%w: a source named %q", ErrExists, s.Name)
+		}
+		if id := urls.Get([]byte(s.URL)); id != nil && fromU64(id) != s.ID {
+			return fmt.Errorf("%w: %s is watched already", ErrExists, s.URL)
+		}
+		if err := names.Delete([]byte(old.Name)); err != nil {
+			return err
+		}
+		if err := urls.Delete([]byte(old.URL)); err != nil {
+			return err
+		}
+		s.Added, s.Origin = old.Added, old.Origin
+		if err := names.Put([]byte(s.Name), u64(s.ID)); err != nil {
+			return err
+		}
+		if err := urls.Put([]byte(s.URL), u64(s.ID)); err != nil {
+			return err
+		}
+		return putJSON(sources, u64(s.ID), s)
+	})
+	if err != nil {
+		return fmt.Errorf("update source %q: %w", s.Name, err)
+	}
+	return nil
+}
+
+// Source finds a source by ID, name or URL.
+func (d *DB) Source(ctx context.Context, ref string) (Source, error) {
+	var s Source
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		id, err := resolve(tx, ref)
+		if err != nil {
+			return err
+		}
+		return getJSON(tx.Bucket(bucketSources), u64(id), &s)
+	})
+	if err != nil {
+		return Source{}, fmt.Errorf("source %q: %w", ref, err)
+	}
+	return s, nil
+}
+
+// resolve turns a reference (ID, name or URL) into a source ID.
+func resolve(tx *bbolt.Tx, ref string) (uint64, error) {
+	if id := tx.Bucket(bucketNames).Get([]byte(ref)); id != nil {
+		return fromU64(id), nil
+	}
+	if id := tx.Bucket(bucketURLs).Get([]byte(ref)); id != nil {
+		return fromU64(id), nil
+	}
+	if n, err := strconv.ParseUint(ref, 10, 64); err == nil && tx.Bucket(bucketSources).Get(u64(n)) != nil {
+		return n, nil
+	}
+	return 0, ErrNotFound
+}
+
+// Sources returns every source, by ID.
+func (d *DB) Sources(ctx context.Context) ([]Source, error) {
+	var out []Source
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
+			var s Source
+			if err := getJSON(tx.Bucket(bucketSources), k, &s); err != nil {
+				return fmt.Errorf("source %d: %w", fromU64(k), err)
+			}
+			out = append(out, s)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	return out, nil
+}
+
+// State returns a source's pipeline state.
+func (d *DB) State(ctx context.Context, sourceID uint64) (State, error) {
+	var st State
+	err := d.view(ctx, func(tx *bbolt.Tx) error { return getJSON(tx.Bucket(bucketState), u64(sourceID), &st) })
+	if err != nil {
+		return State{}, fmt.Errorf("state of source %d: %w", sourceID, err)
+	}
+	return st, nil
+}

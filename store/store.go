@@ -1,0 +1,278 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the schema this build writes. Open migrates older
+// databases forward and refuses newer ones.
+const SchemaVersion = 1
+
+// Errors returned by the store. Test them with errors.Is.
+var (
+	// ErrNotFound means the source, version, change or blob does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrExists means a source with that name or URL is already watched.
+	ErrExists = errors.New("store: already exists")
+	// ErrConflict means the source's state changed since it was read; the
+	// caller should read it again and redo its decision.
+	ErrConflict = errors.New("store: state changed concurrently")
+	// ErrSchema means the database was written by a newer clausewatch, or
+	// is not a clausewatch database.
+	ErrSchema = errors.New("store: unsupported schema")
+	// ErrCorrupt means a record or blob could not be decoded or is
+	// missing where another record points at it.
+	ErrCorrupt = errors.New("store: corrupt record")
+	// ErrInvalid means a value to store is malformed (no URL, bad kind).
+	ErrInvalid = errors.New("store: invalid value")
+	// ErrLocked means another process holds the database open.
+	ErrLocked = errors.New("store: database is in use by another process")
+)
+
+// Options configures Open.
+type Options struct {
+	// Timeout is how long Open waits for another process to release the
+	// file lock. Default 1s.
+	Timeout time.Duration
+	// ReadOnly opens the database for reading only (no migration).
+	ReadOnly bool
+	// Now is the clock for recorded times. Default time.Now.
+	Now func() time.Time
+}
+
+// DB is an open clausewatch database.
+type DB struct {
+	bolt *bbolt.DB
+	path string
+	now  func() time.Time
+	enc  *zstd.Encoder // for blobs without a dictionary; safe for concurrent EncodeAll
+	dec  *zstd.Decoder
+}
+
+// Open opens (creating if needed) the database at path and migrates it to
+// SchemaVersion.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if dir := filepath.Dir(path); !opts.ReadOnly {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		if errors.Is(err, bbolt.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, opts.Timeout)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression))
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
+	}
+	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec}
+	if opts.ReadOnly {
+		err = b.View(func(tx *bbolt.Tx) error {
+			v, err := schemaOf(tx)
+			if err == nil && v != SchemaVersion {
+				err = fmt.Errorf("%w: schema %d, this build reads %d (open it read-write once to migrate)", ErrSchema, v, SchemaVersion)
+			}
+			return err
+		})
+	} else {
+		err = b.Update(func(tx *bbolt.Tx) error { return migrate(tx, migrations) })
+	}
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error {
+	d.enc.Close()
+	d.dec.Close()
+	return d.bolt.Close()
+}
+
+// Path returns the database file's path.
+func (d *DB) Path() string { return d.path }
+
+// migration brings the schema from version n-1 to n (n is its index + 1).
+type migration func(tx *bbolt.Tx) error
+
+// migrations are applied in order; they only ever move forward. Add new
+// ones at the end and bump SchemaVersion.
+var migrations = []migration{
+	// 1: the initial layout.
+	func(tx *bbolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	},
+}
+
+// schemaOf reads the schema version; 0 for an empty file.
+func schemaOf(tx *bbolt.Tx) (int, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		empty := true
+		tx.ForEach(func([]byte, *bbolt.Bucket) error { empty = false; return nil })
+		if !empty {
+			return 0, fmt.Errorf("%w: no meta bucket (not a clausewatch database?)", ErrSchema)
+		}
+		return 0, nil
+	}
+	v := meta.Get(keySchema)
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: no schema version", ErrSchema)
+	}
+	return int(fromU64(v)), nil
+}
+
+// migrate runs the migrations the database has not had, in one
+// transaction: a failure leaves the database as it was.
+func migrate(tx *bbolt.Tx, ms []migration) error {
+	from, err := schemaOf(tx)
+	if err != nil {
+		return err
+	}
+	if from > len(ms) {
+		return fmt.Errorf("%w: schema %d is newer than this build's %d; upgrade clausewatch", ErrSchema, from, len(ms))
+	}
+	for v := from + 1; v <= len(ms); v++ {
+		if err := ms[v-1](tx); err != nil {
+			return fmt.Errorf("migrate to schema %d: %w", v, err)
+		}
+	}
+	if from == len(ms) {
+		return nil
+	}
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return fmt.Errorf("%w: migrations did not create the meta bucket", ErrSchema)
+	}
+	return meta.Put(keySchema, u64(uint64(len(ms))))
+}
+
+// Schema returns the database's schema version.
+func (d *DB) Schema(ctx context.Context) (int, error) {
+	var v int
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		v, err = schemaOf(tx)
+		return err
+	})
+	return v, err
+}
+
+// view runs fn in a read transaction unless ctx is already done.
+func (d *DB) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return d.bolt.View(fn)
+}
+
+// update runs fn in a write transaction unless ctx is already done.
+func (d *DB) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return d.bolt.Update(fn)
+}
+
+// getJSON decodes the value at key into v; ErrNotFound when absent.
+func getJSON(b *bbolt.Bucket, key []byte, v any) error {
+	if b == nil {
+		return ErrNotFound
+	}
+	data := b.Get(key)
+	if data == nil {
+		return ErrNotFound
+	}
+	return decode(data, v)
+}
+
+// jsonUnmarshal is json.Unmarshal (one place to change the codec).
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// putJSON encodes v at key.
+func putJSON(b *bbolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+// Backup writes a consistent copy of the whole database to w while other
+// goroutines go on reading and writing (a read transaction sees one
+// snapshot). It returns the bytes written.
+func (d *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("backup: %w", err)
+	}
+	return n, nil
+}
+
+// BackupFile writes a backup to path atomically: into a temporary file in
+// the same directory, synced, then renamed over path.
+func (d *DB) BackupFile(ctx context.Context, path string) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return 0, fmt.Errorf("backup to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	n, err := d.Backup(ctx, tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return n, fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Size returns the database file's size in bytes as bbolt sees it.
+func (d *DB) Size(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.view(ctx, func(tx *bbolt.Tx) error { n = tx.Size(); return nil })
+	return n, err
+}
