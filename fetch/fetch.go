@@ -98,6 +98,9 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Logger receives one debug line per retry. Default: discard.
 	Logger *slog.Logger
+	// Now stamps Capture.Start and End. Default time.Now; tests inject a
+	// clock so a whole pipeline runs on one timeline.
+	Now func() time.Time
 }
 
 // Client fetches pages. It is safe for concurrent use.
@@ -209,6 +212,9 @@ func NewClient(opts Options) *Client {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	g := &guard{resolver: opts.Resolver, exceptions: opts.GuardExceptions, allowAll: opts.AllowPrivate,
 		dialer: &net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second}}
@@ -404,7 +410,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, req Request) (*Capture
 	if req.LastModified != "" {
 		hreq.Header.Set("If-Modified-Since", req.LastModified)
 	}
-	capture.Start = time.Now()
+	capture.Start = c.opts.Now()
 	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, explain(ctx, err)
@@ -426,7 +432,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, req Request) (*Capture
 		capture.TLS = tlsFacts(resp.TLS)
 	}
 	body, err := readBody(resp.Body, resp.Header.Get("Content-Encoding"), c.opts.MaxBytes)
-	capture.End = time.Now()
+	capture.End = c.opts.Now()
 	if err != nil {
 		return capture, explain(ctx, err)
 	}

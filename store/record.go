@@ -187,6 +187,9 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, error) {
 		if err := putJSON(fb, fetchKey(f.Start, fid), f); err != nil {
 			return err
 		}
+		if newState.Pending != nil && newState.Pending.FetchID == 0 {
+			newState.Pending.FetchID, newState.Pending.Seen = fid, f.Start
+		}
 		newState.V, newState.SourceID, newState.Rev = 1, id, st.Rev+1
 		return putJSON(stateB, u64(id), newState)
 	})

@@ -233,7 +233,8 @@ type State struct {
 	FlipVersions []uint64 `json:"flip_versions,omitempty"`
 }
 
-// Pending is a candidate new text seen by one fetch.
+// Pending is a candidate new text and the fetch that first saw it
+// (FetchID 0 in a Record means "this fetch"; Record fills it in).
 type Pending struct {
 	TextSHA256 string    `json:"text_sha256"`
 	FetchID    uint64    `json:"fetch"`

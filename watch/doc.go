@@ -1,6 +1,18 @@
-// Package watch schedules and runs the checks: cron specs per source with
-// next-due times kept in the store, a bounded worker pool, no overlapping runs
-// of one source, and graceful shutdown.
+// Package watch runs checks: fetch a source, read its clauses, decide what
+// the fetch means, and record it. Checker.Check is one check of one
+// source; CheckAll runs many with a bounded worker pool; Reextract replays
+// every stored body through the current extractor.
 //
-// Not built yet: this is the subject of the "daemon" issue.
+// What a fetch means is decided here, never by the server alone. A fetch
+// becomes a new version only when the clause text differs from the
+// current version, the page is not a challenge, error, login or empty
+// page, has not shrunk drastically or been redirected away, and a second
+// fetch confirms the same text. Text that returns to an earlier version is
+// a flip (A/B pages, rotating content) and is recorded as a change only
+// when it stays for several fetches. A source that keeps failing, answers
+// 404 or redirects elsewhere is marked "tracking broken", its last good
+// version kept. Decision record 0009 gives the thresholds and why.
+//
+// The scheduler (cron specs, next-due times in the store) is the daemon
+// issue's, and will live here too.
 package watch
