@@ -94,7 +94,7 @@ func (d *DB) ReplaceGeneration(ctx context.Context, sourceID, rev uint64, g Gene
 			}
 		}
 		st.Generation, st.Current, st.Pending = gen, uint64(len(g.Versions)), nil
-		st.FlipVersions, st.Flips = nil, 0
+		st.Unconfirmed, st.Reported, st.Flips = nil, nil, 0
 		st.Rev++
 		return putJSON(tx.Bucket(bucketState), u64(sourceID), st)
 	})

@@ -227,10 +227,14 @@ type State struct {
 	Health       Health    `json:"health"`
 	HealthReason string    `json:"health_reason,omitempty"`
 	HealthSince  time.Time `json:"health_since,omitzero"`
-	// Flips counts fetches that returned an earlier version; FlipVersions
-	// are the seqs seen flipping with the current one (reported once).
-	Flips        int      `json:"flips,omitempty"`
-	FlipVersions []uint64 `json:"flip_versions,omitempty"`
+	// Flips counts fetches that returned an earlier or alternating text.
+	Flips int `json:"flips,omitempty"`
+	// Unconfirmed are texts seen once and contradicted by the next fetch
+	// (newest last, at most 8): if one comes back, the page alternates.
+	Unconfirmed []string `json:"unconfirmed,omitempty"`
+	// Reported are alternating texts already reported, so each
+	// alternation is reported once.
+	Reported []string `json:"reported,omitempty"`
 }
 
 // Pending is a candidate new text and the fetch that first saw it

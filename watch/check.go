@@ -371,6 +371,12 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	if cur.version != nil && text == cur.version.TextSHA256 {
 		f.Outcome = store.OutcomeUnchanged
 		good()
+		if st.Pending != nil && !slices.Contains(st.Unconfirmed, st.Pending.TextSHA256) {
+			// The new text did not last: remember it, so that if it comes
+			// back the page is known to alternate.
+			st.Unconfirmed = append(st.Unconfirmed, st.Pending.TextSHA256)
+			st.Unconfirmed = st.Unconfirmed[max(0, len(st.Unconfirmed)-maxUnconfirmed):]
+		}
 		st.Pending = nil
 		st.ETag, st.LastModified = capture.Header.Get("ETag"), capture.Header.Get("Last-Modified")
 		st.FinalURL = capture.FinalURL
@@ -382,11 +388,11 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		return fail(store.OutcomeSuspect, why)
 	}
 	if cur.version != nil {
-		if float64(words) < p.ShrinkRatio*float64(cur.version.Words) {
-			return fail(store.OutcomeSuspect, fmt.Sprintf("text shrank from %d to %d words", cur.version.Words, words))
-		}
 		if why := redirectedAway(st.FinalURL, capture.FinalURL); why != "" {
 			return fail(store.OutcomeSuspect, why)
+		}
+		if float64(words) < p.ShrinkRatio*float64(cur.version.Words) {
+			return fail(store.OutcomeSuspect, fmt.Sprintf("text shrank from %d to %d words", cur.version.Words, words))
 		}
 	}
 
@@ -404,7 +410,9 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		return d
 	}
 
-	// The text differs from the current version: count sightings.
+	// The text differs from the current version: count sightings. A text
+	// that was a version before, or was seen and contradicted before,
+	// means the page alternates: it takes more sightings in a row.
 	needed := p.Confirmations
 	var earlier *store.Version
 	for i := range cur.known {
@@ -412,7 +420,8 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 			earlier = &cur.known[i]
 		}
 	}
-	if earlier != nil {
+	alternating := earlier != nil || slices.Contains(st.Unconfirmed, text)
+	if alternating {
 		needed = p.FlipConfirmations
 	}
 	if st.Pending == nil || st.Pending.TextSHA256 != text {
@@ -423,12 +432,16 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	if st.Pending.Count < needed {
 		f.Outcome = store.OutcomePending
 		f.Reason = fmt.Sprintf("new text seen %d of %d times needed", st.Pending.Count, needed)
-		if earlier != nil {
+		if alternating {
 			f.Outcome = store.OutcomeFlip
-			f.Reason = fmt.Sprintf("text of version %d again (seen %d of %d times needed to record a change back)", earlier.Seq, st.Pending.Count, needed)
-			if !slices.Contains(st.FlipVersions, earlier.Seq) {
-				st.FlipVersions = append(st.FlipVersions, earlier.Seq)
-				d.notice = fmt.Sprintf("content alternates between versions %d and %d (A/B page or rotating content); not recorded as changes", earlier.Seq, cur.version.Seq)
+			other := "another text seen before"
+			if earlier != nil {
+				other = fmt.Sprintf("the text of version %d", earlier.Seq)
+			}
+			f.Reason = fmt.Sprintf("%s again (seen %d of %d times in a row needed to record it)", other, st.Pending.Count, needed)
+			if !slices.Contains(st.Reported, text) {
+				st.Reported = append(st.Reported, text)
+				d.notice = fmt.Sprintf("content alternates between version %d and %s (A/B page or rotating content); not recorded as changes", cur.version.Seq, other)
 			}
 			st.Flips++
 		}
@@ -443,7 +456,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		firstSeen = f.Start
 	}
 	st.Pending = nil
-	st.FlipVersions = nil
+	st.Unconfirmed, st.Reported = nil, nil
 	st.ETag, st.LastModified, st.FinalURL = capture.Header.Get("ETag"), capture.Header.Get("Last-Modified"), capture.FinalURL
 	result := diff.Compare(cur.doc, doc, c.Rules)
 	diffJSON, _ := json.Marshal(result)
@@ -457,6 +470,9 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	d.record = rec
 	return d
 }
+
+// maxUnconfirmed bounds State.Unconfirmed.
+const maxUnconfirmed = 8
 
 // changeOf summarises a diff for the change record.
 func changeOf(r *diff.Result) *store.Change {
