@@ -318,6 +318,17 @@ func looksMarkdown(data []byte) bool {
 }
 
 // compileSelectors parses CSS selectors, naming the one that fails.
+// CheckSelectors reports the first of the Select and Remove selectors that
+// does not compile, wrapping ErrSelector, so a source's settings can be
+// checked when they are entered rather than at its first fetch.
+func CheckSelectors(sel, remove []string) error {
+	if _, err := compileSelectors(sel); err != nil {
+		return err
+	}
+	_, err := compileSelectors(remove)
+	return err
+}
+
 func compileSelectors(list []string) ([]cascadia.Selector, error) {
 	var out []cascadia.Selector
 	for _, s := range list {
