@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -51,8 +52,19 @@ Usage:
 
 Commands:
   extract   print the clauses of a policy page (file, URL or -)
-  diff      compare two versions of a policy and say whether it needs re-vetting
+  diff      compare two versions of a policy (files/URLs, or a stored SOURCE) and say whether it needs re-vetting
   rules     print (or --check) the significance rules diff uses
+
+History (all take --db FILE, default clausewatch.db):
+  add       watch a page (or every source of a watchlist: add --from FILE)
+  sources   list the watched sources and their tracking health
+  check     fetch sources now and record what changed
+  history   a source's versions and changes
+  show      a source's clauses as they were at a time
+  changes   the recorded changes (--since, --revet)
+  reextract read every stored page again with this build's extractor
+  backup    write a consistent copy of the database
+
   help      show this help
 
 Run "clausewatch <command> -h" for a command's flags.
@@ -69,7 +81,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "extract":
 		return runExtract(ctx, args[1:], stdin, stdout, stderr)
 	case "diff":
+		if storedDiff(args[1:]) {
+			return runStoredDiff(ctx, args[1:], stdout)
+		}
 		return runDiff(ctx, args[1:], stdin, stdout, stderr)
+	case "add":
+		return runAdd(ctx, args[1:], stdout)
+	case "sources":
+		return runSources(ctx, args[1:], stdout)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
+	case "history":
+		return runHistory(ctx, args[1:], stdout)
+	case "show":
+		return runShow(ctx, args[1:], stdout)
+	case "changes":
+		return runChanges(ctx, args[1:], stdout)
+	case "reextract":
+		return runReextract(ctx, args[1:], stdout)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout)
 	case "rules":
 		return runRules(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
@@ -79,4 +110,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return usageError("unknown command %q", args[0])
 	}
+}
+
+// storedDiff reports whether diff's arguments ask for stored versions
+// (--db, --from, --to, or a single SOURCE) rather than two files or URLs.
+func storedDiff(args []string) bool {
+	positional := 0
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case a == "--":
+			positional += len(args) - i - 1
+			i = len(args)
+		case strings.HasPrefix(a, "-") && a != "-":
+			switch name {
+			case "db", "from", "to":
+				return true
+			case "rules", "color", "select", "remove", "timeout":
+				if !strings.Contains(a, "=") {
+					i++ // the flag's value
+				}
+			}
+		default:
+			positional++
+		}
+	}
+	return positional == 1
 }
