@@ -193,3 +193,16 @@ func decode(data []byte, v any) error {
 	}
 	return nil
 }
+
+// BlobStats counts the stored blobs and the bytes their values take
+// (compressed, with the codec header).
+func (d *DB) BlobStats(ctx context.Context) (count int, stored int64, err error) {
+	err = d.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketBlobs).ForEach(func(k, v []byte) error {
+			count++
+			stored += int64(len(v))
+			return nil
+		})
+	})
+	return count, stored, err
+}
