@@ -44,6 +44,10 @@ var (
 	ErrEncoding = errors.New("fetch: bad content encoding")
 	// ErrTimeout means a connect, header or body timeout expired.
 	ErrTimeout = errors.New("fetch: timed out")
+	// ErrTLS means the TLS handshake failed: an untrusted, expired or
+	// wrong-name certificate, or TLS spoken to a plain port. The
+	// crypto/x509 or crypto/tls error stays wrapped beside it.
+	ErrTLS = errors.New("fetch: TLS error")
 )
 
 // Resolver looks up a host's addresses. *net.Resolver is one; tests use
@@ -335,26 +339,29 @@ func (c *Client) retryAfter(ctx context.Context, capture *Capture, err error, at
 }
 
 // transient reports whether a transport error may go away on its own: a
-// reset, a refused connection, a timeout, a truncated body. Certificate
-// errors, the guard, the size cap and redirect loops will not.
+// reset, a refused connection, a timeout, a truncated body. TLS and
+// certificate errors, the guard, the size cap and redirect loops will not.
 func transient(err error) bool {
+	switch {
+	case errors.Is(err, ErrBlocked), errors.Is(err, ErrTooLarge), errors.Is(err, ErrTooManyRedirects),
+		errors.Is(err, ErrURL), errors.Is(err, ErrEncoding), errors.Is(err, ErrTLS), errors.Is(err, context.Canceled):
+		return false
+	}
+	return true
+}
+
+// tlsError reports whether err is a certificate or TLS protocol error.
+func tlsError(err error) bool {
 	var (
 		certErr     *tls.CertificateVerificationError
 		unknownAuth x509.UnknownAuthorityError
 		hostErr     x509.HostnameError
 		invalidErr  x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+		alertErr    tls.AlertError
 	)
-	switch {
-	case errors.Is(err, ErrBlocked), errors.Is(err, ErrTooLarge), errors.Is(err, ErrTooManyRedirects),
-		errors.Is(err, ErrURL), errors.Is(err, ErrEncoding), errors.Is(err, context.Canceled),
-		errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &invalidErr):
-		return false
-	}
-	var recordErr tls.RecordHeaderError
-	if errors.As(err, &recordErr) {
-		return false // speaking TLS to a plain-HTTP port, or the reverse
-	}
-	return true
+	return errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) ||
+		errors.As(err, &invalidErr) || errors.As(err, &recordErr) || errors.As(err, &alertErr)
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an
@@ -443,11 +450,14 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, req Request) (*Capture
 	return capture, nil
 }
 
-// explain turns a timeout or a body-timeout cancellation into ErrTimeout,
-// saying which timeout it was.
+// explain marks TLS errors with ErrTLS, and turns a timeout or a
+// body-timeout cancellation into ErrTimeout, saying which timeout it was.
 func explain(ctx context.Context, err error) error {
 	if cause := context.Cause(ctx); errors.Is(cause, errBodyTimeout) {
 		return fmt.Errorf("%w: %v", ErrTimeout, cause)
+	}
+	if tlsError(err) {
+		return fmt.Errorf("%w: %w", ErrTLS, err)
 	}
 	var netErr net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {

@@ -328,8 +328,8 @@ func TestTLS(t *testing.T) {
 	untrusting := testClient(fetch.Options{Attempts: 3})
 	_, err = untrusting.Get(t.Context(), srv.URL)
 	var unknown x509.UnknownAuthorityError
-	if !errors.As(err, &unknown) {
-		t.Fatalf("got %v, want an unknown-authority error", err)
+	if !errors.Is(err, fetch.ErrTLS) || !errors.As(err, &unknown) {
+		t.Fatalf("got %v, want %v wrapping an unknown-authority error", err, fetch.ErrTLS)
 	}
 	if n.Load() != 0 {
 		t.Errorf("handler ran %d times on a failed handshake", n.Load())

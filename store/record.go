@@ -35,8 +35,9 @@ type Record struct {
 	Diff   []byte
 }
 
-// Record writes r and returns the fetch as stored.
-func (d *DB) Record(ctx context.Context, r Record) (Fetch, error) {
+// Record writes r and returns the fetch as stored, and the change when it
+// recorded one.
+func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 	id := r.Fetch.SourceID
 	// Compress outside the write transaction: look up what exists and the
 	// dictionary first.
@@ -65,12 +66,12 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, error) {
 		return nil
 	})
 	if err != nil {
-		return Fetch{}, fmt.Errorf("record fetch of source %d: %w", id, err)
+		return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", id, err)
 	}
 	if !haveBody {
 		pb, err := d.encodeBlob(r.Body, dictKey, dict)
 		if err != nil {
-			return Fetch{}, fmt.Errorf("record fetch of source %d: %w", id, err)
+			return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", id, err)
 		}
 		blobs = append(blobs, pb)
 	}
@@ -92,6 +93,7 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, error) {
 		f.DocSHA256 = Hash(r.Doc)
 	}
 
+	var recorded *Change
 	err = d.update(ctx, func(tx *bbolt.Tx) error {
 		stateB := tx.Bucket(bucketState)
 		var st State
@@ -169,6 +171,7 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, error) {
 				if err := putJSON(changes, u64(c.ID), c); err != nil {
 					return err
 				}
+				recorded = &c
 			}
 		case r.Seen:
 			if prev == nil {
@@ -194,9 +197,9 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, error) {
 		return putJSON(stateB, u64(id), newState)
 	})
 	if err != nil {
-		return Fetch{}, fmt.Errorf("record fetch of source %d: %w", id, err)
+		return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", id, err)
 	}
-	return f, nil
+	return f, recorded, nil
 }
 
 // hashKey is the binary blob key of data.

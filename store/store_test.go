@@ -102,7 +102,7 @@ func record(t *testing.T, db *store.DB, src uint64, at time.Time, body string, r
 		r.Body = []byte(body)
 		r.Doc = []byte(`{"doc":"` + body[:min(len(body), 20)] + `"}`)
 	}
-	f, err := db.Record(t.Context(), r)
+	f, _, err := db.Record(t.Context(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestRecordConflict(t *testing.T) {
 	src := addSource(t, db, "alpha").ID
 	st, _ := db.State(t.Context(), src)
 	record(t, db, src, time.Now(), "", store.Record{Fetch: store.Fetch{Outcome: store.OutcomeFailed, Error: "boom"}})
-	_, err := db.Record(t.Context(), store.Record{Fetch: store.Fetch{SourceID: src, Start: time.Now(), Outcome: store.OutcomeFailed}, State: st})
+	_, _, err := db.Record(t.Context(), store.Record{Fetch: store.Fetch{SourceID: src, Start: time.Now(), Outcome: store.OutcomeFailed}, State: st})
 	if !errors.Is(err, store.ErrConflict) {
 		t.Errorf("stale state: got %v, want %v", err, store.ErrConflict)
 	}

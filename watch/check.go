@@ -3,8 +3,6 @@ package watch
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -60,6 +58,9 @@ type Checker struct {
 	Rules  *diff.Rules
 	Policy Policy
 	Logger *slog.Logger
+	// Now stamps fetches that failed before a request was sent (the fetch
+	// client stamps the others). Default time.Now.
+	Now func() time.Time
 }
 
 // Result is what one check did.
@@ -108,6 +109,13 @@ func (c *Checker) policy() Policy {
 		p.GoneAfter = 2
 	}
 	return p
+}
+
+func (c *Checker) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
 }
 
 func (c *Checker) logger() *slog.Logger {
@@ -177,11 +185,10 @@ func (c *Checker) CheckAll(ctx context.Context, srcs []store.Source, workers int
 	return results
 }
 
-// current is the source's state with its current version and document.
+// current is the source's state with its current version.
 type current struct {
 	state   store.State
 	version *store.Version
-	doc     *extract.Document
 	known   []store.Version // every version of the generation
 }
 
@@ -200,17 +207,12 @@ func (c *Checker) load(ctx context.Context, src store.Source) (current, error) {
 			cur.version = &cur.known[i]
 		}
 	}
-	if cur.version != nil {
-		if cur.doc, err = c.document(ctx, cur.version.DocSHA256); err != nil {
-			return cur, err
-		}
-	}
 	return cur, nil
 }
 
-// document reads a stored extract.Document.
-func (c *Checker) document(ctx context.Context, hash string) (*extract.Document, error) {
-	data, err := c.Store.Blob(ctx, hash)
+// Document reads a stored extract.Document (a version's DocSHA256).
+func Document(ctx context.Context, db *store.DB, hash string) (*extract.Document, error) {
+	data, err := db.Blob(ctx, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -241,31 +243,40 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool) R
 	}
 	d := c.decide(src, cur, capture, ferr)
 	rec := d.record
-	f, err := c.Store.Record(ctx, rec)
+	if d.changed != nil {
+		// Only a confirmed change needs the current version's document.
+		old, err := Document(ctx, c.Store, cur.version.DocSHA256)
+		if err != nil {
+			res.Err = fmt.Errorf("check %s: %w", src.Name, err)
+			return res
+		}
+		result := diff.Compare(old, d.changed, c.Rules)
+		rec.Diff, _ = json.Marshal(result)
+		prefix := rec.Change.Summary // decide's note for a change back to an earlier text
+		rec.Change = changeOf(result)
+		rec.Change.Summary = prefix + rec.Change.Summary
+	}
+	f, change, err := c.Store.Record(ctx, rec)
 	if err != nil {
 		res.Err = fmt.Errorf("check %s: %w", src.Name, err)
 		return res
 	}
-	res.Fetch, res.Health, res.HealthReason, res.Notice = f, rec.State.Health, rec.State.HealthReason, d.notice
+	res.Fetch, res.Change, res.Health, res.HealthReason, res.Notice = f, change, rec.State.Health, rec.State.HealthReason, d.notice
 	res.Version = rec.State.Current
 	if rec.Start != nil {
 		res.Version = f.Version
-		if rec.Change != nil {
-			changes, err := c.Store.Changes(ctx, store.ChangeFilter{SourceID: src.ID})
-			if err == nil && len(changes) > 0 {
-				ch := changes[len(changes)-1]
-				res.Change = &ch
-			}
-		}
 	}
 	c.logger().InfoContext(ctx, "checked", "source", src.Name, "outcome", f.Outcome, "reason", f.Reason, "status", f.Status, "version", res.Version, "health", res.Health)
 	return res
 }
 
-// decision is a record to write and what to report about it.
+// decision is a record to write and what to report about it. changed is
+// the new document when the record confirms a change: the caller diffs it
+// against the current version and fills in Change and Diff.
 type decision struct {
-	record store.Record
-	notice string
+	record  store.Record
+	notice  string
+	changed *extract.Document
 }
 
 // decide turns a capture into a record. It does no I/O.
@@ -284,7 +295,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 			body = capture.Body
 		}
 	} else {
-		f.Start = time.Now().UTC()
+		f.Start = c.now().UTC()
 		f.End = f.Start
 	}
 	rec := store.Record{Body: body}
@@ -458,16 +469,13 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	st.Pending = nil
 	st.Unconfirmed, st.Reported = nil, nil
 	st.ETag, st.LastModified, st.FinalURL = capture.Header.Get("ETag"), capture.Header.Get("Last-Modified"), capture.FinalURL
-	result := diff.Compare(cur.doc, doc, c.Rules)
-	diffJSON, _ := json.Marshal(result)
 	rec.Fetch, rec.State = f, st
 	rec.Start = start(firstSeen, firstFetch)
-	rec.Change = changeOf(result)
-	rec.Diff = diffJSON
+	rec.Change = &store.Change{}
 	if earlier != nil {
-		rec.Change.Summary = fmt.Sprintf("back to the text of version %d: %s", earlier.Seq, rec.Change.Summary)
+		rec.Change.Summary = fmt.Sprintf("back to the text of version %d: ", earlier.Seq)
 	}
-	d.record = rec
+	d.record, d.changed = rec, doc
 	return d
 }
 
@@ -599,18 +607,9 @@ func failureReason(err error) string {
 	case errors.Is(err, fetch.ErrURL):
 		return "bad URL"
 	}
-	var (
-		certErr   *tls.CertificateVerificationError
-		unknown   x509.UnknownAuthorityError
-		hostErr   x509.HostnameError
-		invalid   x509.CertificateInvalidError
-		recordErr tls.RecordHeaderError
-		alertErr  tls.AlertError
-		dnsErr    *net.DNSError
-	)
+	var dnsErr *net.DNSError
 	switch {
-	case errors.As(err, &certErr), errors.As(err, &unknown), errors.As(err, &hostErr), errors.As(err, &invalid),
-		errors.As(err, &recordErr), errors.As(err, &alertErr):
+	case errors.Is(err, fetch.ErrTLS):
 		return "TLS error"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection broken mid-response"

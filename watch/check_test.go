@@ -2,7 +2,11 @@ package watch_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/fixtures"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/watch"
 )
 
 // TestEndToEnd: the fixture server serves IMS Global's policy as of an
@@ -112,4 +117,46 @@ func outcomes(fs []store.Fetch) []store.Outcome {
 		out = append(out, f.Outcome)
 	}
 	return out
+}
+
+// TestChangeBack: a text that returns to an earlier version is a flip
+// until it has been seen three fetches in a row; then it is recorded as a
+// change back, saying so.
+func TestChangeBack(t *testing.T) {
+	a, _ := fsRead("pages/ims/2019-05-06.html")
+	b, _ := fsRead("pages/ims/2022-05-17.html")
+	var serveB atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if serveB.Load() {
+			w.Write(b)
+			return
+		}
+		w.Write(a)
+	}))
+	defer srv.Close()
+	clk := &clock{t: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := newChecker(t, clk, fetch.Options{})
+	src := addSource(t, c, "ims", srv.URL+"/privacy")
+	mustCheck(t, c, src)
+	serveB.Store(true)
+	if r := mustCheck(t, c, src); r.Fetch.Outcome != store.OutcomeChanged || r.Version != 2 {
+		t.Fatalf("to B: %s", r.Fetch.Outcome)
+	}
+	serveB.Store(false)
+	var got []store.Outcome
+	var last watch.Result
+	for range 3 {
+		last = mustCheck(t, c, src)
+		got = append(got, last.Fetch.Outcome)
+	}
+	if want := []store.Outcome{store.OutcomeFlip, store.OutcomeFlip, store.OutcomeChanged}; !slices.Equal(got, want) {
+		t.Fatalf("back to A: got %v, want %v", got, want)
+	}
+	if last.Change == nil || last.Version != 3 || !strings.HasPrefix(last.Change.Summary, "back to the text of version 1: Re-vet") {
+		t.Errorf("change back: version %d, change %+v", last.Version, last.Change)
+	}
+	if notice := last.Notice; notice != "" {
+		t.Errorf("the confirming fetch repeated a notice: %q", notice)
+	}
 }

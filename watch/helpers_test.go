@@ -68,7 +68,7 @@ func newChecker(t *testing.T, clk *clock, opts fetch.Options) *watch.Checker {
 		opts.Backoff = time.Millisecond
 	}
 	opts.Now = clk.tick
-	return &watch.Checker{Store: db, Client: fetch.NewClient(opts), Policy: watch.Policy{ConfirmDelay: time.Nanosecond}}
+	return &watch.Checker{Store: db, Client: fetch.NewClient(opts), Policy: watch.Policy{ConfirmDelay: time.Nanosecond}, Now: clk.tick}
 }
 
 // addSource adds a local source.

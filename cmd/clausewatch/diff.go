@@ -56,11 +56,9 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	rules := diff.DefaultRules()
-	if *rulesFile != "" {
-		if rules, err = diff.LoadRules(*rulesFile); err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
+	rules, err := loadRules(*rulesFile)
+	if err != nil {
+		return err
 	}
 	opts := extract.Options{Select: sel, Remove: rem}
 	var docs [2]*extract.Document
@@ -91,6 +89,19 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// loadRules reads a rules file, or returns the built-in rules for "".
+// A bad file is exit status 2 with the error naming its line.
+func loadRules(path string) (*diff.Rules, error) {
+	if path == "" {
+		return diff.DefaultRules(), nil
+	}
+	rules, err := diff.LoadRules(path)
+	if err != nil {
+		return nil, &exitError{code: 2, msg: err.Error()}
+	}
+	return rules, nil
 }
 
 // colorWanted decides whether to colour the text report.

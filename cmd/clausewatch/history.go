@@ -243,12 +243,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
-	rules := diff.DefaultRules()
-	if *rulesFile != "" {
-		var err error
-		if rules, err = diff.LoadRules(*rulesFile); err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
+	rules, err := loadRules(*rulesFile)
+	if err != nil {
+		return err
 	}
 	db, err := c.open(false)
 	if err != nil {
@@ -560,15 +557,11 @@ func runShow(ctx context.Context, args []string, stdout io.Writer) error {
 
 // storedDoc reads a version's extracted document.
 func storedDoc(ctx context.Context, db *store.DB, v store.Version) (*extract.Document, error) {
-	data, err := db.Blob(ctx, v.DocSHA256)
+	doc, err := watch.Document(ctx, db, v.DocSHA256)
 	if err != nil {
 		return nil, fmt.Errorf("version %d: %w", v.Seq, err)
 	}
-	var doc extract.Document
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("version %d: %w: %v", v.Seq, store.ErrCorrupt, err)
-	}
-	return &doc, nil
+	return doc, nil
 }
 
 // runStoredDiff implements "clausewatch diff SOURCE": the clause diff
@@ -589,12 +582,9 @@ func runStoredDiff(ctx context.Context, args []string, stdout io.Writer) error {
 	if c.fs.NArg() != 1 {
 		return usageError("diff: want SOURCE (stored versions) or OLD NEW (files or URLs)")
 	}
-	rules := diff.DefaultRules()
-	if *rulesFile != "" {
-		var err error
-		if rules, err = diff.LoadRules(*rulesFile); err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
+	rules, err := loadRules(*rulesFile)
+	if err != nil {
+		return err
 	}
 	if _, err := os.Stat(*c.db); err != nil {
 		return usageError("diff: one argument is a stored SOURCE, and there is no database at %s; to compare two pages, want OLD and NEW", *c.db)
