@@ -16,6 +16,9 @@ var (
 	bucketVersions = []byte("versions")
 	bucketChanges  = []byte("changes")
 	bucketBlobs    = []byte("blobs")
+	// Schema 2: the daemon's schedule.
+	bucketDue   = []byte("due")
+	bucketQueue = []byte("queue")
 )
 
 // allBuckets are created by the first migration.
@@ -42,6 +45,14 @@ func fromU64(b []byte) uint64 {
 func fetchKey(start time.Time, id uint64) []byte {
 	b := make([]byte, 16)
 	binary.BigEndian.PutUint64(b, uint64(start.UnixNano()))
+	binary.BigEndian.PutUint64(b[8:], id)
+	return b
+}
+
+// queueKey orders the schedule by due time, then source ID.
+func queueKey(at time.Time, id uint64) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, uint64(at.UnixNano()))
 	binary.BigEndian.PutUint64(b[8:], id)
 	return b
 }

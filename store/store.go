@@ -16,7 +16,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -128,6 +128,16 @@ var migrations = []migration{
 	// 1: the initial layout.
 	func(tx *bbolt.Tx) error {
 		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	},
+	// 2: the daemon's schedule (next-due time per source, and a queue
+	// ordered by it).
+	func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketDue, bucketQueue} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -359,4 +360,71 @@ func hexOf(b []byte) string {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
 	return string(out)
+}
+
+// TestSchedule: due times replace each other, DueBy reads the queue in
+// time order up to a bound, and paused sources come off it.
+func TestSchedule(t *testing.T) {
+	db := openTemp(t)
+	ctx := t.Context()
+	base := time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+	var ids []uint64
+	for i, name := range []string{"a", "b", "c", "d"} {
+		s := addSource(t, db, name)
+		ids = append(ids, s.ID)
+		at := base.Add(time.Duration(3-i) * time.Hour) // d earliest
+		if err := db.SetDue(ctx, store.Due{SourceID: s.ID, Schedule: "@daily", Slot: at, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Move a from 09:00 to 05:00: its old queue entry must go.
+	early := base.Add(-time.Hour)
+	if err := db.SetDue(ctx, store.Due{SourceID: ids[0], Schedule: "@daily", Slot: early, At: early, LastEnd: base}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		by    time.Time
+		limit int
+		want  []uint64
+	}{
+		{base.Add(-2 * time.Hour), 0, nil},
+		{early, 0, []uint64{ids[0]}},
+		{base.Add(time.Hour), 0, []uint64{ids[0], ids[3], ids[2]}},
+		{base.Add(10 * time.Hour), 0, []uint64{ids[0], ids[3], ids[2], ids[1]}},
+		{base.Add(10 * time.Hour), 2, []uint64{ids[0], ids[3]}},
+	}
+	for _, tt := range tests {
+		got, err := db.DueBy(ctx, tt.by, tt.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotIDs []uint64
+		for _, d := range got {
+			gotIDs = append(gotIDs, d.SourceID)
+		}
+		if fmt.Sprint(gotIDs) != fmt.Sprint(tt.want) {
+			t.Errorf("DueBy(%v, %d) = %v, want %v", tt.by.Format(time.Kitchen), tt.limit, gotIDs, tt.want)
+		}
+	}
+	if d, ok, err := db.NextDue(ctx); err != nil || !ok || d.SourceID != ids[0] || !d.LastEnd.Equal(base) {
+		t.Errorf("NextDue = %+v, %v, %v", d, ok, err)
+	}
+	if err := db.DeleteDue(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteDue(ctx, ids[0]); err != nil {
+		t.Errorf("deleting twice: %v", err)
+	}
+	if _, err := db.DueOf(ctx, ids[0]); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DueOf deleted: %v", err)
+	}
+	if d, _, _ := db.NextDue(ctx); d.SourceID != ids[3] {
+		t.Errorf("NextDue after delete = %d, want %d", d.SourceID, ids[3])
+	}
+	if err := db.SetDue(ctx, store.Due{SourceID: 999, At: base}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetDue of an unknown source: %v", err)
+	}
+	if all, _ := db.Dues(ctx); len(all) != 3 {
+		t.Errorf("Dues: %d records, want 3", len(all))
+	}
 }
