@@ -8,7 +8,6 @@ import (
 
 	"github.com/clausewatch/clausewatch/extract"
 	"github.com/clausewatch/clausewatch/store"
-	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -120,13 +119,4 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 			Select: e.Select, Remove: e.Remove, Paused: e.Paused, Origin: "watchlist"})
 	}
 	return out, nil
-}
-
-// ParseSchedule checks a cron spec (five fields, or @daily, @every 6h …).
-func ParseSchedule(spec string) error {
-	_, err := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor).Parse(spec)
-	if err != nil {
-		return fmt.Errorf("schedule %q: %w", spec, err)
-	}
-	return nil
 }
