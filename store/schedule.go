@@ -32,37 +32,57 @@ type Due struct {
 
 // SetDue stores when a source is next due, replacing what was there. The
 // source must exist. Concurrent calls are committed together (bbolt
-// Batch); each is idempotent.
+// Batch), so a pool of workers finishing checks shares commits; each
+// call is idempotent, as Batch requires.
 func (d *DB) SetDue(ctx context.Context, due Due) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if due.At.IsZero() {
-		return fmt.Errorf("set due time of source %d: %w: no time", due.SourceID, ErrInvalid)
-	}
-	due.V = 1
-	due.Slot, due.At = due.Slot.UTC(), due.At.UTC()
-	err := d.bolt.Batch(func(tx *bbolt.Tx) error {
-		key := u64(due.SourceID)
-		if tx.Bucket(bucketSources).Get(key) == nil {
-			return fmt.Errorf("source %d: %w", due.SourceID, ErrNotFound)
-		}
-		dues, queue := tx.Bucket(bucketDue), tx.Bucket(bucketQueue)
-		var old Due
-		if err := getJSON(dues, key, &old); err == nil {
-			if err := queue.Delete(queueKey(old.At, old.SourceID)); err != nil {
-				return err
-			}
-		}
-		if err := putJSON(dues, key, due); err != nil {
-			return err
-		}
-		return queue.Put(queueKey(due.At, due.SourceID), nil)
-	})
-	if err != nil {
+	if err := d.bolt.Batch(func(tx *bbolt.Tx) error { return putDue(tx, due) }); err != nil {
 		return fmt.Errorf("set due time of source %d: %w", due.SourceID, err)
 	}
 	return nil
+}
+
+// SetDues stores many due records in one transaction (the daemon's
+// start-up sync over every source).
+func (d *DB) SetDues(ctx context.Context, dues []Due) error {
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		for _, due := range dues {
+			if err := putDue(tx, due); err != nil {
+				return fmt.Errorf("source %d: %w", due.SourceID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set due times: %w", err)
+	}
+	return nil
+}
+
+// putDue writes a due record and moves its queue entry.
+func putDue(tx *bbolt.Tx, due Due) error {
+	if due.At.IsZero() {
+		return fmt.Errorf("%w: no due time", ErrInvalid)
+	}
+	due.V = 1
+	due.Slot, due.At = due.Slot.UTC(), due.At.UTC()
+	key := u64(due.SourceID)
+	if tx.Bucket(bucketSources).Get(key) == nil {
+		return fmt.Errorf("source %d: %w", due.SourceID, ErrNotFound)
+	}
+	dues, queue := tx.Bucket(bucketDue), tx.Bucket(bucketQueue)
+	var old Due
+	if err := getJSON(dues, key, &old); err == nil {
+		if err := queue.Delete(queueKey(old.At, old.SourceID)); err != nil {
+			return err
+		}
+	}
+	if err := putJSON(dues, key, due); err != nil {
+		return err
+	}
+	return queue.Put(queueKey(due.At, due.SourceID), nil)
 }
 
 // DeleteDue takes a source off the schedule (a paused source). Deleting

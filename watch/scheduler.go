@@ -1,0 +1,459 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+)
+
+// SchedulerOptions configures a Scheduler. Zero values take the defaults.
+type SchedulerOptions struct {
+	// Default is the cron spec for sources without their own. Default
+	// "@daily".
+	Default string
+	// Location is the zone specs are read in (a spec's own CRON_TZ=
+	// wins). Default time.Local.
+	Location *time.Location
+	// Workers is how many checks run at once. Default 4.
+	Workers int
+	// MaxJitter bounds each source's fixed offset from its slots (never
+	// more than a quarter of the gap between slots). Default 30m;
+	// negative means none.
+	MaxJitter time.Duration
+	// Grace is how long in-flight checks may go on after shutdown starts
+	// before they are cancelled. Default 30s.
+	Grace time.Duration
+	// Poll is the longest the scheduler sleeps before it looks at the
+	// queue again, so a wall-clock jump (machine sleep, clock set
+	// forward) is noticed within it. Default 1m.
+	Poll time.Duration
+	// Logger receives one line per check and per change. Default: none.
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// OnResult, when set, is called after every check, one at a time.
+	OnResult func(Result)
+}
+
+// Scheduler runs each source's checks when they are due. When a source is
+// next due lives in the store, not in memory: a daemon that was down runs
+// every overdue source once on start (not once per missed slot), and a
+// check interrupted by a crash or shutdown is due again on restart
+// because its due time is advanced only after the check finishes.
+type Scheduler struct {
+	checker *Checker
+	db      *store.DB
+	opts    SchedulerOptions
+	def     Schedule
+	// wake asks the loop to look at the queue now; resync asks it to
+	// read the sources again first.
+	wake, resync chan struct{}
+	// mu guards running: the sources being checked, so no source ever
+	// has two checks at once.
+	mu      sync.Mutex
+	running map[uint64]bool
+}
+
+// NewScheduler returns a scheduler for c's store. It fails if the default
+// spec does not parse.
+func NewScheduler(c *Checker, opts SchedulerOptions) (*Scheduler, error) {
+	if opts.Default == "" {
+		opts.Default = "@daily"
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.MaxJitter == 0 {
+		opts.MaxJitter = 30 * time.Minute
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = 30 * time.Second
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	def, err := NewSchedule(opts.Default, opts.Location)
+	if err != nil {
+		return nil, fmt.Errorf("default %w", err)
+	}
+	return &Scheduler{checker: c, db: c.Store, opts: opts, def: def,
+		wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), running: map[uint64]bool{}}, nil
+}
+
+// scheduleOf is a source's schedule: its own spec, or the default. A spec
+// that no longer parses (written by an older build) falls back to the
+// default, with the error.
+func (s *Scheduler) scheduleOf(src store.Source) (Schedule, error) {
+	if src.Schedule == "" {
+		return s.def, nil
+	}
+	sched, err := NewSchedule(src.Schedule, s.opts.Location)
+	if err != nil {
+		return s.def, fmt.Errorf("source %s: %w; using the default %q", src.Name, err, s.def.Spec)
+	}
+	return sched, nil
+}
+
+// slotAfter is the due record for the slot after last, as of now.
+func (s *Scheduler) slotAfter(src store.Source, sched Schedule, last, now time.Time) store.Due {
+	slot := sched.Next(last, now)
+	jitter := time.Duration(0)
+	if s.opts.MaxJitter > 0 {
+		jitter = Jitter(src.URL, s.opts.MaxJitter, sched.Gap(slot))
+	}
+	return store.Due{SourceID: src.ID, Schedule: sched.Spec, Zone: sched.Location.String(), Slot: slot, At: slot.Add(jitter)}
+}
+
+// SyncReport says what Sync changed.
+type SyncReport struct {
+	// Scheduled sources had no due time (new, or unpaused) and are due now.
+	Scheduled int
+	// Rescheduled sources' spec or zone changed; their next slot was
+	// computed again.
+	Rescheduled int
+	// Unscheduled sources are paused and came off the schedule.
+	Unscheduled int
+	// Errors are sources whose spec no longer parses (they run on the
+	// default).
+	Errors []error
+}
+
+// Sync brings the stored schedule in line with the sources: a source
+// without a due time is due now, a changed spec takes effect from its
+// next slot (an overdue source stays overdue), a paused source comes off.
+func (s *Scheduler) Sync(ctx context.Context) (SyncReport, error) {
+	var rep SyncReport
+	srcs, err := s.db.Sources(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("sync schedule: %w", err)
+	}
+	dues, err := s.db.Dues(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("sync schedule: %w", err)
+	}
+	have := make(map[uint64]store.Due, len(dues))
+	for _, d := range dues {
+		have[d.SourceID] = d
+	}
+	now := s.opts.Now()
+	var put []store.Due
+	for _, src := range srcs {
+		d, ok := have[src.ID]
+		if src.Paused {
+			if ok {
+				if err := s.db.DeleteDue(ctx, src.ID); err != nil {
+					return rep, fmt.Errorf("sync schedule: %w", err)
+				}
+				rep.Unscheduled++
+			}
+			continue
+		}
+		sched, err := s.scheduleOf(src)
+		if err != nil {
+			rep.Errors = append(rep.Errors, err)
+			s.opts.Logger.WarnContext(ctx, "bad schedule", "source", src.Name, "err", err)
+		}
+		zone := sched.Location.String()
+		switch {
+		case !ok:
+			put = append(put, store.Due{SourceID: src.ID, Schedule: sched.Spec, Zone: zone, Slot: now, At: now})
+			rep.Scheduled++
+		case d.Schedule != sched.Spec || d.Zone != zone:
+			next := s.slotAfter(src, sched, time.Time{}, now)
+			if !d.At.After(now) {
+				next.Slot, next.At = d.Slot, d.At // overdue: still runs now
+			}
+			next.LastStart, next.LastEnd = d.LastStart, d.LastEnd
+			put = append(put, next)
+			rep.Rescheduled++
+		}
+	}
+	for len(put) > 0 {
+		n := min(len(put), 1000)
+		if err := s.db.SetDues(ctx, put[:n]); err != nil {
+			return rep, fmt.Errorf("sync schedule: %w", err)
+		}
+		put = put[n:]
+	}
+	return rep, nil
+}
+
+// Resync asks a running scheduler to read the sources again (after a
+// watchlist reload or a source was added). It does not block.
+func (s *Scheduler) Resync() {
+	select {
+	case s.resync <- struct{}{}:
+	default:
+	}
+}
+
+// CheckSoon makes a source due now and wakes the scheduler: a check on
+// demand that still never overlaps a running one.
+func (s *Scheduler) CheckSoon(ctx context.Context, sourceID uint64) error {
+	d, err := s.db.DueOf(ctx, sourceID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	now := s.opts.Now()
+	if d.Slot.IsZero() {
+		d = store.Due{SourceID: sourceID, Schedule: s.def.Spec, Zone: s.def.Location.String(), Slot: now}
+	}
+	d.At = now // keep the slot: the next regular one follows it
+	if err := s.db.SetDue(ctx, d); err != nil {
+		return err
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// claim marks a source as being checked; false when it already is.
+func (s *Scheduler) claim(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[id] {
+		return false
+	}
+	s.running[id] = true
+	return true
+}
+
+func (s *Scheduler) release(id uint64) {
+	s.mu.Lock()
+	delete(s.running, id)
+	s.mu.Unlock()
+}
+
+// busy is how many checks are running.
+func (s *Scheduler) busy() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.running)
+}
+
+// run checks one due source and advances its due time. done is false when
+// ctx ended first: the due time is left as it was, so the source is due
+// again on restart.
+func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bool) {
+	log := s.opts.Logger
+	src, err := s.db.Source(ctx, strconv.FormatUint(due.SourceID, 10))
+	if err != nil {
+		res.Err = fmt.Errorf("scheduled check of source %d: %w", due.SourceID, err)
+		return res, false
+	}
+	res.Source = src
+	if src.Paused {
+		if err := s.db.DeleteDue(ctx, src.ID); err != nil {
+			res.Err = err
+		}
+		return res, true
+	}
+	start := s.opts.Now()
+	res = s.checkSafely(ctx, src)
+	if ctx.Err() != nil {
+		log.WarnContext(ctx, "check interrupted; due again on restart", "source", src.Name)
+		return res, false
+	}
+	sched, _ := s.scheduleOf(src)
+	now := s.opts.Now()
+	next := s.slotAfter(src, sched, due.Slot, now)
+	next.LastStart, next.LastEnd = start, now
+	if err := s.db.SetDue(ctx, next); err != nil {
+		res.Err = errors.Join(res.Err, err)
+		return res, false
+	}
+	if res.Change != nil {
+		c := res.Change
+		log.InfoContext(ctx, "change", "source", src.Name, "change", c.ID, "revet", c.Revet, "summary", c.Summary,
+			"after", c.After, "detected", c.Detected)
+	}
+	if res.Notice != "" {
+		log.WarnContext(ctx, "notice", "source", src.Name, "notice", res.Notice)
+	}
+	if res.Err != nil {
+		log.ErrorContext(ctx, "check failed", "source", src.Name, "err", res.Err)
+	}
+	return res, true
+}
+
+// checkSafely is Checker.Check with a panic turned into an error, so one
+// page that trips a bug cannot stop the daemon.
+func (s *Scheduler) checkSafely(ctx context.Context, src store.Source) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{Source: src, Err: fmt.Errorf("check %s: panic: %v", src.Name, p)}
+			s.opts.Logger.ErrorContext(ctx, "check panicked", "source", src.Name, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	return s.checker.Check(ctx, src)
+}
+
+// RunDue checks every source due now, with the worker pool, and waits for
+// them: one step of the schedule, for tests on an injected clock and for
+// a one-shot run from cron(8). Sources due again during the step wait for
+// the next one.
+func (s *Scheduler) RunDue(ctx context.Context) ([]Result, error) {
+	dues, err := s.db.DueBy(ctx, s.opts.Now(), 0)
+	if err != nil {
+		return nil, fmt.Errorf("read schedule: %w", err)
+	}
+	results := make([]Result, len(dues))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range min(s.opts.Workers, len(dues)) {
+		wg.Go(func() {
+			for i := range jobs {
+				if !s.claim(dues[i].SourceID) {
+					continue
+				}
+				results[i], _ = s.run(ctx, dues[i])
+				s.release(dues[i].SourceID)
+				if s.opts.OnResult != nil {
+					mu.Lock()
+					s.opts.OnResult(results[i])
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range dues {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return results, ctx.Err()
+}
+
+// Run is the daemon: it syncs the schedule, then checks sources as they
+// fall due with at most Workers at once, until ctx is done. Then it stops
+// taking work, lets running checks finish for up to Grace, cancels the
+// rest (they stay due) and returns once every worker has stopped.
+func (s *Scheduler) Run(ctx context.Context) error {
+	log := s.opts.Logger
+	rep, err := s.Sync(ctx)
+	if err != nil {
+		return err
+	}
+	log.InfoContext(ctx, "schedule synced", "scheduled", rep.Scheduled, "rescheduled", rep.Rescheduled, "unscheduled", rep.Unscheduled,
+		"default", s.def.Spec, "zone", s.opts.Location.String(), "workers", s.opts.Workers)
+
+	// Checks run on their own context: shutdown stops the loop at once
+	// but cancels checks only when the grace period is over.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	type finished struct {
+		res  Result
+		done bool
+	}
+	jobs := make(chan store.Due)
+	results := make(chan finished, s.opts.Workers)
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Go(func() {
+			for due := range jobs {
+				res, done := s.run(workCtx, due)
+				s.release(due.SourceID)
+				results <- finished{res, done}
+			}
+		})
+	}
+	// held are sources whose due time could not be advanced (a store
+	// error): they wait a poll interval instead of being retried at once.
+	held := map[uint64]time.Time{}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	report := func(f finished) {
+		if !f.done && f.res.Source.ID != 0 && workCtx.Err() == nil {
+			held[f.res.Source.ID] = s.opts.Now().Add(s.opts.Poll)
+		}
+		if s.opts.OnResult != nil {
+			s.opts.OnResult(f.res)
+		}
+	}
+	for ctx.Err() == nil {
+		now := s.opts.Now()
+		for id, until := range held {
+			if !now.Before(until) {
+				delete(held, id)
+			}
+		}
+		wait := s.opts.Poll
+		if free := s.opts.Workers - s.busy(); free > 0 {
+			// Read a few more than there are free workers: some may be
+			// running or held.
+			dues, err := s.db.DueBy(ctx, now.Add(wait), free+s.busy()+len(held))
+			if err != nil {
+				log.ErrorContext(ctx, "read schedule", "err", err)
+			}
+			for _, d := range dues {
+				if _, ok := held[d.SourceID]; ok {
+					continue
+				}
+				if d.At.After(now) {
+					wait = min(wait, d.At.Sub(now))
+					break
+				}
+				if free == 0 {
+					break // the next result wakes the loop
+				}
+				if !s.claim(d.SourceID) {
+					continue
+				}
+				jobs <- d
+				free--
+			}
+		}
+		timer.Reset(max(wait, 0))
+		select {
+		case <-ctx.Done():
+		case f := <-results:
+			report(f)
+		case <-timer.C:
+		case <-s.wake:
+		case <-s.resync:
+			if rep, err := s.Sync(ctx); err != nil {
+				log.ErrorContext(ctx, "resync schedule", "err", err)
+			} else {
+				log.InfoContext(ctx, "schedule resynced", "scheduled", rep.Scheduled, "rescheduled", rep.Rescheduled, "unscheduled", rep.Unscheduled)
+			}
+		}
+	}
+
+	// Shutdown: no new work; in-flight checks get the grace period.
+	close(jobs)
+	inFlight := s.busy()
+	log.InfoContext(ctx, "shutting down", "in_flight", inFlight, "grace", s.opts.Grace)
+	grace := time.AfterFunc(s.opts.Grace, cancelWork)
+	defer grace.Stop()
+	go func() { wg.Wait(); close(results) }()
+	var completed, interrupted int
+	for f := range results {
+		if f.done {
+			completed++
+		} else {
+			interrupted++
+		}
+		report(f)
+	}
+	log.InfoContext(ctx, "scheduler stopped", "finished", completed, "interrupted", interrupted)
+	return nil
+}

@@ -1,0 +1,203 @@
+package watch_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+	_ "time/tzdata"
+
+	"github.com/clausewatch/clausewatch/fetch"
+	"github.com/clausewatch/clausewatch/fixtures"
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/watch"
+)
+
+// TestSchedulerMonth runs the scheduler minute by minute on an injected
+// clock through a month that holds a DST change, with the daemon down for
+// two and a half days in it (the database closed, then a new scheduler on
+// it, as after a restart). Every source must run at each of its slots
+// plus its jitter, in the minute it falls due; a source whose slots fell
+// in the downtime runs exactly once, at restart; and the slots the clock
+// skips or repeats run once.
+func TestSchedulerMonth(t *testing.T) {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	windows := []struct {
+		name             string
+		start            string
+		dst              string // the transition day, local
+		downFrom, downTo string
+	}{
+		{"fall-back", "2026-10-15T00:00", "2026-11-01", "2026-10-20T03:40", "2026-10-22T14:47"},
+		{"spring-forward", "2026-02-25T00:00", "2026-03-08", "2026-03-02T03:40", "2026-03-04T14:47"},
+	}
+	specs := []string{"30 1 * * *", "30 2 * * *", "15 */2 * * *", "0 */6 * * *", "@every 8h", ""}
+	const def = "0 6 * * *"
+	const maxJitter = 10 * time.Minute
+	parse := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02T15:04", s, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, w := range windows {
+		t.Run(w.name, func(t *testing.T) {
+			start, downFrom, downTo := parse(w.start), parse(w.downFrom), parse(w.downTo)
+			end := start.AddDate(0, 0, 30)
+			clk := &clock{t: start}
+			srv := httptest.NewServer(fixtures.Handler(clk.Now))
+			defer srv.Close()
+			path := filepath.Join(t.TempDir(), "month.db")
+
+			var db *store.DB
+			var sched *watch.Scheduler
+			open := func() {
+				var err error
+				if db, err = store.Open(path, store.Options{Now: clk.Now}); err != nil {
+					t.Fatal(err)
+				}
+				c := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Now: clk.Now, Backoff: time.Millisecond}),
+					Policy: watch.Policy{ConfirmDelay: -1}, Now: clk.Now}
+				sched, err = watch.NewScheduler(c, watch.SchedulerOptions{Default: def, Location: loc, Workers: 3, MaxJitter: maxJitter, Now: clk.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := sched.Sync(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			open()
+			var srcs []store.Source
+			for i, spec := range specs {
+				s, err := db.AddSource(t.Context(), store.Source{Name: fmt.Sprintf("s%d", i), URL: fmt.Sprintf("%s/ims/privacy?s=%d", srv.URL, i),
+					Supplier: "1EdTech", Schedule: spec, AllowPrivate: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				srcs = append(srcs, s)
+			}
+			if _, err := sched.Sync(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+
+			runs := map[string][]time.Time{}
+			for now := start; now.Before(end); now = now.Add(time.Minute) {
+				switch {
+				case now.Equal(downFrom):
+					if err := db.Close(); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				case now.After(downFrom) && now.Before(downTo):
+					continue
+				case now.Equal(downTo):
+					clk.Set(now)
+					open()
+				}
+				clk.Set(now)
+				results, err := sched.RunDue(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range results {
+					if r.Err != nil || !r.Fetch.Outcome.Good() {
+						t.Fatalf("%s at %s: %v, outcome %s %s", r.Source.Name, now, r.Err, r.Fetch.Outcome, r.Fetch.Reason)
+					}
+					runs[r.Source.Name] = append(runs[r.Source.Name], now)
+				}
+			}
+			defer db.Close()
+
+			for _, src := range srcs {
+				spec := src.Schedule
+				if spec == "" {
+					spec = def
+				}
+				s, err := watch.NewSchedule(spec, loc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var slots []time.Time
+				if spec == "@every 8h" {
+					for at := start.Add(8 * time.Hour); !at.After(end); at = at.Add(8 * time.Hour) {
+						slots = append(slots, at)
+					}
+				} else {
+					slots = watch.BruteForceRuns(t, s, start, end)
+				}
+				want := []time.Time{start} // new sources run at once
+				missed := false
+				for _, slot := range slots {
+					at := slot.Add(watch.Jitter(src.URL, maxJitter, s.Gap(slot)))
+					if slot.Before(downTo) && !at.Before(downTo) {
+						t.Fatalf("test set-up: %s's slot %s straddles the restart", src.Name, slot)
+					}
+					due := at.Truncate(time.Minute)
+					if due.Before(at) {
+						due = due.Add(time.Minute)
+					}
+					switch {
+					case !due.Before(end):
+					case at.Before(downFrom):
+						want = append(want, due)
+					case at.Before(downTo):
+						missed = true
+					default:
+						if missed {
+							want = append(want, downTo)
+							missed = false
+						}
+						want = append(want, due)
+					}
+				}
+				got := runs[src.Name]
+				if !slices.EqualFunc(got, want, time.Time.Equal) {
+					t.Errorf("%s (%s): %d runs, want %d\n got %s\nwant %s", src.Name, spec, len(got), len(want), diffTimes(got, want, loc), diffTimes(want, got, loc))
+				}
+				fs, err := db.Fetches(t.Context(), src.ID, time.Time{}, time.Time{}, 0)
+				if err != nil || len(fs) != len(got) {
+					t.Errorf("%s: %d fetches stored (%v), %d runs", src.Name, len(fs), err, len(got))
+				}
+				if !slices.Contains(got, downTo) && spec != "30 1 * * *" && spec != "30 2 * * *" && spec != def {
+					t.Errorf("%s (%s) did not run at restart", src.Name, spec)
+				}
+			}
+			// The slots the clock skips or repeats ran once on the day.
+			day := parse(w.dst + "T00:00")
+			for _, name := range []string{"s0", "s1"} { // 01:30 and 02:30
+				n := 0
+				for _, r := range runs[name] {
+					if !r.Before(day) && r.Before(day.AddDate(0, 0, 1)) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%s ran %d times on %s, want once", name, n, w.dst)
+				}
+			}
+			if err := db.Check(t.Context()); err != nil {
+				t.Errorf("store check: %v", err)
+			}
+		})
+	}
+}
+
+// diffTimes lists the times of a that b lacks.
+func diffTimes(a, b []time.Time, loc *time.Location) string {
+	out := ""
+	for _, t := range a {
+		if !slices.ContainsFunc(b, t.Equal) {
+			out += " " + t.In(loc).Format("01-02T15:04MST")
+		}
+	}
+	if out == "" {
+		return "(same times, different counts)"
+	}
+	return out
+}
