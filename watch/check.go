@@ -266,7 +266,7 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool) R
 	if rec.Start != nil {
 		res.Version = f.Version
 	}
-	c.logger().InfoContext(ctx, "checked", "source", src.Name, "outcome", f.Outcome, "reason", f.Reason, "status", f.Status, "version", res.Version, "health", res.Health)
+	c.logger().InfoContext(ctx, "checked", "source", src.Name, "fetch", f.ID, "outcome", f.Outcome, "reason", f.Reason, "status", f.Status, "version", res.Version, "health", res.Health)
 	return res
 }
 

@@ -2,9 +2,11 @@ package watch
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 
 	"github.com/clausewatch/clausewatch/extract"
 	"github.com/clausewatch/clausewatch/store"
@@ -119,4 +121,79 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 			Select: e.Select, Remove: e.Remove, Paused: e.Paused, Origin: "watchlist"})
 	}
 	return out, nil
+}
+
+// WatchlistReport says what applying a watchlist changed, by source name.
+type WatchlistReport struct {
+	Added, Updated, Paused []string
+	// Unchanged counts listed sources already as the list says.
+	Unchanged int
+}
+
+// ApplyWatchlist makes the store's sources match a parsed watchlist: new
+// names are added, listed sources take the list's settings (matched by
+// name, or by URL for a renamed entry), and sources that came from a
+// watchlist but are no longer listed are paused — never deleted, so their
+// history stays. Sources added by other means are left alone. One
+// source's error does not stop the others; they are returned joined.
+func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (WatchlistReport, error) {
+	var rep WatchlistReport
+	var errs []error
+	keep := map[uint64]bool{}
+	for _, want := range listed {
+		old, err := db.Source(ctx, want.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			old, err = db.Source(ctx, want.URL)
+		}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			want.Origin = "watchlist"
+			added, err := db.AddSource(ctx, want)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			keep[added.ID] = true
+			rep.Added = append(rep.Added, want.Name)
+		case err != nil:
+			errs = append(errs, fmt.Errorf("source %s: %w", want.Name, err))
+		default:
+			keep[old.ID] = true
+			updated := old
+			updated.Name, updated.URL, updated.Supplier, updated.Kind = want.Name, want.URL, want.Supplier, want.Kind
+			updated.Schedule, updated.Select, updated.Remove, updated.Paused = want.Schedule, want.Select, want.Remove, want.Paused
+			updated.AllowPrivate = old.AllowPrivate || want.AllowPrivate
+			if sameSettings(old, updated) {
+				rep.Unchanged++
+				continue
+			}
+			if err := db.UpdateSource(ctx, updated); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			rep.Updated = append(rep.Updated, want.Name)
+		}
+	}
+	all, err := db.Sources(ctx)
+	if err != nil {
+		return rep, errors.Join(append(errs, err)...)
+	}
+	for _, s := range all {
+		if s.Origin != "watchlist" || s.Paused || keep[s.ID] {
+			continue
+		}
+		s.Paused = true
+		if err := db.UpdateSource(ctx, s); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rep.Paused = append(rep.Paused, s.Name)
+	}
+	return rep, errors.Join(errs...)
+}
+
+// sameSettings reports whether two versions of a source read the same.
+func sameSettings(a, b store.Source) bool {
+	return a.Name == b.Name && a.URL == b.URL && a.Supplier == b.Supplier && a.Kind == b.Kind && a.Schedule == b.Schedule &&
+		slices.Equal(a.Select, b.Select) && slices.Equal(a.Remove, b.Remove) && a.Paused == b.Paused && a.AllowPrivate == b.AllowPrivate
 }

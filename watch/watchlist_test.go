@@ -2,6 +2,8 @@ package watch_test
 
 import (
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,4 +66,67 @@ func FuzzWatchlist(f *testing.F) {
 			t.Errorf("error not wrapping ErrWatchlist: %v", err)
 		}
 	})
+}
+
+// TestApplyWatchlist: a second list adds, updates, renames (matched by
+// URL) and pauses; sources added on the command line are left alone;
+// applying the same list twice changes nothing.
+func TestApplyWatchlist(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "wl.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	if _, err := db.AddSource(ctx, store.Source{Name: "by-hand", URL: "https://h.example/p", Supplier: "H", Origin: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(y string) []store.Source {
+		srcs, err := watch.ParseWatchlist([]byte(y), "list.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srcs
+	}
+	first := parse(`sources:
+  - {name: a, url: "https://a.example/p", supplier: A}
+  - {name: b, url: "https://b.example/p", supplier: B}
+  - {name: c, url: "https://c.example/p", supplier: C}
+`)
+	rep, err := watch.ApplyWatchlist(ctx, db, first)
+	if err != nil || strings.Join(rep.Added, ",") != "a,b,c" || len(rep.Updated)+len(rep.Paused) != 0 {
+		t.Fatalf("first apply: %+v, %v", rep, err)
+	}
+	b, _ := db.Source(ctx, "b")
+	second := parse(`sources:
+  - {name: a, url: "https://a.example/p", supplier: A, schedule: "0 6 * * *"}
+  - {name: b-renamed, url: "https://b.example/p", supplier: B}
+  - {name: d, url: "https://d.example/p", supplier: D}
+`)
+	rep, err = watch.ApplyWatchlist(ctx, db, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf("%v %v %v %d", rep.Added, rep.Updated, rep.Paused, rep.Unchanged); got != "[d] [a b-renamed] [c] 0" {
+		t.Errorf("second apply: added, updated, paused, unchanged = %s", got)
+	}
+	if s, _ := db.Source(ctx, "a"); s.Schedule != "0 6 * * *" || s.Origin != "watchlist" {
+		t.Errorf("a after update: %+v", s)
+	}
+	if s, err := db.Source(ctx, "b-renamed"); err != nil || s.ID != b.ID {
+		t.Errorf("renamed b: %+v, %v (want the same source, id %d)", s, err, b.ID)
+	}
+	if s, _ := db.Source(ctx, "c"); !s.Paused {
+		t.Errorf("c dropped from the list but not paused")
+	}
+	if s, _ := db.Source(ctx, "by-hand"); s.Paused {
+		t.Errorf("a source added by hand was paused")
+	}
+	rep, err = watch.ApplyWatchlist(ctx, db, second)
+	if err != nil || len(rep.Added)+len(rep.Updated)+len(rep.Paused) != 0 || rep.Unchanged != 3 {
+		t.Errorf("same list again: %+v, %v", rep, err)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Error(err)
+	}
 }

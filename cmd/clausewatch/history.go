@@ -69,7 +69,7 @@ func (c *command) open(create bool) (*store.DB, error) {
 	}
 	db, err := store.Open(*c.db, store.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.name, err)
+		return nil, fmt.Errorf("%s: %w", c.name, explainLocked(*c.db, err))
 	}
 	return db, nil
 }

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // --tz works on machines without a zoneinfo database
 )
 
 func main() {
@@ -65,6 +66,9 @@ History (all take --db FILE, default clausewatch.db):
   reextract read every stored page again with this build's extractor
   backup    write a consistent copy of the database
 
+Daemon:
+  serve     check every source on its cron schedule until stopped (--watchlist FILE, SIGHUP re-reads it)
+
   help      show this help
 
 Run "clausewatch <command> -h" for a command's flags.
@@ -101,6 +105,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runReextract(ctx, args[1:], stdout)
 	case "backup":
 		return runBackup(ctx, args[1:], stdout)
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout)
 	case "help", "-h", "-help", "--help":

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/clausewatch/clausewatch/fetch"
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/watch"
+)
+
+// runServe implements "clausewatch serve": the daemon.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("serve", "serve [--db FILE] [--watchlist FILE] [flags]",
+		"Runs the watch daemon: checks every source on its cron schedule until SIGINT or SIGTERM.\n"+
+			"When each source is next due is kept in the database, so a restart runs what is overdue once.\n"+
+			"SIGHUP re-reads the watchlist. Logs go to stderr, one line per fetch and per change.", false)
+	watchlist := c.fs.String("watchlist", "", "declare sources in a YAML `file`; re-read on SIGHUP (sources dropped from it are paused)")
+	schedule := c.fs.String("schedule", "@daily", "default cron `spec` for sources without their own")
+	zone := c.fs.String("tz", "Local", "time `zone` schedules are read in (IANA name)")
+	workers := c.fs.Int("workers", 4, "checks run at once")
+	jitter := c.fs.Duration("jitter", 30*time.Minute, "largest fixed per-source offset from the schedule (0: none)")
+	grace := c.fs.Duration("grace", 30*time.Second, "on shutdown, how long running checks may finish before they are cancelled")
+	poll := c.fs.Duration("poll", time.Minute, "longest sleep between looks at the schedule")
+	confirmDelay := c.fs.Duration("confirm-delay", 10*time.Second, "wait before the confirming fetch of a changed page (negative: at the next scheduled check)")
+	timeout := c.fs.Duration("timeout", 60*time.Second, "timeout for one fetch attempt")
+	rulesFile := c.fs.String("rules", "", "significance rules `file` (YAML) instead of the built-in rules")
+	allowPrivate := c.fs.Bool("allow-private", false, "let watchlist sources use local or private addresses (SSRF guard off for them)")
+	backup := c.fs.String("backup", "", "write a consistent copy of the database to `file` on --backup-schedule")
+	backupSpec := c.fs.String("backup-schedule", "@daily", "cron `spec` for --backup")
+	logFormat := c.fs.String("log", "text", "log format: text or json")
+	if done, err := c.parse(args, stdout); done || err != nil {
+		return err
+	}
+	if c.fs.NArg() != 0 {
+		return usageError("serve: unexpected argument %q", c.fs.Arg(0))
+	}
+	loc, err := time.LoadLocation(*zone)
+	if err != nil {
+		return usageError("serve: --tz: %v", err)
+	}
+	if _, err := watch.NewSchedule(*schedule, loc); err != nil {
+		return usageError("serve: --schedule: %v", err)
+	}
+	var backupSched watch.Schedule
+	if *backup != "" {
+		if backupSched, err = watch.NewSchedule(*backupSpec, loc); err != nil {
+			return usageError("serve: --backup-schedule: %v", err)
+		}
+	}
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(stderr, nil)
+	case "json":
+		handler = slog.NewJSONHandler(stderr, nil)
+	default:
+		return usageError("serve: --log %q (want text or json)", *logFormat)
+	}
+	log := slog.New(handler)
+	rules, err := loadRules(*rulesFile)
+	if err != nil {
+		return err
+	}
+	var listed []store.Source
+	if *watchlist != "" {
+		if listed, err = readWatchlist(*watchlist, *allowPrivate); err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+	}
+
+	// Another daemon (or any command) holding the file: say so at once.
+	db, err := store.Open(*c.db, store.Options{Timeout: 100 * time.Millisecond})
+	if err != nil {
+		return fmt.Errorf("serve: %w", explainLocked(*c.db, err))
+	}
+	defer func() {
+		removeOwner(*c.db)
+		if err := db.Close(); err != nil {
+			log.Error("close database", "db", *c.db, "err", err)
+			return
+		}
+		log.Info("database closed", "db", *c.db)
+	}()
+	writeOwner(*c.db, "serve")
+	log.Info("serving", "db", *c.db, "pid", os.Getpid())
+
+	if listed != nil {
+		if err := applyWatchlist(ctx, log, db, *watchlist, listed); err != nil {
+			return err
+		}
+	}
+	delay := *confirmDelay
+	if delay == 0 {
+		delay = time.Nanosecond // Policy's zero means the default
+	}
+	maxJitter := *jitter
+	if maxJitter == 0 {
+		maxJitter = -1 // SchedulerOptions' zero means the default
+	}
+	checker := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Timeout: *timeout, Logger: log}), Rules: rules,
+		Policy: watch.Policy{ConfirmDelay: delay}, Logger: log}
+	sched, err := watch.NewScheduler(checker, watch.SchedulerOptions{Default: *schedule, Location: loc, Workers: *workers,
+		MaxJitter: maxJitter, Grace: *grace, Poll: *poll, Logger: log})
+	if err != nil {
+		return usageError("serve: %v", err)
+	}
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	loopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if *watchlist != "" {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		wg.Go(func() {
+			defer signal.Stop(hup)
+			for {
+				select {
+				case <-loopCtx.Done():
+					return
+				case <-hup:
+				}
+				log.Info("SIGHUP: re-reading the watchlist", "file", *watchlist)
+				listed, err := readWatchlist(*watchlist, *allowPrivate)
+				if err != nil {
+					log.Error("watchlist not reloaded; keeping the sources as they are", "err", err)
+					continue
+				}
+				if err := applyWatchlist(loopCtx, log, db, *watchlist, listed); err != nil {
+					log.Error("watchlist applied with errors", "err", err)
+				}
+				sched.Resync()
+			}
+		})
+	}
+	if *backup != "" {
+		wg.Go(func() { backupLoop(loopCtx, log, db, *backup, backupSched) })
+	}
+	err = sched.Run(ctx)
+	stop()
+	return err
+}
+
+// readWatchlist reads and validates a watchlist file.
+func readWatchlist(path string, allowPrivate bool) ([]store.Source, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("watchlist: %w", err)
+	}
+	srcs, err := watch.ParseWatchlist(data, path)
+	if err != nil {
+		return nil, err
+	}
+	for i := range srcs {
+		srcs[i].AllowPrivate = allowPrivate
+	}
+	return srcs, nil
+}
+
+// applyWatchlist applies a parsed watchlist and logs what changed.
+func applyWatchlist(ctx context.Context, log *slog.Logger, db *store.DB, path string, listed []store.Source) error {
+	rep, err := watch.ApplyWatchlist(ctx, db, listed)
+	log.Info("watchlist applied", "file", path, "added", len(rep.Added), "updated", len(rep.Updated), "paused", len(rep.Paused), "unchanged", rep.Unchanged)
+	for _, name := range rep.Paused {
+		log.Info("source paused: no longer in the watchlist", "source", name)
+	}
+	if err != nil {
+		return fmt.Errorf("serve: watchlist %s: %w", path, err)
+	}
+	return nil
+}
+
+// backupLoop writes a backup on its schedule until ctx is done.
+func backupLoop(ctx context.Context, log *slog.Logger, db *store.DB, path string, sched watch.Schedule) {
+	var last time.Time
+	for {
+		next := sched.Next(last, time.Now())
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		last = next
+		n, err := db.BackupFile(ctx, path)
+		if err != nil {
+			log.Error("backup failed", "file", path, "err", err)
+			continue
+		}
+		log.Info("backup written", "file", path, "bytes", n)
+	}
+}
+
+// owner is who holds a database, written beside it by serve so that
+// whoever finds it locked can be told by whom.
+type owner struct {
+	PID     int       `json:"pid"`
+	Host    string    `json:"host"`
+	Command string    `json:"command"`
+	Since   time.Time `json:"since"`
+}
+
+func ownerPath(db string) string { return db + ".owner" }
+
+func writeOwner(db, command string) {
+	host, _ := os.Hostname()
+	data, _ := json.Marshal(owner{PID: os.Getpid(), Host: host, Command: command, Since: time.Now().UTC().Truncate(time.Second)})
+	_ = os.WriteFile(ownerPath(db), data, 0o644) // informative only
+}
+
+func removeOwner(db string) { _ = os.Remove(ownerPath(db)) }
+
+// explainLocked turns store.ErrLocked into a message that says who holds
+// the database and what to do; other errors pass through.
+func explainLocked(db string, err error) error {
+	if !errors.Is(err, store.ErrLocked) {
+		return err
+	}
+	var who strings.Builder
+	if data, rerr := os.ReadFile(ownerPath(db)); rerr == nil {
+		var o owner
+		if json.Unmarshal(data, &o) == nil && o.PID != 0 {
+			fmt.Fprintf(&who, " (clausewatch %s, pid %d on %s, since %s)", o.Command, o.PID, o.Host, o.Since.Format(time.RFC3339))
+		}
+	}
+	return fmt.Errorf("%s is in use by another process%s; stop it first, or pass another --db "+
+		"(a running daemon writes its own backups: serve --backup FILE)", db, who.String())
+}
