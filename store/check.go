@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
 
 // Check verifies the database: bbolt's own page checks, then that every
 // record decodes and every reference resolves — each source has a state
-// and index entries, each fetch, version and change points at blobs and
-// versions that exist, and every blob decompresses to content that hashes
-// to its key. It returns all problems found, joined.
+// and index entries; versions are numbered without gaps, the state's
+// current version is the generation's latest, and each version's first-
+// and last-seen fetches exist; each fetch, version and change points at
+// blobs and versions that exist; the schedule's due records and queue
+// agree; and every blob decompresses to content that hashes to its key.
+// It returns all problems found, joined.
 func (d *DB) Check(ctx context.Context) error {
 	var errs []error
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
@@ -68,19 +72,38 @@ func (d *DB) Check(ctx context.Context) error {
 					return nil
 				})
 			}
+			fb := tx.Bucket(bucketFetches).Bucket(k)
+			hasFetch := func(what string, at time.Time, id uint64) {
+				if id != 0 && (fb == nil || fb.Get(fetchKey(at, id)) == nil) {
+					errs = append(errs, fmt.Errorf("%s: %w: fetch %d at %s missing", what, ErrCorrupt, id, at.Format(time.RFC3339Nano)))
+				}
+			}
 			if sv := tx.Bucket(bucketVersions).Bucket(k); sv != nil {
 				sv.ForEachBucket(func(gk []byte) error {
+					var seq uint64 // versions of a generation are numbered 1, 2, 3 …
 					sv.Bucket(gk).ForEach(func(vk, vv []byte) error {
+						seq++
 						var ver Version
 						if err := decode(vv, &ver); err != nil {
 							errs = append(errs, fmt.Errorf("source %d version %d/%d: %w", s.ID, fromU64(gk), fromU64(vk), err))
 							return nil
 						}
 						what := fmt.Sprintf("source %d version %d/%d", s.ID, ver.Generation, ver.Seq)
+						if ver.Seq != fromU64(vk) || ver.Seq != seq || ver.Generation != fromU64(gk) {
+							errs = append(errs, fmt.Errorf("%s: %w: stored as %d/%d, expected seq %d", what, ErrCorrupt, fromU64(gk), fromU64(vk), seq))
+						}
 						hasBlob(what+" document", ver.DocSHA256)
 						hasBlob(what+" body", ver.BodySHA256)
+						hasFetch(what+" first seen", ver.FirstSeen, ver.FirstFetch)
+						hasFetch(what+" last seen", ver.LastSeen, ver.LastFetch)
+						if ver.LastSeen.Before(ver.FirstSeen) {
+							errs = append(errs, fmt.Errorf("%s: %w: last seen before first seen", what, ErrCorrupt))
+						}
 						return nil
 					})
+					if fromU64(gk) == st.Generation && seq != st.Current {
+						errs = append(errs, fmt.Errorf("source %d: %w: current version %d, but generation %d has %d", s.ID, ErrCorrupt, st.Current, st.Generation, seq))
+					}
 					return nil
 				})
 			}
@@ -93,6 +116,9 @@ func (d *DB) Check(ctx context.Context) error {
 				return nil
 			}
 			hasBlob(fmt.Sprintf("change %d diff", c.ID), c.DiffSHA256)
+			if c.From >= c.To {
+				errs = append(errs, fmt.Errorf("change %d: %w: from version %d to %d", c.ID, ErrCorrupt, c.From, c.To))
+			}
 			vb := versionBucket(tx, c.SourceID, c.Generation)
 			for _, seq := range []uint64{c.From, c.To} {
 				if vb == nil || vb.Get(u64(seq)) == nil {
