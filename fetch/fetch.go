@@ -114,6 +114,10 @@ type Client struct {
 	hosts hostLimiter
 }
 
+// CloseIdleConnections closes the kept-alive connections no request is
+// using (a daemon between rounds, or shutting down).
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // Request is one page to fetch.
 type Request struct {
 	// URL is the page.

@@ -33,6 +33,9 @@ type Record struct {
 	// are set here.
 	Change *Change
 	Diff   []byte
+	// Due, when set, is the source's next due time, written in the same
+	// transaction (its LastEnd is set to the fetch's end).
+	Due *Due
 }
 
 // Record writes r and returns the fetch as stored, and the change when it
@@ -191,9 +194,18 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 			return err
 		}
 		if newState.Pending != nil && newState.Pending.FetchID == 0 {
-			newState.Pending.FetchID, newState.Pending.Seen = fid, f.Start
+			p := *newState.Pending // r's copy stays as it was if this runs again
+			p.FetchID, p.Seen = fid, f.Start
+			newState.Pending = &p
 		}
 		newState.V, newState.SourceID, newState.Rev = 1, id, st.Rev+1
+		if r.Due != nil {
+			due := *r.Due
+			due.SourceID, due.LastEnd = id, f.End
+			if err := putDue(tx, due); err != nil {
+				return fmt.Errorf("due time: %w", err)
+			}
+		}
 		return putJSON(stateB, u64(id), newState)
 	})
 	if err != nil {

@@ -38,7 +38,7 @@ func (d *DB) SetDue(ctx context.Context, due Due) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := d.bolt.Batch(func(tx *bbolt.Tx) error { return putDue(tx, due) }); err != nil {
+	if err := d.bolt.Update(func(tx *bbolt.Tx) error { return putDue(tx, due) }); err != nil {
 		return fmt.Errorf("set due time of source %d: %w", due.SourceID, err)
 	}
 	return nil

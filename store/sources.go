@@ -37,43 +37,67 @@ func (s *Source) validate() error {
 // AddSource stores a new source and its initial state, and returns it
 // with its ID. A name or URL already watched is ErrExists.
 func (d *DB) AddSource(ctx context.Context, s Source) (Source, error) {
-	if err := s.validate(); err != nil {
+	added, err := d.AddSources(ctx, []Source{s})
+	if err != nil {
 		return Source{}, err
 	}
-	s.V = 1
-	if s.Added.IsZero() {
-		s.Added = d.now().UTC()
+	return added[0], nil
+}
+
+// AddSources stores new sources in one transaction: all or none (a
+// watchlist of thousands costs one commit, not thousands).
+func (d *DB) AddSources(ctx context.Context, srcs []Source) ([]Source, error) {
+	out := make([]Source, len(srcs))
+	for i, s := range srcs {
+		if err := s.validate(); err != nil {
+			return nil, err
+		}
+		s.V = 1
+		if s.Added.IsZero() {
+			s.Added = d.now().UTC()
+		}
+		out[i] = s
 	}
 	err := d.update(ctx, func(tx *bbolt.Tx) error {
-		names, urls := tx.Bucket(bucketNames), tx.Bucket(bucketURLs)
-		if id := names.Get([]byte(s.Name)); id != nil {
-			return fmt.Errorf("%w: a source named %q (id %d)", ErrExists, s.Name, fromU64(id))
+		for i := range out {
+			if err := addSource(tx, &out[i]); err != nil {
+				return fmt.Errorf("add source %q: %w", out[i].Name, err)
+			}
 		}
-		if id := urls.Get([]byte(s.URL)); id != nil {
-			return fmt.Errorf("%w: %s is watched already (source %d)", ErrExists, s.URL, fromU64(id))
-		}
-		sources := tx.Bucket(bucketSources)
-		id, err := sources.NextSequence()
-		if err != nil {
-			return err
-		}
-		s.ID = id
-		if err := putJSON(sources, u64(id), s); err != nil {
-			return err
-		}
-		st := State{V: 1, SourceID: id, Generation: 1, Health: HealthOK}
-		if err := putJSON(tx.Bucket(bucketState), u64(id), st); err != nil {
-			return err
-		}
-		if err := names.Put([]byte(s.Name), u64(id)); err != nil {
-			return err
-		}
-		return urls.Put([]byte(s.URL), u64(id))
+		return nil
 	})
 	if err != nil {
-		return Source{}, fmt.Errorf("add source %q: %w", s.Name, err)
+		return nil, err
 	}
-	return s, nil
+	return out, nil
+}
+
+// addSource writes s with a new ID, its initial state and index entries.
+func addSource(tx *bbolt.Tx, s *Source) error {
+	names, urls := tx.Bucket(bucketNames), tx.Bucket(bucketURLs)
+	if id := names.Get([]byte(s.Name)); id != nil {
+		return fmt.Errorf("%w: a source named %q (id %d)", ErrExists, s.Name, fromU64(id))
+	}
+	if id := urls.Get([]byte(s.URL)); id != nil {
+		return fmt.Errorf("%w: %s is watched already (source %d)", ErrExists, s.URL, fromU64(id))
+	}
+	sources := tx.Bucket(bucketSources)
+	id, err := sources.NextSequence()
+	if err != nil {
+		return err
+	}
+	s.ID = id
+	if err := putJSON(sources, u64(id), s); err != nil {
+		return err
+	}
+	st := State{V: 1, SourceID: id, Generation: 1, Health: HealthOK}
+	if err := putJSON(tx.Bucket(bucketState), u64(id), st); err != nil {
+		return err
+	}
+	if err := names.Put([]byte(s.Name), u64(id)); err != nil {
+		return err
+	}
+	return urls.Put([]byte(s.URL), u64(id))
 }
 
 // UpdateSource replaces a source's settings (name, URL, selectors,

@@ -132,6 +132,10 @@ type Version struct {
 	LastFetch  uint64    `json:"last_fetch"`
 	// Extractor is the extract.Version that read the text.
 	Extractor string `json:"extractor"`
+	// Reading fingerprints the extractor and the source's selectors when
+	// the version was read: a later fetch of the same bytes read the same
+	// way has the same text and need not be read again.
+	Reading string `json:"reading,omitempty"`
 	// Reextracted marks versions rebuilt by reextract from stored bodies.
 	Reextracted bool   `json:"reextracted,omitempty"`
 	Title       string `json:"title,omitempty"`

@@ -83,6 +83,9 @@ type Result struct {
 	// Err is an error of our own (the store), not of the site: site
 	// failures are recorded fetches.
 	Err error
+	// rescheduled is true when the check's record also wrote the
+	// source's next due time.
+	rescheduled bool
 }
 
 func (c *Checker) policy() Policy {
@@ -129,8 +132,17 @@ func (c *Checker) logger() *slog.Logger {
 // from the current version, it fetches again after Policy.ConfirmDelay
 // and records the change only if the second fetch agrees.
 func (c *Checker) Check(ctx context.Context, src store.Source) Result {
+	return c.check(ctx, src, nil)
+}
+
+// check is Check, writing next (when not nil) as the source's next due
+// time in the same transaction as the check's last record, so that a
+// scheduled check costs one commit and "recorded" and "rescheduled" never
+// part. A check interrupted before its last record leaves the due time
+// alone.
+func (c *Checker) check(ctx context.Context, src store.Source, next *store.Due) Result {
 	p := c.policy()
-	res := c.once(ctx, src, false)
+	res := c.once(ctx, src, false, next)
 	if res.Err == nil && res.Fetch.Outcome == store.OutcomePending && p.ConfirmDelay >= 0 {
 		t := time.NewTimer(p.ConfirmDelay)
 		select {
@@ -139,7 +151,7 @@ func (c *Checker) Check(ctx context.Context, src store.Source) Result {
 			return res
 		case <-t.C:
 		}
-		res = c.once(ctx, src, true)
+		res = c.once(ctx, src, true, next)
 	}
 	return res
 }
@@ -224,8 +236,9 @@ func Document(ctx context.Context, db *store.DB, hash string) (*extract.Document
 }
 
 // once is one fetch, decided and recorded. confirming marks the second
-// fetch Check makes itself (sent without validators).
-func (c *Checker) once(ctx context.Context, src store.Source, confirming bool) Result {
+// fetch Check makes itself (sent without validators). next is written
+// with the record unless a confirming fetch is still to come.
+func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, next *store.Due) Result {
 	res := Result{Source: src}
 	cur, err := c.load(ctx, src)
 	if err != nil {
@@ -256,12 +269,16 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool) R
 		rec.Change = changeOf(result)
 		rec.Change.Summary = prefix + rec.Change.Summary
 	}
+	if next != nil && (confirming || rec.Fetch.Outcome != store.OutcomePending || c.policy().ConfirmDelay < 0) {
+		rec.Due = next
+	}
 	f, change, err := c.Store.Record(ctx, rec)
 	if err != nil {
 		res.Err = fmt.Errorf("check %s: %w", src.Name, err)
 		return res
 	}
 	res.Fetch, res.Change, res.Health, res.HealthReason, res.Notice = f, change, rec.State.Health, rec.State.HealthReason, d.notice
+	res.rescheduled = rec.Due != nil
 	res.Version = rec.State.Current
 	if rec.Start != nil {
 		res.Version = f.Version
@@ -362,6 +379,31 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		return d
 	}
 
+	// unchanged records a fetch that saw the current version's text.
+	unchanged := func() decision {
+		f.Outcome = store.OutcomeUnchanged
+		good()
+		if st.Pending != nil && !slices.Contains(st.Unconfirmed, st.Pending.TextSHA256) {
+			// The new text did not last: remember it, so that if it comes
+			// back the page is known to alternate.
+			st.Unconfirmed = append(st.Unconfirmed, st.Pending.TextSHA256)
+			st.Unconfirmed = st.Unconfirmed[max(0, len(st.Unconfirmed)-maxUnconfirmed):]
+		}
+		st.Pending = nil
+		st.ETag, st.LastModified = capture.Header.Get("ETag"), capture.Header.Get("Last-Modified")
+		st.FinalURL = capture.FinalURL
+		rec.Fetch, rec.State, rec.Seen = f, st, true
+		d.record = rec
+		return d
+	}
+	// The very bytes the current version was read from, read the same
+	// way: the same text, without reading it again (most 200s of a page
+	// without validators).
+	if v := cur.version; v != nil && v.Reading == readingOf(src) && v.BodySHA256 == store.Hash(capture.Body) {
+		f.TextSHA256, f.Words, f.DocSHA256 = v.TextSHA256, v.Words, v.DocSHA256
+		return unchanged()
+	}
+
 	doc, err := extract.Bytes(capture.Body, extract.Options{ContentType: capture.ContentType(), Select: src.Select, Remove: src.Remove})
 	if err != nil {
 		f.Error = err.Error()
@@ -380,20 +422,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	f.TextSHA256, f.Words = text, words
 
 	if cur.version != nil && text == cur.version.TextSHA256 {
-		f.Outcome = store.OutcomeUnchanged
-		good()
-		if st.Pending != nil && !slices.Contains(st.Unconfirmed, st.Pending.TextSHA256) {
-			// The new text did not last: remember it, so that if it comes
-			// back the page is known to alternate.
-			st.Unconfirmed = append(st.Unconfirmed, st.Pending.TextSHA256)
-			st.Unconfirmed = st.Unconfirmed[max(0, len(st.Unconfirmed)-maxUnconfirmed):]
-		}
-		st.Pending = nil
-		st.ETag, st.LastModified = capture.Header.Get("ETag"), capture.Header.Get("Last-Modified")
-		st.FinalURL = capture.FinalURL
-		rec.Fetch, rec.State, rec.Seen = f, st, true
-		d.record = rec
-		return d
+		return unchanged()
 	}
 	if why := junk(capture, doc, words, p); why != "" {
 		return fail(store.OutcomeSuspect, why)
@@ -408,7 +437,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	}
 
 	start := func(firstSeen time.Time, firstFetch uint64) *store.Version {
-		v := &store.Version{TextSHA256: text, Extractor: extract.Version, Title: doc.Title, Updated: doc.Updated,
+		v := &store.Version{TextSHA256: text, Extractor: extract.Version, Reading: readingOf(src), Title: doc.Title, Updated: doc.Updated,
 			Clauses: len(doc.Clauses), Words: words, FirstSeen: firstSeen, FirstFetch: firstFetch}
 		return v
 	}
@@ -503,6 +532,14 @@ func changeOf(r *diff.Result) *store.Change {
 			"rename": r.Counts.Rename, "cosmetic": r.Counts.Cosmetic, "unchanged": r.Counts.Unchanged},
 		DiffVersion: r.Version, RulesVersion: strconv.Itoa(r.RulesVersion),
 	}
+}
+
+// readingOf identifies how a source's pages are read: the extractor and the
+// source's selectors. Equal bytes read the same way give equal text.
+func readingOf(src store.Source) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%q\x00%q", extract.Version, src.Select, src.Remove)
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // textHash identifies a document's clause text: what versions compare.

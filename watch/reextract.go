@@ -108,7 +108,7 @@ func (c *Checker) Reextract(ctx context.Context, src store.Source) (Rebuilt, err
 			continue
 		}
 		v := store.Version{Seq: uint64(n + 1), TextSHA256: r.text, DocSHA256: store.Hash(r.json), BodySHA256: f.BodySHA256,
-			FirstSeen: f.Start, FirstFetch: f.ID, LastSeen: f.Start, LastFetch: f.ID, Extractor: extract.Version,
+			FirstSeen: f.Start, FirstFetch: f.ID, LastSeen: f.Start, LastFetch: f.ID, Extractor: extract.Version, Reading: readingOf(src),
 			Title: r.doc.Title, Updated: r.doc.Updated, Clauses: len(r.doc.Clauses), Words: wordCount(r.doc)}
 		if pending != nil && pendingText == r.text {
 			v.FirstSeen, v.FirstFetch = pending.Start, pending.ID

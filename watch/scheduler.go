@@ -266,19 +266,23 @@ func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bo
 		}
 		return res, true
 	}
+	// The next slot is reckoned from the start, so that the check's last
+	// record can carry it (one commit per check).
 	start := s.opts.Now()
-	res = s.checkSafely(ctx, src)
+	sched, _ := s.scheduleOf(src)
+	next := s.slotAfter(src, sched, due.Slot, start)
+	next.LastStart = start
+	res = s.checkSafely(ctx, src, &next)
 	if ctx.Err() != nil {
 		log.WarnContext(ctx, "check interrupted; due again on restart", "source", src.Name)
 		return res, false
 	}
-	sched, _ := s.scheduleOf(src)
-	now := s.opts.Now()
-	next := s.slotAfter(src, sched, due.Slot, now)
-	next.LastStart, next.LastEnd = start, now
-	if err := s.db.SetDue(ctx, next); err != nil {
-		res.Err = errors.Join(res.Err, err)
-		return res, false
+	if !res.rescheduled { // the check failed before its record
+		next.LastEnd = s.opts.Now()
+		if err := s.db.SetDue(ctx, next); err != nil {
+			res.Err = errors.Join(res.Err, err)
+			return res, false
+		}
 	}
 	if res.Change != nil {
 		c := res.Change
@@ -296,14 +300,14 @@ func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bo
 
 // checkSafely is Checker.Check with a panic turned into an error, so one
 // page that trips a bug cannot stop the daemon.
-func (s *Scheduler) checkSafely(ctx context.Context, src store.Source) (res Result) {
+func (s *Scheduler) checkSafely(ctx context.Context, src store.Source, next *store.Due) (res Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			res = Result{Source: src, Err: fmt.Errorf("check %s: panic: %v", src.Name, p)}
 			s.opts.Logger.ErrorContext(ctx, "check panicked", "source", src.Name, "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
-	return s.checker.Check(ctx, src)
+	return s.checker.check(ctx, src, next)
 }
 
 // RunDue checks every source due now, with the worker pool, and waits for
@@ -416,6 +420,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 					break // the next result wakes the loop
 				}
 				if !s.claim(d.SourceID) {
+					continue
+				}
+				// The list may be stale: a check that finished since it
+				// was read has moved its source's due time on.
+				if cur, err := s.db.DueOf(ctx, d.SourceID); err != nil || cur.At.After(now) {
+					s.release(d.SourceID)
 					continue
 				}
 				jobs <- d

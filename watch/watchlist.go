@@ -140,6 +140,7 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 	var rep WatchlistReport
 	var errs []error
 	keep := map[uint64]bool{}
+	var fresh []store.Source // to add
 	for _, want := range listed {
 		old, err := db.Source(ctx, want.Name)
 		if errors.Is(err, store.ErrNotFound) {
@@ -148,13 +149,7 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			want.Origin = "watchlist"
-			added, err := db.AddSource(ctx, want)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			keep[added.ID] = true
-			rep.Added = append(rep.Added, want.Name)
+			fresh = append(fresh, want)
 		case err != nil:
 			errs = append(errs, fmt.Errorf("source %s: %w", want.Name, err))
 		default:
@@ -173,6 +168,24 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 			}
 			rep.Updated = append(rep.Updated, want.Name)
 		}
+	}
+	// New sources in one transaction; if one is refused, one by one, so
+	// the others still go in and the error names the one.
+	added, err := db.AddSources(ctx, fresh)
+	if err != nil {
+		added = nil
+		for _, s := range fresh {
+			a, err := db.AddSource(ctx, s)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			added = append(added, a)
+		}
+	}
+	for _, a := range added {
+		keep[a.ID] = true
+		rep.Added = append(rep.Added, a.Name)
 	}
 	all, err := db.Sources(ctx)
 	if err != nil {
