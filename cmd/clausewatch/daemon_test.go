@@ -365,3 +365,82 @@ func parseLog(t *testing.T, text string) []logLine {
 	}
 	return out
 }
+
+// TestServeWatchlistReload: serve --watchlist adds the listed sources; on
+// SIGHUP it re-reads the file — a new entry is added and checked, a
+// dropped one paused; a broken file is logged with its line and the
+// daemon carries on with the sources it has.
+func TestServeWatchlistReload(t *testing.T) {
+	srv, _ := policyServer(t, func(i, n int) string { return "pages/ims/2022-05-17.html" })
+	dir := t.TempDir()
+	db, list := filepath.Join(dir, "cw.db"), filepath.Join(dir, "watchlist.yaml")
+	entry := func(i int) string {
+		return fmt.Sprintf("  - name: s%02d\n    url: %s/p/%d\n    supplier: Supplier %d\n", i, srv.URL, i, i)
+	}
+	write := func(text string) {
+		if err := os.WriteFile(list, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("sources:\n" + entry(0) + entry(1))
+	d := startDaemon(t, "serve", "--db", db, "--watchlist", list, "--allow-private", "--log", "json", "--schedule", "@every 1h", "--jitter", "0")
+	d.waitFor(t, 1, `"msg":"watchlist applied"`, `"added":2`)
+	d.waitFor(t, 2, `"msg":"checked"`, `"outcome":"new"`)
+
+	write("sources:\n" + entry(1) + entry(2))
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitFor(t, 1, `"msg":"watchlist applied"`, `"added":1`, `"paused":1`)
+	d.waitFor(t, 1, `"msg":"checked"`, `"source":"s02"`, `"outcome":"new"`)
+	d.waitFor(t, 1, `"msg":"source paused: no longer in the watchlist"`, `"source":"s00"`)
+
+	write("sources:\n" + entry(1) + "  - name: s03\n    supplier: X\n")
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitFor(t, 1, `"msg":"watchlist not reloaded; keeping the sources as they are"`, `watchlist.yaml:5: source 2: \"s03\" has no url`)
+	if _, err := d.stop(t, syscall.SIGTERM); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+	s, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, paused := range map[string]bool{"s00": true, "s01": false, "s02": false} {
+		src, err := s.Source(t.Context(), name)
+		if err != nil || src.Paused != paused {
+			t.Errorf("%s: paused %v (%v), want %v", name, src.Paused, err, paused)
+		}
+	}
+	if _, err := s.DueOf(t.Context(), 1); err == nil {
+		t.Errorf("paused s00 is still on the schedule")
+	}
+}
+
+// TestServeBadFlags: wrong flags and files fail before anything starts,
+// naming what was wrong.
+func TestServeBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("sources:\n  - name: a\n    url: ftp://x\n    supplier: A\n"), 0o644)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--schedule", "every day"}, `--schedule: schedule "every day"`},
+		{[]string{"--tz", "Mars/Olympus"}, "--tz: unknown time zone Mars/Olympus"},
+		{[]string{"--log", "xml"}, `--log "xml"`},
+		{[]string{"--watchlist", bad}, "bad.yaml:2: source 1"},
+		{[]string{"--watchlist", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
+		{[]string{"--backup", "x.db", "--backup-schedule", "@every -1h"}, "--backup-schedule"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		args := append([]string{"serve", "--db", filepath.Join(dir, "cw.db")}, tt.args...)
+		err := run(t.Context(), args, nil, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("serve %v: %v; want an error containing %q", tt.args, err, tt.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cw.db")); !os.IsNotExist(err) {
+		t.Errorf("a failed start created the database")
+	}
+}
