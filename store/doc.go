@@ -20,11 +20,13 @@
 //	versions   <src>/<gen>/<seq> Version (distinct clause texts, with first and last seen)
 //	changes    <id>             Change (summary, triage; the diff itself is a blob)
 //	blobs      <sha256>         codec byte + compressed bytes (raw bodies, documents, diffs)
+//	due        <src>            Due (the daemon's next check of the source; schema 2)
+//	queue      <at><src>        empty (due records ordered by due time)
 //
 // Blobs are keyed by the SHA-256 of their uncompressed content, so a body
 // or document is stored once however often it is fetched. They are
 // compressed with zstd; a raw body may be compressed against an earlier
 // body of the same source as a dictionary (one level deep), which turns a
 // page whose markup churns on every fetch into a few hundred bytes.
-// Decision record 0008 explains the schema.
+// Decision record 0008 explains the schema, 0010 the schedule.
 package store

@@ -13,6 +13,9 @@
 // 404 or redirects elsewhere is marked "tracking broken", its last good
 // version kept. Decision record 0009 gives the thresholds and why.
 //
-// The scheduler (cron specs, next-due times in the store) is the daemon
-// issue's, and will live here too.
+// Scheduler is the daemon's loop: each source's cron Schedule (read on
+// the wall clock of a zone, so DST neither skips nor doubles a run), its
+// next-due time kept in the store and moved in the same transaction as the
+// check's record, a bounded pool of workers, and a graceful shutdown.
+// Decision record 0010 gives the rules.
 package watch
