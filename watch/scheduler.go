@@ -211,10 +211,12 @@ func (s *Scheduler) CheckSoon(ctx context.Context, sourceID uint64) error {
 		return err
 	}
 	now := s.opts.Now()
-	if d.Slot.IsZero() {
-		d = store.Due{SourceID: sourceID, Schedule: s.def.Spec, Zone: s.def.Location.String(), Slot: now}
+	if err != nil {
+		d = store.Due{SourceID: sourceID, Schedule: s.def.Spec, Zone: s.def.Location.String()}
 	}
-	d.At = now // keep the slot: the next regular one follows it
+	// The slot becomes now: the next regular slot after the check is the
+	// one that was coming anyway.
+	d.Slot, d.At = now, now
 	if err := s.db.SetDue(ctx, d); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
@@ -200,4 +201,71 @@ func diffTimes(a, b []time.Time, loc *time.Location) string {
 		return "(same times, different counts)"
 	}
 	return out
+}
+
+// TestSchedulerIsolation: in one step, a source whose server errors and
+// one whose server hangs past the fetch timeout do not hold up or stop a
+// good one; all three move to their next slot; a paused source is taken
+// off the schedule; CheckSoon makes a source due at once.
+func TestSchedulerIsolation(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 11, 23, 6, 0, 0, 0, time.UTC)}
+	good := httptest.NewServer(fixtures.Handler(clk.Now))
+	defer good.Close()
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer failing.Close()
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hanging.Close()
+	c := newChecker(t, clk, fetch.Options{Attempts: 1, HeaderTimeout: 200 * time.Millisecond})
+	c.Now = clk.Now
+	sched, err := watch.NewScheduler(c, watch.SchedulerOptions{Default: "0 6 * * *", Location: time.UTC, MaxJitter: -1, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs := []store.Source{addSource(t, c, "good", good.URL+"/ims/privacy"), addSource(t, c, "failing", failing.URL+"/p"),
+		addSource(t, c, "hanging", hanging.URL+"/p"), addSource(t, c, "paused", good.URL+"/cor/privacy")}
+	paused := srcs[3]
+	paused.Paused = true
+	if err := c.Store.UpdateSource(t.Context(), paused); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := sched.Sync(t.Context())
+	if err != nil || rep.Scheduled != 3 {
+		t.Fatalf("sync: %+v, %v", rep, err)
+	}
+	results, err := sched.RunDue(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]store.Outcome{}
+	for _, r := range results {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Source.Name, r.Err)
+		}
+		got[r.Source.Name] = r.Fetch.Outcome
+	}
+	if fmt.Sprint(got) != "map[failing:failed good:new hanging:failed]" {
+		t.Errorf("outcomes %v", got)
+	}
+	tomorrow := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
+	for _, s := range srcs[:3] {
+		due, err := c.Store.DueOf(t.Context(), s.ID)
+		if err != nil || !due.At.Equal(tomorrow) || due.LastEnd.IsZero() {
+			t.Errorf("%s next due %v (last end %v), %v; want %v", s.Name, due.At, due.LastEnd, err, tomorrow)
+		}
+	}
+	if _, err := c.Store.DueOf(t.Context(), paused.ID); err == nil {
+		t.Errorf("paused source scheduled")
+	}
+	if err := sched.CheckSoon(t.Context(), srcs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	results, _ = sched.RunDue(t.Context())
+	if len(results) != 1 || results[0].Source.Name != "good" || results[0].Fetch.Outcome != store.OutcomeNotModified {
+		t.Errorf("after CheckSoon: %d results %+v", len(results), results)
+	}
+	if due, _ := c.Store.DueOf(t.Context(), srcs[0].ID); !due.At.Equal(tomorrow) {
+		t.Errorf("after an on-demand check the next due is %v, want the regular %v", due.At, tomorrow)
+	}
 }
