@@ -50,7 +50,8 @@ func NewSchedule(spec string, loc *time.Location) (Schedule, error) {
 	case cron.ConstantDelaySchedule:
 		// robfig/cron rounds a zero or negative interval up to a second;
 		// that is a typo, not a wish to fetch every second.
-		d, err := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(spec, "@every")))
+		_, every, _ := strings.Cut(spec, "@every")
+		d, err := time.ParseDuration(strings.TrimSpace(every))
 		if err != nil || d < time.Second {
 			return Schedule{}, fmt.Errorf("schedule %q: @every needs an interval of at least 1s", spec)
 		}
@@ -67,6 +68,9 @@ func NewSchedule(spec string, loc *time.Location) (Schedule, error) {
 	}
 	if s.Location == nil {
 		s.Location = time.Local
+	}
+	if s.wall != nil && s.Next(time.Time{}, time.Now()).IsZero() {
+		return Schedule{}, fmt.Errorf("schedule %q never fires (no such date)", spec)
 	}
 	return s, nil
 }

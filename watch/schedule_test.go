@@ -144,7 +144,8 @@ func TestScheduleAfterDowntime(t *testing.T) {
 		{"@every 6h", "", "2026-03-01T06:00", "2026-03-01T12:00"},
 		{"0 6 * * *", "", "2026-03-01T07:00", "2026-03-02T06:00"},
 		{"CRON_TZ=America/New_York 0 6 * * *", "", "2026-03-01T07:00", "2026-03-01T12:00"}, // 06:00 New York
-		{"0 6 * * *", "2026-03-05T06:00", "2026-03-01T07:00", "2026-03-06T06:00"},          // clock set back: never repeats a slot
+		{"CRON_TZ=America/New_York @every 1h", "2026-03-01T06:00", "2026-03-01T06:30", "2026-03-01T07:00"},
+		{"0 6 * * *", "2026-03-05T06:00", "2026-03-01T07:00", "2026-03-06T06:00"}, // clock set back: never repeats a slot
 	}
 	parse := func(s string) time.Time {
 		if s == "" {
@@ -168,7 +169,7 @@ func TestScheduleAfterDowntime(t *testing.T) {
 }
 
 func TestScheduleErrors(t *testing.T) {
-	for _, spec := range []string{"", "every day", "61 * * * *", "* * * *", "0 0 30 2 * *", "CRON_TZ=Mars/Olympus 0 6 * * *", "@every -1h"} {
+	for _, spec := range []string{"", "every day", "61 * * * *", "* * * *", "0 0 30 2 * *", "0 0 30 2 *", "CRON_TZ=Mars/Olympus 0 6 * * *", "@every -1h"} {
 		if _, err := NewSchedule(spec, time.UTC); err == nil {
 			t.Errorf("NewSchedule(%q) accepted", spec)
 		}

@@ -132,6 +132,8 @@ type SyncReport struct {
 	// Errors are sources whose spec no longer parses (they run on the
 	// default).
 	Errors []error
+	// Skipped sources were being checked and were left alone.
+	Skipped int
 }
 
 // Sync brings the stored schedule in line with the sources: a source
@@ -155,6 +157,12 @@ func (s *Scheduler) Sync(ctx context.Context) (SyncReport, error) {
 	var put []store.Due
 	for _, src := range srcs {
 		d, ok := have[src.ID]
+		if s.isRunning(src.ID) {
+			// Its check will write its next due time; changing it now
+			// would race with that. The caller syncs again later.
+			rep.Skipped++
+			continue
+		}
 		if src.Paused {
 			if ok {
 				if err := s.db.DeleteDue(ctx, src.ID); err != nil {
@@ -244,11 +252,11 @@ func (s *Scheduler) release(id uint64) {
 	s.mu.Unlock()
 }
 
-// busy is how many checks are running.
-func (s *Scheduler) busy() int {
+// isRunning reports whether a source is being checked.
+func (s *Scheduler) isRunning(id uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.running)
+	return s.running[id]
 }
 
 // run checks one due source and advances its due time. done is false when
@@ -275,7 +283,7 @@ func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bo
 	next := s.slotAfter(src, sched, due.Slot, start)
 	next.LastStart = start
 	res = s.checkSafely(ctx, src, &next)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !res.rescheduled {
 		log.WarnContext(ctx, "check interrupted; due again on restart", "source", src.Name)
 		return res, false
 	}
@@ -367,6 +375,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	type finished struct {
+		id   uint64
 		res  Result
 		done bool
 	}
@@ -378,18 +387,36 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			for due := range jobs {
 				res, done := s.run(workCtx, due)
 				s.release(due.SourceID)
-				results <- finished{res, done}
+				results <- finished{due.SourceID, res, done}
 			}
 		})
 	}
 	// held are sources whose due time could not be advanced (a store
 	// error): they wait a poll interval instead of being retried at once.
 	held := map[uint64]time.Time{}
+	// inFlight counts jobs sent and not yet reported. It, not the running
+	// set, decides how many more jobs may go: a worker that has released
+	// its source may still be waiting to hand in its result, and the
+	// results buffer holds only Workers of them.
+	inFlight := 0
+	// resyncPending: a Sync skipped sources being checked; run it again
+	// as checks finish, so their new settings take effect.
+	resyncPending := false
+	resyncNow := func() {
+		rep, err := s.Sync(ctx)
+		if err != nil {
+			log.ErrorContext(ctx, "resync schedule", "err", err)
+			return
+		}
+		resyncPending = rep.Skipped > 0
+		log.InfoContext(ctx, "schedule resynced", "scheduled", rep.Scheduled, "rescheduled", rep.Rescheduled, "unscheduled", rep.Unscheduled, "skipped_running", rep.Skipped)
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	report := func(f finished) {
-		if !f.done && f.res.Source.ID != 0 && workCtx.Err() == nil {
-			held[f.res.Source.ID] = s.opts.Now().Add(s.opts.Poll)
+		inFlight--
+		if !f.done && workCtx.Err() == nil {
+			held[f.id] = s.opts.Now().Add(s.opts.Poll)
 		}
 		if s.opts.OnResult != nil {
 			s.opts.OnResult(f.res)
@@ -403,10 +430,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		}
 		wait := s.opts.Poll
-		if free := s.opts.Workers - s.busy(); free > 0 {
+		if free := s.opts.Workers - inFlight; free > 0 {
 			// Read a few more than there are free workers: some may be
 			// running or held.
-			dues, err := s.db.DueBy(ctx, now.Add(wait), free+s.busy()+len(held))
+			dues, err := s.db.DueBy(ctx, now.Add(wait), free+inFlight+len(held))
 			if err != nil {
 				log.ErrorContext(ctx, "read schedule", "err", err)
 			}
@@ -430,7 +457,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 					s.release(d.SourceID)
 					continue
 				}
-				jobs <- d
+				jobs <- d // a worker is idle: inFlight < Workers
+				inFlight++
 				free--
 			}
 		}
@@ -439,20 +467,18 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		case f := <-results:
 			report(f)
+			if resyncPending {
+				resyncNow()
+			}
 		case <-timer.C:
 		case <-s.wake:
 		case <-s.resync:
-			if rep, err := s.Sync(ctx); err != nil {
-				log.ErrorContext(ctx, "resync schedule", "err", err)
-			} else {
-				log.InfoContext(ctx, "schedule resynced", "scheduled", rep.Scheduled, "rescheduled", rep.Rescheduled, "unscheduled", rep.Unscheduled)
-			}
+			resyncNow()
 		}
 	}
 
 	// Shutdown: no new work; in-flight checks get the grace period.
 	close(jobs)
-	inFlight := s.busy()
 	log.InfoContext(ctx, "shutting down", "in_flight", inFlight, "grace", s.opts.Grace)
 	grace := time.AfterFunc(s.opts.Grace, cancelWork)
 	defer grace.Stop()

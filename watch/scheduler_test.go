@@ -1,11 +1,13 @@
 package watch_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata"
@@ -267,5 +269,62 @@ func TestSchedulerIsolation(t *testing.T) {
 	}
 	if due, _ := c.Store.DueOf(t.Context(), srcs[0].ID); !due.At.Equal(tomorrow) {
 		t.Errorf("after an on-demand check the next due is %v, want the regular %v", due.At, tomorrow)
+	}
+}
+
+// TestSchedulerRunSlowResults: many fast-failing sources, two workers and
+// a slow consumer of results — the shape that once deadlocked Run (a
+// worker that had released its source still waiting to hand in its
+// result). Run must check every source once and stop when asked.
+func TestSchedulerRunSlowResults(t *testing.T) {
+	refused := httptest.NewServer(http.NotFoundHandler())
+	refused.Close() // connection refused: fails at once
+	clk := &clock{t: time.Now()}
+	c := newChecker(t, clk, fetch.Options{Attempts: 1})
+	c.Now = time.Now
+	const n = 60
+	for i := range n {
+		addSource(t, c, fmt.Sprintf("s%02d", i), fmt.Sprintf("%s/p/%d", refused.URL, i))
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	all := make(chan struct{})
+	sched, err := watch.NewScheduler(c, watch.SchedulerOptions{Default: "@every 1h", MaxJitter: -1, Workers: 2, Poll: 50 * time.Millisecond,
+		OnResult: func(r watch.Result) {
+			time.Sleep(5 * time.Millisecond) // a slow consumer
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[r.Source.Name]++; len(seen) == n {
+				select {
+				case <-all:
+				default:
+					close(all)
+				}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan error)
+	go func() { stopped <- sched.Run(ctx) }()
+	select {
+	case <-all:
+	case <-time.After(time.Minute):
+		t.Fatalf("Run stalled: %d of %d sources checked", len(seen), n)
+	}
+	cancel()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return after cancel")
+	}
+	for name, k := range seen {
+		if k != 1 {
+			t.Errorf("%s checked %d times in one round", name, k)
+		}
 	}
 }

@@ -120,30 +120,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer wg.Wait()
 	loopCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	if *watchlist != "" {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		wg.Go(func() {
-			defer signal.Stop(hup)
-			for {
-				select {
-				case <-loopCtx.Done():
-					return
-				case <-hup:
-				}
-				log.Info("SIGHUP: re-reading the watchlist", "file", *watchlist)
-				listed, err := readWatchlist(*watchlist, *allowPrivate)
-				if err != nil {
-					log.Error("watchlist not reloaded; keeping the sources as they are", "err", err)
-					continue
-				}
-				if err := applyWatchlist(loopCtx, log, db, *watchlist, listed); err != nil {
-					log.Error("watchlist applied with errors", "err", err)
-				}
-				sched.Resync()
+	// SIGHUP is always caught: its default action would kill the daemon
+	// without a graceful shutdown (systemctl reload sends it).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Go(func() {
+		for {
+			select {
+			case <-loopCtx.Done():
+				return
+			case <-hup:
 			}
-		})
-	}
+			if *watchlist == "" {
+				log.Info("SIGHUP: no --watchlist to re-read; reading the sources again")
+				sched.Resync()
+				continue
+			}
+			log.Info("SIGHUP: re-reading the watchlist", "file", *watchlist)
+			listed, err := readWatchlist(*watchlist, *allowPrivate)
+			if err != nil {
+				log.Error("watchlist not reloaded; keeping the sources as they are", "err", err)
+				continue
+			}
+			if err := applyWatchlist(loopCtx, log, db, *watchlist, listed); err != nil {
+				log.Error("watchlist applied with errors", "err", err)
+			}
+			sched.Resync()
+		}
+	})
 	if *backup != "" {
 		wg.Go(func() { backupLoop(loopCtx, log, db, *backup, backupSched) })
 	}
