@@ -157,20 +157,6 @@ func (d *DB) DueBy(ctx context.Context, t time.Time, limit int) ([]Due, error) {
 	return out, err
 }
 
-// NextDue returns the earliest due record; ok is false when nothing is
-// scheduled.
-func (d *DB) NextDue(ctx context.Context) (due Due, ok bool, err error) {
-	err = d.view(ctx, func(tx *bbolt.Tx) error {
-		k, _ := tx.Bucket(bucketQueue).Cursor().First()
-		if k == nil {
-			return nil
-		}
-		ok = true
-		return getJSON(tx.Bucket(bucketDue), k[8:16], &due)
-	})
-	return due, ok, err
-}
-
 // checkSchedule adds the schedule's invariants to Check: every due record
 // decodes, belongs to a source and has exactly its queue entry, and every
 // queue entry has its due record.

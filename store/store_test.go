@@ -406,8 +406,8 @@ func TestSchedule(t *testing.T) {
 			t.Errorf("DueBy(%v, %d) = %v, want %v", tt.by.Format(time.Kitchen), tt.limit, gotIDs, tt.want)
 		}
 	}
-	if d, ok, err := db.NextDue(ctx); err != nil || !ok || d.SourceID != ids[0] || !d.LastEnd.Equal(base) {
-		t.Errorf("NextDue = %+v, %v, %v", d, ok, err)
+	if d, err := db.DueOf(ctx, ids[0]); err != nil || !d.At.Equal(early) || !d.LastEnd.Equal(base) {
+		t.Errorf("DueOf(a) = %+v, %v", d, err)
 	}
 	if err := db.DeleteDue(ctx, ids[0]); err != nil {
 		t.Fatal(err)
@@ -418,8 +418,8 @@ func TestSchedule(t *testing.T) {
 	if _, err := db.DueOf(ctx, ids[0]); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("DueOf deleted: %v", err)
 	}
-	if d, _, _ := db.NextDue(ctx); d.SourceID != ids[3] {
-		t.Errorf("NextDue after delete = %d, want %d", d.SourceID, ids[3])
+	if ds, _ := db.DueBy(ctx, base.Add(10*time.Hour), 1); len(ds) != 1 || ds[0].SourceID != ids[3] {
+		t.Errorf("first due after delete = %+v, want source %d", ds, ids[3])
 	}
 	if err := db.SetDue(ctx, store.Due{SourceID: 999, At: base}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetDue of an unknown source: %v", err)

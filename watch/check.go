@@ -143,7 +143,7 @@ func (c *Checker) Check(ctx context.Context, src store.Source) Result {
 func (c *Checker) check(ctx context.Context, src store.Source, next *store.Due) Result {
 	p := c.policy()
 	res := c.once(ctx, src, false, next)
-	if res.Err == nil && res.Fetch.Outcome == store.OutcomePending && p.ConfirmDelay >= 0 {
+	if res.Err == nil && c.confirmationFollows(res.Fetch.Outcome, false) {
 		t := time.NewTimer(p.ConfirmDelay)
 		select {
 		case <-ctx.Done():
@@ -235,6 +235,13 @@ func Document(ctx context.Context, db *store.DB, hash string) (*extract.Document
 	return &doc, nil
 }
 
+// confirmationFollows reports whether check fetches again after a fetch
+// with this outcome: a first sighting of a new text, unless confirmation
+// is left to the next scheduled check.
+func (c *Checker) confirmationFollows(o store.Outcome, confirming bool) bool {
+	return !confirming && o == store.OutcomePending && c.policy().ConfirmDelay >= 0
+}
+
 // once is one fetch, decided and recorded. confirming marks the second
 // fetch Check makes itself (sent without validators). next is written
 // with the record unless a confirming fetch is still to come.
@@ -269,7 +276,7 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, n
 		rec.Change = changeOf(result)
 		rec.Change.Summary = prefix + rec.Change.Summary
 	}
-	if next != nil && (confirming || rec.Fetch.Outcome != store.OutcomePending || c.policy().ConfirmDelay < 0) {
+	if next != nil && !c.confirmationFollows(rec.Fetch.Outcome, confirming) {
 		rec.Due = next
 	}
 	f, change, err := c.Store.Record(ctx, rec)
@@ -399,7 +406,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	// The very bytes the current version was read from, read the same
 	// way: the same text, without reading it again (most 200s of a page
 	// without validators).
-	if v := cur.version; v != nil && v.Reading == readingOf(src) && v.BodySHA256 == store.Hash(capture.Body) {
+	if v := cur.version; v != nil && v.Reading == readingOf(src, capture.ContentType()) && v.BodySHA256 == store.Hash(capture.Body) {
 		f.TextSHA256, f.Words, f.DocSHA256 = v.TextSHA256, v.Words, v.DocSHA256
 		return unchanged()
 	}
@@ -437,7 +444,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	}
 
 	start := func(firstSeen time.Time, firstFetch uint64) *store.Version {
-		v := &store.Version{TextSHA256: text, Extractor: extract.Version, Reading: readingOf(src), Title: doc.Title, Updated: doc.Updated,
+		v := &store.Version{TextSHA256: text, Extractor: extract.Version, Reading: readingOf(src, capture.ContentType()), Title: doc.Title, Updated: doc.Updated,
 			Clauses: len(doc.Clauses), Words: words, FirstSeen: firstSeen, FirstFetch: firstFetch}
 		return v
 	}
@@ -534,11 +541,12 @@ func changeOf(r *diff.Result) *store.Change {
 	}
 }
 
-// readingOf identifies how a source's pages are read: the extractor and the
-// source's selectors. Equal bytes read the same way give equal text.
-func readingOf(src store.Source) string {
+// readingOf identifies how a page is read: the extractor, the source's
+// selectors and the Content-Type it came with (its charset matters).
+// Equal bytes read the same way give equal text.
+func readingOf(src store.Source, contentType string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%q\x00%q", extract.Version, src.Select, src.Remove)
+	fmt.Fprintf(h, "%s\x00%q\x00%q\x00%s", extract.Version, src.Select, src.Remove, contentType)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 

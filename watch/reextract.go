@@ -60,11 +60,7 @@ func (c *Checker) Reextract(ctx context.Context, src store.Source) (Rebuilt, err
 		if err != nil {
 			return reading{}, err
 		}
-		ctype := ""
-		if vs := f.Header["Content-Type"]; len(vs) > 0 {
-			ctype = vs[0]
-		}
-		doc, err := extract.Bytes(body, extract.Options{ContentType: ctype, Select: src.Select, Remove: src.Remove})
+		doc, err := extract.Bytes(body, extract.Options{ContentType: contentType(f), Select: src.Select, Remove: src.Remove})
 		if err != nil {
 			return reading{}, fmt.Errorf("fetch %d: %w", f.ID, err)
 		}
@@ -108,7 +104,7 @@ func (c *Checker) Reextract(ctx context.Context, src store.Source) (Rebuilt, err
 			continue
 		}
 		v := store.Version{Seq: uint64(n + 1), TextSHA256: r.text, DocSHA256: store.Hash(r.json), BodySHA256: f.BodySHA256,
-			FirstSeen: f.Start, FirstFetch: f.ID, LastSeen: f.Start, LastFetch: f.ID, Extractor: extract.Version, Reading: readingOf(src),
+			FirstSeen: f.Start, FirstFetch: f.ID, LastSeen: f.Start, LastFetch: f.ID, Extractor: extract.Version, Reading: readingOf(src, contentType(f)),
 			Title: r.doc.Title, Updated: r.doc.Updated, Clauses: len(r.doc.Clauses), Words: wordCount(r.doc)}
 		if pending != nil && pendingText == r.text {
 			v.FirstSeen, v.FirstFetch = pending.Start, pending.ID
@@ -134,4 +130,12 @@ func (c *Checker) Reextract(ctx context.Context, src store.Source) (Rebuilt, err
 	}
 	out.Generation, err = c.Store.ReplaceGeneration(ctx, src.ID, st.Rev, gen)
 	return out, err
+}
+
+// contentType is the Content-Type a fetch came with.
+func contentType(f store.Fetch) string {
+	if vs := f.Header["Content-Type"]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }

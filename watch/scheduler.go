@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -354,6 +355,8 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]Result, error) {
 	}
 	close(jobs)
 	wg.Wait()
+	// Leave out sources another caller was already checking.
+	results = slices.DeleteFunc(results, func(r Result) bool { return r.Source.ID == 0 && r.Err == nil })
 	return results, ctx.Err()
 }
 
