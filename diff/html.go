@@ -75,3 +75,11 @@ func sideSpans(c Change, op string) []Span {
 	}
 	return out
 }
+
+// OldSpans is what the old side of c shows in a side-by-side view: the
+// unchanged text and the deletions.
+func (c Change) OldSpans() []Span { return sideSpans(c, "-") }
+
+// NewSpans is what the new side of c shows: the unchanged text and the
+// insertions.
+func (c Change) NewSpans() []Span { return sideSpans(c, "+") }

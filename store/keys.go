@@ -19,12 +19,20 @@ var (
 	// Schema 2: the daemon's schedule.
 	bucketDue   = []byte("due")
 	bucketQueue = []byte("queue")
+	// Schema 3: the web server's credentials and webhooks.
+	bucketTokens     = []byte("tokens")
+	bucketSessions   = []byte("sessions")
+	bucketHooks      = []byte("hooks")
+	bucketDeliveries = []byte("deliveries")
 )
 
 // allBuckets are created by the first migration.
 var allBuckets = [][]byte{bucketMeta, bucketSources, bucketState, bucketNames, bucketURLs, bucketFetches, bucketVersions, bucketChanges, bucketBlobs}
 
-var keySchema = []byte("schema")
+var (
+	keySchema   = []byte("schema")
+	keyInstance = []byte("instance")
+)
 
 // u64 encodes n big-endian, so keys sort numerically.
 func u64(n uint64) []byte {

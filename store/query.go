@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -205,4 +206,143 @@ func (d *DB) BlobStats(ctx context.Context) (count int, stored int64, err error)
 		})
 	})
 	return count, stored, err
+}
+
+// ChangeQuery selects a page of changes, newest first.
+type ChangeQuery struct {
+	// Sources keeps only changes of these sources (nil: all).
+	Sources []uint64
+	// Revet keeps only changes that call for re-vetting.
+	Revet bool
+	// Triage keeps only changes in these states (nil: any).
+	Triage []TriageState
+	// Reextracted includes changes between rebuilt versions.
+	Reextracted bool
+	// Before starts the page below this change ID (0: at the newest).
+	Before uint64
+	// Limit is the page size (0: 50).
+	Limit int
+}
+
+// ChangePage returns up to q.Limit changes that pass q, newest first, and
+// the Before of the next page (0 when there is none). It walks the changes
+// backwards from q.Before and stops when the page is full, so the first
+// page costs the same however many changes are stored.
+func (d *DB) ChangePage(ctx context.Context, q ChangeQuery) ([]Change, uint64, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	var sources map[uint64]bool
+	if q.Sources != nil {
+		sources = make(map[uint64]bool, len(q.Sources))
+		for _, id := range q.Sources {
+			sources[id] = true
+		}
+	}
+	var out []Change
+	var next uint64
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketChanges).Cursor()
+		var k, v []byte
+		if q.Before == 0 {
+			k, v = c.Last()
+		} else {
+			c.Seek(u64(q.Before))
+			k, v = c.Prev()
+		}
+		for ; k != nil; k, v = c.Prev() {
+			var ch Change
+			if err := decode(v, &ch); err != nil {
+				return fmt.Errorf("change %d: %w", fromU64(k), err)
+			}
+			switch {
+			case sources != nil && !sources[ch.SourceID],
+				q.Revet && !ch.Revet,
+				q.Triage != nil && !slices.Contains(q.Triage, ch.Triage.State),
+				!q.Reextracted && ch.Reextracted:
+				continue
+			}
+			if len(out) == q.Limit {
+				next = out[len(out)-1].ID
+				break
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list changes: %w", err)
+	}
+	return out, next, nil
+}
+
+// ChangesAfter returns up to limit changes with IDs above id, oldest
+// first (0: all): what a webhook has still to send.
+func (d *DB) ChangesAfter(ctx context.Context, id uint64, limit int) ([]Change, error) {
+	var out []Change
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketChanges).Cursor()
+		for k, v := c.Seek(u64(id + 1)); k != nil; k, v = c.Next() {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			var ch Change
+			if err := decode(v, &ch); err != nil {
+				return fmt.Errorf("change %d: %w", fromU64(k), err)
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list changes after %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// Counts is a cheap census of the database for metrics and the health
+// check.
+type Counts struct {
+	Sources, Paused, Changes int
+	// Due is the number of sources due at the time asked for.
+	Due    int
+	Health map[Health]int
+}
+
+// Census counts sources, unpaused ones by health, paused sources, changes, and the
+// sources due at t.
+func (d *DB) Census(ctx context.Context, t time.Time) (Counts, error) {
+	n := Counts{Health: map[Health]int{}}
+	end := queueKey(t, ^uint64(0))
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		err := tx.Bucket(bucketSources).ForEach(func(k, v []byte) error {
+			var s Source
+			if err := decode(v, &s); err != nil {
+				return fmt.Errorf("source %d: %w", fromU64(k), err)
+			}
+			n.Sources++
+			if s.Paused {
+				n.Paused++
+				return nil
+			}
+			var st State
+			if getJSON(tx.Bucket(bucketState), k, &st) == nil && st.Health != "" {
+				n.Health[st.Health]++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n.Changes = tx.Bucket(bucketChanges).Stats().KeyN
+		c := tx.Bucket(bucketQueue).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k, end) <= 0; k, _ = c.Next() {
+			n.Due++
+		}
+		return nil
+	})
+	if err != nil {
+		return Counts{}, fmt.Errorf("census: %w", err)
+	}
+	return n, nil
 }

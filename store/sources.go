@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -197,4 +198,31 @@ func (d *DB) State(ctx context.Context, sourceID uint64) (State, error) {
 		return State{}, fmt.Errorf("state of source %d: %w", sourceID, err)
 	}
 	return st, nil
+}
+
+// SourcesByID returns the sources with the given IDs, in one transaction;
+// IDs with no source are left out of the map.
+func (d *DB) SourcesByID(ctx context.Context, ids []uint64) (map[uint64]Source, error) {
+	out := make(map[uint64]Source, len(ids))
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSources)
+		for _, id := range ids {
+			if _, ok := out[id]; ok {
+				continue
+			}
+			var s Source
+			if err := getJSON(b, u64(id), &s); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				return fmt.Errorf("source %d: %w", id, err)
+			}
+			out[id] = s
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read sources: %w", err)
+	}
+	return out, nil
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +18,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -144,6 +146,25 @@ var migrations = []migration{
 		}
 		return nil
 	},
+	// 3: the web server's API tokens and sessions (both kept as SHA-256
+	// hashes), webhooks and their deliveries.
+	func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketTokens, bucketSessions, bucketHooks, bucketDeliveries} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		// The instance ID makes feed entry IDs unique to this database and
+		// stable across restarts and changes of address.
+		if tx.Bucket(bucketMeta).Get(keyInstance) != nil {
+			return nil
+		}
+		id := make([]byte, 16)
+		if _, err := rand.Read(id); err != nil {
+			return fmt.Errorf("instance id: %w", err)
+		}
+		return tx.Bucket(bucketMeta).Put(keyInstance, []byte(hex.EncodeToString(id)))
+	},
 }
 
 // schemaOf reads the schema version; 0 for an empty file.
@@ -187,6 +208,21 @@ func migrate(tx *bbolt.Tx, ms []migration) error {
 		return fmt.Errorf("%w: migrations did not create the meta bucket", ErrSchema)
 	}
 	return meta.Put(keySchema, u64(uint64(len(ms))))
+}
+
+// Instance returns the database's instance ID: random, made when the
+// database got schema 3, and never changed (32 hex digits).
+func (d *DB) Instance(ctx context.Context) (string, error) {
+	var id string
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketMeta).Get(keyInstance)
+		if len(v) != 32 {
+			return fmt.Errorf("%w: no instance id", ErrCorrupt)
+		}
+		id = string(v)
+		return nil
+	})
+	return id, err
 }
 
 // Schema returns the database's schema version.

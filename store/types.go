@@ -176,9 +176,12 @@ type Change struct {
 	After    time.Time `json:"after"`
 	Detected time.Time `json:"detected"`
 	// Recorded is when the change was written (after confirmation).
-	Recorded   time.Time      `json:"recorded"`
-	Revet      bool           `json:"revet"`
-	Summary    string         `json:"summary"`
+	Recorded time.Time `json:"recorded"`
+	Revet    bool      `json:"revet"`
+	Summary  string    `json:"summary"`
+	// Reasons say why re-vetting is needed: the substantive changes'
+	// reasons, each once, at most maxReasons (the diff blob has all).
+	Reasons    []string       `json:"reasons,omitempty"`
 	Categories []string       `json:"categories,omitempty"`
 	Counts     map[string]int `json:"counts,omitempty"`
 	// DiffSHA256 is the blob holding the diff.Result as JSON.

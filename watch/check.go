@@ -534,11 +534,35 @@ func changeOf(r *diff.Result) *store.Change {
 	}
 	slices.Sort(categories)
 	return &store.Change{
-		Revet: r.Revet, Summary: r.Summary, Categories: categories,
+		Revet: r.Revet, Summary: r.Summary, Categories: categories, Reasons: revetReasons(r),
 		Counts: map[string]int{"substantive": r.Counts.Substantive, "editorial": r.Counts.Editorial,
 			"rename": r.Counts.Rename, "cosmetic": r.Counts.Cosmetic, "unchanged": r.Counts.Unchanged},
 		DiffVersion: r.Version, RulesVersion: strconv.Itoa(r.RulesVersion),
 	}
+}
+
+// maxReasons bounds the reasons a change record keeps.
+const maxReasons = 6
+
+// revetReasons are the reasons of the substantive changes, each once,
+// leaving out the structural notes ("split into 2 clauses") that say how
+// a clause moved rather than why it matters.
+func revetReasons(r *diff.Result) []string {
+	var out []string
+	for _, ch := range r.Changes {
+		if ch.Class != diff.Substantive {
+			continue
+		}
+		for _, reason := range ch.Reasons {
+			if strings.HasPrefix(reason, "split into") || strings.HasPrefix(reason, "merged from") || strings.HasPrefix(reason, "moved") {
+				continue
+			}
+			if !slices.Contains(out, reason) && len(out) < maxReasons {
+				out = append(out, reason)
+			}
+		}
+	}
+	return out
 }
 
 // readingOf identifies how a page is read: the extractor, the source's

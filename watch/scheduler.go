@@ -41,6 +41,10 @@ type SchedulerOptions struct {
 	Now func() time.Time
 	// OnResult, when set, is called after every check, one at a time.
 	OnResult func(Result)
+	// OnRound, when set, is called by Run when a round ends: the checks
+	// run from the moment work fell due after an idle spell until nothing
+	// was running or due again.
+	OnRound func(Round)
 }
 
 // Scheduler runs each source's checks when they are due. When a source is
@@ -60,6 +64,13 @@ type Scheduler struct {
 	// has two checks at once.
 	mu      sync.Mutex
 	running map[uint64]bool
+}
+
+// Round is a busy spell of Run: from the first check after an idle spell
+// to the moment nothing is running or due.
+type Round struct {
+	Start, End time.Time
+	Checks     int
 }
 
 // NewScheduler returns a scheduler for c's store. It fails if the default
@@ -416,13 +427,26 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	// round is the busy spell under way (zero Start: idle).
+	var round Round
 	report := func(f finished) {
 		inFlight--
+		round.Checks++
 		if !f.done && workCtx.Err() == nil {
 			held[f.id] = s.opts.Now().Add(s.opts.Poll)
 		}
 		if s.opts.OnResult != nil {
 			s.opts.OnResult(f.res)
+		}
+		if inFlight == 0 && !round.Start.IsZero() {
+			now := s.opts.Now()
+			if dues, err := s.db.DueBy(ctx, now, len(held)+1); err == nil && len(dues) <= countHeld(dues, held) {
+				round.End = now
+				if s.opts.OnRound != nil {
+					s.opts.OnRound(round)
+				}
+				round = Round{}
+			}
 		}
 	}
 	for ctx.Err() == nil {
@@ -461,6 +485,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 					continue
 				}
 				jobs <- d // a worker is idle: inFlight < Workers
+				if inFlight == 0 && round.Start.IsZero() {
+					round = Round{Start: now}
+				}
 				inFlight++
 				free--
 			}
@@ -497,4 +524,15 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	log.InfoContext(ctx, "scheduler stopped", "finished", completed, "interrupted", interrupted)
 	return nil
+}
+
+// countHeld counts the dues that are held back.
+func countHeld(dues []store.Due, held map[uint64]time.Time) int {
+	n := 0
+	for _, d := range dues {
+		if _, ok := held[d.SourceID]; ok {
+			n++
+		}
+	}
+	return n
 }

@@ -1,0 +1,201 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/clausewatch/clausewatch/store"
+)
+
+// sessionCookie holds the session secret.
+const sessionCookie = "cw_session"
+
+// identity is who is asking: nobody, a token holder (API) or a signed-in
+// browser (session).
+type identity struct {
+	User    string
+	Session *store.Session // nil for tokens and anonymous readers
+	Token   bool
+}
+
+// SignedIn reports whether anybody is signed in.
+func (id identity) SignedIn() bool { return id.User != "" }
+
+// CSRF is the token forms carry ("" unless signed in with a session).
+func (id identity) CSRF() string {
+	if id.Session == nil {
+		return ""
+	}
+	return id.Session.CSRF
+}
+
+type identityKey struct{}
+
+func identityOf(ctx context.Context) identity {
+	id, _ := ctx.Value(identityKey{}).(identity)
+	return id
+}
+
+// errBadCredentials is a token or session that was presented but is not
+// valid: it is refused, never downgraded to anonymous.
+var errBadCredentials = errors.New("web: invalid token or session")
+
+// identify reads the credentials of r: an Authorization header (Bearer
+// token, or Basic with the token as password, for feed readers), or the
+// session cookie.
+func (s *Server) identify(r *http.Request) (identity, error) {
+	ctx := r.Context()
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		secret := ""
+		if t, ok := strings.CutPrefix(auth, "Bearer "); ok {
+			secret = strings.TrimSpace(t)
+		} else if _, p, ok := r.BasicAuth(); ok {
+			secret = p
+		}
+		tok, err := s.db.TokenFor(ctx, secret)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return identity{}, errBadCredentials
+			}
+			return identity{}, err
+		}
+		return identity{User: tok.Name, Token: true}, nil
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		sess, err := s.db.SessionFor(ctx, c.Value)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return identity{}, nil // expired or revoked: just signed out
+			}
+			return identity{}, err
+		}
+		return identity{User: sess.User, Session: &sess}, nil
+	}
+	return identity{}, nil
+}
+
+// read wraps a handler that only reads: open to all when OpenRead,
+// otherwise for token holders and signed-in browsers.
+func (s *Server) read(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.identify(r)
+		if err != nil {
+			s.refuse(w, r, err)
+			return
+		}
+		if !id.SignedIn() && !s.opts.OpenRead {
+			s.refuse(w, r, nil)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	}
+}
+
+// write wraps a handler that changes state: it needs a token, or a
+// session and that session's CSRF token (form field "csrf" or header
+// X-CSRF-Token).
+func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.identify(r)
+		if err != nil || !id.SignedIn() {
+			s.refuse(w, r, err)
+			return
+		}
+		if id.Session != nil {
+			given := r.Header.Get("X-CSRF-Token")
+			if given == "" {
+				r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+				given = r.PostFormValue("csrf")
+			}
+			if !store.SameSecret(given, id.Session.CSRF) {
+				s.fail(w, r, http.StatusForbidden, "missing or wrong CSRF token: reload the page and try again")
+				return
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	}
+}
+
+// maxForm bounds a form or JSON request body.
+const maxForm = 1 << 20
+
+// refuse answers a request without valid credentials: browsers asking
+// for a page are sent to sign in, everything else gets 401.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil && !errors.Is(err, errBadCredentials) {
+		s.log.ErrorContext(r.Context(), "authenticate", "path", r.URL.Path, "err", err)
+		s.fail(w, r, http.StatusInternalServerError, "could not check credentials")
+		return
+	}
+	if r.Method == http.MethodGet && wantsHTML(r) && err == nil {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="clausewatch", Basic realm="clausewatch"`)
+	msg := "sign in, or send a token (Authorization: Bearer cw_…)"
+	if err != nil {
+		msg = "invalid or revoked token"
+	}
+	s.fail(w, r, http.StatusUnauthorized, msg)
+}
+
+// wantsHTML reports whether r is a browser asking for a page.
+func wantsHTML(r *http.Request) bool {
+	return !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	id, _ := s.identify(r)
+	s.render(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)), http.StatusOK, "login", loginData{Next: safeNext(r.FormValue("next"))})
+}
+
+type loginData struct {
+	Next, Error string
+}
+
+// login exchanges a token for a session cookie.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	next := safeNext(r.PostFormValue("next"))
+	tok, err := s.db.TokenFor(r.Context(), strings.TrimSpace(r.PostFormValue("token")))
+	if err != nil {
+		status, msg := http.StatusUnauthorized, "That token is not valid (or has been revoked)."
+		if !errors.Is(err, store.ErrNotFound) {
+			s.log.ErrorContext(r.Context(), "sign in", "err", err)
+			status, msg = http.StatusInternalServerError, "Could not check the token."
+		}
+		s.render(w, r, status, "login", loginData{Next: next, Error: msg})
+		return
+	}
+	secret, sess, err := s.db.CreateSession(r.Context(), tok, s.opts.SessionTTL)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, "could not start a session")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: sess.Expires,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.baseURL(r), "https:")})
+	s.log.InfoContext(r.Context(), "signed in", "user", tok.Name)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.db.EndSession(r.Context(), c.Value); err != nil {
+			s.log.ErrorContext(r.Context(), "sign out", "err", err)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// safeNext keeps a post-sign-in redirect on this site: a path, never
+// another host ("//evil.example", "https://…", "/\evil").
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}

@@ -1,0 +1,320 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+)
+
+// Webhook request headers.
+const (
+	// HeaderSignature is "sha256=" and the hex HMAC-SHA256, keyed with
+	// the webhook's secret, of the timestamp, a dot and the body.
+	HeaderSignature = "X-Clausewatch-Signature"
+	// HeaderTimestamp is the Unix time the request was signed.
+	HeaderTimestamp = "X-Clausewatch-Timestamp"
+	// HeaderDelivery identifies the delivery ("<hook>-<change>"): the same
+	// on every retry, so a receiver can drop repeats.
+	HeaderDelivery = "X-Clausewatch-Delivery"
+)
+
+// Sign returns the signature header value for body sent at ts.
+func Sign(secret string, ts time.Time, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(strconv.FormatInt(ts.Unix(), 10)))
+	mac.Write([]byte{'.'})
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Errors of Verify.
+var (
+	// ErrBadSignature means the signature does not match the body.
+	ErrBadSignature = errors.New("web: webhook signature does not match")
+	// ErrStale means the timestamp is too far from now (a replay?).
+	ErrStale = errors.New("web: webhook timestamp outside the tolerance")
+)
+
+// Verify checks a webhook request's signature as a receiver should: the
+// HMAC over timestamp and body, compared in constant time, and the
+// timestamp within tolerance of now.
+func Verify(secret string, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	sec, err := strconv.ParseInt(h.Get(HeaderTimestamp), 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: no valid %s header", ErrBadSignature, HeaderTimestamp)
+	}
+	ts := time.Unix(sec, 0)
+	if d := now.Sub(ts); d > tolerance || d < -tolerance {
+		return fmt.Errorf("%w: signed at %s", ErrStale, ts.UTC().Format(time.RFC3339))
+	}
+	if !hmac.Equal([]byte(Sign(secret, ts, body)), []byte(h.Get(HeaderSignature))) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// Payload is what a JSON webhook receives for each change.
+type Payload struct {
+	Event    string    `json:"event"` // "change"
+	Delivery string    `json:"delivery"`
+	Sent     time.Time `json:"sent"`
+	Change   apiChange `json:"change"`
+}
+
+// DelivererOptions configures a Deliverer.
+type DelivererOptions struct {
+	DB *store.DB
+	// BaseURL makes the links in payloads absolute.
+	BaseURL string
+	// Client sends the requests. Default: 10s timeout, no redirects.
+	Client *http.Client
+	// Backoff are the waits before each retry; after the last, the
+	// delivery is given up as failed. Default 30s, 2m, 10m, 1h, 6h, 24h.
+	Backoff []time.Duration
+	// Poll is the longest wait between looks for work. Default 30s.
+	Poll    time.Duration
+	Metrics *Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Deliverer sends each recorded change to every webhook, in order,
+// retrying with backoff. What was delivered is recorded in the database
+// with the webhook's cursor, so a restart neither repeats nor skips a
+// delivery.
+type Deliverer struct {
+	opts DelivererOptions
+	db   *store.DB
+	wake chan struct{}
+}
+
+// NewDeliverer returns a deliverer; Run starts it.
+func NewDeliverer(opts DelivererOptions) *Deliverer {
+	if opts.Client == nil {
+		opts.Client = &http.Client{Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Deliverer{opts: opts, db: opts.DB, wake: make(chan struct{}, 1)}
+}
+
+// Notify says a change was recorded or a hook added: look for work now.
+func (d *Deliverer) Notify() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is done.
+func (d *Deliverer) Run(ctx context.Context) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-d.wake:
+		}
+		wait := d.Deliver(ctx)
+		t.Reset(min(wait, d.opts.Poll))
+	}
+}
+
+// Deliver makes one pass: every webhook sends what it has due, in change
+// order, until it is up to date or waiting for a retry. Webhooks are
+// served concurrently, so one slow receiver does not hold up the others.
+// It returns how long until the next retry is due.
+func (d *Deliverer) Deliver(ctx context.Context) time.Duration {
+	hooks, err := d.db.Webhooks(ctx)
+	if err != nil {
+		d.opts.Logger.ErrorContext(ctx, "webhooks: list", "err", err)
+		return d.opts.Poll
+	}
+	var mu sync.Mutex
+	wait := d.opts.Poll
+	var wg sync.WaitGroup
+	for _, h := range hooks {
+		wg.Go(func() {
+			w := d.deliverHook(ctx, h)
+			mu.Lock()
+			wait = min(wait, w)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return wait
+}
+
+// deliverBatch bounds the changes one hook reads per step.
+const deliverBatch = 50
+
+func (d *Deliverer) deliverHook(ctx context.Context, h store.Webhook) time.Duration {
+	log := d.opts.Logger.With("webhook", h.ID, "url", h.URL)
+	for ctx.Err() == nil {
+		changes, err := d.db.ChangesAfter(ctx, h.Cursor, deliverBatch)
+		if err != nil {
+			log.ErrorContext(ctx, "webhook: read changes", "err", err)
+			return d.opts.Poll
+		}
+		if len(changes) == 0 {
+			return d.opts.Poll
+		}
+		for _, c := range changes {
+			if c.Reextracted || (h.RevetOnly && !c.Revet) {
+				if err := d.db.SkipChange(ctx, h.ID, c.ID); err != nil {
+					log.ErrorContext(ctx, "webhook: skip change", "change", c.ID, "err", err)
+					return d.opts.Poll
+				}
+				h.Cursor = c.ID
+				continue
+			}
+			wait, done := d.attempt(ctx, log, h, c)
+			if !done {
+				return wait
+			}
+			h.Cursor = c.ID
+		}
+	}
+	return d.opts.Poll
+}
+
+// attempt tries one delivery if it is due; done is true when the change
+// is finished with (delivered, or given up), else wait says when to try.
+func (d *Deliverer) attempt(ctx context.Context, log *slog.Logger, h store.Webhook, c store.Change) (wait time.Duration, done bool) {
+	now := d.opts.Now()
+	dl, err := d.db.Delivery(ctx, h.ID, c.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		dl = store.Delivery{Hook: h.ID, Change: c.ID, State: store.DeliveryPending, First: now}
+	case err != nil:
+		log.ErrorContext(ctx, "webhook: read delivery", "change", c.ID, "err", err)
+		return d.opts.Poll, false
+	case dl.State != store.DeliveryPending:
+		return 0, true // finished before a crash moved the cursor
+	case dl.Next.After(now):
+		return dl.Next.Sub(now), false
+	}
+	status, sendErr := d.send(ctx, h, c, dl.ID())
+	if ctx.Err() != nil {
+		return 0, false // shutting down: the attempt does not count
+	}
+	dl.Attempts++
+	dl.Last, dl.Status, dl.Error = d.opts.Now(), status, ""
+	if sendErr == nil {
+		dl.State, dl.Next = store.DeliveryDelivered, time.Time{}
+		d.observe("delivered")
+		log.InfoContext(ctx, "webhook delivered", "change", c.ID, "status", status, "attempts", dl.Attempts)
+	} else {
+		dl.Error = sendErr.Error()
+		if dl.Attempts > len(d.opts.Backoff) {
+			dl.State, dl.Next = store.DeliveryFailed, time.Time{}
+			d.observe("failed")
+			log.ErrorContext(ctx, "webhook delivery given up", "change", c.ID, "attempts", dl.Attempts, "err", sendErr)
+		} else {
+			dl.Next = dl.Last.Add(d.opts.Backoff[dl.Attempts-1])
+			d.observe("retry")
+			log.WarnContext(ctx, "webhook delivery failed; will retry", "change", c.ID, "attempts", dl.Attempts, "next", dl.Next, "err", sendErr)
+		}
+	}
+	if err := d.db.RecordDelivery(ctx, dl); err != nil {
+		log.ErrorContext(ctx, "webhook: record delivery", "change", c.ID, "err", err)
+		return d.opts.Poll, false
+	}
+	if dl.State == store.DeliveryPending {
+		return dl.Next.Sub(d.opts.Now()), false
+	}
+	return 0, true
+}
+
+func (d *Deliverer) observe(result string) {
+	if d.opts.Metrics != nil {
+		d.opts.Metrics.observeDelivery(result)
+	}
+}
+
+// send POSTs one change; an error for anything but a 2xx answer.
+func (d *Deliverer) send(ctx context.Context, h store.Webhook, c store.Change, deliveryID string) (int, error) {
+	srcs, err := d.db.SourcesByID(ctx, []uint64{c.SourceID})
+	if err != nil {
+		return 0, err
+	}
+	e := entry{Change: c, Source: srcs[c.SourceID]}
+	if e.Triage.State == "" {
+		e.Triage.State = store.TriageNew
+	}
+	now := d.opts.Now()
+	body, err := payload(h.Format, d.opts.BaseURL, e, deliveryID, now)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("webhook request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "clausewatch-webhook/1")
+	req.Header.Set(HeaderDelivery, deliveryID)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(HeaderSignature, Sign(h.Secret, now, body))
+	resp, err := d.opts.Client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("post to %s: %w", h.URL, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("post to %s: %s", h.URL, resp.Status)
+	}
+	return resp.StatusCode, nil
+}
+
+// payload renders a change for a webhook format.
+func payload(format, base string, e entry, deliveryID string, now time.Time) ([]byte, error) {
+	if format == store.HookSlack {
+		var b strings.Builder
+		verdict := "no re-vet"
+		if e.Revet {
+			verdict = "*re-vet*"
+		}
+		fmt.Fprintf(&b, "%s — %s changed (%s): %s", slackEscape(e.Source.Supplier), slackEscape(e.Source.Name), verdict, slackEscape(e.Summary))
+		for _, r := range e.Reasons {
+			fmt.Fprintf(&b, "\n• %s", slackEscape(r))
+		}
+		fmt.Fprintf(&b, "\n<%s|Open the change>", base+e.Link())
+		return json.Marshal(map[string]string{"text": b.String()})
+	}
+	return json.Marshal(Payload{Event: "change", Delivery: deliveryID, Sent: now.UTC(), Change: toAPIChange(base, e)})
+}
+
+// slackEscape escapes the three characters Slack's mrkdwn gives meaning
+// to, so a supplier's text cannot make links or mentions.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}

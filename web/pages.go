@@ -1,0 +1,418 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clausewatch/clausewatch/diff"
+	"github.com/clausewatch/clausewatch/extract"
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/watch"
+)
+
+// changeGroup is one class of clause changes on the change page.
+type changeGroup struct {
+	Class   diff.Class
+	Label   string
+	Changes []diff.Change
+	// Folded groups (rename-only, cosmetic) start collapsed.
+	Folded bool
+}
+
+type changeData struct {
+	E        entry
+	R        *diff.Result
+	Groups   []changeGroup
+	Inline   bool
+	Who      identity
+	Old, New store.Version
+	States   []store.TriageState
+}
+
+func (d changeData) title() string { return d.E.Source.Name + " change " + strconv.FormatUint(d.E.ID, 10) }
+
+// loadChange reads a change, its source, its two versions and its diff.
+func (s *Server) loadChange(ctx context.Context, id uint64) (changeData, error) {
+	c, err := s.db.Change(ctx, id)
+	if err != nil {
+		return changeData{}, err
+	}
+	src, err := s.db.Source(ctx, strconv.FormatUint(c.SourceID, 10))
+	if err != nil {
+		return changeData{}, err
+	}
+	if c.Triage.State == "" {
+		c.Triage.State = store.TriageNew
+	}
+	d := changeData{E: entry{Change: c, Source: src},
+		States: []store.TriageState{store.TriageNew, store.TriageReviewed, store.TriageRevet, store.TriageDismissed}}
+	vs, err := s.db.GenerationVersions(ctx, c.SourceID, c.Generation)
+	if err != nil {
+		return changeData{}, err
+	}
+	for _, v := range vs {
+		switch v.Seq {
+		case c.From:
+			d.Old = v
+		case c.To:
+			d.New = v
+		}
+	}
+	data, err := s.db.Blob(ctx, c.DiffSHA256)
+	if err != nil {
+		return changeData{}, fmt.Errorf("diff of change %d: %w", id, err)
+	}
+	var r diff.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return changeData{}, fmt.Errorf("diff of change %d: %w: %v", id, store.ErrCorrupt, err)
+	}
+	d.R = &r
+	for _, g := range []changeGroup{
+		{Class: diff.Substantive, Label: "Substantive"},
+		{Class: diff.Editorial, Label: "Editorial"},
+		{Class: diff.RenameOnly, Label: "Rename-only", Folded: true},
+		{Class: diff.Cosmetic, Label: "Cosmetic", Folded: true},
+	} {
+		for _, ch := range r.Changes {
+			if ch.Class == g.Class {
+				g.Changes = append(g.Changes, ch)
+			}
+		}
+		if len(g.Changes) > 0 {
+			d.Groups = append(d.Groups, g)
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) changePage(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, "no such change")
+		return
+	}
+	d, err := s.loadChange(r.Context(), id)
+	if err != nil {
+		s.failErr(w, r, fmt.Sprintf("change %d", id), err)
+		return
+	}
+	d.Inline = r.URL.Query().Get("view") == "inline"
+	d.Who = identityOf(r.Context())
+	s.render(w, r, http.StatusOK, "change", d)
+}
+
+// maxNote bounds a triage note.
+const maxNote = 4000
+
+// triage validates and records a triage decision by who.
+func (s *Server) triage(ctx context.Context, id uint64, state, note, who string) error {
+	note = strings.TrimSpace(note)
+	if len(note) > maxNote {
+		return fmt.Errorf("%w: note of %d bytes (at most %d)", store.ErrInvalid, len(note), maxNote)
+	}
+	return s.db.SetTriage(ctx, id, store.Triage{State: store.TriageState(state), By: who, Note: note, At: s.opts.Now().UTC()})
+}
+
+func (s *Server) triageForm(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, "no such change")
+		return
+	}
+	who := identityOf(r.Context()).User
+	if err := s.triage(r.Context(), id, r.PostFormValue("state"), r.PostFormValue("note"), who); err != nil {
+		s.failErr(w, r, fmt.Sprintf("triage change %d", id), err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "triaged", "change", id, "state", r.PostFormValue("state"), "by", who)
+	http.Redirect(w, r, fmt.Sprintf("/changes/%d#triage", id), http.StatusSeeOther)
+}
+
+// sourceRow is a source with its tracking state, for lists.
+type sourceRow struct {
+	store.Source
+	State store.State
+}
+
+type sourcesData struct {
+	Rows []sourceRow
+}
+
+func (sourcesData) title() string { return "Sources" }
+
+func (s *Server) sourceRows(ctx context.Context, keep func(store.Source) bool) ([]sourceRow, error) {
+	srcs, err := s.db.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var rows []sourceRow
+	for _, src := range srcs {
+		if keep != nil && !keep(src) {
+			continue
+		}
+		st, err := s.db.State(ctx, src.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		rows = append(rows, sourceRow{Source: src, State: st})
+	}
+	return rows, nil
+}
+
+func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
+	rows, err := s.sourceRows(r.Context(), nil)
+	if err != nil {
+		s.failErr(w, r, "sources", err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "sources", sourcesData{Rows: rows})
+}
+
+type sourceData struct {
+	sourceRow
+	Due      *store.Due
+	Versions []store.Version
+	Changes  []entry
+	Fetches  []store.Fetch
+	// Outcomes counts the recent fetches by outcome.
+	Outcomes map[store.Outcome]int
+	Recent   int
+	Checking bool
+	Who      identity
+}
+
+func (d sourceData) title() string { return d.Name }
+
+// recentFetches is how many fetches the source page counts.
+const recentFetches = 100
+
+func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	src, err := s.db.Source(ctx, r.PathValue("id"))
+	if err != nil {
+		s.failErr(w, r, "source "+r.PathValue("id"), err)
+		return
+	}
+	d := sourceData{sourceRow: sourceRow{Source: src}, Outcomes: map[store.Outcome]int{}, Checking: r.URL.Query().Get("checking") == "1",
+		Who: identityOf(r.Context())}
+	if d.State, err = s.db.State(ctx, src.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.failErr(w, r, "source state", err)
+		return
+	}
+	if due, err := s.db.DueOf(ctx, src.ID); err == nil {
+		d.Due = &due
+	}
+	if d.Versions, err = s.db.GenerationVersions(ctx, src.ID, d.State.Generation); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.failErr(w, r, "versions", err)
+		return
+	}
+	slices.Reverse(d.Versions)
+	if d.Changes, _, err = s.entries(ctx, feedQuery{Source: src.ID, Limit: 100}); err != nil {
+		s.failErr(w, r, "changes", err)
+		return
+	}
+	fetches, err := s.db.Fetches(ctx, src.ID, time.Time{}, time.Time{}, recentFetches)
+	if err != nil {
+		s.failErr(w, r, "fetches", err)
+		return
+	}
+	d.Recent = len(fetches)
+	for _, f := range fetches {
+		d.Outcomes[f.Outcome]++
+	}
+	slices.Reverse(fetches)
+	d.Fetches = fetches[:min(len(fetches), 20)]
+	s.render(w, r, http.StatusOK, "source", d)
+}
+
+func (s *Server) checkForm(w http.ResponseWriter, r *http.Request) {
+	id, ok := idParam(r, "id")
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, "no such source")
+		return
+	}
+	if err := s.checkNow(r.Context(), id); err != nil {
+		s.checkFailed(w, r, id, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/sources/%d?checking=1", id), http.StatusSeeOther)
+}
+
+// errNoScheduler: "check now" needs the daemon.
+var errNoScheduler = errors.New("no scheduler is running (start clausewatch serve)")
+
+func (s *Server) checkNow(ctx context.Context, id uint64) error {
+	if s.opts.Scheduler == nil {
+		return errNoScheduler
+	}
+	src, err := s.db.Source(ctx, strconv.FormatUint(id, 10))
+	if err != nil {
+		return err
+	}
+	if src.Paused {
+		return fmt.Errorf("%w: source %q is paused", store.ErrInvalid, src.Name)
+	}
+	return s.opts.Scheduler.CheckSoon(ctx, id)
+}
+
+func (s *Server) checkFailed(w http.ResponseWriter, r *http.Request, id uint64, err error) {
+	if errors.Is(err, errNoScheduler) {
+		s.fail(w, r, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	s.failErr(w, r, fmt.Sprintf("check source %d", id), err)
+}
+
+type versionData struct {
+	Source store.Source
+	V      store.Version
+	Doc    *extract.Document
+}
+
+func (d versionData) title() string { return fmt.Sprintf("%s version %d", d.Source.Name, d.V.Seq) }
+
+// versionOf finds a version of the source's current generation.
+func (s *Server) versionOf(ctx context.Context, r *http.Request) (store.Source, store.Version, error) {
+	src, err := s.db.Source(ctx, r.PathValue("id"))
+	if err != nil {
+		return store.Source{}, store.Version{}, err
+	}
+	seq, ok := idParam(r, "seq")
+	if !ok {
+		return src, store.Version{}, store.ErrNotFound
+	}
+	st, err := s.db.State(ctx, src.ID)
+	if err != nil {
+		return src, store.Version{}, err
+	}
+	vs, err := s.db.GenerationVersions(ctx, src.ID, st.Generation)
+	if err != nil {
+		return src, store.Version{}, err
+	}
+	for _, v := range vs {
+		if v.Seq == seq {
+			return src, v, nil
+		}
+	}
+	return src, store.Version{}, store.ErrNotFound
+}
+
+func (s *Server) versionPage(w http.ResponseWriter, r *http.Request) {
+	src, v, err := s.versionOf(r.Context(), r)
+	if err != nil {
+		s.failErr(w, r, "version", err)
+		return
+	}
+	doc, err := watch.Document(r.Context(), s.db, v.DocSHA256)
+	if err != nil {
+		s.failErr(w, r, "version text", err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "version", versionData{Source: src, V: v, Doc: doc})
+}
+
+// rawCapture serves the bytes a version was first read from, as plain
+// text in a sandbox: a capture is the site's HTML, and must never run on
+// this origin.
+func (s *Server) rawCapture(w http.ResponseWriter, r *http.Request) {
+	src, v, err := s.versionOf(r.Context(), r)
+	if err != nil {
+		s.failErr(w, r, "capture", err)
+		return
+	}
+	body, err := s.db.Blob(r.Context(), v.BodySHA256)
+	if err != nil {
+		s.failErr(w, r, "capture", err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Capture-SHA256", v.BodySHA256)
+	if r.URL.Query().Get("download") == "1" {
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-v%d-%s.html"`, url.PathEscape(src.Name), v.Seq, v.BodySHA256[:12]))
+	}
+	w.Write(body)
+}
+
+type supplierRow struct {
+	Name    string
+	Sources int
+	Broken  int
+}
+
+type suppliersData struct{ Rows []supplierRow }
+
+func (suppliersData) title() string { return "Suppliers" }
+
+func (s *Server) suppliersPage(w http.ResponseWriter, r *http.Request) {
+	rows, err := s.sourceRows(r.Context(), nil)
+	if err != nil {
+		s.failErr(w, r, "suppliers", err)
+		return
+	}
+	by := map[string]*supplierRow{}
+	var out []supplierRow
+	for _, row := range rows {
+		sr := by[row.Supplier]
+		if sr == nil {
+			sr = &supplierRow{Name: row.Supplier}
+			by[row.Supplier] = sr
+		}
+		sr.Sources++
+		if row.State.Health == store.HealthBroken {
+			sr.Broken++
+		}
+	}
+	for _, sr := range by {
+		out = append(out, *sr)
+	}
+	slices.SortFunc(out, func(a, b supplierRow) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	s.render(w, r, http.StatusOK, "suppliers", suppliersData{Rows: out})
+}
+
+type supplierData struct {
+	Name    string
+	Sources []sourceRow
+	Changes []entry
+	Next    string
+	Atom    string
+}
+
+func (d supplierData) title() string { return d.Name }
+
+func (s *Server) supplierPage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	rows, err := s.sourceRows(r.Context(), func(src store.Source) bool { return src.Supplier == name })
+	if err != nil {
+		s.failErr(w, r, "supplier", err)
+		return
+	}
+	if len(rows) == 0 {
+		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("no supplier %q", name))
+		return
+	}
+	q := feedQuery{Supplier: name, Limit: 100}
+	entries, next, err := s.entries(r.Context(), q)
+	if err != nil {
+		s.failErr(w, r, "changes", err)
+		return
+	}
+	d := supplierData{Name: name, Sources: rows, Changes: entries, Atom: q.withQuery("/feed.atom")}
+	if next != 0 {
+		v := q.values()
+		v.Set("before", strconv.FormatUint(next, 10))
+		d.Next = "/?" + v.Encode()
+	}
+	s.render(w, r, http.StatusOK, "supplier", d)
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }

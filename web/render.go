@@ -1,0 +1,169 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+)
+
+// pageNames are the page templates; each is parsed with layout.html.
+var pageNames = []string{"feed", "change", "source", "sources", "version", "supplier", "suppliers", "login", "error"}
+
+// parseTemplates parses every page once, at startup: a broken template
+// stops New rather than a request.
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"when":     when,
+		"date":     func(t time.Time) string { return utc(t).Format("2006-01-02") },
+		"ago":      ago,
+		"join":     strings.Join,
+		"pathOf":   pathOf,
+		"plural":   plural,
+		"upper":    strings.ToUpper,
+		"supplier": func(s string) string { return "/suppliers/" + pathEscape(s) },
+	}
+	out := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// view is what every page template gets.
+type view struct {
+	Title string
+	ID    identity
+	Path  string
+	Data  any
+}
+
+// titled lets page data name the page.
+type titled interface{ title() string }
+
+// render executes a page into a buffer first, so a template error gives
+// a clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	title := "clausewatch"
+	if t, ok := data.(titled); ok {
+		title = t.title() + " — clausewatch"
+	}
+	var buf bytes.Buffer
+	err := s.pages[page].Execute(&buf, view{Title: title, ID: identityOf(r.Context()), Path: r.URL.RequestURI(), Data: data})
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", page, "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+type errorData struct {
+	Status  int
+	Message string
+}
+
+func (e errorData) title() string { return http.StatusText(e.Status) }
+
+// fail answers with an error: JSON for the API and non-browser clients,
+// a page for browsers.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if strings.HasPrefix(r.URL.Path, "/api/") || !wantsHTML(r) {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	s.render(w, r, status, "error", errorData{Status: status, Message: msg})
+}
+
+// failErr maps a store error to a status at the edge (rule 11): not found
+// is 404, invalid input 400, an existing name 409, the rest 500 (logged,
+// not shown).
+func (s *Server) failErr(w http.ResponseWriter, r *http.Request, what string, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(w, r, http.StatusNotFound, what+": not found")
+	case errors.Is(err, store.ErrInvalid):
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+	case errors.Is(err, store.ErrExists):
+		s.fail(w, r, http.StatusConflict, err.Error())
+	case r.Context().Err() != nil:
+		// The client went away; nobody is listening.
+	default:
+		s.log.ErrorContext(r.Context(), what, "path", r.URL.Path, "err", err)
+		s.fail(w, r, http.StatusInternalServerError, what+": internal error")
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, `{"error":"encoding the answer"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
+}
+
+// idParam reads a numeric path parameter.
+func idParam(r *http.Request, name string) (uint64, bool) {
+	n, err := strconv.ParseUint(r.PathValue(name), 10, 64)
+	return n, err == nil && n > 0
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+// when formats a time for people: UTC, to the minute.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// ago says how long before now t was, roughly.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	switch {
+	case d < 0:
+		return "in the future"
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute") + " ago"
+	case d < 48*time.Hour:
+		return plural(int(d.Hours()), "hour") + " ago"
+	case d < 60*24*time.Hour:
+		return plural(int(d.Hours()/24), "day") + " ago"
+	default:
+		return plural(int(d.Hours()/24/365.25*12), "month") + " ago"
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// pathOf joins a heading trail.
+func pathOf(p []string) string { return strings.Join(p, " › ") }

@@ -1,0 +1,286 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Scheduler is what the server asks of the daemon's scheduler.
+type Scheduler interface {
+	// CheckSoon makes a source due now, keeping its regular schedule.
+	CheckSoon(ctx context.Context, sourceID uint64) error
+	// Resync asks the scheduler to read the sources again (one was added,
+	// edited or paused).
+	Resync()
+}
+
+// Options configures a Server.
+type Options struct {
+	DB *store.DB
+	// Scheduler runs "check now" and picks up source edits. Nil: check
+	// now is refused with 503 (no daemon).
+	Scheduler Scheduler
+	// BaseURL is the absolute URL the server is reached at, for feed and
+	// webhook links, e.g. "https://cw.example.org". Default: taken from
+	// each request's Host.
+	BaseURL string
+	// OpenRead serves pages, feeds and read-only API calls without
+	// sign-in. State-changing requests always need a token or a session.
+	OpenRead bool
+	// SessionTTL is how long a sign-in lasts. Default 12h.
+	SessionTTL time.Duration
+	// Metrics are served at /metrics. Default: NewMetrics(DB, Now).
+	Metrics *Metrics
+	// Webhooks is told when a hook is added. May be nil.
+	Webhooks *Deliverer
+	Logger   *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Server serves the change feed. Build it with New; it is an
+// http.Handler.
+type Server struct {
+	opts     Options
+	db       *store.DB
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	handler  http.Handler
+	instance string
+	supIndex supplierIndex
+}
+
+// New checks the options, parses the templates and builds the routes.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.DB == nil {
+		return nil, errors.New("web: no database")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 12 * time.Hour
+	}
+	if opts.BaseURL != "" {
+		u, err := url.Parse(opts.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("web: base URL %q: want http(s)://host[:port]", opts.BaseURL)
+		}
+		opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(opts.DB, opts.Now)
+	}
+	instance, err := opts.DB.Instance(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, db: opts.DB, log: opts.Logger, pages: pages, instance: instance}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// access says who may use a route.
+type access int
+
+const (
+	// public routes need nothing (health, sign-in, static files).
+	public access = iota
+	// reads are open or need sign-in, as Options.OpenRead says.
+	reads
+	// writes change state: a token, or a session and its CSRF token.
+	writes
+)
+
+type route struct {
+	pattern string
+	access  access
+	handler http.HandlerFunc
+}
+
+// routeTable lists every route with who may use it; routes registers
+// them, and the tests walk the same table, so a new state-changing route
+// cannot miss the refusal tests.
+func (s *Server) routeTable() []route {
+	static, _ := fs.Sub(staticFiles, "static")
+	return []route{
+		{"GET /static/", public, http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))).ServeHTTP},
+		{"GET /healthz", public, s.healthz},
+		{"GET /login", public, s.loginPage},
+		{"POST /login", public, s.login},
+		{"POST /logout", writes, s.logout},
+
+		// Pages.
+		{"GET /{$}", reads, s.feedPage},
+		{"GET /changes/{id}", reads, s.changePage},
+		{"POST /changes/{id}/triage", writes, s.triageForm},
+		{"GET /sources", reads, s.sourcesPage},
+		{"GET /sources/{id}", reads, s.sourcePage},
+		{"POST /sources/{id}/check", writes, s.checkForm},
+		{"GET /sources/{id}/versions/{seq}", reads, s.versionPage},
+		{"GET /sources/{id}/versions/{seq}/raw", reads, s.rawCapture},
+		{"GET /suppliers", reads, s.suppliersPage},
+		{"GET /suppliers/{name}", reads, s.supplierPage},
+
+		// Feeds and metrics.
+		{"GET /feed.atom", reads, s.atomFeed},
+		{"GET /feed.json", reads, s.jsonFeed},
+		{"GET /metrics", reads, s.opts.Metrics.ServeHTTP},
+
+		// The JSON API.
+		{"GET /api/sources", reads, s.apiSources},
+		{"POST /api/sources", writes, s.apiAddSource},
+		{"GET /api/sources/{id}", reads, s.apiSource},
+		{"PATCH /api/sources/{id}", writes, s.apiEditSource},
+		{"DELETE /api/sources/{id}", writes, s.apiPauseSource},
+		{"POST /api/sources/{id}/check", writes, s.apiCheck},
+		{"GET /api/sources/{id}/versions", reads, s.apiVersions},
+		{"GET /api/sources/{id}/versions/{seq}", reads, s.apiVersion},
+		{"GET /api/changes", reads, s.apiChanges},
+		{"GET /api/changes/{id}", reads, s.apiChange},
+		{"POST /api/changes/{id}/triage", writes, s.apiTriage},
+		{"GET /api/webhooks", reads, s.apiWebhooks},
+		{"POST /api/webhooks", writes, s.apiAddWebhook},
+		{"DELETE /api/webhooks/{id}", writes, s.apiDeleteWebhook},
+		{"GET /api/webhooks/{id}/deliveries", reads, s.apiDeliveries},
+		{"POST /api/tokens", writes, s.apiAddToken},
+		{"DELETE /api/tokens/{name}", writes, s.apiRevokeToken},
+	}
+}
+
+// routes builds the mux from the route table.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routeTable() {
+		h := rt.handler
+		switch rt.access {
+		case reads:
+			h = s.read(h)
+		case writes:
+			h = s.write(h)
+		}
+		mux.HandleFunc(rt.pattern, h)
+	}
+	// Cross-origin browser requests that change state are refused before
+	// any handler runs (Sec-Fetch-Site / Origin); the CSRF token is the
+	// second line, for browsers that send neither header.
+	return s.secure(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// contentSecurityPolicy forbids every script, inline or not, and every
+// resource from elsewhere: policy text cannot run code even if a template
+// bug let markup through.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
+	"frame-ancestors 'none'; base-uri 'none'"
+
+// secure sets the security headers on every response and turns a panic
+// into a 500 that names the request.
+func (s *Server) secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheFor(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(d.Seconds())))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully
+// (in-flight requests get 5 seconds). The server has read, write and idle
+// timeouts, so a slow client cannot hold a connection.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil {
+		srv.Close()
+		return fmt.Errorf("web: shut down %s: %w", ln.Addr(), err)
+	}
+	<-errc
+	return nil
+}
+
+// baseURL is where the server is reached: Options.BaseURL, or the
+// request's own scheme and host.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.opts.BaseURL != "" {
+		return s.opts.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// healthz answers 200 when the database answers.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if _, err := s.db.Schema(r.Context()); err != nil {
+		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
