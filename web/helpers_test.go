@@ -77,15 +77,16 @@ func newHistory(t *testing.T) *history {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := db.Check(context.Background()); err != nil {
-			t.Errorf("store consistency: %v", err)
-		}
-		db.Close()
-	})
 	h := &history{DB: db, Path: path, Clock: clk, Fixture: fx,
 		Checker: &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Backoff: time.Millisecond, Now: clk.tick}),
 			Policy: watch.Policy{ConfirmDelay: time.Nanosecond}, Now: clk.tick}}
+	// The test may reopen the database: close whichever is open at the end.
+	t.Cleanup(func() {
+		if err := h.DB.Check(context.Background()); err != nil {
+			t.Errorf("store consistency: %v", err)
+		}
+		h.DB.Close()
+	})
 	ctx := t.Context()
 	h.IMS = h.add(t, store.Source{Name: "ims-privacy", URL: fx.URL + "/ims/privacy", Supplier: "1EdTech Consortium"})
 	for _, d := range []string{"2003-01-01", "2019-06-01", "2022-06-01"} {

@@ -37,7 +37,9 @@ type changeData struct {
 	States   []store.TriageState
 }
 
-func (d changeData) title() string { return d.E.Source.Name + " change " + strconv.FormatUint(d.E.ID, 10) }
+func (d changeData) title() string {
+	return d.E.Source.Name + " change " + strconv.FormatUint(d.E.ID, 10)
+}
 
 // loadChange reads a change, its source, its two versions and its diff.
 func (s *Server) loadChange(ctx context.Context, id uint64) (changeData, error) {
