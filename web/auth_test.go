@@ -94,7 +94,7 @@ func TestWritesRefused(t *testing.T) {
 			}
 			// Past the check: whatever the handler says, it is not a refusal.
 			for name, try := range map[string]func() *http.Response{
-				"token":        func() *http.Response { r, _ := do(t, method, srv.URL+path, tok, "", nil); return r },
+				"token": func() *http.Response { r, _ := do(t, method, srv.URL+path, tok, "", nil); return r },
 				"session+csrf": func() *http.Response {
 					// Forms carry the token in the body; DELETE and API
 					// calls from a session in the header.
