@@ -44,7 +44,7 @@ func TestCrashSafety(t *testing.T) {
 	const nSources = 48
 	addSources(t, db, srv.URL, 0, nSources)
 	args := []string{"serve", "--db", db, "--log", "json", "--schedule", "@every 1s", "--jitter", "0", "--workers", "4",
-		"--confirm-delay", "-1s", "--poll", "200ms"}
+		"--confirm-delay", "-1s", "--poll", "200ms", "--listen", "127.0.0.1:0"}
 
 	seen := map[string]string{} // record key → its JSON when first seen
 	outcomes := map[store.Outcome]int{}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,10 @@ type daemon struct {
 // startDaemon starts "clausewatch args..." in a child process.
 func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
+	if args[0] == "serve" && !slices.Contains(args, "--listen") {
+		// Tests run side by side: never the fixed default port.
+		args = append(args, "--listen", "127.0.0.1:0")
+	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	stderr, err := cmd.StderrPipe()
@@ -432,6 +437,8 @@ func TestServeBadFlags(t *testing.T) {
 		{[]string{"--watchlist", filepath.Join(dir, "missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"--backup", "x.db", "--backup-schedule", "@every -1h"}, "--backup-schedule"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--listen", "256.0.0.1:1"}, "--listen"},
+		{[]string{"--base-url", "ftp://x", "--listen", "127.0.0.1:0"}, "--base-url"},
 	}
 	for _, tt := range tests {
 		args := append([]string{"serve", "--db", filepath.Join(dir, "cw.db")}, tt.args...)

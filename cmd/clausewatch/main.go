@@ -66,8 +66,10 @@ History (all take --db FILE, default clausewatch.db):
   reextract read every stored page again with this build's extractor
   backup    write a consistent copy of the database
 
-Daemon:
-  serve     check every source on its cron schedule until stopped (--watchlist FILE, SIGHUP re-reads it)
+Daemon and web:
+  serve     check every source on its cron schedule and serve the feed, API and metrics (--listen)
+  token     add, list or revoke the web server's API tokens
+  demo      replay the built-in IMS/1EdTech and COR policy history offline and serve the feed
 
   help      show this help
 
@@ -107,6 +109,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runBackup(ctx, args[1:], stdout)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "token":
+		return runToken(ctx, args[1:], stdout)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout)
 	case "help", "-h", "-help", "--help":

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/watch"
+	"github.com/clausewatch/clausewatch/web"
 )
 
 // runServe implements "clausewatch serve": the daemon.
@@ -39,6 +42,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	backup := c.fs.String("backup", "", "write a consistent copy of the database to `file` on --backup-schedule")
 	backupSpec := c.fs.String("backup-schedule", "@daily", "cron `spec` for --backup")
 	logFormat := c.fs.String("log", "text", "log format: text or json")
+	listen := c.fs.String("listen", "127.0.0.1:8080", "serve the web feed, API and metrics on this `address` (\"\": no web server)")
+	baseURL := c.fs.String("base-url", "", "the `URL` people reach the web server at, for links in feeds and webhooks (default: from each request)")
+	openRead := c.fs.Bool("open-read", false, "serve pages, feeds and read-only API calls without sign-in (changes always need a token)")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
@@ -79,6 +85,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	if *baseURL != "" {
+		if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError("serve: --base-url %q: want a base URL like https://cw.example.org", *baseURL)
+		}
+	}
+	var ln net.Listener
+	if *listen != "" {
+		if ln, err = net.Listen("tcp", *listen); err != nil {
+			return usageError("serve: --listen: %v", err)
+		}
+		defer ln.Close()
+	}
+
 	// Another daemon (or any command) holding the file: say so at once.
 	db, err := store.Open(*c.db, store.Options{Timeout: 100 * time.Millisecond})
 	if err != nil {
@@ -108,12 +127,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if maxJitter == 0 {
 		maxJitter = -1 // SchedulerOptions' zero means the default
 	}
+	metrics := web.NewMetrics(db, time.Now)
+	hooks := web.NewDeliverer(web.DelivererOptions{DB: db, BaseURL: *baseURL, Metrics: metrics, Logger: log})
 	checker := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Timeout: *timeout, Logger: log}), Rules: rules,
 		Policy: watch.Policy{ConfirmDelay: delay}, Logger: log}
 	sched, err := watch.NewScheduler(checker, watch.SchedulerOptions{Default: *schedule, Location: loc, Workers: *workers,
-		MaxJitter: maxJitter, Grace: *grace, Poll: *poll, Logger: log})
+		MaxJitter: maxJitter, Grace: *grace, Poll: *poll, Logger: log,
+		OnResult: func(res watch.Result) { observe(metrics, hooks, res) },
+		OnRound:  func(r watch.Round) { metrics.ObserveRound(r.Start, r.End, r.Checks) }})
 	if err != nil {
 		return usageError("serve: %v", err)
+	}
+	var server *web.Server
+	if ln != nil {
+		if server, err = web.New(ctx, web.Options{DB: db, Scheduler: sched, BaseURL: *baseURL, OpenRead: *openRead,
+			Metrics: metrics, Webhooks: hooks, Logger: log}); err != nil {
+			return usageError("serve: %v", err)
+		}
 	}
 
 	var wg sync.WaitGroup
@@ -152,9 +182,30 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *backup != "" {
 		wg.Go(func() { backupLoop(loopCtx, log, db, *backup, backupSched) })
 	}
+	wg.Go(func() { hooks.Run(loopCtx) })
+	if server != nil {
+		log.Info("web server listening", "url", "http://"+ln.Addr().String()+"/", "open_read", *openRead)
+		wg.Go(func() {
+			if err := server.Serve(loopCtx, ln); err != nil {
+				log.Error("web server stopped", "err", err)
+			}
+		})
+	}
 	err = sched.Run(ctx)
 	stop()
 	return err
+}
+
+// observe feeds a check's result to the metrics and, when it recorded a
+// change, wakes the webhook deliverer.
+func observe(m *web.Metrics, hooks *web.Deliverer, res watch.Result) {
+	if res.Fetch.Outcome != "" {
+		m.ObserveFetch(res.Fetch.Outcome)
+	}
+	if res.Change != nil {
+		m.ObserveChange(res.Change.Revet)
+		hooks.Notify()
+	}
 }
 
 // readWatchlist reads and validates a watchlist file.

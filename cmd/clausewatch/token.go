@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// runToken implements "clausewatch token add|list|revoke".
+func runToken(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("token", "token add NAME | token list | token revoke NAME",
+		"Manages the API tokens of the web server. A token is shown once, when it is made; only its\n"+
+			"SHA-256 is stored. Use it as 'Authorization: Bearer TOKEN', as the password of HTTP Basic\n"+
+			"auth (feed readers), or to sign in to the web pages. Its name is who triaged a change.\n"+
+			"While serve holds the database, use POST /api/tokens instead.", true)
+	if done, err := c.parse(args, stdout); done || err != nil {
+		return err
+	}
+	verb, rest := c.fs.Arg(0), c.fs.Args()
+	if len(rest) > 0 {
+		rest = rest[1:]
+	}
+	switch {
+	case verb == "add" && len(rest) == 1, verb == "revoke" && len(rest) == 1, verb == "list" && len(rest) == 0:
+	default:
+		return usageError("token: want 'token add NAME', 'token list' or 'token revoke NAME' (see clausewatch token -h)")
+	}
+	db, err := c.open(verb == "add")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch verb {
+	case "add":
+		secret, tok, err := db.CreateToken(ctx, rest[0])
+		if err != nil {
+			return fmt.Errorf("token: %w", err)
+		}
+		if *c.asJSON {
+			return json.NewEncoder(stdout).Encode(map[string]any{"name": tok.Name, "token": secret, "created": tok.Created})
+		}
+		fmt.Fprintf(stdout, "%s\n", secret)
+		fmt.Fprintf(stdout, "(token %q: shown this once; only its hash is stored)\n", tok.Name)
+	case "list":
+		toks, err := db.Tokens(ctx)
+		if err != nil {
+			return fmt.Errorf("token: %w", err)
+		}
+		if *c.asJSON {
+			type row struct {
+				Name    string    `json:"name"`
+				Created time.Time `json:"created"`
+			}
+			out := []row{}
+			for _, t := range toks {
+				out = append(out, row{t.Name, t.Created})
+			}
+			return json.NewEncoder(stdout).Encode(out)
+		}
+		for _, t := range toks {
+			fmt.Fprintf(stdout, "%s\t%s\n", t.Name, t.Created.Format(time.RFC3339))
+		}
+	case "revoke":
+		if err := db.RevokeToken(ctx, rest[0]); err != nil {
+			return fmt.Errorf("token: %w", err)
+		}
+		fmt.Fprintf(stdout, "token %q revoked (and its sessions ended)\n", rest[0])
+	}
+	return nil
+}
