@@ -170,12 +170,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "login", loginData{Next: next, Error: msg})
 		return
 	}
-	secret, sess, err := s.db.CreateSession(r.Context(), tok, s.opts.SessionTTL)
+	secret, _, err := s.db.CreateSession(r.Context(), tok, s.opts.SessionTTL)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "could not start a session")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Expires: sess.Expires,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: int(s.opts.SessionTTL.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.baseURL(r), "https:")})
 	s.log.InfoContext(r.Context(), "signed in", "user", tok.Name)
 	http.Redirect(w, r, next, http.StatusSeeOther)

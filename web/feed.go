@@ -324,8 +324,8 @@ const atomTime = time.RFC3339
 
 // entryHTML is an entry's body for feed readers: verdict, reasons,
 // interval and triage, as escaped HTML.
-var entryHTML = template.Must(template.New("entry").Funcs(template.FuncMap{"when": when, "join": strings.Join}).Parse(
-	`<p><strong>{{if .Revet}}Re-vet: yes.{{else}}Re-vet: no.{{end}}</strong> {{.Summary}}</p>` +
+var entryHTML = template.Must(template.New("entry").Funcs(template.FuncMap{"when": when, "join": strings.Join, "headOf": summaryHead, "restOf": summaryRest}).Parse(
+	`<p><strong>{{headOf .Summary}}</strong>{{with restOf .Summary}}; {{.}}{{end}}</p>` +
 		`{{with .Reasons}}<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}` +
 		`<p>{{.Source.Supplier}} — {{.Source.Name}} ({{.Source.URL}}). Changed between {{when .After}} and {{when .Detected}}.` +
 		`{{with .Categories}} Categories: {{join . ", "}}.{{end}} Triage: {{.Triage.State}}{{with .Triage.By}} by {{.}}{{end}}.</p>`))

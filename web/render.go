@@ -29,6 +29,8 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"plural":   plural,
 		"upper":    strings.ToUpper,
 		"supplier": func(s string) string { return "/suppliers/" + pathEscape(s) },
+		"headOf":   summaryHead,
+		"restOf":   summaryRest,
 	}
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
@@ -167,3 +169,16 @@ func plural(n int, what string) string {
 
 // pathOf joins a heading trail.
 func pathOf(p []string) string { return strings.Join(p, " › ") }
+
+// summaryHead is the verdict part of a change summary ("Re-vet: 3
+// substantive changes (sharing, scope)" or "No re-vet needed"), shown in
+// bold; summaryRest is the remainder.
+func summaryHead(s string) string {
+	h, _, _ := strings.Cut(s, "; ")
+	return h
+}
+
+func summaryRest(s string) string {
+	_, r, _ := strings.Cut(s, "; ")
+	return r
+}

@@ -22,10 +22,10 @@ func TestPages(t *testing.T) {
 		not        []string
 	}{
 		{"feed", "/", []string{"1EdTech Consortium", "COR", "ims-privacy", "Re-vet", `/changes/` + itoa(rename.ID)}, nil},
-		{"feed re-vet only", "/?revet=1", []string{"Re-vet:"}, []string{"No re-vet:"}},
+		{"feed re-vet only", "/?revet=1", []string{"<strong>Re-vet: "}, []string{"No re-vet needed"}},
 		{"feed by supplier", "/?supplier=COR", []string{"cor-privacy"}, []string{"ims-privacy</a>"}},
 		{"change", "/changes/" + itoa(rename.ID), []string{"IMS Global → 1EdTech", "vetting reports", "Substantive (3)",
-			"Rename-only changes", "Cosmetic changes", "/sources/" + itoa(h.IMS.ID) + "/versions/2/raw", "Re-vet: yes."}, nil},
+			"Rename-only changes", "Cosmetic changes", "/sources/" + itoa(h.IMS.ID) + "/versions/2/raw", "<strong>Re-vet: 3 substantive changes (sharing, scope)</strong>; renamed IMS Global → 1EdTech"}, nil},
 		{"change inline", "/changes/" + itoa(rename.ID) + "?view=inline", []string{"<ins>", "inline-diff"}, nil},
 		{"source", "/sources/" + itoa(h.IMS.ID), []string{"version 3", "version 1", "Tracking: ", "ok", "Recent fetches"}, nil},
 		{"version", "/sources/" + itoa(h.IMS.ID) + "/versions/3", []string{"1EdTech"}, nil},

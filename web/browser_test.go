@@ -1,0 +1,278 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/web"
+)
+
+// browser starts headless Chromium (Debian's chromium package, which
+// .ci/run installs) and returns a chromedp context. Without Chromium the
+// test is skipped with the reason.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+			if p, err := exec.LookPath(name); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		t.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path); .ci/run installs it, so CI runs this test")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.WindowSize(1280, 900))
+	// The profile directory is removed after the browser has exited
+	// (t.TempDir's cleanup could race with its last writes).
+	profile, err := os.MkdirTemp("", "clausewatch-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append(opts, chromedp.UserDataDir(profile))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() {
+		chromedp.Cancel(ctx) // closes the browser and waits for it
+		cancelTimeout()
+		cancel()
+		cancelAlloc()
+		os.RemoveAll(profile)
+	})
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	return ctx
+}
+
+// artifacts is where screenshots go: $CLAUSEWATCH_ARTIFACTS, or
+// web/testdata/artifacts (ignored by git).
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("CLAUSEWATCH_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	var buf []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&buf, 100)); err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(artifacts(t), name)
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(buf))
+}
+
+// TestBrowserTriage is the morning routine in a real browser: open the
+// feed, filter to re-vet only, open the 2019→2022 IMS change, see the
+// rename on one line and the "vetting reports" clause, sign in, triage
+// it, and find the decision still there after a reload and in the
+// database.
+func TestBrowserTriage(t *testing.T) {
+	ctx := browser(t)
+	h := newHistory(t)
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	tok := token(t, h.DB, "alice")
+	rename := h.changeOf(t, h.IMS, 3)
+	changeLink := fmt.Sprintf(`a[href="/changes/%d"]`, rename.ID)
+
+	var loc, renameLine, substantive string
+	var entries, revetEntries int
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(`ol.feed`),
+		chromedp.Evaluate(`document.querySelectorAll("li.entry").length`, &entries),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries != 3 {
+		t.Errorf("feed shows %d entries, want 3", entries)
+	}
+	screenshot(t, ctx, "feed.png")
+
+	err = chromedp.Run(ctx,
+		chromedp.Click(`#f-revet`),
+		chromedp.Click(`#f-apply`),
+		chromedp.WaitVisible(`ol.feed`),
+		chromedp.Location(&loc),
+		chromedp.Evaluate(`document.querySelectorAll("li.entry").length`, &entries),
+		chromedp.Evaluate(`document.querySelectorAll("li.entry.revet").length`, &revetEntries),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(loc, "revet=1") || entries == 0 || entries != revetEntries {
+		t.Errorf("re-vet filter: %s shows %d entries, %d re-vet", loc, entries, revetEntries)
+	}
+
+	err = chromedp.Run(ctx,
+		chromedp.Click(changeLink),
+		chromedp.WaitVisible(`#verdict`),
+		chromedp.Text(`.renames`, &renameLine),
+		chromedp.Text(`section.group.substantive`, &substantive),
+		chromedp.Location(&loc),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(renameLine, "IMS Global → 1EdTech in 37 clauses") {
+		t.Errorf("rename line: %q", renameLine)
+	}
+	if !strings.Contains(substantive, "vetting reports") {
+		t.Errorf("the substantive changes do not show the vetting reports clause: %q", substantive)
+	}
+	var folded bool
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll("details.group")].every(d => !d.open)`, &folded)); err != nil || !folded {
+		t.Errorf("rename-only and cosmetic changes are not folded: %v", err)
+	}
+	screenshot(t, ctx, "change.png")
+
+	// Sign in from the change page, and triage.
+	var state, note string
+	steps := []struct {
+		name string
+		acts []chromedp.Action
+	}{
+		{"open the sign-in page", []chromedp.Action{chromedp.Navigate(srv.URL + fmt.Sprintf("/login?next=/changes/%d", rename.ID)), chromedp.WaitVisible(`#token`)}},
+		{"sign in", []chromedp.Action{chromedp.SendKeys(`#token`, tok), chromedp.Submit(`#token`), chromedp.WaitVisible(`#triage-save`)}},
+		{"fill in the decision", []chromedp.Action{chromedp.Click(`#state-revet`), chromedp.SendKeys(`#note`, "sharing widened to vetting reports; ticket PV-12")}},
+		{"save it", []chromedp.Action{chromedp.Click(`#triage-save`), chromedp.WaitVisible(`#triage-note`)}},
+		{"reload", []chromedp.Action{chromedp.Reload(), chromedp.WaitVisible(`#triage-state`), chromedp.Text(`#triage-state`, &state), chromedp.Text(`#triage-note`, &note)}},
+	}
+	for _, st := range steps {
+		stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err := chromedp.Run(stepCtx, st.acts...)
+		cancel()
+		if err != nil {
+			var loc, body string
+			chromedp.Run(ctx, chromedp.Location(&loc), chromedp.Evaluate(`document.body ? document.body.innerText.slice(0, 600) : ""`, &body))
+			t.Fatalf("%s: %v (at %s:\n%s)", st.name, err, loc, body)
+		}
+	}
+	if state != "revet" || !strings.Contains(note, "ticket PV-12") {
+		t.Errorf("after reload: state %q note %q", state, note)
+	}
+	c, err := h.DB.Change(t.Context(), rename.ID)
+	if err != nil || c.Triage.State != store.TriageRevet || c.Triage.By != "alice" || !strings.Contains(c.Triage.Note, "PV-12") {
+		t.Errorf("stored triage: %+v %v", c.Triage, err)
+	}
+	screenshot(t, ctx, "change-triaged.png")
+
+	// The change page on a phone.
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(`#verdict`)); err != nil {
+		t.Fatal(err)
+	}
+	var overflow bool
+	chromedp.Run(ctx, chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow))
+	if overflow {
+		t.Errorf("the change page scrolls sideways on a 390px screen")
+	}
+	screenshot(t, ctx, "change-phone.png")
+}
+
+// hostile is policy text that would run code if a page let it through
+// as markup: a script element, an image with onerror, a javascript: link
+// (all as escaped text, which is what extraction keeps), and the same as
+// real markup on the page.
+const hostile = `<p>We share data with partners. &lt;script&gt;window.__pwned = "text script"&lt;/script&gt;
+&lt;img src=x onerror="window.__pwned = 'text img'"&gt; See &lt;a href="javascript:window.__pwned='text link'"&gt;our partners&lt;/a&gt;.</p>
+<p>Contact <a href="javascript:window.__pwned='real link'">privacy desk</a> <img src=x onerror="window.__pwned='real img'"> <script>window.__pwned='real script'</script> at any time.</p>`
+
+// TestBrowserHostilePolicy: a policy page with script, onerror and
+// javascript: in its text, and a supplier name with markup, produce a
+// change page (and version and feed pages) on which nothing executes.
+func TestBrowserHostilePolicy(t *testing.T) {
+	ctx := browser(t)
+	h := newHistory(t)
+	var version atomic.Int32
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		extra := ""
+		if version.Load() > 0 {
+			extra = `<p>We also share it with advertisers &lt;script&gt;window.__pwned="second"&lt;/script&gt; for their own purposes.</p>`
+		}
+		fmt.Fprintf(w, `<html><head><title>Privacy &lt;script&gt;</title></head><body><main><h1>Privacy policy</h1>%s%s
+<p>This policy explains how we collect, use and share personal information of students, teachers and parents who use the service.</p>
+<p>We keep records for as long as the school's agreement lasts and delete them within thirty days after it ends.</p></main></body></html>`, hostile, extra)
+	}))
+	defer page.Close()
+	src := h.add(t, store.Source{Name: `evil <b>policy</b>`, URL: page.URL + "/privacy", Supplier: `Evil <img src=x onerror="window.__pwned='supplier'"> Inc`})
+	if res := h.Checker.Check(t.Context(), src); res.Err != nil || res.Fetch.Outcome != store.OutcomeNew {
+		t.Fatalf("first check: %+v", res)
+	}
+	version.Store(1)
+	h.Clock.Set(day("2022-07-01"))
+	res := h.Checker.Check(t.Context(), src)
+	if res.Change == nil {
+		t.Fatalf("no change recorded: %+v", res.Fetch)
+	}
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	tok := token(t, h.DB, "alice")
+
+	paths := []string{
+		fmt.Sprintf("/changes/%d", res.Change.ID),
+		fmt.Sprintf("/changes/%d?view=inline", res.Change.ID),
+		fmt.Sprintf("/sources/%d", src.ID),
+		fmt.Sprintf("/sources/%d/versions/1", src.ID),
+		fmt.Sprintf("/sources/%d/versions/2/raw", src.ID),
+		"/", "/suppliers", "/sources",
+	}
+	// Signed in too: forms render more of the strings.
+	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(`#token`),
+		chromedp.SendKeys(`#token`, tok), chromedp.Submit(`#token`), chromedp.WaitVisible(`ol.feed`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		var pwned string
+		var scripts, handlers, jsLinks int
+		var text string
+		err := chromedp.Run(ctx,
+			chromedp.Navigate(srv.URL+p),
+			chromedp.WaitReady(`body`),
+			chromedp.Sleep(200*time.Millisecond), // give an onerror a chance to fire
+			chromedp.Evaluate(`String(window.__pwned)`, &pwned),
+			chromedp.Evaluate(`document.querySelectorAll("script").length`, &scripts),
+			chromedp.Evaluate(`[...document.querySelectorAll("*")].filter(e => [...e.attributes].some(a => a.name.startsWith("on"))).length`, &handlers),
+			chromedp.Evaluate(`document.querySelectorAll("a[href^='javascript:' i], [src^='javascript:' i]").length`, &jsLinks),
+			chromedp.Evaluate(`document.body ? document.body.innerText : ""`, &text),
+		)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if pwned != "undefined" || scripts != 0 || handlers != 0 || jsLinks != 0 {
+			t.Errorf("%s: __pwned=%s, %d script elements, %d event-handler attributes, %d javascript: links", p, pwned, scripts, handlers, jsLinks)
+		}
+		if strings.HasPrefix(p, "/changes/") && !strings.Contains(text, "<script>") {
+			t.Errorf("%s does not show the policy's text as text", p)
+		}
+	}
+	screenshot(t, ctx, "hostile-change.png")
+}
