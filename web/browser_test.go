@@ -274,5 +274,8 @@ func TestBrowserHostilePolicy(t *testing.T) {
 			t.Errorf("%s does not show the policy's text as text", p)
 		}
 	}
+	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+paths[0]), chromedp.WaitVisible(`#verdict`)); err != nil {
+		t.Fatal(err)
+	}
 	screenshot(t, ctx, "hostile-change.png")
 }
