@@ -206,7 +206,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			corAdded = true
 		}
-		if _, err := sched.RunDue(ctx); err != nil {
+		roundStart := time.Now()
+		results, err := sched.RunDue(ctx)
+		if len(results) > 0 {
+			// RunDue is one whole round; its length is real time.
+			metrics.ObserveRound(roundStart, time.Now(), len(results))
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}

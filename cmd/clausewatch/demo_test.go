@@ -87,7 +87,7 @@ wait:
 	if atom := get("/feed.atom"); strings.Count(atom, "<entry>") != 3 {
 		t.Errorf("atom after the replay: %d entries", strings.Count(atom, "<entry>"))
 	}
-	if m := get("/metrics"); !strings.Contains(m, `clausewatch_changes_total{revet="true"} 3`) || !strings.Contains(m, "clausewatch_last_round_duration_seconds") {
+	if m := get("/metrics"); !strings.Contains(m, `clausewatch_changes_total{revet="true"} 3`) || !strings.Contains(m, "clausewatch_last_round_checks 2") {
 		t.Errorf("metrics after the replay:\n%s", m)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
