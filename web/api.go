@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -292,17 +291,9 @@ func (s *Server) apiVersions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiVersion(w http.ResponseWriter, r *http.Request) {
-	_, v, err := s.versionOf(r.Context(), r)
-	if err != nil {
-		s.failErr(w, r, "version", err)
-		return
+	if d, ok := s.versionText(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"version": d.V, "document": d.Doc})
 	}
-	doc, err := watch.Document(r.Context(), s.db, v.DocSHA256)
-	if err != nil {
-		s.failErr(w, r, "version text", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"version": v, "document": doc})
 }
 
 func (s *Server) apiChanges(w http.ResponseWriter, r *http.Request) {
@@ -322,10 +313,8 @@ func (s *Server) apiChanges(w http.ResponseWriter, r *http.Request) {
 		out[i] = toAPIChange(base, e)
 	}
 	resp := map[string]any{"changes": out}
-	if next != 0 {
-		v := q.values()
-		v.Set("before", strconv.FormatUint(next, 10))
-		resp["next"] = "/api/changes?" + v.Encode()
+	if link := q.nextPage("/api/changes", next); link != "" {
+		resp["next"] = link
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

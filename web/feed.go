@@ -83,6 +83,17 @@ func (q feedQuery) values() url.Values {
 	return v
 }
 
+// nextPage is the link to the page after one whose last change was
+// before ("" when there is none).
+func (q feedQuery) nextPage(path string, before uint64) string {
+	if before == 0 {
+		return ""
+	}
+	v := q.values()
+	v.Set("before", strconv.FormatUint(before, 10))
+	return path + "?" + v.Encode()
+}
+
 // withQuery appends q's parameters to path.
 func (q feedQuery) withQuery(path string) string {
 	if e := q.values().Encode(); e != "" {
@@ -129,13 +140,15 @@ func (s *Server) entries(ctx context.Context, q feedQuery) ([]entry, uint64, err
 			return nil, 0, err
 		}
 		if cq.Sources != nil {
-			ids = slices.DeleteFunc(ids, func(id uint64) bool { return id != q.Source })
+			// ids is the cache's own slice: filter a copy.
+			ids = slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return id != q.Source })
 		}
 		cq.Sources = append([]uint64{}, ids...)
 	}
 	switch q.Triage {
 	case "":
-	case "open":
+	case "open", string(store.TriageNew):
+		// Not yet triaged: "new", or no state at all (older records).
 		cq.Triage = []store.TriageState{store.TriageNew, ""}
 	default:
 		cq.Triage = []store.TriageState{store.TriageState(q.Triage)}
@@ -245,13 +258,8 @@ func (s *Server) feedPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "suppliers", err)
 		return
 	}
-	d := feedData{Q: q, Entries: entries, Suppliers: names, Triages: triageFilters,
+	d := feedData{Q: q, Entries: entries, Suppliers: names, Triages: triageFilters, Next: q.nextPage("/", next),
 		Atom: q.withQuery("/feed.atom"), JSON: q.withQuery("/feed.json")}
-	if next != 0 {
-		v := q.values()
-		v.Set("before", strconv.FormatUint(next, 10))
-		d.Next = "/?" + v.Encode()
-	}
 	s.render(w, r, http.StatusOK, "feed", d)
 }
 
@@ -330,16 +338,27 @@ var entryHTML = template.Must(template.New("entry").Funcs(template.FuncMap{"when
 		`<p>{{.Source.Supplier}} — {{.Source.Name}} ({{.Source.URL}}). Changed between {{when .After}} and {{when .Detected}}.` +
 		`{{with .Categories}} Categories: {{join . ", "}}.{{end}} Triage: {{.Triage.State}}{{with .Triage.By}} by {{.}}{{end}}.</p>`))
 
-func (s *Server) atomFeed(w http.ResponseWriter, r *http.Request) {
+// feedEntries reads the filter and the newest page of entries for a
+// feed (feeds do not page); ok is false when it has answered with an
+// error.
+func (s *Server) feedEntries(w http.ResponseWriter, r *http.Request) (q feedQuery, entries []entry, ok bool) {
 	q, err := parseFeedQuery(r)
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
+		return q, nil, false
 	}
 	q.Before = 0
-	entries, _, err := s.entries(r.Context(), q)
+	entries, _, err = s.entries(r.Context(), q)
 	if err != nil {
 		s.failErr(w, r, "feed", err)
+		return q, nil, false
+	}
+	return q, entries, true
+}
+
+func (s *Server) atomFeed(w http.ResponseWriter, r *http.Request) {
+	q, entries, ok := s.feedEntries(w, r)
+	if !ok {
 		return
 	}
 	base := s.baseURL(r)
@@ -419,15 +438,8 @@ type jsonFeedItem struct {
 }
 
 func (s *Server) jsonFeed(w http.ResponseWriter, r *http.Request) {
-	q, err := parseFeedQuery(r)
-	if err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	q.Before = 0
-	entries, _, err := s.entries(r.Context(), q)
-	if err != nil {
-		s.failErr(w, r, "feed", err)
+	q, entries, ok := s.feedEntries(w, r)
+	if !ok {
 		return
 	}
 	base := s.baseURL(r)

@@ -307,18 +307,26 @@ func (s *Server) versionOf(ctx context.Context, r *http.Request) (store.Source, 
 	return src, store.Version{}, store.ErrNotFound
 }
 
-func (s *Server) versionPage(w http.ResponseWriter, r *http.Request) {
+// versionText is versionOf with the version's clauses; ok is false when
+// it has answered with an error.
+func (s *Server) versionText(w http.ResponseWriter, r *http.Request) (versionData, bool) {
 	src, v, err := s.versionOf(r.Context(), r)
 	if err != nil {
 		s.failErr(w, r, "version", err)
-		return
+		return versionData{}, false
 	}
 	doc, err := watch.Document(r.Context(), s.db, v.DocSHA256)
 	if err != nil {
 		s.failErr(w, r, "version text", err)
-		return
+		return versionData{}, false
 	}
-	s.render(w, r, http.StatusOK, "version", versionData{Source: src, V: v, Doc: doc})
+	return versionData{Source: src, V: v, Doc: doc}, true
+}
+
+func (s *Server) versionPage(w http.ResponseWriter, r *http.Request) {
+	if d, ok := s.versionText(w, r); ok {
+		s.render(w, r, http.StatusOK, "version", d)
+	}
 }
 
 // rawCapture serves the bytes a version was first read from, as plain
@@ -408,12 +416,7 @@ func (s *Server) supplierPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "changes", err)
 		return
 	}
-	d := supplierData{Name: name, Sources: rows, Changes: entries, Atom: q.withQuery("/feed.atom")}
-	if next != 0 {
-		v := q.values()
-		v.Set("before", strconv.FormatUint(next, 10))
-		d.Next = "/?" + v.Encode()
-	}
+	d := supplierData{Name: name, Sources: rows, Changes: entries, Atom: q.withQuery("/feed.atom"), Next: q.nextPage("/", next)}
 	s.render(w, r, http.StatusOK, "supplier", d)
 }
 

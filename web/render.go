@@ -22,12 +22,9 @@ var pageNames = []string{"feed", "change", "source", "sources", "version", "supp
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"when":     when,
-		"date":     func(t time.Time) string { return utc(t).Format("2006-01-02") },
 		"ago":      ago,
-		"join":     strings.Join,
 		"pathOf":   pathOf,
 		"plural":   plural,
-		"upper":    strings.ToUpper,
 		"supplier": func(s string) string { return "/suppliers/" + pathEscape(s) },
 		"headOf":   summaryHead,
 		"restOf":   summaryRest,
@@ -127,8 +124,6 @@ func idParam(r *http.Request, name string) (uint64, bool) {
 	n, err := strconv.ParseUint(r.PathValue(name), 10, 64)
 	return n, err == nil && n > 0
 }
-
-func utc(t time.Time) time.Time { return t.UTC() }
 
 // when formats a time for people: UTC, to the minute.
 func when(t time.Time) string {

@@ -129,3 +129,37 @@ func TestAPITriage(t *testing.T) {
 		t.Errorf("changes?triage=revet: %s", body)
 	}
 }
+
+// TestSupplierAndSourceFilter: filtering by a supplier and one of its
+// sources must not change what the supplier filter alone shows (the
+// supplier index is cached and shared between requests).
+func TestSupplierAndSourceFilter(t *testing.T) {
+	h := newHistory(t)
+	terms := h.add(t, store.Source{Name: "ims-terms", URL: h.Fixture.URL + "/ims/terms", Supplier: "1EdTech Consortium"})
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	count := func(query string) int {
+		t.Helper()
+		resp, body := do(t, "GET", srv.URL+"/api/changes?"+query, "", "", nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", query, resp.StatusCode, body)
+		}
+		var list struct{ Changes []struct{ ID uint64 } }
+		if err := json.Unmarshal([]byte(body), &list); err != nil {
+			t.Fatal(err)
+		}
+		return len(list.Changes)
+	}
+	supplier := "supplier=1EdTech+Consortium"
+	if n := count(supplier); n != 2 {
+		t.Fatalf("supplier filter: %d changes, want 2", n)
+	}
+	if n := count(supplier + "&source=" + itoa(terms.ID)); n != 0 {
+		t.Errorf("supplier and its change-less source: %d changes", n)
+	}
+	if n := count(supplier + "&source=" + itoa(h.IMS.ID)); n != 2 {
+		t.Errorf("supplier and its IMS source: %d changes", n)
+	}
+	if n := count(supplier); n != 2 {
+		t.Errorf("supplier filter after combined filters: %d changes, want 2", n)
+	}
+}
