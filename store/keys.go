@@ -24,6 +24,11 @@ var (
 	bucketSessions   = []byte("sessions")
 	bucketHooks      = []byte("hooks")
 	bucketDeliveries = []byte("deliveries")
+	// Schema 4: the seal program's records.
+	bucketSuppliers     = []byte("suppliers")
+	bucketNotifications = []byte("notifications")
+	bucketRubrics       = []byte("rubrics")
+	bucketBaselines     = []byte("baselines")
 )
 
 // allBuckets are created by the first migration.

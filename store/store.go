@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -164,6 +164,16 @@ var migrations = []migration{
 			return fmt.Errorf("instance id: %w", err)
 		}
 		return tx.Bucket(bucketMeta).Put(keyInstance, []byte(hex.EncodeToString(id)))
+	},
+	// 4: the seal program's records: suppliers, vetting notifications and
+	// their tickets, rubric releases, pinned baselines.
+	func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketSuppliers, bucketNotifications, bucketRubrics, bucketBaselines} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
 	},
 }
 

@@ -1,0 +1,753 @@
+package vetting
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clausewatch/clausewatch/diff"
+	"github.com/clausewatch/clausewatch/extract"
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/watch"
+)
+
+// Program applies the seal program's rules to what the store holds.
+type Program struct {
+	DB *store.DB
+	// Rules classify changes for reword tickets and reports. Default
+	// diff.DefaultRules().
+	Rules *diff.Rules
+	// Now is the clock. Default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+func (p *Program) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
+}
+
+func (p *Program) rules() *diff.Rules {
+	if p.Rules == nil {
+		return diff.DefaultRules()
+	}
+	return p.Rules
+}
+
+func (p *Program) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}
+
+// SupplierSources returns a supplier's sources (those whose Supplier is
+// name), by ID.
+func (p *Program) SupplierSources(ctx context.Context, name string) ([]store.Source, error) {
+	all, err := p.DB.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(s store.Source) bool { return s.Supplier != name }), nil
+}
+
+// TicketRequest is one expected change, as staff write it.
+type TicketRequest struct {
+	Kind store.TicketKind `json:"kind"`
+	// Source is a source name or ID; "" means any of the supplier's
+	// sources (appear and disappear only).
+	Source string `json:"source,omitempty"`
+	Text   string `json:"text"`
+}
+
+// NotifyRequest records a vetting notification.
+type NotifyRequest struct {
+	Supplier string `json:"supplier"`
+	// When is the notification's date (YYYY-MM-DD, in the supplier's zone)
+	// or instant (RFC 3339).
+	When     string          `json:"when"`
+	Must     string          `json:"must,omitempty"`
+	Concerns string          `json:"concerns,omitempty"`
+	Tickets  []TicketRequest `json:"tickets,omitempty"`
+	By       string          `json:"by,omitempty"`
+}
+
+// ErrInvalid marks a request that cannot be recorded as written.
+var ErrInvalid = errors.New("invalid")
+
+// Notify records a notification and its tickets. A reword or remove
+// ticket must pick out exactly one clause of the version in force at the
+// notification; an appear or disappear ticket must not already hold then
+// (it would prove nothing). Versions seen since (a notification recorded
+// late) are checked at once.
+func (p *Program) Notify(ctx context.Context, req NotifyRequest) (store.Notification, error) {
+	sup, err := p.DB.Supplier(ctx, req.Supplier)
+	if err != nil {
+		return store.Notification{}, err
+	}
+	loc, err := sup.Location()
+	if err != nil {
+		return store.Notification{}, err
+	}
+	n := store.Notification{Supplier: sup.Name, Zone: loc.String(), Must: req.Must, Concerns: req.Concerns, By: req.By}
+	if d, err := ParseDate(req.When); err == nil {
+		n.Date, n.At = d.String(), d.Start(loc)
+	} else if t, err := time.Parse(time.RFC3339, req.When); err == nil {
+		n.Date, n.At = DateOf(t, loc).String(), t.UTC()
+	} else {
+		return store.Notification{}, fmt.Errorf("%w: notification date %q (want YYYY-MM-DD or an RFC 3339 time)", ErrInvalid, req.When)
+	}
+	srcs, err := p.SupplierSources(ctx, sup.Name)
+	if err != nil {
+		return store.Notification{}, err
+	}
+	if len(srcs) == 0 {
+		return store.Notification{}, fmt.Errorf("%w: supplier %q has no sources to watch", ErrInvalid, sup.Name)
+	}
+	docs := newDocCache(p.DB)
+	for i, tr := range req.Tickets {
+		t := store.Ticket{Kind: tr.Kind, Text: strings.TrimSpace(tr.Text)}
+		scope := srcs
+		if tr.Source != "" {
+			src, err := p.DB.Source(ctx, tr.Source)
+			if err != nil {
+				return store.Notification{}, fmt.Errorf("ticket %d: %w", i+1, err)
+			}
+			if src.Supplier != sup.Name {
+				return store.Notification{}, fmt.Errorf("%w: ticket %d: source %s belongs to %q, not %q", ErrInvalid, i+1, src.Name, src.Supplier, sup.Name)
+			}
+			t.Source, scope = src.ID, []store.Source{src}
+		}
+		if t.Text == "" {
+			return store.Notification{}, fmt.Errorf("%w: ticket %d has no text", ErrInvalid, i+1)
+		}
+		switch t.Kind {
+		case store.TicketReword, store.TicketRemove:
+			if len(scope) != 1 {
+				if len(srcs) != 1 {
+					return store.Notification{}, fmt.Errorf("%w: ticket %d (%s) must name its source: %s has %d", ErrInvalid, i+1, t.Kind, sup.Name, len(srcs))
+				}
+			}
+			src := scope[0]
+			t.Source = src.ID
+			v, err := p.DB.VersionAt(ctx, src.ID, n.At)
+			if err != nil {
+				return store.Notification{}, fmt.Errorf("%w: ticket %d: %s had no version at the notification: %v", ErrInvalid, i+1, src.Name, err)
+			}
+			doc, err := docs.get(ctx, v)
+			if err != nil {
+				return store.Notification{}, err
+			}
+			found := containing(doc, t.Text)
+			switch len(found) {
+			case 0:
+				return store.Notification{}, fmt.Errorf("%w: ticket %d: no clause of %s (version %d) contains %q", ErrInvalid, i+1, src.Name, v.Seq, t.Text)
+			case 1:
+				t.Clause, t.Version = found[0].Text, v.Seq
+			default:
+				return store.Notification{}, fmt.Errorf("%w: ticket %d: %d clauses of %s contain %q; quote enough to pick one", ErrInvalid, i+1, len(found), src.Name, t.Text)
+			}
+		case store.TicketAppear, store.TicketDisappear:
+			in, err := docs.inForce(ctx, scope, n.At)
+			if err != nil {
+				return store.Notification{}, err
+			}
+			if ok, why := holds(t, in, nil, p.rules()); ok && len(in) > 0 {
+				return store.Notification{}, fmt.Errorf("%w: ticket %d already holds at the notification (%s)", ErrInvalid, i+1, why)
+			}
+		default:
+			return store.Notification{}, fmt.Errorf("%w: ticket %d: kind %q (want appear, disappear, reword or remove)", ErrInvalid, i+1, t.Kind)
+		}
+		n.Tickets = append(n.Tickets, t)
+	}
+	n, err = p.DB.AddNotification(ctx, n)
+	if err != nil {
+		return store.Notification{}, err
+	}
+	return p.Evaluate(ctx, n)
+}
+
+// docCache reads stored documents once.
+type docCache struct {
+	db   *store.DB
+	docs map[string]*extract.Document
+}
+
+func newDocCache(db *store.DB) *docCache {
+	return &docCache{db: db, docs: map[string]*extract.Document{}}
+}
+
+func (c *docCache) get(ctx context.Context, v store.Version) (*extract.Document, error) {
+	if d, ok := c.docs[v.DocSHA256]; ok {
+		return d, nil
+	}
+	d, err := watch.Document(ctx, c.db, v.DocSHA256)
+	if err != nil {
+		return nil, fmt.Errorf("source %d version %d: %w", v.SourceID, v.Seq, err)
+	}
+	c.docs[v.DocSHA256] = d
+	return d, nil
+}
+
+// inForce returns the documents in force at t of the sources that had a
+// version by then.
+func (c *docCache) inForce(ctx context.Context, srcs []store.Source, t time.Time) ([]*extract.Document, error) {
+	var out []*extract.Document
+	for _, s := range srcs {
+		v, err := c.db.VersionAt(ctx, s.ID, t)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		d, err := c.get(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// versionAt picks the version of vs (oldest first) in force at t.
+func versionAt(vs []store.Version, t time.Time) (store.Version, bool) {
+	for i := len(vs) - 1; i >= 0; i-- {
+		if !vs[i].FirstSeen.After(t) {
+			return vs[i], true
+		}
+	}
+	return store.Version{}, false
+}
+
+// Evaluate checks n's open tickets against every version its sources have
+// had since the notification, and records on each ticket the first
+// capture that meets it. It is idempotent: a ticket keeps its first
+// proof.
+func (p *Program) Evaluate(ctx context.Context, n store.Notification) (store.Notification, error) {
+	if n.Withdrawn {
+		return n, nil
+	}
+	srcs, err := p.SupplierSources(ctx, n.Supplier)
+	if err != nil {
+		return n, err
+	}
+	docs := newDocCache(p.DB)
+	found := map[int]*store.Proof{}
+	for _, t := range n.Tickets {
+		if t.Met != nil {
+			continue
+		}
+		scope := srcs
+		if t.Source != 0 {
+			scope = slices.DeleteFunc(slices.Clone(srcs), func(s store.Source) bool { return s.ID != t.Source })
+		}
+		proof, err := p.proofFor(ctx, n, t, scope, docs)
+		if err != nil {
+			return n, fmt.Errorf("notification %d ticket %d: %w", n.ID, t.N, err)
+		}
+		if proof != nil {
+			found[t.N] = proof
+		}
+	}
+	if len(found) == 0 {
+		return n, nil
+	}
+	n, err = p.DB.UpdateNotification(ctx, n.ID, func(m *store.Notification) error {
+		for i := range m.Tickets {
+			if pr := found[m.Tickets[i].N]; pr != nil && m.Tickets[i].Met == nil {
+				m.Tickets[i].Met = pr
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	for num, pr := range found {
+		p.log().InfoContext(ctx, "ticket met", "supplier", n.Supplier, "notification", n.ID, "ticket", num,
+			"source", pr.Source, "version", pr.Version, "fetch", pr.Fetch, "seen", pr.Seen, "why", pr.Why)
+	}
+	return n, nil
+}
+
+// proofFor walks the versions of scope first seen after the notification,
+// in the order they were seen, and returns the first one at which t holds
+// (nil when none does yet).
+func (p *Program) proofFor(ctx context.Context, n store.Notification, t store.Ticket, scope []store.Source, docs *docCache) (*store.Proof, error) {
+	versions := map[uint64][]store.Version{}
+	var events []store.Version
+	for _, s := range scope {
+		vs, err := p.DB.Versions(ctx, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		versions[s.ID] = vs
+		for _, v := range vs {
+			if !v.FirstSeen.Before(n.At) {
+				events = append(events, v)
+			}
+		}
+	}
+	slices.SortStableFunc(events, func(a, b store.Version) int { return a.FirstSeen.Compare(b.FirstSeen) })
+	var base *extract.Document
+	if t.Version != 0 {
+		for _, v := range versions[t.Source] {
+			if v.Seq == t.Version {
+				if d, err := docs.get(ctx, v); err == nil {
+					base = d
+				}
+			}
+		}
+	}
+	for _, ev := range events {
+		var in []*extract.Document
+		for _, s := range scope {
+			v, ok := versionAt(versions[s.ID], ev.FirstSeen)
+			if !ok {
+				continue
+			}
+			d, err := docs.get(ctx, v)
+			if err != nil {
+				return nil, err
+			}
+			in = append(in, d)
+		}
+		if ok, why := holds(t, in, base, p.rules()); ok {
+			return &store.Proof{Source: ev.SourceID, Version: ev.Seq, Fetch: ev.FirstFetch, Seen: ev.FirstSeen, Why: why, Checked: p.now().UTC()}, nil
+		}
+	}
+	return nil, nil
+}
+
+// Observe checks the open notifications of a check's supplier when the
+// check recorded a change: every new version is held against the open
+// tickets. It returns the notifications whose tickets it closed.
+func (p *Program) Observe(ctx context.Context, res watch.Result) ([]store.Notification, error) {
+	if res.Change == nil || res.Source.Supplier == "" {
+		return nil, nil
+	}
+	ns, err := p.DB.Notifications(ctx, res.Source.Supplier)
+	if err != nil {
+		return nil, err
+	}
+	var closed []store.Notification
+	var errs []error
+	for _, n := range ns {
+		if n.Withdrawn || allMet(n) && len(n.Tickets) > 0 {
+			continue
+		}
+		before := metCount(n)
+		m, err := p.Evaluate(ctx, n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if metCount(m) > before {
+			closed = append(closed, m)
+		}
+	}
+	return closed, errors.Join(errs...)
+}
+
+func metCount(n store.Notification) int {
+	k := 0
+	for _, t := range n.Tickets {
+		if t.Met != nil {
+			k++
+		}
+	}
+	return k
+}
+
+func allMet(n store.Notification) bool { return metCount(n) == len(n.Tickets) }
+
+// The states of a deadline.
+const (
+	// StateOpen: the window is open and the change is not seen yet.
+	StateOpen = "open"
+	// StateMet: the change was captured inside the window.
+	StateMet = "met"
+	// StateMissed: the change was captured, after the window closed.
+	StateMissed = "missed"
+	// StateOverdue: the window closed; the sources changed, but not as
+	// the tickets require.
+	StateOverdue = "overdue"
+	// StateNoChange: the window closed and no change of the supplier's
+	// sources was captured at all.
+	StateNoChange = "no change found"
+	// StateUpcoming: a renewal whose notice date is still to come.
+	StateUpcoming = "upcoming"
+	// StateDue: a renewal inside its notice period, or a re-vet the
+	// rubric calls for.
+	StateDue = "due"
+	// StateWithdrawn: a notification entered in error.
+	StateWithdrawn = "withdrawn"
+)
+
+// TicketStatus is where one ticket stands.
+type TicketStatus struct {
+	store.Ticket
+	Source string `json:"source_name,omitempty"`
+	// State is open, met, missed (met after the window) or overdue.
+	State string `json:"state"`
+}
+
+// Capture is a fetch shown as evidence: the last capture when no change
+// was found.
+type Capture struct {
+	Source string      `json:"source"`
+	Fetch  store.Fetch `json:"fetch"`
+}
+
+// Status is where a notification stands.
+type Status struct {
+	Notification store.Notification `json:"notification"`
+	Window       Window             `json:"window"`
+	State        string             `json:"state"`
+	// Summary says the state in one line, with the proof or the last
+	// capture.
+	Summary string `json:"summary"`
+	// MetAt is when the last required change was first captured.
+	MetAt   time.Time      `json:"met_at,omitzero"`
+	Tickets []TicketStatus `json:"tickets"`
+	// Changes counts the versions of the supplier's sources first seen
+	// since the notification.
+	Changes int `json:"changes"`
+	// LastCaptures are each source's latest fetch (shown when nothing
+	// changed).
+	LastCaptures []Capture `json:"last_captures,omitempty"`
+}
+
+// Status works out where notification n stands at now. A notification
+// without tickets asks for any change: it is met by the first new version
+// of any of the supplier's sources.
+func (p *Program) Status(ctx context.Context, n store.Notification, now time.Time) (Status, error) {
+	loc, err := n.Location()
+	if err != nil {
+		return Status{}, err
+	}
+	d, err := ParseDate(n.Date)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Notification: n, Window: UpdateWindow(d, loc)}
+	srcs, err := p.SupplierSources(ctx, n.Supplier)
+	if err != nil {
+		return st, err
+	}
+	names := map[uint64]string{}
+	var first *store.Version
+	for _, s := range srcs {
+		names[s.ID] = s.Name
+		vs, err := p.DB.Versions(ctx, s.ID)
+		if err != nil {
+			return st, err
+		}
+		for _, v := range vs {
+			if !v.FirstSeen.Before(n.At) {
+				st.Changes++
+				if first == nil || v.FirstSeen.Before(first.FirstSeen) {
+					first = &v
+				}
+			}
+		}
+	}
+	// Without tickets, any change meets the notification.
+	met := len(n.Tickets) > 0 || first != nil
+	if len(n.Tickets) == 0 && first != nil {
+		st.MetAt = first.FirstSeen
+	}
+	for _, t := range n.Tickets {
+		ts := TicketStatus{Ticket: t, Source: names[t.Source]}
+		switch {
+		case t.Met != nil && st.Window.InTime(t.Met.Seen):
+			ts.State = StateMet
+		case t.Met != nil:
+			ts.State = StateMissed
+		case now.Before(st.Window.Due):
+			ts.State = StateOpen
+		default:
+			ts.State = StateOverdue
+		}
+		if t.Met == nil {
+			met = false
+		} else if t.Met.Seen.After(st.MetAt) {
+			st.MetAt = t.Met.Seen
+		}
+		st.Tickets = append(st.Tickets, ts)
+	}
+	switch {
+	case n.Withdrawn:
+		st.State, st.Summary = StateWithdrawn, "withdrawn"
+	case met && st.Window.InTime(st.MetAt):
+		st.State = StateMet
+		st.Summary = fmt.Sprintf("met: captured %s, %s before the deadline", stampIn(st.MetAt, loc), roughly(st.Window.Due.Sub(st.MetAt)))
+	case met:
+		st.State = StateMissed
+		st.Summary = fmt.Sprintf("missed: captured %s, %s after the deadline", stampIn(st.MetAt, loc), roughly(st.MetAt.Sub(st.Window.Due)))
+	case now.Before(st.Window.Due):
+		st.State = StateOpen
+		st.Summary = fmt.Sprintf("open: %s left (until %s)", roughly(st.Window.Due.Sub(now)), stampIn(st.Window.Due, loc))
+	case st.Changes > 0:
+		st.State = StateOverdue
+		st.Summary = fmt.Sprintf("overdue: %d new version(s) since the notification, but not every required change", st.Changes)
+	default:
+		st.State = StateNoChange
+		st.Summary = "no change found since the notification"
+	}
+	if st.State == StateNoChange || st.State == StateOverdue || st.State == StateOpen {
+		for _, s := range srcs {
+			fs, err := p.DB.Fetches(ctx, s.ID, time.Time{}, time.Time{}, 1)
+			if err != nil {
+				return st, err
+			}
+			if len(fs) == 1 {
+				st.LastCaptures = append(st.LastCaptures, Capture{Source: s.Name, Fetch: fs[0]})
+			}
+		}
+		if st.State == StateNoChange {
+			if len(st.LastCaptures) == 0 {
+				st.Summary += "; no capture at all yet"
+			}
+			for _, c := range st.LastCaptures {
+				st.Summary += fmt.Sprintf("; last capture of %s %s (%s, fetch %d)", c.Source, stampIn(c.Fetch.Start, loc), c.Fetch.Outcome, c.Fetch.ID)
+			}
+		}
+	}
+	return st, nil
+}
+
+// stampIn writes t in loc, minutes, with the zone's abbreviation.
+func stampIn(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+// roughly writes a duration for people: days and hours, or minutes.
+func roughly(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d days %d h", d/(24*time.Hour), d%(24*time.Hour)/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%d h %d min", d/time.Hour, d%time.Hour/time.Minute)
+	default:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+}
+
+// Item is one dated obligation: an update window, a renewal, or a re-vet
+// a rubric release calls for.
+type Item struct {
+	// Kind is "update", "renewal" or "rubric".
+	Kind     string `json:"kind"`
+	Supplier string `json:"supplier"`
+	// Date is the day it falls on: the window's last day, the renewal
+	// day, the rubric's release day.
+	Date Date   `json:"-"`
+	Day  string `json:"date"`
+	// Due is the instant the obligation ends (the window's end; the end of
+	// the renewal day), in the supplier's zone.
+	Due time.Time `json:"due"`
+	// Notice is a renewal's notice date.
+	Notice string `json:"notice,omitempty"`
+	State  string `json:"state"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Rule   string `json:"rule"`
+	Zone   string `json:"zone"`
+	// ID identifies the item across runs (for calendars).
+	ID           string  `json:"id"`
+	Notification uint64  `json:"notification,omitempty"`
+	Status       *Status `json:"status,omitempty"`
+}
+
+// Deadlines lists every supplier's obligations as of now: each
+// notification's update window, the next renewal (and an earlier one not
+// yet reviewed), and a re-vet for every supplier vetted against a rubric
+// older than the latest release. Open tickets are evaluated first, so the
+// list is current even when checks ran outside the daemon.
+func (p *Program) Deadlines(ctx context.Context, now time.Time) ([]Item, error) {
+	sups, err := p.DB.Suppliers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rubrics, err := p.DB.Rubrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var items []Item
+	for _, sup := range sups {
+		loc, err := sup.Location()
+		if err != nil {
+			return nil, err
+		}
+		ns, err := p.DB.Notifications(ctx, sup.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range ns {
+			if !allMet(n) || len(n.Tickets) == 0 {
+				if n, err = p.Evaluate(ctx, n); err != nil {
+					return nil, err
+				}
+			}
+			st, err := p.Status(ctx, n, now)
+			if err != nil {
+				return nil, err
+			}
+			if st.State == StateWithdrawn {
+				continue
+			}
+			title := fmt.Sprintf("%s: policy update due (notified %s)", sup.Name, n.Date)
+			items = append(items, Item{Kind: "update", Supplier: sup.Name, Date: st.Window.LastDay, Due: st.Window.Due,
+				State: st.State, Title: title, Detail: st.Summary, Rule: st.Window.Rule, Zone: loc.String(),
+				ID: "update-" + strconv.FormatUint(n.ID, 10), Notification: n.ID, Status: &st})
+		}
+		items = append(items, renewalItems(sup, loc, now)...)
+		if it, ok := rubricItem(sup, loc, rubrics); ok {
+			items = append(items, it)
+		}
+	}
+	for i := range items {
+		items[i].Day = items[i].Date.String()
+	}
+	slices.SortStableFunc(items, func(a, b Item) int {
+		return cmp.Or(cmp.Compare(stateRank(a.State), stateRank(b.State)), a.Due.Compare(b.Due), strings.Compare(a.Supplier, b.Supplier))
+	})
+	return items, nil
+}
+
+// stateRank orders the list: what needs action first.
+func stateRank(s string) int {
+	return slices.Index([]string{StateOverdue, StateNoChange, StateDue, StateOpen, StateUpcoming, StateMissed, StateMet}, s)
+}
+
+// renewalItems are a supplier's renewals as of now: the next one, and the
+// one before it while it has not been reviewed. A renewal counts as
+// reviewed when the last review is on or after its notice date.
+func renewalItems(sup store.Supplier, loc *time.Location, now time.Time) []Item {
+	award, err := ParseDate(sup.Awarded)
+	if err != nil {
+		return nil
+	}
+	review, _ := ParseDate(sup.LastReview) // zero when none
+	today := DateOf(now, loc)
+	rule := fmt.Sprintf("reviewed every year on the award date (%s), notice %d days before; %s time", award, NoticeDays, loc)
+	if award.Month == time.February && award.Day == 29 {
+		rule += "; in years without 29 February, on 28 February"
+	}
+	item := func(r Date) Item {
+		notice := NoticeDate(r)
+		it := Item{Kind: "renewal", Supplier: sup.Name, Date: r, Due: r.AddDays(1).Start(loc), Notice: notice.String(),
+			Rule: rule, Zone: loc.String(), ID: "renewal-" + r.String(),
+			Title: fmt.Sprintf("%s: annual seal review (awarded %s)", sup.Name, award)}
+		reviewed := !review.IsZero() && !review.Before(notice)
+		switch {
+		case reviewed && !r.Before(review):
+			it.State, it.Detail = StateMet, fmt.Sprintf("reviewed %s", review)
+		case reviewed:
+			it.State, it.Detail = StateMissed, fmt.Sprintf("reviewed %s, after the renewal date", review)
+		case r.Before(today):
+			it.State, it.Detail = StateOverdue, fmt.Sprintf("not reviewed; the seal lapsed after %s", r)
+		case today.Before(notice):
+			it.State, it.Detail = StateUpcoming, fmt.Sprintf("notify the supplier on %s", notice)
+		default:
+			it.State, it.Detail = StateDue, fmt.Sprintf("notice period since %s; review on %s", notice, r)
+		}
+		return it
+	}
+	var out []Item
+	if prev := PreviousRenewal(award, today); !prev.IsZero() {
+		if it := item(prev); it.State == StateOverdue {
+			out = append(out, it)
+		}
+	}
+	return append(out, item(NextRenewal(award, today)))
+}
+
+// rubricItem is the re-vet a supplier needs when the latest rubric release
+// is newer than the one it was vetted against. A supplier with no rubric
+// on record is not marked; one whose rubric is not a recorded release is,
+// and the detail says so.
+func rubricItem(sup store.Supplier, loc *time.Location, rubrics []store.Rubric) (Item, bool) {
+	if sup.Rubric == "" || len(rubrics) == 0 {
+		return Item{}, false
+	}
+	latest := rubrics[len(rubrics)-1]
+	if sup.Rubric == latest.Version {
+		return Item{}, false
+	}
+	detail := fmt.Sprintf("vetted against rubric %s; rubric %s was released %s", sup.Rubric, latest.Version, latest.Released)
+	if !slices.ContainsFunc(rubrics, func(r store.Rubric) bool { return r.Version == sup.Rubric }) {
+		detail = fmt.Sprintf("vetted against rubric %q, which is not a recorded release; the latest is %s (%s)", sup.Rubric, latest.Version, latest.Released)
+	}
+	rel, _ := ParseDate(latest.Released)
+	return Item{Kind: "rubric", Supplier: sup.Name, Date: rel, Due: rel.Start(loc), State: StateDue,
+		Title:  fmt.Sprintf("%s: re-vet against rubric %s", sup.Name, latest.Version),
+		Detail: detail, Rule: "every application is vetted again with each new release of the rubric",
+		Zone: loc.String(), ID: "rubric-" + latest.Version}, true
+}
+
+// NeedsRevet returns the suppliers the latest rubric release sends back to
+// vetting, by name.
+func (p *Program) NeedsRevet(ctx context.Context) ([]string, error) {
+	sups, err := p.DB.Suppliers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rubrics, err := p.DB.Rubrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range sups {
+		if _, ok := rubricItem(s, time.UTC, rubrics); ok {
+			out = append(out, s.Name)
+		}
+	}
+	return out, nil
+}
+
+// UrgentSources returns the sources of every supplier with an update
+// window open at now and not yet met: the daemon checks them on its
+// faster schedule.
+func (p *Program) UrgentSources(ctx context.Context, now time.Time) (map[uint64]bool, error) {
+	ns, err := p.DB.Notifications(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	open := map[string]bool{}
+	for _, n := range ns {
+		if n.Withdrawn || open[n.Supplier] || (len(n.Tickets) > 0 && allMet(n)) {
+			continue
+		}
+		st, err := p.Status(ctx, n, now)
+		if err != nil {
+			return nil, err
+		}
+		open[n.Supplier] = st.State == StateOpen
+	}
+	out := map[uint64]bool{}
+	if len(open) == 0 {
+		return out, nil
+	}
+	srcs, err := p.DB.Sources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range srcs {
+		if open[s.Supplier] && !s.Paused {
+			out[s.ID] = true
+		}
+	}
+	return out, nil
+}
