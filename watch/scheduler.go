@@ -45,6 +45,12 @@ type SchedulerOptions struct {
 	// run from the moment work fell due after an idle spell until nothing
 	// was running or due again.
 	OnRound func(Round)
+	// Urgent, when set, names the sources to check on UrgentSpec instead
+	// of their own schedule (a supplier's update window is open). Sync
+	// asks it each time; a source whose own schedule is faster keeps it.
+	Urgent func(context.Context) (map[uint64]bool, error)
+	// UrgentSpec is the faster schedule. Default "@every 1h".
+	UrgentSpec string
 }
 
 // Scheduler runs each source's checks when they are due. When a source is
@@ -57,6 +63,12 @@ type Scheduler struct {
 	db      *store.DB
 	opts    SchedulerOptions
 	def     Schedule
+	urgent  Schedule
+	// urgentIDs are the sources on the urgent schedule since the last
+	// Sync.
+	urgentIDs map[uint64]bool
+	// resultMu serialises OnResult calls from Run and CheckNow.
+	resultMu sync.Mutex
 	// wake asks the loop to look at the queue now; resync asks it to
 	// read the sources again first.
 	wake, resync chan struct{}
@@ -104,7 +116,14 @@ func NewScheduler(c *Checker, opts SchedulerOptions) (*Scheduler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("default %w", err)
 	}
-	return &Scheduler{checker: c, db: c.Store, opts: opts, def: def,
+	if opts.UrgentSpec == "" {
+		opts.UrgentSpec = "@every 1h"
+	}
+	urgent, err := NewSchedule(opts.UrgentSpec, opts.Location)
+	if err != nil {
+		return nil, fmt.Errorf("urgent %w", err)
+	}
+	return &Scheduler{checker: c, db: c.Store, opts: opts, def: def, urgent: urgent,
 		wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), running: map[uint64]bool{}}, nil
 }
 
@@ -112,6 +131,17 @@ func NewScheduler(c *Checker, opts SchedulerOptions) (*Scheduler, error) {
 // that no longer parses (written by an older build) falls back to the
 // default, with the error.
 func (s *Scheduler) scheduleOf(src store.Source) (Schedule, error) {
+	sched, err := s.ownSchedule(src)
+	s.mu.Lock()
+	urgent := s.urgentIDs[src.ID]
+	s.mu.Unlock()
+	if urgent && s.urgent.Gap(s.urgent.Next(time.Time{}, s.opts.Now())) < sched.Gap(sched.Next(time.Time{}, s.opts.Now())) {
+		return s.urgent, err
+	}
+	return sched, err
+}
+
+func (s *Scheduler) ownSchedule(src store.Source) (Schedule, error) {
 	if src.Schedule == "" {
 		return s.def, nil
 	}
@@ -153,6 +183,15 @@ type SyncReport struct {
 // next slot (an overdue source stays overdue), a paused source comes off.
 func (s *Scheduler) Sync(ctx context.Context) (SyncReport, error) {
 	var rep SyncReport
+	if s.opts.Urgent != nil {
+		ids, err := s.opts.Urgent(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("sync schedule: sources with an open deadline: %w", err)
+		}
+		s.mu.Lock()
+		s.urgentIDs = ids
+		s.mu.Unlock()
+	}
 	srcs, err := s.db.Sources(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("sync schedule: %w", err)
@@ -245,6 +284,34 @@ func (s *Scheduler) CheckSoon(ctx context.Context, sourceID uint64) error {
 	default:
 	}
 	return nil
+}
+
+// ErrBusy is returned by CheckNow when the source is being checked.
+var ErrBusy = errors.New("a check of this source is under way")
+
+// CheckNow checks a source at once, on the caller's goroutine, and
+// advances its due time as a scheduled check would: a capture on demand.
+// It returns ErrBusy, without waiting, when the source is being checked.
+// OnResult sees the result, as for scheduled checks.
+func (s *Scheduler) CheckNow(ctx context.Context, sourceID uint64) (Result, error) {
+	if !s.claim(sourceID) {
+		return Result{}, ErrBusy
+	}
+	defer s.release(sourceID)
+	d, err := s.db.DueOf(ctx, sourceID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Result{}, err
+	}
+	if err != nil {
+		d = store.Due{SourceID: sourceID, Schedule: s.def.Spec, Zone: s.def.Location.String()}
+	}
+	res, _ := s.run(ctx, d)
+	if s.opts.OnResult != nil {
+		s.resultMu.Lock()
+		s.opts.OnResult(res)
+		s.resultMu.Unlock()
+	}
+	return res, res.Err
 }
 
 // claim marks a source as being checked; false when it already is.
@@ -344,7 +411,6 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]Result, error) {
 	results := make([]Result, len(dues))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
 	for range min(s.opts.Workers, len(dues)) {
 		wg.Go(func() {
 			for i := range jobs {
@@ -354,9 +420,9 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]Result, error) {
 				results[i], _ = s.run(ctx, dues[i])
 				s.release(dues[i].SourceID)
 				if s.opts.OnResult != nil {
-					mu.Lock()
+					s.resultMu.Lock()
 					s.opts.OnResult(results[i])
-					mu.Unlock()
+					s.resultMu.Unlock()
 				}
 			}
 		})
@@ -436,7 +502,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			held[f.id] = s.opts.Now().Add(s.opts.Poll)
 		}
 		if s.opts.OnResult != nil {
+			s.resultMu.Lock()
 			s.opts.OnResult(f.res)
+			s.resultMu.Unlock()
 		}
 		if inFlight == 0 && !round.Start.IsZero() {
 			now := s.opts.Now()
