@@ -11,6 +11,13 @@ import (
 //go:embed report.html.tmpl
 var reportTemplate string
 
+//go:embed report.css
+var reportCSS string
+
+// HTMLStyle is the style sheet of the HTML report, for pages that embed
+// HTMLChanges.
+func HTMLStyle() template.CSS { return template.CSS(reportCSS) }
+
 // HTMLOptions control the HTML report.
 type HTMLOptions struct {
 	// OldName and NewName label the two inputs.
@@ -22,6 +29,44 @@ type HTMLOptions struct {
 // side by side with inline highlights, and the rename-only and cosmetic
 // changes folded away. Every piece of policy text is escaped.
 func WriteHTML(w io.Writer, r *Result, opt HTMLOptions) error {
+	t, err := parseReport()
+	if err != nil {
+		return err
+	}
+	data := struct {
+		R                *Result
+		OldName, NewName string
+		Classes          []Class
+		CSS              template.CSS
+	}{r, opt.OldName, opt.NewName, classOrder, HTMLStyle()}
+	if err := t.Execute(w, data); err != nil {
+		return fmt.Errorf("writing HTML report: %w", err)
+	}
+	return nil
+}
+
+var classOrder = []Class{Substantive, Editorial, RenameOnly, Cosmetic}
+
+// HTMLChanges renders a result's renames and changes as an HTML fragment,
+// the body of WriteHTML's page, for a page of its own (a renewal report)
+// that also includes HTMLStyle. Every piece of policy text is escaped.
+func HTMLChanges(r *Result) (template.HTML, error) {
+	t, err := parseReport()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	data := struct {
+		R       *Result
+		Classes []Class
+	}{r, classOrder}
+	if err := t.ExecuteTemplate(&b, "changes", data); err != nil {
+		return "", fmt.Errorf("writing HTML changes: %w", err)
+	}
+	return template.HTML(b.String()), nil
+}
+
+func parseReport() (*template.Template, error) {
 	t, err := template.New("report").Funcs(template.FuncMap{
 		"path": func(s *Side) string {
 			if s == nil {
@@ -42,17 +87,9 @@ func WriteHTML(w io.Writer, r *Result, opt HTMLOptions) error {
 		"newSpans": func(c Change) []Span { return sideSpans(c, "+") },
 	}).Parse(reportTemplate)
 	if err != nil {
-		return fmt.Errorf("parsing report template: %w", err)
+		return nil, fmt.Errorf("parsing report template: %w", err)
 	}
-	data := struct {
-		R                *Result
-		OldName, NewName string
-		Classes          []Class
-	}{r, opt.OldName, opt.NewName, []Class{Substantive, Editorial, RenameOnly, Cosmetic}}
-	if err := t.Execute(w, data); err != nil {
-		return fmt.Errorf("writing HTML report: %w", err)
-	}
-	return nil
+	return t, nil
 }
 
 // sideSpans returns the spans one side of a change shows: the unchanged
