@@ -138,9 +138,13 @@ func (p *Program) Notify(ctx context.Context, req NotifyRequest) (store.Notifica
 			}
 			src := scope[0]
 			t.Source = src.ID
-			v, err := p.DB.VersionAt(ctx, src.ID, n.At)
+			vs, err := p.DB.Versions(ctx, src.ID)
 			if err != nil {
-				return store.Notification{}, fmt.Errorf("%w: ticket %d: %s had no version at the notification: %v", ErrInvalid, i+1, src.Name, err)
+				return store.Notification{}, err
+			}
+			v, ok := versionAtOrFirst(vs, n.At)
+			if !ok {
+				return store.Notification{}, fmt.Errorf("%w: ticket %d: %s has no captured version to pick the clause from", ErrInvalid, i+1, src.Name)
 			}
 			doc, err := docs.get(ctx, v)
 			if err != nil {
@@ -197,17 +201,18 @@ func (c *docCache) get(ctx context.Context, v store.Version) (*extract.Document,
 	return d, nil
 }
 
-// inForce returns the documents in force at t of the sources that had a
-// version by then.
+// inForce returns the documents in force at t of the sources (the first
+// capture of a source first captured later).
 func (c *docCache) inForce(ctx context.Context, srcs []store.Source, t time.Time) ([]*extract.Document, error) {
 	var out []*extract.Document
 	for _, s := range srcs {
-		v, err := c.db.VersionAt(ctx, s.ID, t)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+		vs, err := c.db.Versions(ctx, s.ID)
 		if err != nil {
 			return nil, err
+		}
+		v, ok := versionAtOrFirst(vs, t)
+		if !ok {
+			continue
 		}
 		d, err := c.get(ctx, v)
 		if err != nil {
@@ -216,6 +221,19 @@ func (c *docCache) inForce(ctx context.Context, srcs []store.Source, t time.Time
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// versionAtOrFirst is the version in force at t or, for a source first
+// captured after t, its first version: what the page is known to have
+// said before any change was seen.
+func versionAtOrFirst(vs []store.Version, t time.Time) (store.Version, bool) {
+	if v, ok := versionAt(vs, t); ok {
+		return v, true
+	}
+	if len(vs) > 0 {
+		return vs[0], true
+	}
+	return store.Version{}, false
 }
 
 // versionAt picks the version of vs (oldest first) in force at t.
@@ -279,6 +297,19 @@ func (p *Program) Evaluate(ctx context.Context, n store.Notification) (store.Not
 	return n, nil
 }
 
+// changedSince returns the versions of vs first seen at or after t that
+// a change produced: a source's first capture is not a change, even when
+// it was made after the notification.
+func changedSince(vs []store.Version, t time.Time) []store.Version {
+	var out []store.Version
+	for i, v := range vs {
+		if i > 0 && !v.FirstSeen.Before(t) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // proofFor walks the versions of scope first seen after the notification,
 // in the order they were seen, and returns the first one at which t holds
 // (nil when none does yet).
@@ -291,11 +322,7 @@ func (p *Program) proofFor(ctx context.Context, n store.Notification, t store.Ti
 			return nil, err
 		}
 		versions[s.ID] = vs
-		for _, v := range vs {
-			if !v.FirstSeen.Before(n.At) {
-				events = append(events, v)
-			}
-		}
+		events = append(events, changedSince(vs, n.At)...)
 	}
 	slices.SortStableFunc(events, func(a, b store.Version) int { return a.FirstSeen.Compare(b.FirstSeen) })
 	var base *extract.Document
@@ -452,12 +479,10 @@ func (p *Program) Status(ctx context.Context, n store.Notification, now time.Tim
 		if err != nil {
 			return st, err
 		}
-		for _, v := range vs {
-			if !v.FirstSeen.Before(n.At) {
-				st.Changes++
-				if first == nil || v.FirstSeen.Before(first.FirstSeen) {
-					first = &v
-				}
+		for _, v := range changedSince(vs, n.At) {
+			st.Changes++
+			if first == nil || v.FirstSeen.Before(first.FirstSeen) {
+				first = &v
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package vetting
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -126,16 +127,14 @@ func (p *Program) Renewal(ctx context.Context, supplier string, opt ReportOption
 	var start time.Time // the baseline as an instant, for built-in baselines
 	switch opt.Baseline {
 	case BaselineAwarded, BaselineLastReview:
+		if start, err = baselineStart(sup, opt.Baseline); err != nil {
+			return nil, err
+		}
 		day, what := sup.Awarded, "the award day"
 		if opt.Baseline == BaselineLastReview {
 			day, what = sup.LastReview, "the last review"
 		}
-		d, err := ParseDate(day)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s has no %s date on record", ErrInvalid, sup.Name, what)
-		}
-		start = d.AddDays(1).Start(loc).Add(-time.Nanosecond)
-		rep.BaselineNote = fmt.Sprintf("the version in force at the end of %s (%s, %s time)", d, what, loc)
+		rep.BaselineNote = fmt.Sprintf("the version in force at the end of %s (%s, %s time)", day, what, loc)
 	default:
 		rep.BaselineNote = fmt.Sprintf("the version pinned as %q", opt.Baseline)
 	}
@@ -193,30 +192,16 @@ func (p *Program) sourceReport(ctx context.Context, src store.Source, opt Report
 		sr.Notes = append(sr.Notes, "no version captured yet")
 		return sr, nil
 	}
-	var from store.Version
-	switch opt.Baseline {
-	case BaselineAwarded, BaselineLastReview:
-		v, ok := versionAt(vs, start)
-		if !ok {
-			v = vs[0]
-			sr.Notes = append(sr.Notes, fmt.Sprintf("no capture at the baseline: the first capture (%s) stands in for it", v.FirstSeen.UTC().Format(time.DateOnly)))
-		}
-		from = v
-	default:
-		bs, err := p.DB.Baselines(ctx, src.ID)
-		if err != nil {
-			return sr, err
-		}
-		i := slices.IndexFunc(bs, func(b store.Baseline) bool { return b.Name == opt.Baseline })
-		if i < 0 {
-			sr.Notes = append(sr.Notes, fmt.Sprintf("no baseline %q pinned on this source", opt.Baseline))
-			return sr, nil
-		}
-		j := slices.IndexFunc(vs, func(v store.Version) bool { return v.Seq == bs[i].Version })
-		if j < 0 {
-			return sr, fmt.Errorf("baseline %q: version %d is gone", opt.Baseline, bs[i].Version)
-		}
-		from = vs[j]
+	from, note, err := p.baselineVersion(ctx, src, vs, opt.Baseline, start)
+	if errors.Is(err, store.ErrNotFound) {
+		sr.Notes = append(sr.Notes, err.Error())
+		return sr, nil
+	}
+	if err != nil {
+		return sr, err
+	}
+	if note != "" {
+		sr.Notes = append(sr.Notes, note)
 	}
 	to, ok := versionAt(vs, opt.To)
 	if !ok || to.Seq < from.Seq {
@@ -273,6 +258,76 @@ func (p *Program) sourceReport(ctx context.Context, src store.Source, opt Report
 		sr.Changes = append(sr.Changes, row)
 	}
 	return sr, nil
+}
+
+// baselineVersion resolves a named baseline on one source: a pinned
+// baseline, or for the built-in ones the version in force at start (the
+// first version, with a note saying so, when the source was first
+// captured later).
+func (p *Program) baselineVersion(ctx context.Context, src store.Source, vs []store.Version, name string, start time.Time) (store.Version, string, error) {
+	switch name {
+	case BaselineAwarded, BaselineLastReview:
+		if len(vs) == 0 {
+			return store.Version{}, "", fmt.Errorf("%w: %s has no version yet", store.ErrNotFound, src.Name)
+		}
+		if v, ok := versionAt(vs, start); ok {
+			return v, "", nil
+		}
+		return vs[0], fmt.Sprintf("no capture at the baseline: the first capture (%s) stands in for it", vs[0].FirstSeen.UTC().Format(time.DateOnly)), nil
+	}
+	bs, err := p.DB.Baselines(ctx, src.ID)
+	if err != nil {
+		return store.Version{}, "", err
+	}
+	i := slices.IndexFunc(bs, func(b store.Baseline) bool { return b.Name == name })
+	if i < 0 {
+		return store.Version{}, "", fmt.Errorf("%w: no baseline %q pinned on %s", store.ErrNotFound, name, src.Name)
+	}
+	j := slices.IndexFunc(vs, func(v store.Version) bool { return v.Seq == bs[i].Version })
+	if j < 0 {
+		return store.Version{}, "", fmt.Errorf("baseline %q: version %d of %s is gone", name, bs[i].Version, src.Name)
+	}
+	return vs[j], "", nil
+}
+
+// BaselineVersion returns the version of src a named baseline stands for:
+// a pinned baseline, or seal-awarded / last-review from the supplier's
+// record. The note says when the first capture stands in for a baseline
+// that predates it.
+func (p *Program) BaselineVersion(ctx context.Context, src store.Source, name string) (store.Version, string, error) {
+	vs, err := p.DB.Versions(ctx, src.ID)
+	if err != nil {
+		return store.Version{}, "", err
+	}
+	var start time.Time
+	if name == BaselineAwarded || name == BaselineLastReview {
+		sup, err := p.DB.Supplier(ctx, src.Supplier)
+		if err != nil {
+			return store.Version{}, "", err
+		}
+		if start, err = baselineStart(sup, name); err != nil {
+			return store.Version{}, "", err
+		}
+	}
+	return p.baselineVersion(ctx, src, vs, name, start)
+}
+
+// baselineStart is the instant a built-in baseline stands for: the end of
+// the award day or of the last review's day, in the supplier's zone.
+func baselineStart(sup store.Supplier, name string) (time.Time, error) {
+	loc, err := sup.Location()
+	if err != nil {
+		return time.Time{}, err
+	}
+	day, what := sup.Awarded, "award"
+	if name == BaselineLastReview {
+		day, what = sup.LastReview, "last review"
+	}
+	d, err := ParseDate(day)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s has no %s date on record", ErrInvalid, sup.Name, what)
+	}
+	return d.AddDays(1).Start(loc).Add(-time.Nanosecond), nil
 }
 
 // dateFlag compares a policy's stated dates with its text: text changed

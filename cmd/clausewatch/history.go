@@ -567,13 +567,14 @@ func storedDoc(ctx context.Context, db *store.DB, v store.Version) (*extract.Doc
 // runStoredDiff implements "clausewatch diff SOURCE": the clause diff
 // between two stored versions.
 func runStoredDiff(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("diff", "diff [--db FILE] [--json|--html] [--from TIME] [--to TIME] SOURCE",
+	c := newCommand("diff", "diff [--db FILE] [--json|--html] [--from TIME | --baseline NAME] [--to TIME] SOURCE",
 		"Compares two stored versions of a source: the one in force at --from (default: the version\n"+
 			"before the one at --to) and the one in force at --to (default: now).\n"+
 			"Exit status: 0 when the clause text is the same, 1 when it differs, 2 on error.", true)
 	asHTML := c.fs.Bool("html", false, "print a self-contained HTML report")
 	all := c.fs.Bool("all", false, "list rename-only and cosmetic changes instead of counting them")
 	from := c.fs.String("from", "", "the older `TIME`")
+	baseline := c.fs.String("baseline", "", "the older version is the baseline `NAME` (seal-awarded, last-review or pinned)")
 	to := c.fs.String("to", "", "the newer `TIME`")
 	rulesFile := c.fs.String("rules", "", "significance rules `file` (YAML)")
 	if done, err := c.parse(args, stdout); done || err != nil {
@@ -610,7 +611,18 @@ func runStoredDiff(ctx context.Context, args []string, stdout io.Writer) error {
 		return &exitError{code: 2, msg: err.Error()}
 	}
 	var oldV store.Version
-	if *from != "" {
+	if *from != "" && *baseline != "" {
+		return usageError("diff: --from and --baseline both name the older version; give one")
+	}
+	if *baseline != "" {
+		var note string
+		if oldV, note, err = baselineFlagVersion(ctx, db, src, *baseline); err != nil {
+			return &exitError{code: 2, msg: "diff: " + err.Error()}
+		}
+		if note != "" && !*c.asJSON && !*asHTML {
+			fmt.Fprintf(stdout, "# %s\n", note)
+		}
+	} else if *from != "" {
 		fromT, err := parseWhen(*from, false, now)
 		if err != nil {
 			return usageError("diff: --from: %v", err)

@@ -66,6 +66,14 @@ History (all take --db FILE, default clausewatch.db):
   reextract read every stored page again with this build's extractor
   backup    write a consistent copy of the database
 
+Seal program (all take --db FILE):
+  supplier  a supplier's record: award date, rubric, last review, zone, products; its capture token
+  notify    record a vetting notification and the changes it requires (tickets)
+  rubric    record a rubric release (every supplier vetted against an older one is re-vetted)
+  baseline  pin a version under a name to take reports and diffs against
+  deadlines update windows, renewals and re-vets: due, overdue, met (--json, --ics)
+  renewal   the annual renewal report of a supplier (--html, --json)
+
 Daemon and web:
   serve     check every source on its cron schedule and serve the feed, API and metrics (--listen)
   token     add, list or revoke the web server's API tokens
@@ -115,6 +123,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout)
+	case "supplier":
+		return runSupplier(ctx, args[1:], stdout)
+	case "notify":
+		return runNotify(ctx, args[1:], stdout)
+	case "rubric":
+		return runRubric(ctx, args[1:], stdout)
+	case "baseline":
+		return runBaseline(ctx, args[1:], stdout)
+	case "deadlines":
+		return runDeadlines(ctx, args[1:], stdout)
+	case "renewal":
+		return runRenewal(ctx, args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -137,7 +157,7 @@ func storedDiff(args []string) bool {
 			i = len(args)
 		case strings.HasPrefix(a, "-") && a != "-":
 			switch name {
-			case "db", "from", "to":
+			case "db", "from", "to", "baseline":
 				return true
 			case "rules", "color", "select", "remove", "timeout":
 				if !strings.Contains(a, "=") {

@@ -1,0 +1,553 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/vetting"
+)
+
+// The seal program's commands: supplier records, notifications, rubric
+// releases, baselines, deadlines and renewal reports. While serve holds
+// the database, the same is done through the web API.
+
+// parseVerb parses "VERB [flags] ARGS..." (or "[flags] VERB ARGS..."):
+// the verb, then the flags, then the arguments.
+func parseVerb(c *command, args []string, stdout io.Writer) (verb string, rest []string, done bool, err error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		verb, args = args[0], args[1:]
+	}
+	if done, err = c.parse(args, stdout); done || err != nil {
+		return "", nil, done, err
+	}
+	rest = c.fs.Args()
+	if verb == "" && len(rest) > 0 {
+		verb, rest = rest[0], rest[1:]
+	}
+	return verb, rest, false, nil
+}
+
+// runSupplier implements "clausewatch supplier set|list|show|token".
+func runSupplier(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("supplier", "supplier set NAME [flags] | supplier list | supplier show NAME | supplier token NAME",
+		"Keeps the seal program's record of a supplier: award date, rubric version, last review, the\n"+
+			"time zone its dates are counted in, and its products' sources (a source belongs to the supplier\n"+
+			"named when it was added). 'set' changes only the fields given. 'token' issues the supplier's\n"+
+			"capture token for POST /api/capture (shown once; a new one replaces the old).", true)
+	award := c.fs.String("award", "", "seal award `date` (YYYY-MM-DD)")
+	rubric := c.fs.String("rubric", "", "rubric `version` the supplier was vetted against")
+	reviewed := c.fs.String("reviewed", "", "`date` of the last annual review (YYYY-MM-DD)")
+	zone := c.fs.String("zone", "", "IANA time `zone` the program's dates are counted in (default UTC)")
+	note := c.fs.String("note", "", "free-text `note`")
+	var products stringList
+	c.fs.Var(&products, "product", "a product and its sources, `NAME=SOURCE,SOURCE` (repeatable; replaces the list)")
+	verb, rest, done, err := parseVerb(c, args, stdout)
+	if done || err != nil {
+		return err
+	}
+	switch {
+	case verb == "set" && len(rest) == 1, verb == "show" && len(rest) == 1, verb == "token" && len(rest) == 1, verb == "list" && len(rest) == 0:
+	default:
+		return usageError("supplier: want 'set NAME', 'list', 'show NAME' or 'token NAME' (see clausewatch supplier -h)")
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	prog := &vetting.Program{DB: db}
+	switch verb {
+	case "set":
+		sup, err := db.Supplier(ctx, rest[0])
+		if err != nil {
+			if _, serr := prog.SupplierSources(ctx, rest[0]); serr != nil {
+				return fmt.Errorf("supplier: %w", serr)
+			}
+			sup = store.Supplier{Name: rest[0]}
+		}
+		set := map[string]bool{}
+		c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["award"] {
+			sup.Awarded = *award
+		}
+		if set["rubric"] {
+			sup.Rubric = *rubric
+		}
+		if set["reviewed"] {
+			sup.LastReview = *reviewed
+		}
+		if set["zone"] {
+			sup.Zone = *zone
+		}
+		if set["note"] {
+			sup.Note = *note
+		}
+		if set["product"] {
+			sup.Products = nil
+			for _, p := range products {
+				name, list, ok := strings.Cut(p, "=")
+				if !ok {
+					return usageError("supplier: --product %q: want NAME=SOURCE,SOURCE", p)
+				}
+				var srcs []string
+				for s := range strings.SplitSeq(list, ",") {
+					if s = strings.TrimSpace(s); s != "" {
+						srcs = append(srcs, s)
+					}
+				}
+				sup.Products = append(sup.Products, store.Product{Name: name, Sources: srcs})
+			}
+		}
+		srcs, err := prog.SupplierSources(ctx, sup.Name)
+		if err != nil {
+			return fmt.Errorf("supplier: %w", err)
+		}
+		if len(srcs) == 0 {
+			return usageError("supplier: no source belongs to %q (add its policy with 'clausewatch add URL --supplier %q' first)", sup.Name, sup.Name)
+		}
+		sup, err = db.PutSupplier(ctx, sup)
+		if err != nil {
+			return fmt.Errorf("supplier: %w", err)
+		}
+		if *c.asJSON {
+			sup.TokenHash = ""
+			return printJSON(stdout, sup)
+		}
+		fmt.Fprintf(stdout, "supplier %q saved: awarded %s, rubric %s, last review %s, zone %s, %d product(s)\n",
+			sup.Name, dash(sup.Awarded), dash(sup.Rubric), dash(sup.LastReview), dash(sup.Zone), len(sup.Products))
+	case "list":
+		sups, err := db.Suppliers(ctx)
+		if err != nil {
+			return fmt.Errorf("supplier: %w", err)
+		}
+		if *c.asJSON {
+			for i := range sups {
+				sups[i].TokenHash = ""
+			}
+			return printJSON(stdout, sups)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SUPPLIER\tAWARDED\tRUBRIC\tLAST REVIEW\tZONE\tPRODUCTS")
+		for _, s := range sups {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, dash(s.Awarded), dash(s.Rubric), dash(s.LastReview), dash(s.Zone), len(s.Products))
+		}
+		return tw.Flush()
+	case "show":
+		return showSupplier(ctx, prog, rest[0], *c.asJSON, stdout)
+	case "token":
+		secret, err := db.CreateSupplierToken(ctx, rest[0])
+		if err != nil {
+			return fmt.Errorf("supplier: %w", err)
+		}
+		fmt.Fprintf(stdout, "%s\n(capture token of %q: shown this once; it replaces any earlier one)\n", secret, rest[0])
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// showSupplier prints a supplier's record, notifications with their
+// tickets, and baselines.
+func showSupplier(ctx context.Context, prog *vetting.Program, name string, asJSON bool, stdout io.Writer) error {
+	sup, err := prog.DB.Supplier(ctx, name)
+	if err != nil {
+		return fmt.Errorf("supplier: %w", err)
+	}
+	sup.TokenHash = ""
+	ns, err := prog.DB.Notifications(ctx, name)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var sts []vetting.Status
+	for _, n := range ns {
+		if n, err = prog.Evaluate(ctx, n); err != nil {
+			return err
+		}
+		st, err := prog.Status(ctx, n, now)
+		if err != nil {
+			return err
+		}
+		sts = append(sts, st)
+	}
+	srcs, err := prog.SupplierSources(ctx, name)
+	if err != nil {
+		return err
+	}
+	var bases []store.Baseline
+	for _, s := range srcs {
+		bs, err := prog.DB.Baselines(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		bases = append(bases, bs...)
+	}
+	if asJSON {
+		return printJSON(stdout, map[string]any{"supplier": sup, "notifications": sts, "baselines": bases})
+	}
+	fmt.Fprintf(stdout, "%s\n  awarded %s, rubric %s, last review %s, zone %s\n", sup.Name, dash(sup.Awarded), dash(sup.Rubric), dash(sup.LastReview), dash(sup.Zone))
+	for _, p := range sup.Products {
+		fmt.Fprintf(stdout, "  product %s: %s\n", p.Name, strings.Join(p.Sources, ", "))
+	}
+	for _, s := range srcs {
+		fmt.Fprintf(stdout, "  source %s (%s) %s\n", s.Name, s.Kind, s.URL)
+	}
+	for _, st := range sts {
+		n := st.Notification
+		fmt.Fprintf(stdout, "\nnotification %d of %s: %s\n  %s\n", n.ID, n.Date, st.Summary, st.Window.Rule)
+		if n.Must != "" {
+			fmt.Fprintf(stdout, "  must change: %s\n", n.Must)
+		}
+		if n.Concerns != "" {
+			fmt.Fprintf(stdout, "  concerns: %s\n", n.Concerns)
+		}
+		for _, t := range st.Tickets {
+			fmt.Fprintf(stdout, "  ticket %d [%s] %s %q", t.N, t.State, t.Kind, t.Text)
+			if t.Met != nil {
+				fmt.Fprintf(stdout, " — met by fetch %d of %s (version %d): %s", t.Met.Fetch, t.Met.Seen.UTC().Format(time.RFC3339), t.Met.Version, t.Met.Why)
+			}
+			fmt.Fprintln(stdout)
+		}
+	}
+	for _, b := range bases {
+		fmt.Fprintf(stdout, "baseline %q: source %d version %d (pinned %s)\n", b.Name, b.Source, b.Version, b.Pinned.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// runNotify implements "clausewatch notify".
+func runNotify(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("notify", "notify SUPPLIER --on DATE [--must TEXT] [--concern TEXT] [--appear TEXT] [--disappear TEXT] [--reword TEXT] [--remove TEXT] [--source SOURCE]",
+		"Records a vetting notification: day 0 of the supplier's 10-day update window, counted in the\n"+
+			"supplier's zone. Each --appear/--disappear/--reword/--remove opens a ticket that closes itself\n"+
+			"when a captured version meets it: text must appear, must no longer appear, the clause containing\n"+
+			"the text must be reworded (more than punctuation or a rename) or removed.", true)
+	on := c.fs.String("on", "", "notification `date` (YYYY-MM-DD) or time (RFC 3339)")
+	must := c.fs.String("must", "", "what must change, in words")
+	concern := c.fs.String("concern", "", "free-text concerns")
+	source := c.fs.String("source", "", "the `source` the tickets are about (default: any of the supplier's)")
+	by := c.fs.String("by", os.Getenv("USER"), "who notified")
+	var appear, disappear, reword, remove stringList
+	c.fs.Var(&appear, "appear", "`text` that must appear (repeatable)")
+	c.fs.Var(&disappear, "disappear", "`text` that must no longer appear (repeatable)")
+	c.fs.Var(&reword, "reword", "`text` picking out a clause that must be reworded (repeatable)")
+	c.fs.Var(&remove, "remove", "`text` picking out a clause that must be removed (repeatable)")
+	if done, err := c.parse(args, stdout); done || err != nil {
+		return err
+	}
+	if c.fs.NArg() != 1 || *on == "" {
+		return usageError("notify: want SUPPLIER and --on DATE (see clausewatch notify -h)")
+	}
+	req := vetting.NotifyRequest{Supplier: c.fs.Arg(0), When: *on, Must: *must, Concerns: *concern, By: *by}
+	for _, k := range []struct {
+		kind  store.TicketKind
+		texts []string
+	}{{store.TicketAppear, appear}, {store.TicketDisappear, disappear}, {store.TicketReword, reword}, {store.TicketRemove, remove}} {
+		for _, t := range k.texts {
+			req.Tickets = append(req.Tickets, vetting.TicketRequest{Kind: k.kind, Source: *source, Text: t})
+		}
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	prog := &vetting.Program{DB: db}
+	n, err := prog.Notify(ctx, req)
+	if err != nil {
+		return &exitError{code: 2, msg: "notify: " + err.Error()}
+	}
+	st, err := prog.Status(ctx, n, time.Now())
+	if err != nil {
+		return err
+	}
+	if *c.asJSON {
+		return printJSON(stdout, st)
+	}
+	fmt.Fprintf(stdout, "notification %d recorded for %s: %s\n  %s\n", n.ID, n.Supplier, st.Summary, st.Window.Rule)
+	for _, t := range st.Tickets {
+		fmt.Fprintf(stdout, "  ticket %d [%s] %s %q\n", t.N, t.State, t.Kind, t.Text)
+	}
+	return nil
+}
+
+// runRubric implements "clausewatch rubric add|list".
+func runRubric(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("rubric", "rubric add VERSION --released DATE | rubric list",
+		"Records releases of the vetting rubric. Every supplier vetted against an older release needs\n"+
+			"re-vetting; 'add' lists them, and 'deadlines' shows them until their record names the new one.", true)
+	released := c.fs.String("released", "", "release `date` (YYYY-MM-DD)")
+	note := c.fs.String("note", "", "free-text `note`")
+	verb, rest, done, err := parseVerb(c, args, stdout)
+	if done || err != nil {
+		return err
+	}
+	switch {
+	case verb == "add" && len(rest) == 1 && *released != "", verb == "list" && len(rest) == 0:
+	default:
+		return usageError("rubric: want 'add VERSION --released DATE' or 'list'")
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	prog := &vetting.Program{DB: db}
+	if verb == "add" {
+		r, err := db.AddRubric(ctx, store.Rubric{Version: rest[0], Released: *released, Note: *note})
+		if err != nil {
+			return &exitError{code: 2, msg: "rubric: " + err.Error()}
+		}
+		needs, err := prog.NeedsRevet(ctx)
+		if err != nil {
+			return err
+		}
+		if *c.asJSON {
+			return printJSON(stdout, map[string]any{"rubric": r, "revet": needs})
+		}
+		fmt.Fprintf(stdout, "rubric %s (released %s) recorded; %d supplier(s) to vet again: %s\n", r.Version, r.Released, len(needs), strings.Join(needs, ", "))
+		return nil
+	}
+	rs, err := db.Rubrics(ctx)
+	if err != nil {
+		return err
+	}
+	if *c.asJSON {
+		return printJSON(stdout, rs)
+	}
+	for _, r := range rs {
+		fmt.Fprintf(stdout, "%s\t%s\t%s\n", r.Released, r.Version, r.Note)
+	}
+	return nil
+}
+
+// runBaseline implements "clausewatch baseline pin|list|rm".
+func runBaseline(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("baseline", "baseline pin SOURCE NAME [--at TIME | --version N] | baseline list [SOURCE] | baseline rm SOURCE NAME",
+		"Pins a version of a source under a name, to take reports and diffs against it\n"+
+			"(clausewatch renewal --baseline NAME, clausewatch diff SOURCE --baseline NAME). The built-in\n"+
+			"baselines seal-awarded and last-review come from the supplier's record.", true)
+	at := c.fs.String("at", "", "pin the version in force at `TIME` (default now)")
+	version := c.fs.Uint64("version", 0, "pin version `N`")
+	note := c.fs.String("note", "", "free-text `note`")
+	by := c.fs.String("by", os.Getenv("USER"), "who pinned it")
+	verb, rest, done, err := parseVerb(c, args, stdout)
+	if done || err != nil {
+		return err
+	}
+	switch {
+	case verb == "pin" && len(rest) == 2, verb == "rm" && len(rest) == 2, verb == "list" && len(rest) <= 1:
+	default:
+		return usageError("baseline: want 'pin SOURCE NAME', 'list [SOURCE]' or 'rm SOURCE NAME'")
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var src store.Source
+	if len(rest) > 0 {
+		if src, err = db.Source(ctx, rest[0]); err != nil {
+			return &exitError{code: 2, msg: "baseline: " + err.Error()}
+		}
+	}
+	switch verb {
+	case "pin":
+		if slices.Contains([]string{vetting.BaselineAwarded, vetting.BaselineLastReview}, rest[1]) {
+			return usageError("baseline: %q is built in (it comes from the supplier's record)", rest[1])
+		}
+		seq := *version
+		if seq == 0 {
+			t := time.Now()
+			if *at != "" {
+				if t, err = parseWhen(*at, true, time.Now()); err != nil {
+					return usageError("baseline: --at: %v", err)
+				}
+			}
+			v, err := db.VersionAt(ctx, src.ID, t)
+			if err != nil {
+				return &exitError{code: 2, msg: "baseline: " + err.Error()}
+			}
+			seq = v.Seq
+		}
+		b, err := db.PinBaseline(ctx, store.Baseline{Source: src.ID, Name: rest[1], Version: seq, Note: *note, By: *by})
+		if err != nil {
+			return &exitError{code: 2, msg: "baseline: " + err.Error()}
+		}
+		if *c.asJSON {
+			return printJSON(stdout, b)
+		}
+		fmt.Fprintf(stdout, "baseline %q of %s: version %d\n", b.Name, src.Name, b.Version)
+	case "rm":
+		if err := db.DeleteBaseline(ctx, src.ID, rest[1]); err != nil {
+			return &exitError{code: 2, msg: "baseline: " + err.Error()}
+		}
+		fmt.Fprintf(stdout, "baseline %q of %s removed\n", rest[1], src.Name)
+	case "list":
+		bs, err := db.Baselines(ctx, src.ID)
+		if err != nil {
+			return err
+		}
+		if *c.asJSON {
+			return printJSON(stdout, bs)
+		}
+		for _, b := range bs {
+			fmt.Fprintf(stdout, "%d\t%s\tversion %d\tpinned %s by %s\t%s\n", b.Source, b.Name, b.Version, b.Pinned.Format(time.RFC3339), dash(b.By), b.Note)
+		}
+	}
+	return nil
+}
+
+// runDeadlines implements "clausewatch deadlines".
+func runDeadlines(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("deadlines", "deadlines [--json | --ics] [--at TIME]",
+		"Lists every supplier's deadlines: each notification's 10-day update window (open, met, missed,\n"+
+			"overdue, no change found), the annual renewals with their notice dates, and the re-vets a rubric\n"+
+			"release calls for — what needs action first. --ics writes an iCalendar feed of the same dates.", true)
+	asICS := c.fs.Bool("ics", false, "write an iCalendar (.ics) feed")
+	atFlag := c.fs.String("at", "", "as of `TIME` (default now)")
+	if done, err := c.parse(args, stdout); done || err != nil {
+		return err
+	}
+	if c.fs.NArg() != 0 {
+		return usageError("deadlines: takes no arguments")
+	}
+	now := time.Now()
+	if *atFlag != "" {
+		t, err := parseWhen(*atFlag, false, now)
+		if err != nil {
+			return usageError("deadlines: --at: %v", err)
+		}
+		now = t
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	prog := &vetting.Program{DB: db}
+	items, err := prog.Deadlines(ctx, now)
+	if err != nil {
+		return fmt.Errorf("deadlines: %w", err)
+	}
+	switch {
+	case *asICS:
+		inst, err := db.Instance(ctx)
+		if err != nil {
+			return err
+		}
+		return vetting.WriteCalendar(stdout, items, vetting.CalendarOptions{Instance: inst, Now: now})
+	case *c.asJSON:
+		if items == nil {
+			items = []vetting.Item{}
+		}
+		return printJSON(stdout, items)
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(stdout, "no deadlines: no supplier has an award date, a notification or an outdated rubric on record")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATE\tSTATE\tWHAT\tDETAIL")
+	for _, it := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.Day, it.State, it.Title, it.Detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	rules := map[string]bool{}
+	fmt.Fprintln(stdout, "\nRules:")
+	for _, it := range items {
+		if !rules[it.Rule] {
+			rules[it.Rule] = true
+			fmt.Fprintf(stdout, "  %s: %s\n", it.Supplier, it.Rule)
+		}
+	}
+	return nil
+}
+
+// runRenewal implements "clausewatch renewal".
+func runRenewal(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("renewal", "renewal SUPPLIER [--baseline NAME] [--to TIME] [--html | --json] [-o FILE]",
+		"The annual renewal report: for each of the supplier's sources, the version in force at the\n"+
+			"baseline (default seal-awarded: the end of the award day) and now, the cumulative clause diff\n"+
+			"between them, every change in between with its triage state and the policy's stated dates, and\n"+
+			"the re-vet verdict.", true)
+	baseline := c.fs.String("baseline", vetting.BaselineAwarded, "baseline `name`: seal-awarded, last-review or a pinned one")
+	to := c.fs.String("to", "", "end of the period, `TIME` (default now)")
+	asHTML := c.fs.Bool("html", false, "write a self-contained HTML page")
+	out := c.fs.String("o", "", "write to `file` instead of standard output")
+	if done, err := c.parse(args, stdout); done || err != nil {
+		return err
+	}
+	if c.fs.NArg() != 1 {
+		return usageError("renewal: want SUPPLIER")
+	}
+	opt := vetting.ReportOptions{Baseline: *baseline}
+	if *to != "" {
+		t, err := parseWhen(*to, true, time.Now())
+		if err != nil {
+			return usageError("renewal: --to: %v", err)
+		}
+		opt.To = t
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := (&vetting.Program{DB: db}).Renewal(ctx, c.fs.Arg(0), opt)
+	if err != nil {
+		return &exitError{code: 2, msg: "renewal: " + err.Error()}
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return fmt.Errorf("renewal: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	switch {
+	case *c.asJSON:
+		err = rep.WriteJSON(w)
+	case *asHTML:
+		err = rep.WriteHTML(w, vetting.HTMLOptions{})
+	default:
+		err = rep.WriteText(w)
+	}
+	if err != nil {
+		return err
+	}
+	if f, ok := w.(*os.File); ok && *out != "" {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("renewal: write %s: %w", *out, err)
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", *out, rep.Verdict)
+	}
+	return nil
+}
+
+// baselineFlagVersion resolves diff's --baseline for a stored source.
+func baselineFlagVersion(ctx context.Context, db *store.DB, src store.Source, name string) (store.Version, string, error) {
+	v, note, err := (&vetting.Program{DB: db}).BaselineVersion(ctx, src, name)
+	if err != nil {
+		return store.Version{}, "", fmt.Errorf("baseline %s: %w", strconv.Quote(name), err)
+	}
+	return v, note, nil
+}
