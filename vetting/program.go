@@ -80,8 +80,9 @@ type NotifyRequest struct {
 	By       string          `json:"by,omitempty"`
 }
 
-// ErrInvalid marks a request that cannot be recorded as written.
-var ErrInvalid = errors.New("invalid")
+// ErrInvalid marks a request that cannot be recorded as written. It is
+// also a store.ErrInvalid, so callers map both to one answer.
+var ErrInvalid = fmt.Errorf("vetting: %w", store.ErrInvalid)
 
 // Notify records a notification and its tickets. A reword or remove
 // ticket must pick out exactly one clause of the version in force at the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/vetting"
 	"github.com/clausewatch/clausewatch/web"
 )
 
@@ -278,4 +280,71 @@ func TestBrowserHostilePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, "hostile-change.png")
+}
+
+// TestBrowserRenewal opens IMS's supplier page, follows the link to the
+// renewal report (award 2019, review in 2022) and checks what a reviewer
+// sees: the verdict, the rename on one line, the 2019→2022 material
+// changes, the change in between, and the report's own style applied
+// under the page's Content-Security-Policy. The deadlines page is
+// captured too.
+func TestBrowserRenewal(t *testing.T) {
+	ctx := browser(t)
+	h := newHistory(t)
+	sealRecord(t, h)
+	h.Clock.Set(day("2022-06-10"))
+	if _, err := (&vetting.Program{DB: h.DB, Now: h.Clock.Now}).Notify(t.Context(), vetting.NotifyRequest{Supplier: imsName, When: "2022-06-03",
+		Tickets: []vetting.TicketRequest{{Kind: store.TicketAppear, Text: "we do not sell vetting reports"}}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, web.Options{DB: h.DB, Now: h.Clock.Now, OpenRead: true})
+	var verdict, renames, substantive, changes, bg string
+	var scripts int
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/suppliers/"+url.PathEscape(imsName)),
+		chromedp.WaitVisible("#renewal-link", chromedp.ByID),
+		chromedp.Click("#renewal-link", chromedp.ByID),
+		chromedp.WaitVisible("#verdict", chromedp.ByID),
+		chromedp.Text("#verdict", &verdict, chromedp.ByID),
+		chromedp.Text("#source-0 h2 + ul", &renames, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll('#source-0 h2')].map(e => e.textContent).join(' | ')`, &substantive),
+		chromedp.Text("#source-0 table.changes", &changes, chromedp.ByQuery),
+		chromedp.Evaluate(`getComputedStyle(document.querySelector('#verdict')).backgroundColor`, &bg),
+		chromedp.Evaluate(`document.querySelectorAll('script').length`, &scripts),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "renewal.png")
+	if !strings.Contains(verdict, "Re-vet") {
+		t.Errorf("verdict %q", verdict)
+	}
+	if !strings.Contains(renames, "IMS Global → 1EdTech in 37 clauses") {
+		t.Errorf("renames %q", renames)
+	}
+	if !strings.Contains(substantive, "Substantive (3)") {
+		t.Errorf("sections %q", substantive)
+	}
+	if !strings.Contains(changes, "2019-05-06 → 2022-05-17") || !strings.Contains(changes, "re-vet") {
+		t.Errorf("changes table %q", changes)
+	}
+	if bg == "" || bg == "rgba(0, 0, 0, 0)" {
+		t.Errorf("the report's style did not apply (verdict background %q): CSP blocks it?", bg)
+	}
+	if scripts != 0 {
+		t.Errorf("%d scripts on the report", scripts)
+	}
+	var state string
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/deadlines"),
+		chromedp.WaitVisible("table.deadlines", chromedp.ByQuery),
+		chromedp.Text("table.deadlines", &state, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "deadlines.png")
+	if !strings.Contains(state, "open") || !strings.Contains(state, "annual seal review") {
+		t.Errorf("deadlines table %q", state)
+	}
 }

@@ -395,6 +395,7 @@ type supplierData struct {
 	Changes []entry
 	Next    string
 	Atom    string
+	Program supplierRecord
 }
 
 func (d supplierData) title() string { return d.Name }
@@ -416,7 +417,12 @@ func (s *Server) supplierPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "changes", err)
 		return
 	}
-	d := supplierData{Name: name, Sources: rows, Changes: entries, Atom: q.withQuery("/feed.atom"), Next: q.nextPage("/", next)}
+	rec, err := s.supplierRecord(r, name)
+	if err != nil {
+		s.failErr(w, r, "supplier record", err)
+		return
+	}
+	d := supplierData{Name: name, Sources: rows, Changes: entries, Atom: q.withQuery("/feed.atom"), Next: q.nextPage("/", next), Program: rec}
 	s.render(w, r, http.StatusOK, "supplier", d)
 }
 

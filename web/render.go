@@ -15,7 +15,7 @@ import (
 )
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"feed", "change", "source", "sources", "version", "supplier", "suppliers", "login", "error"}
+var pageNames = []string{"feed", "change", "source", "sources", "version", "supplier", "suppliers", "login", "error", "deadlines"}
 
 // parseTemplates parses every page once, at startup: a broken template
 // stops New rather than a request.
@@ -28,6 +28,12 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"supplier": func(s string) string { return "/suppliers/" + pathEscape(s) },
 		"headOf":   summaryHead,
 		"restOf":   summaryRest,
+		"stateClass": func(s string) string {
+			if f := strings.Fields(s); len(f) > 0 {
+				return f[0]
+			}
+			return ""
+		},
 	}
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/vetting"
+	"github.com/clausewatch/clausewatch/watch"
 )
 
 //go:embed templates/*.html
@@ -28,8 +30,11 @@ type Scheduler interface {
 	// CheckSoon makes a source due now, keeping its regular schedule.
 	CheckSoon(ctx context.Context, sourceID uint64) error
 	// Resync asks the scheduler to read the sources again (one was added,
-	// edited or paused).
+	// edited or paused, or a supplier's update window opened or closed).
 	Resync()
+	// CheckNow checks a source at once (a supplier's capture on demand);
+	// watch.ErrBusy when it is being checked.
+	CheckNow(ctx context.Context, sourceID uint64) (watch.Result, error)
 }
 
 // Options configures a Server.
@@ -54,6 +59,13 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Program applies the seal program's rules. Default: one on DB with
+	// the same clock.
+	Program *vetting.Program
+	// CaptureEvery and CaptureBurst rate-limit each supplier's capture
+	// requests. Default one every 5 minutes, 3 at once.
+	CaptureEvery time.Duration
+	CaptureBurst int
 }
 
 // Server serves the change feed. Build it with New; it is an
@@ -66,6 +78,7 @@ type Server struct {
 	handler  http.Handler
 	instance string
 	supIndex supplierIndex
+	captures captureLimits
 }
 
 // New checks the options, parses the templates and builds the routes.
@@ -92,6 +105,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(opts.DB, opts.Now)
 	}
+	if opts.Program == nil {
+		opts.Program = &vetting.Program{DB: opts.DB, Now: opts.Now, Logger: opts.Logger}
+	}
+	if opts.CaptureEvery <= 0 {
+		opts.CaptureEvery = 5 * time.Minute
+	}
+	if opts.CaptureBurst <= 0 {
+		opts.CaptureBurst = 3
+	}
 	instance, err := opts.DB.Instance(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -100,7 +122,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, db: opts.DB, log: opts.Logger, pages: pages, instance: instance}
+	s := &Server{opts: opts, db: opts.DB, log: opts.Logger, pages: pages, instance: instance,
+		captures: captureLimits{every: opts.CaptureEvery, burst: opts.CaptureBurst}}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -149,6 +172,9 @@ func (s *Server) routeTable() []route {
 		{"GET /sources/{id}/versions/{seq}/raw", reads, s.rawCapture},
 		{"GET /suppliers", reads, s.suppliersPage},
 		{"GET /suppliers/{name}", reads, s.supplierPage},
+		{"GET /suppliers/{name}/renewal", reads, s.renewalPage},
+		{"GET /deadlines", reads, s.deadlinesPage},
+		{"GET /deadlines.ics", reads, s.deadlinesICS},
 
 		// Feeds and metrics.
 		{"GET /feed.atom", reads, s.atomFeed},
@@ -173,6 +199,19 @@ func (s *Server) routeTable() []route {
 		{"GET /api/webhooks/{id}/deliveries", reads, s.apiDeliveries},
 		{"POST /api/tokens", writes, s.apiAddToken},
 		{"DELETE /api/tokens/{name}", writes, s.apiRevokeToken},
+
+		// The seal program.
+		{"GET /api/deadlines", reads, s.apiDeadlines},
+		{"GET /api/suppliers/{name}/record", reads, s.apiSupplierRecord},
+		{"PUT /api/suppliers/{name}/record", writes, s.apiPutSupplier},
+		{"POST /api/suppliers/{name}/notifications", writes, s.apiNotify},
+		{"POST /api/suppliers/{name}/token", writes, s.apiSupplierToken},
+		{"GET /api/suppliers/{name}/renewal", reads, s.apiRenewal},
+		{"POST /api/rubrics", writes, s.apiAddRubric},
+		{"POST /api/baselines", writes, s.apiPinBaseline},
+		// Suppliers, not staff: authorised by the supplier's own capture
+		// token inside the handler.
+		{"POST /api/capture", public, s.apiCapture},
 	}
 }
 
