@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/fixtures"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/vetting"
 	"github.com/clausewatch/clausewatch/watch"
 	"github.com/clausewatch/clausewatch/web"
 )
@@ -141,6 +143,20 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo: %w", err)
 	}
 
+	// The seal program's record of 1EdTech, as the seeds tell it: a seal
+	// awarded in June 2019 against the first rubric, and a new rubric in
+	// 2022, so the deadlines page and the renewal report have a story.
+	if _, err := db.PutSupplier(ctx, store.Supplier{Name: ims.Supplier, Awarded: "2019-06-15", Rubric: "1.0", Zone: "America/New_York",
+		Products: []store.Product{{Name: "1EdTech website and resources", Sources: []string{ims.Name}}}}); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	for _, r := range []store.Rubric{{Version: "1.0", Released: "2018-09-01"}, {Version: "2.0", Released: "2022-03-01"}} {
+		if _, err := db.AddRubric(ctx, r); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	prog := &vetting.Program{DB: db, Now: clock.Now, Logger: log}
+
 	webURL := "http://" + webLn.Addr().String()
 	metrics := web.NewMetrics(db, clock.Now)
 	hooks := web.NewDeliverer(web.DelivererOptions{DB: db, BaseURL: webURL, Metrics: metrics, Logger: log, Now: clock.Now})
@@ -151,6 +167,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Workers: 2, Now: clock.Now, Logger: log, Poll: time.Minute,
 		OnResult: func(res watch.Result) {
 			observe(metrics, hooks, res)
+			if _, err := prog.Observe(ctx, res); err != nil {
+				log.Error("check tickets", "err", err)
+			}
 			switch {
 			case res.Err != nil:
 				fmt.Fprintf(stdout, "  %s  %s: error: %v\n", res.Fetch.Start.Format("2006-01-02"), res.Source.Name, res.Err)
@@ -170,7 +189,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo: %w", err)
 	}
 	server, err := web.New(ctx, web.Options{DB: db, Scheduler: sched, BaseURL: webURL, OpenRead: true,
-		Metrics: metrics, Webhooks: hooks, Logger: log, Now: clock.Now})
+		Metrics: metrics, Webhooks: hooks, Logger: log, Now: clock.Now, Program: prog})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -225,6 +244,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	fmt.Fprintf(stdout, "\nReplay done: %d changes found, %d need re-vetting.\n", found, revet)
+	fmt.Fprintf(stdout, "Seal program: deadlines %s/deadlines — renewal report (award 2019 → now) %s/suppliers/%s/renewal\n",
+		webURL, webURL, url.PathEscape(ims.Supplier))
 	if *replayOnly {
 		return nil
 	}

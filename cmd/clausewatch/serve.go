@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/vetting"
 	"github.com/clausewatch/clausewatch/watch"
 	"github.com/clausewatch/clausewatch/web"
 )
@@ -44,6 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logFormat := c.fs.String("log", "text", "log format: text or json")
 	listen := c.fs.String("listen", "127.0.0.1:8080", "serve the web feed, API and metrics on this `address` (\"\": no web server)")
 	baseURL := c.fs.String("base-url", "", "the `URL` people reach the web server at, for links in feeds and webhooks (default: from each request)")
+	urgent := c.fs.String("urgent-schedule", "@every 1h", "cron `spec` for a supplier's sources while its 10-day update window is open")
 	openRead := c.fs.Bool("open-read", false, "serve pages, feeds and read-only API calls without sign-in (changes always need a token)")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
@@ -57,6 +60,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if _, err := watch.NewSchedule(*schedule, loc); err != nil {
 		return usageError("serve: --schedule: %v", err)
+	}
+	if _, err := watch.NewSchedule(*urgent, loc); err != nil {
+		return usageError("serve: --urgent-schedule: %v", err)
 	}
 	var backupSched watch.Schedule
 	if *backup != "" {
@@ -131,17 +137,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hooks := web.NewDeliverer(web.DelivererOptions{DB: db, BaseURL: *baseURL, Metrics: metrics, Logger: log})
 	checker := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Timeout: *timeout, Logger: log}), Rules: rules,
 		Policy: watch.Policy{ConfirmDelay: delay}, Logger: log}
-	sched, err := watch.NewScheduler(checker, watch.SchedulerOptions{Default: *schedule, Location: loc, Workers: *workers,
+	prog := &vetting.Program{DB: db, Rules: rules, Logger: log}
+	var sched *watch.Scheduler
+	sched, err = watch.NewScheduler(checker, watch.SchedulerOptions{Default: *schedule, Location: loc, Workers: *workers,
 		MaxJitter: maxJitter, Grace: *grace, Poll: *poll, Logger: log,
-		OnResult: func(res watch.Result) { observe(metrics, hooks, res) },
-		OnRound:  func(r watch.Round) { metrics.ObserveRound(r.Start, r.End, r.Checks) }})
+		UrgentSpec: *urgent,
+		Urgent:     func(ctx context.Context) (map[uint64]bool, error) { return prog.UrgentSources(ctx, time.Now()) },
+		OnResult: func(res watch.Result) {
+			observe(metrics, hooks, res)
+			observeVetting(ctx, log, prog, sched, res)
+		},
+		OnRound: func(r watch.Round) { metrics.ObserveRound(r.Start, r.End, r.Checks) }})
 	if err != nil {
 		return usageError("serve: %v", err)
 	}
 	var server *web.Server
 	if ln != nil {
 		if server, err = web.New(ctx, web.Options{DB: db, Scheduler: sched, BaseURL: *baseURL, OpenRead: *openRead,
-			Metrics: metrics, Webhooks: hooks, Logger: log}); err != nil {
+			Metrics: metrics, Webhooks: hooks, Logger: log, Program: prog}); err != nil {
 			return usageError("serve: %v", err)
 		}
 	}
@@ -183,6 +196,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		wg.Go(func() { backupLoop(loopCtx, log, db, *backup, backupSched) })
 	}
 	wg.Go(func() { hooks.Run(loopCtx) })
+	// Update windows open and close with the clock: resync the schedule
+	// when the set of urgent sources changes.
+	wg.Go(func() { urgentLoop(loopCtx, log, prog, sched) })
 	if server != nil {
 		log.Info("web server listening", "url", "http://"+ln.Addr().String()+"/", "open_read", *openRead)
 		wg.Go(func() {
@@ -205,6 +221,43 @@ func observe(m *web.Metrics, hooks *web.Deliverer, res watch.Result) {
 	if res.Change != nil {
 		m.ObserveChange(res.Change.Revet)
 		hooks.Notify()
+	}
+}
+
+// observeVetting holds a check that recorded a change against the open
+// tickets of its supplier; when one closes, the supplier's sources go
+// back to their own schedule.
+func observeVetting(ctx context.Context, log *slog.Logger, prog *vetting.Program, sched *watch.Scheduler, res watch.Result) {
+	closed, err := prog.Observe(ctx, res)
+	if err != nil {
+		log.ErrorContext(ctx, "check tickets", "source", res.Source.Name, "err", err)
+	}
+	if len(closed) > 0 {
+		sched.Resync()
+	}
+}
+
+// urgentLoop resyncs the schedule whenever the sources on the urgent
+// schedule change (a window opened over the API, or closed by time).
+func urgentLoop(ctx context.Context, log *slog.Logger, prog *vetting.Program, sched *watch.Scheduler) {
+	var last map[uint64]bool
+	tick := time.NewTicker(5 * time.Minute)
+	defer tick.Stop()
+	for {
+		ids, err := prog.UrgentSources(ctx, time.Now())
+		if err != nil {
+			log.ErrorContext(ctx, "sources with an open window", "err", err)
+		} else if last != nil && !maps.Equal(ids, last) {
+			sched.Resync()
+		}
+		if err == nil {
+			last = ids
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }
 
