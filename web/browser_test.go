@@ -123,6 +123,16 @@ func TestBrowserTriage(t *testing.T) {
 	err = chromedp.Run(ctx,
 		chromedp.Click(`#f-revet`),
 		chromedp.Click(`#f-apply`),
+		// The old page's feed is visible too: wait for the new address.
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				var here string
+				if err := chromedp.Location(&here).Do(ctx); err == nil && strings.Contains(here, "revet=1") {
+					return nil
+				}
+			}
+			return fmt.Errorf("the filter did not navigate")
+		}),
 		chromedp.WaitVisible(`ol.feed`),
 		chromedp.Location(&loc),
 		chromedp.Evaluate(`document.querySelectorAll("li.entry").length`, &entries),

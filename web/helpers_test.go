@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,32 +17,6 @@ import (
 	"github.com/clausewatch/clausewatch/watch"
 	"github.com/clausewatch/clausewatch/web"
 )
-
-// clock is the injected time the fixture server, fetches and the store
-// share.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *clock) tick() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Second)
-	return c.t
-}
 
 func day(s string) time.Time {
 	t, err := time.Parse("2006-01-02", s)
@@ -60,7 +33,7 @@ func day(s string) time.Time {
 type history struct {
 	DB      *store.DB
 	Path    string
-	Clock   *clock
+	Clock   *fixtures.Clock
 	Checker *watch.Checker
 	Fixture *httptest.Server
 	IMS     store.Source
@@ -69,7 +42,7 @@ type history struct {
 
 func newHistory(t *testing.T) *history {
 	t.Helper()
-	clk := &clock{t: day("2003-01-01")}
+	clk := fixtures.NewClock(day("2003-01-01"))
 	fx := httptest.NewServer(fixtures.Handler(clk.Now))
 	t.Cleanup(fx.Close)
 	path := filepath.Join(t.TempDir(), "web.db")
@@ -78,8 +51,8 @@ func newHistory(t *testing.T) *history {
 		t.Fatal(err)
 	}
 	h := &history{DB: db, Path: path, Clock: clk, Fixture: fx,
-		Checker: &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Backoff: time.Millisecond, Now: clk.tick}),
-			Policy: watch.Policy{ConfirmDelay: time.Nanosecond}, Now: clk.tick}}
+		Checker: &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Backoff: time.Millisecond, Now: clk.Tick}),
+			Policy: watch.Policy{ConfirmDelay: time.Nanosecond}, Now: clk.Tick}}
 	// The test may reopen the database: close whichever is open at the end.
 	t.Cleanup(func() {
 		if err := h.DB.Check(context.Background()); err != nil {
