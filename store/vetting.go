@@ -72,6 +72,14 @@ func checkDate(what, s string) error {
 	return nil
 }
 
+// requireDate is checkDate for a date that must be given.
+func requireDate(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: %s missing (want YYYY-MM-DD)", ErrInvalid, what)
+	}
+	return checkDate(what, s)
+}
+
 func (s *Supplier) validate() error {
 	s.Name = strings.TrimSpace(s.Name)
 	if s.Name == "" || len(s.Name) > 200 {
@@ -293,8 +301,8 @@ func (n Notification) Location() (*time.Location, error) { return zone(n.Zone) }
 // AddNotification stores a new notification for a supplier that has a
 // record, numbering it and its tickets.
 func (d *DB) AddNotification(ctx context.Context, n Notification) (Notification, error) {
-	if err := checkDate("notification date", n.Date); err != nil || n.Date == "" {
-		return Notification{}, fmt.Errorf("add notification: %w", errors.Join(err, errIf(n.Date == "", "%w: notification date missing", ErrInvalid)))
+	if err := requireDate("notification date", n.Date); err != nil {
+		return Notification{}, fmt.Errorf("add notification: %w", err)
 	}
 	if _, err := zone(n.Zone); err != nil {
 		return Notification{}, fmt.Errorf("add notification: %w", err)
@@ -332,13 +340,6 @@ func (d *DB) AddNotification(ctx context.Context, n Notification) (Notification,
 		return Notification{}, fmt.Errorf("add notification for %q: %w", n.Supplier, err)
 	}
 	return n, nil
-}
-
-func errIf(cond bool, format string, a ...any) error {
-	if !cond {
-		return nil
-	}
-	return fmt.Errorf(format, a...)
 }
 
 // Notification returns one notification.
@@ -422,8 +423,8 @@ func (d *DB) AddRubric(ctx context.Context, r Rubric) (Rubric, error) {
 	if r.Version == "" || len(r.Version) > 50 {
 		return Rubric{}, fmt.Errorf("add rubric: %w: version %q", ErrInvalid, r.Version)
 	}
-	if err := checkDate("release date", r.Released); err != nil || r.Released == "" {
-		return Rubric{}, fmt.Errorf("add rubric %s: %w", r.Version, errors.Join(err, errIf(r.Released == "", "%w: release date missing", ErrInvalid)))
+	if err := requireDate("release date", r.Released); err != nil {
+		return Rubric{}, fmt.Errorf("add rubric %s: %w", r.Version, err)
 	}
 	r.V, r.Recorded = 1, d.now().UTC()
 	err := d.update(ctx, func(tx *bbolt.Tx) error {

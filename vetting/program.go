@@ -606,6 +606,23 @@ func (p *Program) Deadlines(ctx context.Context, now time.Time) ([]Item, error) 
 	if err != nil {
 		return nil, err
 	}
+	return p.deadlines(ctx, now, sups)
+}
+
+// SupplierDeadlines is Deadlines for one supplier (none when it has no
+// record).
+func (p *Program) SupplierDeadlines(ctx context.Context, name string, now time.Time) ([]Item, error) {
+	sup, err := p.DB.Supplier(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.deadlines(ctx, now, []store.Supplier{sup})
+}
+
+func (p *Program) deadlines(ctx context.Context, now time.Time, sups []store.Supplier) ([]Item, error) {
 	rubrics, err := p.DB.Rubrics(ctx)
 	if err != nil {
 		return nil, err

@@ -169,15 +169,13 @@ func (p *Program) Renewal(ctx context.Context, supplier string, opt ReportOption
 	default:
 		rep.Verdict = "No re-vet needed: no clause changed since the baseline"
 	}
-	items, err := p.Deadlines(ctx, now)
+	items, err := p.SupplierDeadlines(ctx, sup.Name, now)
 	if err != nil {
 		return nil, err
 	}
 	for _, it := range items {
-		if it.Supplier == sup.Name {
-			it.Status = nil
-			rep.Deadlines = append(rep.Deadlines, it)
-		}
+		it.Status = nil
+		rep.Deadlines = append(rep.Deadlines, it)
 	}
 	return rep, nil
 }

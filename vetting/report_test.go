@@ -92,10 +92,12 @@ func TestRenewalIMS(t *testing.T) {
 	if s := rep.Sources[0]; s.From.Seq != 1 || s.To.Seq != 2 {
 		t.Errorf("pinned baseline: v%d → v%d", s.From.Seq, s.To.Seq)
 	}
-	if _, err := w.Program.Renewal(ctx, ims, vetting.ReportOptions{Baseline: "nope"}); err != nil {
+	r, err := w.Program.Renewal(ctx, ims, vetting.ReportOptions{Baseline: "nope"})
+	if err != nil {
 		t.Fatal(err)
-	} else if r, _ := w.Program.Renewal(ctx, ims, vetting.ReportOptions{Baseline: "nope"}); !strings.Contains(strings.Join(r.Sources[0].Notes, " "), `no baseline "nope"`) {
-		t.Errorf("unknown baseline notes %v", r.Sources[0].Notes)
+	}
+	if s := r.Sources[0]; s.From != nil || !strings.Contains(strings.Join(s.Notes, " "), `no baseline "nope"`) {
+		t.Errorf("unknown baseline: from %+v, notes %v", s.From, s.Notes)
 	}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -171,27 +172,21 @@ func (s *Server) supplierRecord(r *http.Request, name string) (supplierRecord, e
 	}
 	sup.TokenHash = ""
 	out.Record = &sup
-	prog, now := s.program(), s.opts.Now()
-	ns, err := s.db.Notifications(r.Context(), name)
-	if err != nil {
-		return out, err
-	}
-	for i := len(ns) - 1; i >= 0; i-- { // newest first
-		st, err := prog.Status(r.Context(), ns[i], now)
-		if err != nil {
-			return out, err
-		}
-		out.Notifications = append(out.Notifications, st)
-	}
-	items, err := prog.Deadlines(r.Context(), now)
+	// One pass: the update items carry their notification's status.
+	prog := s.program()
+	items, err := prog.SupplierDeadlines(r.Context(), name, s.opts.Now())
 	if err != nil {
 		return out, err
 	}
 	for _, it := range items {
-		if it.Supplier == name && it.Kind != "update" {
+		if it.Kind == "update" {
+			out.Notifications = append(out.Notifications, *it.Status)
+		} else {
 			out.Deadlines = append(out.Deadlines, it)
 		}
 	}
+	// Newest notification first.
+	slices.SortFunc(out.Notifications, func(a, b vetting.Status) int { return cmp.Compare(b.Notification.ID, a.Notification.ID) })
 	srcs, err := prog.SupplierSources(r.Context(), name)
 	if err != nil {
 		return out, err

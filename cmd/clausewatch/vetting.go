@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,11 +69,11 @@ func runSupplier(ctx context.Context, args []string, stdout io.Writer) error {
 	switch verb {
 	case "set":
 		sup, err := db.Supplier(ctx, rest[0])
+		if errors.Is(err, store.ErrNotFound) {
+			sup, err = store.Supplier{Name: rest[0]}, nil
+		}
 		if err != nil {
-			if _, serr := prog.SupplierSources(ctx, rest[0]); serr != nil {
-				return fmt.Errorf("supplier: %w", serr)
-			}
-			sup = store.Supplier{Name: rest[0]}
+			return fmt.Errorf("supplier: %w", err)
 		}
 		set := map[string]bool{}
 		c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
