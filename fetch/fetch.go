@@ -142,10 +142,18 @@ type Capture struct {
 	// NotModified reports a 304 answer to a conditional request: the page
 	// is unchanged and Body is empty.
 	NotModified bool
-	// Header holds the response headers that matter for the record: Date,
-	// Last-Modified, ETag, Content-Type, Content-Language, Cache-Control,
+	// Proto is the response's protocol, e.g. "HTTP/1.1" or "HTTP/2.0".
+	Proto string
+	// Header holds the response headers as evidence: all of them but
+	// Set-Cookie (a visitor's session is not evidence, and must not be
+	// archived), unless they add up to more than maxKeptHeaderBytes, when
+	// only those that matter for the record are kept: Date, Last-Modified,
+	// ETag, Content-Type, Content-Language, Cache-Control,
 	// Content-Encoding and Retry-After.
 	Header http.Header
+	// RequestHeader holds the headers sent with the final attempt (Host
+	// included), so the request can be shown and archived as it was.
+	RequestHeader http.Header
 	// Body is the response body, decompressed but otherwise exactly as
 	// sent (the charset is decoded by extract, from ContentType).
 	Body []byte
@@ -181,8 +189,41 @@ type TLSFacts struct {
 // ContentType returns the response's Content-Type header.
 func (c *Capture) ContentType() string { return c.Header.Get("Content-Type") }
 
-// keptHeaders are the response headers a Capture keeps.
+// keptHeaders are the response headers a Capture keeps when all of them
+// would be too many.
 var keptHeaders = []string{"Date", "Last-Modified", "ETag", "Content-Type", "Content-Language", "Cache-Control", "Content-Encoding", "Retry-After"}
+
+// maxKeptHeaderBytes caps the response headers kept with a capture.
+const maxKeptHeaderBytes = 16 << 10
+
+// droppedHeaders are response headers never kept.
+var droppedHeaders = map[string]bool{"Set-Cookie": true, "Set-Cookie2": true}
+
+// responseHeaders picks the response headers a capture keeps.
+func responseHeaders(h http.Header) http.Header {
+	out := http.Header{}
+	size := 0
+	for k, vs := range h {
+		k = http.CanonicalHeaderKey(k)
+		if droppedHeaders[k] {
+			continue
+		}
+		for _, v := range vs {
+			size += len(k) + len(v) + 4
+		}
+		out[k] = append([]string(nil), vs...)
+	}
+	if size <= maxKeptHeaderBytes {
+		return out
+	}
+	out = http.Header{}
+	for _, k := range keptHeaders {
+		if vs := h.Values(k); len(vs) > 0 {
+			out[k] = append([]string(nil), vs...)
+		}
+	}
+	return out
+}
 
 // NewClient returns a Client with opts, defaults filled in.
 func NewClient(opts Options) *Client {
@@ -421,6 +462,8 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, req Request) (*Capture
 	if req.LastModified != "" {
 		hreq.Header.Set("If-Modified-Since", req.LastModified)
 	}
+	capture.RequestHeader = hreq.Header.Clone()
+	capture.RequestHeader.Set("Host", hreq.Host)
 	capture.Start = c.opts.Now()
 	resp, err := c.http.Do(hreq)
 	if err != nil {
@@ -433,11 +476,10 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, req Request) (*Capture
 	capture.FinalURL = resp.Request.URL.String()
 	capture.Status = resp.StatusCode
 	capture.NotModified = resp.StatusCode == http.StatusNotModified
-	capture.Header = http.Header{}
-	for _, h := range keptHeaders {
-		if vs := resp.Header.Values(h); len(vs) > 0 {
-			capture.Header[http.CanonicalHeaderKey(h)] = append([]string(nil), vs...)
-		}
+	capture.Proto = resp.Proto
+	capture.Header = responseHeaders(resp.Header)
+	if resp.Request != hreq { // redirected: the final request went to another URL
+		capture.RequestHeader.Set("Host", resp.Request.URL.Host)
 	}
 	if resp.TLS != nil {
 		capture.TLS = tlsFacts(resp.TLS)

@@ -88,3 +88,66 @@ func TestGet(t *testing.T) {
 		})
 	}
 }
+
+// TestEvidenceHeaders: a capture keeps the request as sent (Host
+// included), the protocol, and every response header but Set-Cookie; past
+// the size cap only the headers that matter for the record are kept.
+func TestEvidenceHeaders(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Server", "test-server/1")
+		w.Header().Add("Vary", "Accept-Language")
+		w.Header().Set("Set-Cookie", "session=secret")
+		w.Write([]byte("<p>policy</p>"))
+	})
+	mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		for i := range 40 {
+			w.Header().Add("X-Padding", strings.Repeat(string(rune('a'+i%26)), 600))
+		}
+		w.Write([]byte("<p>policy</p>"))
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ok", http.StatusFound)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	c := fetch.NewClient(fetch.Options{AllowPrivate: true, Attempts: 1})
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	tests := []struct {
+		path        string
+		wantHeaders []string
+		noHeaders   []string
+	}{
+		{"/ok", []string{"Content-Type", "Server", "Vary", "Date", "Content-Length"}, []string{"Set-Cookie"}},
+		{"/moved", []string{"Content-Type", "Server", "Vary"}, []string{"Set-Cookie"}},
+		{"/huge", []string{"Content-Type", "Date"}, []string{"X-Padding"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res, err := c.Fetch(t.Context(), fetch.Request{URL: srv.URL + tt.path, ETag: `"v1"`})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Proto != "HTTP/1.1" {
+				t.Errorf("proto %q", res.Proto)
+			}
+			for _, h := range tt.wantHeaders {
+				if res.Header.Get(h) == "" {
+					t.Errorf("response header %s not kept: %v", h, res.Header)
+				}
+			}
+			for _, h := range tt.noHeaders {
+				if _, ok := res.Header[h]; ok {
+					t.Errorf("response header %s kept", h)
+				}
+			}
+			rh := res.RequestHeader
+			if rh.Get("Host") != host || rh.Get("User-Agent") != res.UserAgent || rh.Get("If-None-Match") != `"v1"` || rh.Get("Accept-Encoding") == "" {
+				t.Errorf("request headers %v", rh)
+			}
+		})
+	}
+}

@@ -93,8 +93,13 @@ type Fetch struct {
 	Words      int    `json:"words,omitempty"`
 	// Version is the sequence number of the version this fetch saw or
 	// started (0 when none).
-	Version        uint64              `json:"version,omitempty"`
-	Header         map[string][]string `json:"header,omitempty"`
+	Version uint64 `json:"version,omitempty"`
+	// Proto is the response's protocol ("HTTP/1.1", "HTTP/2.0").
+	Proto string `json:"proto,omitempty"`
+	// Header holds the response headers kept (all but Set-Cookie).
+	Header map[string][]string `json:"header,omitempty"`
+	// RequestHeader holds the headers sent, Host included.
+	RequestHeader  map[string][]string `json:"request_header,omitempty"`
 	RemoteAddr     string              `json:"remote_addr,omitempty"`
 	TLS            *TLS                `json:"tls,omitempty"`
 	UserAgent      string              `json:"user_agent,omitempty"`

@@ -312,6 +312,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	if capture != nil {
 		f.Start, f.End, f.FinalURL, f.Status, f.Attempts = capture.Start.UTC(), capture.End.UTC(), capture.FinalURL, capture.Status, capture.Attempts
 		f.Header, f.RemoteAddr, f.UserAgent, f.AcceptLanguage = capture.Header, capture.RemoteAddr, capture.UserAgent, capture.AcceptLanguage
+		f.Proto, f.RequestHeader = capture.Proto, capture.RequestHeader
 		if t := capture.TLS; t != nil {
 			f.TLS = &store.TLS{Version: t.Version, CipherSuite: t.CipherSuite, ServerName: t.ServerName, PeerSHA256: t.PeerSHA256, Subject: t.Subject, Issuer: t.Issuer, NotAfter: t.NotAfter}
 		}
