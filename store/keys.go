@@ -29,6 +29,14 @@ var (
 	bucketNotifications = []byte("notifications")
 	bucketRubrics       = []byte("rubrics")
 	bucketBaselines     = []byte("baselines")
+	// Schema 5: the transparency log of fetches. log holds the tree's
+	// stored hashes by tlog.StoredHashIndex; log_leaves where each leaf's
+	// fetch is (source ID and fetch key); log_index each fetch's leaf;
+	// checkpoints the signed checkpoints kept, by tree size.
+	bucketLog         = []byte("log")
+	bucketLogLeaves   = []byte("log_leaves")
+	bucketLogIndex    = []byte("log_index")
+	bucketCheckpoints = []byte("checkpoints")
 )
 
 // allBuckets are created by the first migration.
@@ -37,6 +45,12 @@ var allBuckets = [][]byte{bucketMeta, bucketSources, bucketState, bucketNames, b
 var (
 	keySchema   = []byte("schema")
 	keyInstance = []byte("instance")
+	// The log's size, latest signed checkpoint and verifier key; and a
+	// mark that fetches made before the log must be appended to it.
+	keyLogSize    = []byte("log_size")
+	keyCheckpoint = []byte("checkpoint")
+	keyLogVKey    = []byte("log_vkey")
+	keyBackfill   = []byte("log_backfill")
 )
 
 // u64 encodes n big-endian, so keys sort numerically.

@@ -193,10 +193,19 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 		if err := putJSON(fb, fetchKey(f.Start, fid), f); err != nil {
 			return err
 		}
+		firstSight := false
 		if newState.Pending != nil && newState.Pending.FetchID == 0 {
 			p := *newState.Pending // r's copy stays as it was if this runs again
 			p.FetchID, p.Seen = fid, f.Start
 			newState.Pending = &p
+			firstSight = true
+		}
+		// The fetch joins the transparency log in this transaction: a
+		// capture is stored logged or not at all. The checkpoint signed
+		// with a fetch that starts a version or first sees a new text is
+		// kept for good — it is what evidence of a change points at.
+		if err := d.appendLog(tx, f, r.Start != nil || firstSight); err != nil {
+			return fmt.Errorf("transparency log: %w", err)
 		}
 		newState.V, newState.SourceID, newState.Rev = 1, id, st.Rev+1
 		if r.Due != nil {

@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -50,6 +50,11 @@ type Options struct {
 	ReadOnly bool
 	// Now is the clock for recorded times. Default time.Now.
 	Now func() time.Time
+	// KeyFile is the transparency log's signing key. Default: the
+	// database's path with ".key" appended. A read-write Open creates it
+	// when the database has no log key yet, and refuses to go on when the
+	// log was signed with a key that is missing or different.
+	KeyFile string
 }
 
 // DB is an open clausewatch database.
@@ -59,6 +64,11 @@ type DB struct {
 	now  func() time.Time
 	enc  *zstd.Encoder // for blobs without a dictionary; safe for concurrent EncodeAll
 	dec  *zstd.Decoder
+	// key signs the log's checkpoints (nil when open read-only); origin
+	// names the log in them.
+	key     *logKey
+	keyFile string
+	origin  string
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
@@ -92,17 +102,28 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
 	}
-	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec}
+	if opts.KeyFile == "" {
+		opts.KeyFile = path + ".key"
+	}
+	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, keyFile: opts.KeyFile}
 	if opts.ReadOnly {
 		err = b.View(func(tx *bbolt.Tx) error {
 			v, err := schemaOf(tx)
 			if err == nil && v != SchemaVersion {
 				err = fmt.Errorf("%w: schema %d, this build reads %d (open it read-write once to migrate)", ErrSchema, v, SchemaVersion)
 			}
+			if err == nil {
+				d.origin = "clausewatch/" + string(tx.Bucket(bucketMeta).Get(keyInstance))
+			}
 			return err
 		})
 	} else {
-		err = b.Update(func(tx *bbolt.Tx) error { return migrate(tx, migrations) })
+		err = b.Update(func(tx *bbolt.Tx) error {
+			if err := migrate(tx, migrations); err != nil {
+				return err
+			}
+			return d.setUpLog(tx)
+		})
 	}
 	if err != nil {
 		d.Close()
@@ -175,6 +196,49 @@ var migrations = []migration{
 		}
 		return nil
 	},
+	// 5: the transparency log of fetches and its signed checkpoints. The
+	// fetches already stored are appended after the migration, once the
+	// signing key is loaded (setUpLog).
+	func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketLog, bucketLogLeaves, bucketLogIndex, bucketCheckpoints} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyBackfill, []byte{1})
+	},
+}
+
+// setUpLog loads the log's signing key (creating it for a database that has
+// none) and appends the fetches stored before the log existed.
+func (d *DB) setUpLog(tx *bbolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	instance := string(meta.Get(keyInstance))
+	d.origin = "clausewatch/" + instance
+	want := string(meta.Get(keyLogVKey))
+	key, err := loadKey(d.keyFile, keyName(instance), want == "")
+	if err != nil {
+		if want != "" {
+			return fmt.Errorf("%w (the log is signed by %s; restore its key file, kept with the database's backups)", err, want)
+		}
+		return err
+	}
+	if want != "" && key.vkey != want {
+		return fmt.Errorf("%w: %s holds the key %s, but the log is signed by %s", ErrKey, d.keyFile, key.vkey, want)
+	}
+	d.key = key
+	if want == "" {
+		if err := meta.Put(keyLogVKey, []byte(key.vkey)); err != nil {
+			return err
+		}
+	}
+	if meta.Get(keyBackfill) == nil {
+		return nil
+	}
+	if err := d.backfillLog(tx); err != nil {
+		return fmt.Errorf("append the stored fetches to the log: %w", err)
+	}
+	return meta.Delete(keyBackfill)
 }
 
 // schemaOf reads the schema version; 0 for an empty file.
@@ -303,14 +367,42 @@ func (d *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
 }
 
 // BackupFile writes a backup to path atomically: into a temporary file in
-// the same directory, synced, then renamed over path.
+// the same directory, synced, then renamed over path. The log's signing
+// key goes beside it as path + ".key" (mode 0600), the default place Open
+// looks: a database without its key cannot go on signing its log.
 func (d *DB) BackupFile(ctx context.Context, path string) (int64, error) {
+	n, err := writeAtomic(path, 0o600, func(w io.Writer) (int64, error) { return d.Backup(ctx, w) })
+	if err != nil {
+		return n, fmt.Errorf("backup to %s: %w", path, err)
+	}
+	key, err := os.ReadFile(d.keyFile)
+	if errors.Is(err, os.ErrNotExist) && d.key == nil {
+		return n, nil // read-only, keyless: nothing to copy
+	}
+	if err == nil {
+		_, err = writeAtomic(path+".key", 0o600, func(w io.Writer) (int64, error) {
+			m, err := w.Write(key)
+			return int64(m), err
+		})
+	}
+	if err != nil {
+		return n, fmt.Errorf("backup the log key to %s.key: %w", path, err)
+	}
+	return n, nil
+}
+
+// writeAtomic writes a file through a synced temporary file in the same
+// directory, renamed over path once complete.
+func writeAtomic(path string, perm os.FileMode, write func(io.Writer) (int64, error)) (int64, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
-		return 0, fmt.Errorf("backup to %s: %w", path, err)
+		return 0, err
 	}
 	defer os.Remove(tmp.Name())
-	n, err := d.Backup(ctx, tmp)
+	n, err := write(tmp)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -320,10 +412,7 @@ func (d *DB) BackupFile(ctx context.Context, path string) (int64, error) {
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
-	if err != nil {
-		return n, fmt.Errorf("backup to %s: %w", path, err)
-	}
-	return n, nil
+	return n, err
 }
 
 // Size returns the database file's size in bytes as bbolt sees it.

@@ -735,6 +735,6 @@ func runBackup(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backed up %s to %s (%d bytes)\n", *c.db, c.fs.Arg(0), n)
+	fmt.Fprintf(stdout, "backed up %s to %s (%d bytes), its log key to %s.key\n", *c.db, c.fs.Arg(0), n, c.fs.Arg(0))
 	return nil
 }

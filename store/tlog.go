@@ -1,0 +1,341 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// LogEntry is what the transparency log holds of one fetch: the facts a
+// sceptic needs to tie a capture's bytes to a time, canonically encoded
+// (LogLeaf) and hashed as an RFC 6962 leaf. Derived fields that may be
+// rebuilt later (versions, reasons, extracted documents) are left out.
+type LogEntry struct {
+	// V is the entry format; 1.
+	V      int    `json:"v"`
+	Fetch  uint64 `json:"fetch"`
+	Source uint64 `json:"source"`
+	// Start and End are when the request was sent and the body read (UTC).
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	URL      string    `json:"url"`
+	FinalURL string    `json:"final_url,omitempty"`
+	Status   int       `json:"status,omitempty"`
+	Proto    string    `json:"proto,omitempty"`
+	Outcome  Outcome   `json:"outcome"`
+	// RequestHeader and Header are the request and response headers kept.
+	RequestHeader map[string][]string `json:"request_header,omitempty"`
+	Header        map[string][]string `json:"header,omitempty"`
+	RemoteAddr    string              `json:"remote_addr,omitempty"`
+	TLS           *TLS                `json:"tls,omitempty"`
+	// BodySHA256 is the hex SHA-256 of the raw (decoded) body; TextSHA256
+	// of the clause text extract read from it.
+	BodySHA256 string `json:"body_sha256,omitempty"`
+	BodySize   int    `json:"body_size,omitempty"`
+	TextSHA256 string `json:"text_sha256,omitempty"`
+	Extractor  string `json:"extractor,omitempty"`
+}
+
+// EntryOf is the log entry of a fetch.
+func EntryOf(f Fetch) LogEntry {
+	e := LogEntry{
+		V: 1, Fetch: f.ID, Source: f.SourceID, Start: f.Start.UTC(), End: f.End.UTC(),
+		URL: f.URL, FinalURL: f.FinalURL, Status: f.Status, Proto: f.Proto, Outcome: f.Outcome,
+		RequestHeader: f.RequestHeader, Header: f.Header, RemoteAddr: f.RemoteAddr,
+		BodySHA256: f.BodySHA256, BodySize: f.BodySize, TextSHA256: f.TextSHA256, Extractor: f.Extractor,
+	}
+	if f.TLS != nil {
+		t := *f.TLS
+		t.NotAfter = t.NotAfter.UTC()
+		e.TLS = &t
+	}
+	return e
+}
+
+// LogLeaf is the canonical encoding of a fetch's log entry: JSON with keys
+// in a fixed order (struct order, map keys sorted), times in UTC, and a
+// final newline. Its tlog.RecordHash is the leaf hash.
+func LogLeaf(f Fetch) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(EntryOf(f)); err != nil {
+		// Only unsupported values fail, and LogEntry has none.
+		panic(fmt.Sprintf("encode log entry: %v", err))
+	}
+	return buf.Bytes()
+}
+
+// ParseLeaf decodes a log leaf and checks it is in canonical form (so one
+// entry has exactly one encoding).
+func ParseLeaf(leaf []byte) (LogEntry, error) {
+	var e LogEntry
+	dec := json.NewDecoder(bytes.NewReader(leaf))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return LogEntry{}, fmt.Errorf("log entry: %w", err)
+	}
+	if e.V != 1 {
+		return LogEntry{}, fmt.Errorf("log entry: format %d, want 1", e.V)
+	}
+	f := Fetch{ID: e.Fetch, SourceID: e.Source, Start: e.Start, End: e.End, URL: e.URL, FinalURL: e.FinalURL,
+		Status: e.Status, Proto: e.Proto, Outcome: e.Outcome, RequestHeader: e.RequestHeader, Header: e.Header,
+		RemoteAddr: e.RemoteAddr, TLS: e.TLS, BodySHA256: e.BodySHA256, BodySize: e.BodySize, TextSHA256: e.TextSHA256, Extractor: e.Extractor}
+	if !bytes.Equal(LogLeaf(f), leaf) {
+		return LogEntry{}, fmt.Errorf("log entry: not in canonical form")
+	}
+	return e, nil
+}
+
+// leafRef is where a leaf's fetch is stored: source ID, then its fetch key.
+func leafRef(f Fetch) []byte {
+	return append(u64(f.SourceID), fetchKey(f.Start, f.ID)...)
+}
+
+// hashReader reads stored tree hashes inside a transaction.
+type hashReader struct{ b *bbolt.Bucket }
+
+func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		v := r.b.Get(u64(uint64(x)))
+		if len(v) != tlog.HashSize {
+			return nil, fmt.Errorf("%w: log hash %d missing", ErrCorrupt, x)
+		}
+		copy(out[i][:], v)
+	}
+	return out, nil
+}
+
+// logSize is the number of records in the log.
+func logSize(tx *bbolt.Tx) int64 {
+	return int64(fromU64(tx.Bucket(bucketMeta).Get(keyLogSize)))
+}
+
+// appendLog appends f (already stored, ID set) to the log and signs a new
+// checkpoint. keep also files the checkpoint among those kept for good
+// (see signTree).
+func (d *DB) appendLog(tx *bbolt.Tx, f Fetch, keep bool) error {
+	if err := appendLeaf(tx, f); err != nil {
+		return err
+	}
+	return d.signTree(tx, keep)
+}
+
+// appendLeaf appends f's entry to the tree: its leaf hash and the interior
+// hashes it completes, where the leaf's fetch is, and the new size.
+func appendLeaf(tx *bbolt.Tx, f Fetch) error {
+	hashes := tx.Bucket(bucketLog)
+	n := logSize(tx)
+	stored, err := tlog.StoredHashes(n, LogLeaf(f), hashReader{hashes})
+	if err != nil {
+		return fmt.Errorf("log record %d: %w", n, err)
+	}
+	for i, h := range stored {
+		if err := hashes.Put(u64(uint64(tlog.StoredHashIndex(0, n)+int64(i))), h[:]); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bucketLogLeaves).Put(u64(uint64(n)), leafRef(f)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketLogIndex).Put(u64(f.ID), u64(uint64(n))); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(n+1)))
+}
+
+// signTree signs a checkpoint of the log as it stands in tx, stores it as
+// the latest, and also among the kept ones when keep is set or when it is
+// the first of its UTC day.
+func (d *DB) signTree(tx *bbolt.Tx, keep bool) error {
+	if d.key == nil {
+		return fmt.Errorf("%w: none loaded (the database is open read-only)", ErrKey)
+	}
+	n := logSize(tx)
+	root, err := tlog.TreeHash(n, hashReader{tx.Bucket(bucketLog)})
+	if err != nil {
+		return fmt.Errorf("log root at size %d: %w", n, err)
+	}
+	c := Checkpoint{Origin: d.origin, Size: n, Hash: root, Time: d.now().UTC()}
+	signed, err := signCheckpoint(c, d.key.signer)
+	if err != nil {
+		return fmt.Errorf("sign checkpoint: %w", err)
+	}
+	if err := tx.Bucket(bucketMeta).Put(keyCheckpoint, signed); err != nil {
+		return err
+	}
+	kept := tx.Bucket(bucketCheckpoints)
+	if !keep {
+		_, last := kept.Cursor().Last()
+		if last == nil {
+			keep = true
+		} else if lc, err := parseSigned(last); err != nil || lc.Time.UTC().Format(time.DateOnly) != c.Time.Format(time.DateOnly) {
+			keep = true
+		}
+	}
+	if keep {
+		return kept.Put(u64(uint64(n)), signed)
+	}
+	return nil
+}
+
+// parseSigned parses a signed checkpoint's text without checking the
+// signature (the store's own records; verifiers use OpenCheckpoint).
+func parseSigned(signed []byte) (Checkpoint, error) {
+	text, _, ok := bytes.Cut(signed, []byte("\n\n"))
+	if !ok {
+		return Checkpoint{}, fmt.Errorf("malformed signed checkpoint")
+	}
+	return ParseCheckpoint(append(bytes.Clone(text), '\n'))
+}
+
+// backfillLog appends, oldest fetch first, every fetch that is not yet in
+// the log: the fetches of a database made before the log existed.
+func (d *DB) backfillLog(tx *bbolt.Tx) error {
+	type ref struct {
+		id   uint64
+		data []byte
+	}
+	var refs []ref
+	index := tx.Bucket(bucketLogIndex)
+	err := tx.Bucket(bucketFetches).ForEachBucket(func(src []byte) error {
+		return tx.Bucket(bucketFetches).Bucket(src).ForEach(func(k, v []byte) error {
+			if id := fromU64(k[8:]); index.Get(u64(id)) == nil {
+				refs = append(refs, ref{id, v})
+			}
+			return nil
+		})
+	})
+	if err != nil || len(refs) == 0 {
+		return err
+	}
+	slices.SortFunc(refs, func(a, b ref) int { return cmp.Compare(a.id, b.id) })
+	for _, r := range refs {
+		var f Fetch
+		if err := decode(r.data, &f); err != nil {
+			return fmt.Errorf("fetch %d: %w", r.id, err)
+		}
+		if err := appendLeaf(tx, f); err != nil {
+			return err
+		}
+	}
+	return d.signTree(tx, true)
+}
+
+// PublicKey returns the verifier key of the log's signing key, as
+// "clausewatch key" prints it and "clausewatch verify --key" takes it.
+func (d *DB) PublicKey(ctx context.Context) (string, error) {
+	var vkey string
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		vkey = string(tx.Bucket(bucketMeta).Get(keyLogVKey))
+		if vkey == "" {
+			return fmt.Errorf("%w: the database has no log key yet", ErrKey)
+		}
+		return nil
+	})
+	return vkey, err
+}
+
+// KeyFile returns the path of the log's signing key file.
+func (d *DB) KeyFile() string { return d.keyFile }
+
+// LogSize returns the number of records in the transparency log.
+func (d *DB) LogSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.view(ctx, func(tx *bbolt.Tx) error { n = logSize(tx); return nil })
+	return n, err
+}
+
+// LogIndex returns the log record number of a fetch.
+func (d *DB) LogIndex(ctx context.Context, fetchID uint64) (int64, error) {
+	var n int64
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketLogIndex).Get(u64(fetchID))
+		if v == nil {
+			return fmt.Errorf("fetch %d in the log: %w", fetchID, ErrNotFound)
+		}
+		n = int64(fromU64(v))
+		return nil
+	})
+	return n, err
+}
+
+// LatestCheckpoint returns the newest signed checkpoint.
+func (d *DB) LatestCheckpoint(ctx context.Context) (SignedCheckpoint, error) {
+	var sc SignedCheckpoint
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		signed := tx.Bucket(bucketMeta).Get(keyCheckpoint)
+		if signed == nil {
+			return fmt.Errorf("checkpoint: %w (the log is empty)", ErrNotFound)
+		}
+		c, err := parseSigned(signed)
+		if err != nil {
+			return fmt.Errorf("%w: latest checkpoint: %v", ErrCorrupt, err)
+		}
+		sc = SignedCheckpoint{Checkpoint: c, Note: bytes.Clone(signed)}
+		return nil
+	})
+	return sc, err
+}
+
+// Checkpoints returns the kept checkpoints, smallest tree first: the
+// first of every UTC day, and those signed with a fetch that started a
+// version or first saw a new text.
+func (d *DB) Checkpoints(ctx context.Context) ([]SignedCheckpoint, error) {
+	var out []SignedCheckpoint
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketCheckpoints).ForEach(func(k, v []byte) error {
+			c, err := parseSigned(v)
+			if err != nil {
+				return fmt.Errorf("%w: checkpoint of size %d: %v", ErrCorrupt, fromU64(k), err)
+			}
+			out = append(out, SignedCheckpoint{Checkpoint: c, Note: bytes.Clone(v)})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ProveRecord returns the inclusion proof of record n in the tree of the
+// given size.
+func (d *DB) ProveRecord(ctx context.Context, size, n int64) (tlog.RecordProof, error) {
+	var p tlog.RecordProof
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		if size > logSize(tx) || n < 0 || n >= size {
+			return fmt.Errorf("%w: record %d of a tree of %d (the log has %d)", ErrInvalid, n, size, logSize(tx))
+		}
+		var err error
+		p, err = tlog.ProveRecord(size, n, hashReader{tx.Bucket(bucketLog)})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prove log record %d: %w", n, err)
+	}
+	return p, nil
+}
+
+// ProveTree returns the consistency proof that the tree of size old is a
+// prefix of the tree of size size.
+func (d *DB) ProveTree(ctx context.Context, size, old int64) (tlog.TreeProof, error) {
+	var p tlog.TreeProof
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		if size > logSize(tx) || old < 1 || old > size {
+			return fmt.Errorf("%w: tree %d from %d (the log has %d)", ErrInvalid, size, old, logSize(tx))
+		}
+		var err error
+		p, err = tlog.ProveTree(size, old, hashReader{tx.Bucket(bucketLog)})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prove log consistency %d→%d: %w", old, size, err)
+	}
+	return p, nil
+}
