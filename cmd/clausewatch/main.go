@@ -65,6 +65,7 @@ History (all take --db FILE, default clausewatch.db):
   changes   the recorded changes (--since, --revet)
   reextract read every stored page again with this build's extractor
   backup    write a consistent copy of the database
+  export    write a source's captures as a WARC 1.1 archive (export --warc SOURCE)
 
 Seal program (all take --db FILE):
   supplier  a supplier's record: award date, rubric, last review, zone, products; its capture token
@@ -115,6 +116,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runReextract(ctx, args[1:], stdout)
 	case "backup":
 		return runBackup(ctx, args[1:], stdout)
+	case "export":
+		return runExport(ctx, args[1:], stdout)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "token":
