@@ -177,3 +177,38 @@ func verifierKeyOf(skey string) (string, error) {
 	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
 	return note.NewEd25519VerifierKey(parts[2], pub)
 }
+
+// EvidencePrefix starts every text SignEvidence signs, so that no signed
+// evidence can be mistaken for a checkpoint (whose first line is an
+// origin without spaces, and whose second is a number).
+const EvidencePrefix = "clausewatch evidence bundle v1\n"
+
+// SignEvidence signs text, which must start with EvidencePrefix, with the
+// log's key, and returns the signed note (text, a blank line, the
+// signature line).
+func (d *DB) SignEvidence(text []byte) ([]byte, error) {
+	if d.key == nil {
+		return nil, fmt.Errorf("%w: none loaded (the database is open read-only)", ErrKey)
+	}
+	if !bytes.HasPrefix(text, []byte(EvidencePrefix)) {
+		return nil, fmt.Errorf("%w: evidence to sign must start with %q", ErrInvalid, EvidencePrefix)
+	}
+	return note.Sign(&note.Note{Text: string(text)}, d.key.signer)
+}
+
+// OpenEvidence checks a note signed by SignEvidence against the verifier
+// key vkey and returns its text.
+func OpenEvidence(signed []byte, vkey string) ([]byte, error) {
+	v, err := note.NewVerifier(strings.TrimSpace(vkey))
+	if err != nil {
+		return nil, fmt.Errorf("public key %q: %w", vkey, err)
+	}
+	n, err := note.Open(signed, note.VerifierList(v))
+	if err != nil {
+		return nil, fmt.Errorf("signature by %s does not verify: %w", v.Name(), err)
+	}
+	if !strings.HasPrefix(n.Text, EvidencePrefix) {
+		return nil, fmt.Errorf("signed text is not evidence (no %q line)", strings.TrimSpace(EvidencePrefix))
+	}
+	return []byte(n.Text), nil
+}

@@ -425,7 +425,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	}
 	docJSON, _ := json.Marshal(doc)
 	rec.Doc = docJSON
-	text := textHash(doc)
+	text := TextHash(doc)
 	words := wordCount(doc)
 	f.TextSHA256, f.Words = text, words
 
@@ -575,9 +575,9 @@ func readingOf(src store.Source, contentType string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// textHash identifies a document's clause text: what versions compare.
+// TextHash identifies a document's clause text: what versions compare.
 // Markup, heading levels and the block kind are left out.
-func textHash(doc *extract.Document) string {
+func TextHash(doc *extract.Document) string {
 	h := sha256.New()
 	for _, cl := range doc.Clauses {
 		h.Write([]byte(cl.Text))

@@ -65,7 +65,7 @@ func (c *Checker) Reextract(ctx context.Context, src store.Source) (Rebuilt, err
 			return reading{}, fmt.Errorf("fetch %d: %w", f.ID, err)
 		}
 		data, _ := json.Marshal(doc)
-		r := reading{doc: doc, text: textHash(doc), json: data}
+		r := reading{doc: doc, text: TextHash(doc), json: data}
 		cache[f.BodySHA256] = r
 		return r, nil
 	}

@@ -1,0 +1,19 @@
+package evidence_test
+
+import (
+	"testing"
+
+	"github.com/clausewatch/clausewatch/vetting/evidence"
+)
+
+// FuzzVerify: no input makes Verify panic, and nothing but a real bundle
+// verifies (a fuzzer cannot forge the signatures).
+func FuzzVerify(f *testing.F) {
+	f.Add([]byte("PK\x03\x04"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if rep := evidence.Verify(data, evidence.VerifyOptions{}); rep.OK() {
+			t.Fatalf("%d random bytes verified", len(data))
+		}
+	})
+}
