@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/vetting"
+	"github.com/clausewatch/clausewatch/vetting/evidence"
 	"github.com/clausewatch/clausewatch/web"
 )
 
@@ -356,5 +359,97 @@ func TestBrowserRenewal(t *testing.T) {
 	screenshot(t, ctx, "deadlines.png")
 	if !strings.Contains(state, "open") || !strings.Contains(state, "annual seal review") {
 		t.Errorf("deadlines table %q", state)
+	}
+}
+
+// TestBrowserEvidence opens the summary page of an evidence bundle for
+// each deadline outcome — met, missed and no change — as a reviewer would
+// after unpacking the zip (its members served as files), checks the
+// verdict, the captures, the limits and that the page runs no script, and
+// follows the summary's link to the clause diff.
+func TestBrowserEvidence(t *testing.T) {
+	ctx := browser(t)
+	h := newHistory(t)
+	sealRecord(t, h)
+	// Daily checks after the change, for a notification that sees none.
+	for d := day("2022-06-02"); !d.After(day("2022-06-14")); d = d.AddDate(0, 0, 1) {
+		h.Clock.Set(d)
+		if res := h.Checker.Check(t.Context(), h.IMS); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	tests := []struct {
+		notified, outcome, says string
+		diff                    bool
+	}{
+		{"2022-05-25", "MET", "inside the update window", true},
+		{"2022-05-10", "MISSED", "after the end of the update window", true},
+		{"2022-06-02", "NO-CHANGE", "still shows the text", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.outcome, func(t *testing.T) {
+			date, _ := vetting.ParseDate(tt.notified)
+			b, err := evidence.Build(t.Context(), h.DB, evidence.Request{Source: "ims-privacy", Notified: date, Now: day("2022-07-01")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, _ := h.DB.PublicKey(t.Context())
+			if rep := evidence.Verify(b.Data, evidence.VerifyOptions{Key: key}); !rep.OK() {
+				t.Fatalf("verify: %s", rep.Failures())
+			}
+			zr, err := zip.NewReader(bytes.NewReader(b.Data), int64(len(b.Data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(http.FileServerFS(zr))
+			defer srv.Close()
+			var verdict, captures, cannot, border string
+			var scripts, links int
+			err = chromedp.Run(ctx,
+				chromedp.Navigate(srv.URL+"/summary.html"),
+				chromedp.WaitVisible("#verdict", chromedp.ByID),
+				chromedp.Text("#verdict", &verdict, chromedp.ByID),
+				chromedp.Evaluate(`[...document.querySelectorAll('table.capture th[colspan]')].map(e => e.textContent).join(' | ')`, &captures),
+				chromedp.Text("ul.cannot", &cannot, chromedp.ByQuery),
+				chromedp.Evaluate(`getComputedStyle(document.querySelector('#verdict')).borderTopColor`, &border),
+				chromedp.Evaluate(`document.querySelectorAll('script').length`, &scripts),
+				chromedp.Evaluate(`document.querySelectorAll('a.body-link').length`, &links),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			screenshot(t, ctx, "evidence-"+strings.ToLower(tt.outcome)+".png")
+			if !strings.Contains(verdict, tt.outcome) || !strings.Contains(verdict, tt.says) || !strings.Contains(verdict, "America/New_York") {
+				t.Errorf("verdict %q", verdict)
+			}
+			wantCaptures := "Last capture before the notification | First capture showing the change"
+			if !tt.diff {
+				wantCaptures = "Last capture before the notification | Latest capture (no change)"
+			}
+			if captures != wantCaptures {
+				t.Errorf("captures %q, want %q", captures, wantCaptures)
+			}
+			if !strings.Contains(cannot, "serve different visitors different pages") || !strings.Contains(cannot, "notification date is an input") {
+				t.Errorf("limits %q", cannot)
+			}
+			if scripts != 0 || links < 1 || border == "" || border == "rgba(0, 0, 0, 0)" {
+				t.Errorf("%d scripts, %d body links, verdict border %q", scripts, links, border)
+			}
+			if !tt.diff {
+				return
+			}
+			var diffTitle string
+			err = chromedp.Run(ctx,
+				chromedp.Click("#diff-link", chromedp.ByID),
+				chromedp.WaitReady("body", chromedp.ByQuery),
+				chromedp.Text("body", &diffTitle, chromedp.ByQuery),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(diffTitle, "IMS Global → 1EdTech") {
+				t.Errorf("diff page after the link: %.300q", diffTitle)
+			}
+		})
 	}
 }

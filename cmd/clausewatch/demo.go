@@ -194,9 +194,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo: %w", err)
 	}
 	serveCtx, stopServing := context.WithCancel(ctx)
-	defer stopServing()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	// Stop serving, then wait: two defers in the other order would wait
+	// for a server nobody stops (demo --replay-only hung after the replay).
+	defer func() { stopServing(); wg.Wait() }()
 	wg.Go(func() {
 		if err := server.Serve(serveCtx, webLn); err != nil {
 			log.Error("web server stopped", "err", err)

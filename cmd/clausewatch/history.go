@@ -47,15 +47,33 @@ func newCommand(name, usageLine, about string, withJSON bool) *command {
 }
 
 // parse parses args; done is true when -h was asked for and answered.
+// Flags may come before, between or after the arguments ("evidence SOURCE
+// --notified DATE"); everything after "--" is an argument.
 func (c *command) parse(args []string, stdout io.Writer) (done bool, err error) {
 	c.fs.SetOutput(io.Discard)
-	if err := c.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			c.fs.SetOutput(stdout)
-			c.fs.Usage()
-			return true, nil
+	var positional []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				c.fs.SetOutput(stdout)
+				c.fs.Usage()
+				return true, nil
+			}
+			return false, usageError("%s: %v (see clausewatch %s -h)", c.name, err, c.name)
 		}
-		return false, usageError("%s: %v (see clausewatch %s -h)", c.name, err, c.name)
+		rest := c.fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	// Parse the arguments once more after "--", so that Args sees them.
+	if err := c.fs.Parse(append([]string{"--"}, positional...)); err != nil {
+		return false, usageError("%s: %v", c.name, err)
 	}
 	return false, nil
 }

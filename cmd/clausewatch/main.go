@@ -67,6 +67,12 @@ History (all take --db FILE, default clausewatch.db):
   backup    write a consistent copy of the database
   export    write a source's captures as a WARC 1.1 archive (export --warc SOURCE)
 
+Evidence (transparency log of every capture, with signed checkpoints):
+  key       print the log's public key, to publish
+  log       check the log against the stored captures (log check), print the latest checkpoint
+  evidence  write an evidence bundle for a source and a notification date (--notified DATE)
+  verify    check an evidence bundle offline (--key KEY); exit 0 only when everything holds
+
 Seal program (all take --db FILE):
   supplier  a supplier's record: award date, rubric, last review, zone, products; its capture token
   notify    record a vetting notification and the changes it requires (tickets)
@@ -116,6 +122,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runReextract(ctx, args[1:], stdout)
 	case "backup":
 		return runBackup(ctx, args[1:], stdout)
+	case "key":
+		return runKey(ctx, args[1:], stdout)
+	case "log":
+		return runLog(ctx, args[1:], stdout)
+	case "evidence":
+		return runEvidence(ctx, args[1:], stdout)
+	case "verify":
+		return runVerify(ctx, args[1:], stdout)
 	case "export":
 		return runExport(ctx, args[1:], stdout)
 	case "serve":

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/clausewatch/clausewatch/diff"
+	"github.com/clausewatch/clausewatch/vetting"
+	"github.com/clausewatch/clausewatch/vetting/evidence"
+)
+
+// runKey implements "clausewatch key": the log's public key.
+func runKey(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("key", "key [--db FILE] [--json]",
+		"Prints the public key of the database's transparency log: publish it, so that anyone can check\n"+
+			"evidence bundles and checkpoints with 'clausewatch verify --key'. The private key is in the file\n"+
+			"beside the database (FILE.key); keep it with the database's backups.", true)
+	if done, err := c.parse(args, stdout); done || err != nil {
+		return err
+	}
+	if c.fs.NArg() != 0 {
+		return usageError("key: no arguments wanted")
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	key, err := db.PublicKey(ctx)
+	if err != nil {
+		return fmt.Errorf("key: %w", err)
+	}
+	if *c.asJSON {
+		return printJSON(stdout, map[string]string{"key": key, "key_file": db.KeyFile()})
+	}
+	fmt.Fprintln(stdout, key)
+	return nil
+}
+
+// runLog implements "clausewatch log check|checkpoint".
+func runLog(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("log", "log check [--db FILE] [--json] | log checkpoint [--db FILE]",
+		"'check' recomputes the transparency log from the stored fetch records and reports every record\n"+
+			"edited, deleted or written around the log since it was logged, every raw body that no longer\n"+
+			"matches its logged hash, and every signed checkpoint that does not verify or match; exit status\n"+
+			"1 when anything is wrong. 'checkpoint' prints the latest signed checkpoint, to keep or publish.", true)
+	verb, rest, done, err := parseVerb(c, args, stdout)
+	if done || err != nil {
+		return err
+	}
+	if len(rest) != 0 || (verb != "check" && verb != "checkpoint") {
+		return usageError("log: want 'check' or 'checkpoint' (see clausewatch log -h)")
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if verb == "checkpoint" {
+		cp, err := db.LatestCheckpoint(ctx)
+		if err != nil {
+			return fmt.Errorf("log checkpoint: %w", err)
+		}
+		_, err = stdout.Write(cp.Note)
+		return err
+	}
+	rep, err := db.CheckLog(ctx)
+	if err != nil {
+		return err
+	}
+	if *c.asJSON {
+		if err := printJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "log: %d records, %d fetch records, %d signed checkpoints checked\n", rep.Size, rep.Fetches, rep.Checkpoints)
+		if rep.Latest != nil {
+			fmt.Fprintf(stdout, "latest checkpoint: %d records, root %s, signed %s\n", rep.Latest.Size, rep.Latest.Hash, rep.Latest.Time.Format(time.RFC3339))
+		}
+		for _, p := range rep.Problems {
+			fmt.Fprintln(stdout, p.String())
+		}
+		if rep.OK() {
+			fmt.Fprintln(stdout, "ok: every fetch record is in the log as logged, and every checkpoint matches")
+		}
+	}
+	if !rep.OK() {
+		return &exitError{code: 1, msg: fmt.Sprintf("log check: %d problems in %s", len(rep.Problems), *c.db)}
+	}
+	return nil
+}
+
+// runEvidence implements "clausewatch evidence SOURCE --notified DATE".
+func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("evidence", "evidence SOURCE --notified DATE [-o FILE] [--zone ZONE] [--rules FILE] [--db FILE]",
+		"Writes an evidence bundle (a zip file) for a source and a vetting notification date: the last\n"+
+			"capture before the notification and the first showing the change (or the latest showing none),\n"+
+			"with raw bodies, headers, the clause diff, the deadline and whether it was met, inclusion and\n"+
+			"consistency proofs in the transparency log, and a summary page. Anyone can check it offline\n"+
+			"with 'clausewatch verify FILE --key KEY'.", false)
+	notified := c.fs.String("notified", "", "notification `date` (YYYY-MM-DD), day 0 of the update window")
+	out := c.fs.String("o", "", "output `file` (default evidence-SOURCE-DATE.zip)")
+	zone := c.fs.String("zone", "", "IANA time `zone` to count days in, when no notification is recorded for the date (default: the supplier's, else UTC)")
+	rulesFile := c.fs.String("rules", "", "significance rules `file` for the diff (default: the built-in rules)")
+	if done, err := c.parse(args, stdout); done || err != nil {
+		return err
+	}
+	if c.fs.NArg() != 1 || *notified == "" {
+		return usageError("evidence: want SOURCE and --notified DATE (see clausewatch evidence -h)")
+	}
+	date, err := vetting.ParseDate(*notified)
+	if err != nil {
+		return usageError("evidence: --notified: %v", err)
+	}
+	req := evidence.Request{Source: c.fs.Arg(0), Notified: date}
+	if *zone != "" {
+		if req.Zone, err = time.LoadLocation(*zone); err != nil {
+			return usageError("evidence: --zone %q: %v", *zone, err)
+		}
+	}
+	if *rulesFile != "" {
+		if req.RulesYAML, err = os.ReadFile(*rulesFile); err != nil {
+			return fmt.Errorf("evidence: %w", err)
+		}
+		if req.Rules, err = diff.ParseRules(req.RulesYAML); err != nil {
+			return fmt.Errorf("evidence: rules %s: %w", *rulesFile, err)
+		}
+	}
+	db, err := c.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := evidence.Build(ctx, db, req)
+	if err != nil {
+		return err
+	}
+	path := *out
+	if path == "" {
+		path = fmt.Sprintf("evidence-%s-%s.zip", safeName(b.Manifest.Source.Name), date)
+	}
+	if err := writeFileAtomic(path, b.Data); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	m := b.Manifest
+	fmt.Fprintf(stdout, "%s: %s\n%s\n", strings.ToUpper(m.Deadline.Outcome), m.Source.Name, m.Deadline.Statement)
+	if m.Diff != nil {
+		fmt.Fprintf(stdout, "change: %s\n", m.Diff.Summary)
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes); check it with:\n  clausewatch verify %s --key '%s'\n", path, len(b.Data), path, m.Log.Key)
+	return nil
+}
+
+// runVerify implements "clausewatch verify FILE".
+func runVerify(_ context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("verify", "verify FILE [--key KEY] [--json]",
+		"Checks an evidence bundle offline — every hash, signature and proof in it — and names each check\n"+
+			"that fails. Exit status 0 only when everything holds. --key is the operator's published key\n"+
+			"(as 'clausewatch key' prints it) or a file holding it; without it the bundle's own key is used,\n"+
+			"which proves only that the bundle is consistent.", true)
+	key := c.fs.String("key", "", "the log's public `key`, or a file holding it")
+	if done, err := c.parse(args, stdout); done || err != nil {
+		return err
+	}
+	if c.fs.NArg() != 1 {
+		return usageError("verify: want the bundle FILE (see clausewatch verify -h)")
+	}
+	k := *key
+	if k != "" && !strings.Contains(k, "+") {
+		data, err := os.ReadFile(k)
+		if err != nil {
+			return usageError("verify: --key %q is neither a key nor a readable file: %v", k, err)
+		}
+		k = strings.TrimSpace(string(data))
+	}
+	name := c.fs.Arg(0)
+	data, err := readLimited(name, 256<<20)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	rep := evidence.Verify(data, evidence.VerifyOptions{Key: k})
+	if *c.asJSON {
+		if err := printJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		if m := rep.Manifest; m != nil {
+			fmt.Fprintf(stdout, "%s: %s notified %s (%s), %s\n\n", name, m.Source.Name, m.Notification.Date, m.Notification.Zone, strings.ToUpper(m.Deadline.Outcome))
+		}
+		for _, ch := range rep.Checks {
+			mark := "ok  "
+			if !ch.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(stdout, "%s  %s: %s\n", mark, ch.Name, ch.Detail)
+		}
+		fmt.Fprintln(stdout, "\nWhat this cannot prove:")
+		for _, l := range rep.Limits {
+			fmt.Fprintf(stdout, "  - %s\n", l)
+		}
+	}
+	if !rep.OK() {
+		failed := 0
+		for _, ch := range rep.Checks {
+			if !ch.OK {
+				failed++
+			}
+		}
+		return &exitError{code: 1, msg: fmt.Sprintf("verify %s: %d of %d checks failed", name, failed, len(rep.Checks))}
+	}
+	if !*c.asJSON {
+		verdict := "verified"
+		if rep.KeyFromBundle {
+			verdict = "consistent, against the bundle's own key (pass --key with the operator's published key to verify)"
+		}
+		fmt.Fprintf(stdout, "\n%s: %s\n", name, verdict)
+	}
+	return nil
+}
+
+// readLimited reads a file of at most limit bytes.
+func readLimited(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes, not an evidence bundle", name, limit)
+	}
+	return data, nil
+}
+
+// writeFileAtomic writes data to path through a temporary file renamed
+// once complete, so a failure leaves no half-written file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// safeName keeps a source name usable in a file name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
