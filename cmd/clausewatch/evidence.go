@@ -276,4 +276,3 @@ func safeName(s string) string {
 		return '_'
 	}, s)
 }
-
