@@ -22,11 +22,21 @@
 //	blobs      <sha256>         codec byte + compressed bytes (raw bodies, documents, diffs)
 //	due        <src>            Due (the daemon's next check of the source; schema 2)
 //	queue      <at><src>        empty (due records ordered by due time)
+//	log        <index>          32-byte tree hash at tlog.StoredHashIndex (schema 5)
+//	log_leaves <n>              source id + fetch key of log record n
+//	log_index  <fetch id>       log record number
+//	checkpoints <size>          signed checkpoint kept (first of each day; each new text)
+//	meta "log_size", "checkpoint", "log_vkey": the log's size, latest signed checkpoint, public key
+//
+// Every fetch is appended to the transparency log (an RFC 6962 tree of
+// LogLeaf entries) in the transaction that stores it, and a checkpoint is
+// signed with the key in the file beside the database. CheckLog
+// recomputes the tree from the fetch records.
 //
 // Blobs are keyed by the SHA-256 of their uncompressed content, so a body
 // or document is stored once however often it is fetched. They are
 // compressed with zstd; a raw body may be compressed against an earlier
 // body of the same source as a dictionary (one level deep), which turns a
 // page whose markup churns on every fetch into a few hundred bytes.
-// Decision record 0008 explains the schema, 0010 the schedule.
+// Decision record 0008 explains the schema, 0010 the schedule, 0013 the log.
 package store
