@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/warc"
@@ -157,7 +160,15 @@ func writeWARC(ctx context.Context, db *store.DB, w io.Writer, opts warc.Options
 			}
 			lastHash, lastBody = f.BodySHA256, body
 		}
-		if _, err := ww.WriteCapture(fetchCapture(src, f, body, nil)); err != nil {
+		// The fetch's record in the transparency log, so an archive's
+		// reader can ask for its inclusion proof.
+		var extra map[string]any
+		if n, err := db.LogIndex(ctx, f.ID); err == nil {
+			extra = map[string]any{"log_record": n, "log_leaf_sha256": tlog.RecordHash(store.LogLeaf(f)).String()}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if _, err := ww.WriteCapture(fetchCapture(src, f, body, extra)); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/clausewatch/clausewatch/fixtures"
 	"github.com/clausewatch/clausewatch/store"
@@ -198,9 +199,15 @@ func checkExported(t *testing.T, recs []warciotest.Record, fetches []store.Fetch
 			Source struct {
 				Name string `json:"name"`
 			} `json:"source"`
+			LogRecord *int64 `json:"log_record"`
+			LogLeaf   string `json:"log_leaf_sha256"`
 		}
 		if err := json.Unmarshal([]byte(meta.BlockText), &m); err != nil || m.Fetch.ID != f.ID || m.Fetch.Outcome != f.Outcome || m.Fetch.BodySHA256 != f.BodySHA256 || m.Source.Name != "ims" {
 			t.Errorf("fetch %d: metadata %v %.300s", f.ID, err, meta.BlockText)
+		}
+		// Fetches are logged in the order written: fetch n is record n-1.
+		if m.LogRecord == nil || *m.LogRecord != int64(f.ID-1) || m.LogLeaf != tlog.RecordHash(store.LogLeaf(f)).String() {
+			t.Errorf("fetch %d: log record %v, leaf %q", f.ID, m.LogRecord, m.LogLeaf)
 		}
 	}
 }
