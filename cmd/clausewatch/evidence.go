@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -144,7 +143,7 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 	if path == "" {
 		path = fmt.Sprintf("evidence-%s-%s.zip", safeName(b.Manifest.Source.Name), date)
 	}
-	if err := writeFileAtomic(path, b.Data); err != nil {
+	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b.Data); return err }); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	m := b.Manifest
@@ -238,33 +237,6 @@ func readLimited(name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes, not an evidence bundle", name, limit)
 	}
 	return data, nil
-}
-
-// writeFileAtomic writes data to path through a temporary file renamed
-// once complete, so a failure leaves no half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // safeName keeps a source name usable in a file name.
