@@ -62,11 +62,14 @@ func EntryOf(f Fetch) LogEntry {
 // LogLeaf is the canonical encoding of a fetch's log entry: JSON with keys
 // in a fixed order (struct order, map keys sorted), times in UTC, and a
 // final newline. Its tlog.RecordHash is the leaf hash.
-func LogLeaf(f Fetch) []byte {
+func LogLeaf(f Fetch) []byte { return encodeEntry(EntryOf(f)) }
+
+// encodeEntry encodes an entry as LogLeaf does.
+func encodeEntry(e LogEntry) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(EntryOf(f)); err != nil {
+	if err := enc.Encode(e); err != nil {
 		// Only unsupported values fail, and LogEntry has none.
 		panic(fmt.Sprintf("encode log entry: %v", err))
 	}
@@ -74,7 +77,7 @@ func LogLeaf(f Fetch) []byte {
 }
 
 // ParseLeaf decodes a log leaf and checks it is in canonical form (so one
-// entry has exactly one encoding).
+// entry has exactly one encoding: times in UTC, keys in order).
 func ParseLeaf(leaf []byte) (LogEntry, error) {
 	var e LogEntry
 	dec := json.NewDecoder(bytes.NewReader(leaf))
@@ -85,10 +88,8 @@ func ParseLeaf(leaf []byte) (LogEntry, error) {
 	if e.V != 1 {
 		return LogEntry{}, fmt.Errorf("log entry: format %d, want 1", e.V)
 	}
-	f := Fetch{ID: e.Fetch, SourceID: e.Source, Start: e.Start, End: e.End, URL: e.URL, FinalURL: e.FinalURL,
-		Status: e.Status, Proto: e.Proto, Outcome: e.Outcome, RequestHeader: e.RequestHeader, Header: e.Header,
-		RemoteAddr: e.RemoteAddr, TLS: e.TLS, BodySHA256: e.BodySHA256, BodySize: e.BodySize, TextSHA256: e.TextSHA256, Extractor: e.Extractor}
-	if !bytes.Equal(LogLeaf(f), leaf) {
+	if e.Start.Location() != time.UTC || e.End.Location() != time.UTC || (e.TLS != nil && e.TLS.NotAfter.Location() != time.UTC) ||
+		!bytes.Equal(encodeEntry(e), leaf) {
 		return LogEntry{}, fmt.Errorf("log entry: not in canonical form")
 	}
 	return e, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -132,7 +133,7 @@ func TestEvidenceCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = b.Update(func(tx *bbolt.Tx) error {
-		src := tx.Bucket([]byte("fetches")).Bucket(u64key(1))
+		src := tx.Bucket([]byte("fetches")).Bucket(binary.BigEndian.AppendUint64(nil, 1))
 		k, v := src.Cursor().First()
 		edited := strings.Replace(string(v), `"status":200`, `"status":503`, 1)
 		return src.Put(k, []byte(edited))
@@ -144,13 +145,4 @@ func TestEvidenceCommands(t *testing.T) {
 	if out := must(1, "log", "check", "--db", db); !strings.Contains(out, "edited: log record 0: fetch 1 of source 1") {
 		t.Errorf("log check after an edit:\n%s", out)
 	}
-}
-
-func u64key(n uint64) []byte {
-	b := make([]byte, 8)
-	for i := 7; i >= 0; i-- {
-		b[i] = byte(n)
-		n >>= 8
-	}
-	return b
 }

@@ -205,7 +205,6 @@ type capture struct {
 	fetch store.Fetch
 	leaf  int64
 	body  []byte
-	doc   *extract.Document
 }
 
 // Build gathers the evidence for a source and a notification date from
@@ -328,7 +327,7 @@ func Build(ctx context.Context, db *store.DB, req Request) (*Bundle, error) {
 			file{dir + "/response.txt", responseText(entry)})
 	}
 	if before, after := find(caps, RoleBefore), find(caps, RoleAfter); before != nil && after != nil {
-		r, err := compareBodies(before, after, m.Source, req.Rules)
+		r, err := compareBodies(before.body, after.body, before.fetch.Header, after.fetch.Header, m.Source, req.Rules)
 		if err != nil {
 			return fail(err)
 		}
@@ -553,16 +552,18 @@ func readBody(body []byte, header map[string][]string, src Source) (*extract.Doc
 	return extract.Bytes(body, extract.Options{ContentType: http.Header(header).Get("Content-Type"), Select: src.Select, Remove: src.Remove})
 }
 
-// compareBodies extracts both bodies and diffs them.
-func compareBodies(before, after *capture, src Source, rules *diff.Rules) (*diff.Result, error) {
-	var err error
-	if before.doc, err = readBody(before.body, before.fetch.Header, src); err != nil {
+// compareBodies extracts both bodies, read as their headers say, and
+// diffs them.
+func compareBodies(before, after []byte, beforeHeader, afterHeader map[string][]string, src Source, rules *diff.Rules) (*diff.Result, error) {
+	old, err := readBody(before, beforeHeader, src)
+	if err != nil {
 		return nil, fmt.Errorf("read the before capture: %w", err)
 	}
-	if after.doc, err = readBody(after.body, after.fetch.Header, src); err != nil {
+	doc, err := readBody(after, afterHeader, src)
+	if err != nil {
 		return nil, fmt.Errorf("read the after capture: %w", err)
 	}
-	return diff.Compare(before.doc, after.doc, rules), nil
+	return diff.Compare(old, doc, rules), nil
 }
 
 // bodyExtension names a body's file after its content type, so that a

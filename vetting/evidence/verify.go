@@ -519,9 +519,7 @@ func (v *verifier) diff(m *Manifest, entries map[string]store.LogEntry) {
 		v.fail("diff", "%s: %v", nameRules, err)
 		return
 	}
-	b := &capture{role: RoleBefore, body: v.members[beforeEntry.Body], fetch: store.Fetch{Header: before.Header}}
-	a := &capture{role: RoleAfter, body: v.members[afterEntry.Body], fetch: store.Fetch{Header: after.Header}}
-	r, err := compareBodies(b, a, m.Source, rules)
+	r, err := compareBodies(v.members[beforeEntry.Body], v.members[afterEntry.Body], before.Header, after.Header, m.Source, rules)
 	if err != nil {
 		v.fail("diff", "%v", err)
 		return
