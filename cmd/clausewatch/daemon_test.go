@@ -120,16 +120,30 @@ func (d *daemon) count(parts ...string) int {
 // check) or when the daemon exits first.
 func (d *daemon) waitFor(t *testing.T, n int, parts ...string) {
 	t.Helper()
-	deadline := time.After(time.Minute)
-	for d.count(parts...) < n {
+	switch got, exited := d.waitUpTo(time.Minute, n, parts...); {
+	case got >= n:
+	case exited:
+		t.Fatalf("daemon exited (%v) before logging %d× %q", d.exit, n, parts)
+	default:
+		t.Fatalf("no %d× %q in the daemon's log after a minute", n, parts)
+	}
+}
+
+// waitUpTo waits until n log lines contain all of parts, the daemon exits
+// or bound passes, and says how many such lines there were and whether
+// the daemon had exited.
+func (d *daemon) waitUpTo(bound time.Duration, n int, parts ...string) (got int, exited bool) {
+	deadline := time.After(bound)
+	for {
+		if got = d.count(parts...); got >= n {
+			return got, false
+		}
 		select {
 		case <-d.more:
 		case <-d.done:
-			if d.count(parts...) < n {
-				t.Fatalf("daemon exited (%v) before logging %d× %q", d.exit, n, parts)
-			}
+			return d.count(parts...), true
 		case <-deadline:
-			t.Fatalf("no %d× %q in the daemon's log after a minute", n, parts)
+			return got, false
 		}
 	}
 }
