@@ -77,7 +77,7 @@ func (g *guard) dialContext(ctx context.Context, network, addr string) (net.Conn
 		ap := netip.AddrPortFrom(ip.Unmap(), uint16(portNum))
 		if !allowPrivate && !g.excepted(ap) {
 			if why := nonPublic(ip); why != "" {
-				errs = append(errs, fmt.Errorf("%w: %s resolves to %s (%s)", ErrBlocked, host, ip, why))
+				errs = append(errs, fmt.Errorf("%w: %s resolves to %s, %s", ErrBlocked, host, ip, why))
 				continue
 			}
 		}
@@ -120,67 +120,4 @@ func checkHostName(host string) error {
 		return fmt.Errorf("%w: %s is loopback", ErrBlocked, host)
 	}
 	return nil
-}
-
-// nonPublic says why ip is not a public unicast address, or "" when it is.
-func nonPublic(ip netip.Addr) string {
-	ip = ip.Unmap()
-	if ip.Is6() {
-		// Addresses that embed an IPv4 address: NAT64 (64:ff9b::/96),
-		// 6to4 (2002::/16) and the old IPv4-compatible ::a.b.c.d.
-		b := ip.As16()
-		switch {
-		case nat64.Contains(ip) || ipv4Compatible.Contains(ip) && !ip.IsUnspecified() && !ip.IsLoopback():
-			if why := nonPublic(netip.AddrFrom4([4]byte(b[12:16]))); why != "" {
-				return why + " (embedded in IPv6)"
-			}
-		case sixToFour.Contains(ip):
-			if why := nonPublic(netip.AddrFrom4([4]byte(b[2:6]))); why != "" {
-				return why + " (embedded in 6to4)"
-			}
-		}
-	}
-	switch {
-	case !ip.IsValid():
-		return "invalid"
-	case ip.IsUnspecified():
-		return "unspecified"
-	case ip.IsLoopback():
-		return "loopback"
-	case ip.IsPrivate():
-		return "private"
-	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
-		return "link-local (cloud metadata lives here)"
-	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
-		return "multicast"
-	}
-	for _, r := range reserved {
-		if r.prefix.Contains(ip) {
-			return r.why
-		}
-	}
-	return ""
-}
-
-var (
-	nat64          = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour      = netip.MustParsePrefix("2002::/16")
-	ipv4Compatible = netip.MustParsePrefix("::/96")
-)
-
-// reserved are the special-purpose ranges netip has no predicate for.
-var reserved = []struct {
-	prefix netip.Prefix
-	why    string
-}{
-	{netip.MustParsePrefix("0.0.0.0/8"), "\"this network\""},
-	{netip.MustParsePrefix("100.64.0.0/10"), "shared address space (carrier NAT, some metadata services)"},
-	{netip.MustParsePrefix("192.0.0.0/24"), "IETF protocol assignments"},
-	{netip.MustParsePrefix("192.0.2.0/24"), "documentation"},
-	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking"},
-	{netip.MustParsePrefix("198.51.100.0/24"), "documentation"},
-	{netip.MustParsePrefix("203.0.113.0/24"), "documentation"},
-	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"},
-	{netip.MustParsePrefix("100::/64"), "discard-only"},
-	{netip.MustParsePrefix("2001:db8::/32"), "documentation"},
 }
