@@ -1,9 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"net"
 	"net/http/httptest"
+	"net/netip"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,5 +95,55 @@ func TestWebhookAPIRefusesPrivateURL(t *testing.T) {
 	}
 	if hooks, err := h.DB.Webhooks(t.Context()); err != nil || len(hooks) != 0 {
 		t.Errorf("stored webhooks: %+v %v, want none", hooks, err)
+	}
+}
+
+// flipResolver answers first with a public address, then with loopback:
+// a receiver's name that passes when the hook is added and is pointed
+// inside the network afterwards (DNS rebinding).
+type flipResolver struct {
+	mu     sync.Mutex
+	inside bool
+}
+
+func (f *flipResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.inside {
+		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+	}
+	return []netip.Addr{netip.MustParseAddr("93.184.215.14")}, nil
+}
+
+// TestWebhookGuardAtDialTime: a name that resolved to a public address
+// when the hook was added, and to loopback when it is delivered, is not
+// posted to.
+func TestWebhookGuardAtDialTime(t *testing.T) {
+	h := newHistory(t)
+	rc := &receiver{}
+	recv := httptest.NewServer(rc)
+	defer recv.Close()
+	port := recv.Listener.Addr().(*net.TCPAddr).Port
+	res := &flipResolver{}
+	now := day("2022-06-02")
+	d := web.NewDeliverer(web.DelivererOptions{DB: h.DB, Resolver: res, Backoff: []time.Duration{time.Second},
+		Now: func() time.Time { return now }})
+	srv := serve(t, web.Options{DB: h.DB, Webhooks: d, Now: h.Clock.Now})
+	hookURL := "http://hooks.example.com:" + strconv.Itoa(port) + "/hook"
+	resp, body := do(t, "POST", srv.URL+"/api/webhooks", token(t, h.DB, "alice"), `{"url":"`+hookURL+`"}`, nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("add webhook resolving to a public address: got %d %s, want 201", resp.StatusCode, body)
+	}
+	c := recordChange(t, h)
+	res.mu.Lock()
+	res.inside = true
+	res.mu.Unlock()
+	d.Deliver(t.Context())
+	if n := len(rc.deliveries()); n != 0 {
+		t.Errorf("the receiver behind the rebound name got %d requests, want 0", n)
+	}
+	ds, err := h.DB.Deliveries(t.Context(), 1, 0)
+	if err != nil || len(ds) != 1 || ds[0].Change != c.ID || !strings.Contains(ds[0].Error, "blocked by SSRF guard") {
+		t.Errorf("deliveries: %+v %v, want one blocked by the SSRF guard", ds, err)
 	}
 }
