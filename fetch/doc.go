@@ -9,9 +9,11 @@
 // host.
 //
 // An SSRF guard refuses loopback, private, link-local, metadata and other
-// non-public addresses at dial time, after DNS, and on every redirect. It
-// is on unless Options.AllowPrivate or Request.AllowPrivate switch it off
-// for local use.
+// non-public addresses (the IANA special-purpose ranges; see CheckAddr)
+// at dial time, after DNS, and on every redirect. It is on unless
+// Options.AllowPrivate or Request.AllowPrivate switch it off for local
+// use. Guard is the same check as a dialer, for other HTTP clients of the
+// daemon (webhook delivery).
 //
 // A Capture keeps what the record needs: request and final URL, status,
 // the headers that matter, the exact body bytes, start and end times, the

@@ -34,7 +34,8 @@ var (
 	ErrStatus = errors.New("fetch: HTTP error status")
 	// ErrBlocked means the SSRF guard refused an address: the URL, a
 	// redirect or a DNS answer pointed at a loopback, private, link-local,
-	// metadata or otherwise non-public address.
+	// metadata or otherwise non-public address. From a dial, it means
+	// every address was refused and none was dialled.
 	ErrBlocked = errors.New("fetch: address not allowed")
 	// ErrURL means the URL cannot be fetched at all (not http or https, no
 	// host).
@@ -265,18 +266,12 @@ func NewClient(opts Options) *Client {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	g := &guard{resolver: opts.Resolver, exceptions: opts.GuardExceptions, allowAll: opts.AllowPrivate,
-		dialer: &net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second}}
-	transport := &http.Transport{
-		Proxy:                 nil, // the guard must see the real peer
-		DialContext:           g.dialContext,
-		TLSClientConfig:       opts.TLSConfig,
-		TLSHandshakeTimeout:   opts.ConnectTimeout,
-		ResponseHeaderTimeout: opts.HeaderTimeout,
-		MaxIdleConnsPerHost:   opts.PerHost,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	g := NewGuard(GuardOptions{AllowPrivate: opts.AllowPrivate, Exceptions: opts.GuardExceptions,
+		Resolver: opts.Resolver, ConnectTimeout: opts.ConnectTimeout})
+	transport := g.Transport()
+	transport.TLSClientConfig = opts.TLSConfig
+	transport.ResponseHeaderTimeout = opts.HeaderTimeout
+	transport.MaxIdleConnsPerHost = opts.PerHost
 	maxRedirects := opts.MaxRedirects
 	return &Client{
 		opts:  opts,

@@ -3,6 +3,7 @@ package fetch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -139,3 +140,72 @@ func TestBadURLs(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestGuardCheckURL(t *testing.T) {
+	resolver := mapResolver{
+		"intranet.example.com": {netip.MustParseAddr("10.1.2.3")},
+		"mixed.example.com":    {netip.MustParseAddr("93.184.215.14"), netip.MustParseAddr("fec0::1")},
+		"hooks.example.com":    {netip.MustParseAddr("93.184.215.14"), netip.MustParseAddr("2606:2800:21f:cb07:6820:80da:af6b:8b2c")},
+	}
+	g := fetch.NewGuard(fetch.GuardOptions{Resolver: resolver, Exceptions: []netip.AddrPort{netip.MustParseAddrPort("10.9.9.9:8443")}})
+	tests := []struct {
+		url  string
+		want error
+	}{
+		{"http://127.0.0.1:8080/hook", fetch.ErrBlocked},
+		{"http://[::1]/hook", fetch.ErrBlocked},
+		{"http://[fec0::1]/hook", fetch.ErrBlocked},
+		{"http://[2001::1]/hook", fetch.ErrBlocked},
+		{"http://[64:ff9b:1::a00:1]/hook", fetch.ErrBlocked},
+		{"http://localhost:9000/hook", fetch.ErrBlocked},
+		{"http://2130706433/hook", fetch.ErrBlocked},
+		{"http://intranet.example.com/hook", fetch.ErrBlocked},
+		{"http://mixed.example.com/hook", fetch.ErrBlocked},
+		{"https://10.9.9.9/hook", fetch.ErrBlocked}, // the exception is for port 8443
+		{"ftp://hooks.example.com/", fetch.ErrURL},
+		{"http:///nohost", fetch.ErrURL},
+		{"https://hooks.example.com/hook", nil},
+		{"https://10.9.9.9:8443/hook", nil},
+		{"https://[2606:4700:4700::1111]/hook", nil},
+		// Not resolvable now: left to the dialer, which checks at every
+		// connection.
+		{"https://not-yet.example.com/hook", nil},
+	}
+	for _, tt := range tests {
+		err := g.CheckURL(t.Context(), tt.url)
+		if (tt.want == nil && err != nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("%s: got %v, want %v", tt.url, err, tt.want)
+		}
+	}
+	open := fetch.NewGuard(fetch.GuardOptions{AllowPrivate: true, Resolver: resolver})
+	if err := open.CheckURL(t.Context(), "http://127.0.0.1:8080/hook"); err != nil {
+		t.Errorf("guard with AllowPrivate: got %v, want nil", err)
+	}
+}
+
+// TestGuardDialLeaksNoPortState: a refused address is never dialled, so
+// the error for an open port and a closed one is the same.
+func TestGuardDialLeaksNoPortState(t *testing.T) {
+	open := httptest.NewServer(http.NotFoundHandler())
+	defer open.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	g := fetch.NewGuard(fetch.GuardOptions{})
+	msg := func(addr string) string {
+		conn, err := g.DialContext(t.Context(), "tcp", addr)
+		if conn != nil {
+			conn.Close()
+		}
+		if !errors.Is(err, fetch.ErrBlocked) {
+			t.Errorf("dial %s: got %v, want %v", addr, err, fetch.ErrBlocked)
+		}
+		return fmt.Sprint(err)
+	}
+	if a, b := msg(open.Listener.Addr().String()), msg(closed); a != b {
+		t.Errorf("open port: %q; closed port: %q; want the same error", a, b)
+	}
+}

@@ -407,6 +407,10 @@ func (s *Server) apiAddWebhook(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, "secret: at least 16 characters (or leave it out and one is made)")
 		return
 	}
+	if err := s.checkWebhookURL(r.Context(), in.URL); err != nil {
+		s.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
 	h, err := s.db.AddWebhook(r.Context(), store.Webhook{URL: in.URL, Format: in.Format, RevetOnly: in.RevetOnly, Secret: in.Secret})
 	if err != nil {
 		s.failErr(w, r, "add webhook", err)

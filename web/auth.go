@@ -94,6 +94,20 @@ func (s *Server) read(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// staffRead wraps a handler that only reads, but reads what anonymous
+// readers must not see: it needs a token or a session even with
+// OpenRead.
+func (s *Server) staffRead(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.identify(r)
+		if err != nil || !id.SignedIn() {
+			s.refuse(w, r, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
+	}
+}
+
 // write wraps a handler that changes state: it needs a token, or a
 // session and that session's CSRF token (form field "csrf" or header
 // X-CSRF-Token).

@@ -12,11 +12,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/store"
 )
 
@@ -80,8 +82,14 @@ type DelivererOptions struct {
 	DB *store.DB
 	// BaseURL makes the links in payloads absolute.
 	BaseURL string
-	// Client sends the requests. Default: 10s timeout, no redirects.
-	Client *http.Client
+	// AllowPrivate lets webhooks post to loopback, private and other
+	// non-public addresses (serve --webhooks-allow-private). Off, the
+	// SSRF guard of package fetch checks each receiver's addresses when
+	// it connects, as for sources, and the API refuses such a URL.
+	AllowPrivate bool
+	// Resolver resolves receivers' host names. Default
+	// net.DefaultResolver.
+	Resolver fetch.Resolver
 	// Backoff are the waits before each retry; after the last, the
 	// delivery is given up as failed. Default 30s, 2m, 10m, 1h, 6h, 24h.
 	Backoff []time.Duration
@@ -97,17 +105,18 @@ type DelivererOptions struct {
 // with the webhook's cursor, so a restart neither repeats nor skips a
 // delivery.
 type Deliverer struct {
-	opts DelivererOptions
-	db   *store.DB
-	wake chan struct{}
+	opts   DelivererOptions
+	db     *store.DB
+	guard  *fetch.Guard
+	client *http.Client
+	wake   chan struct{}
 }
 
 // NewDeliverer returns a deliverer; Run starts it.
 func NewDeliverer(opts DelivererOptions) *Deliverer {
-	if opts.Client == nil {
-		opts.Client = &http.Client{Timeout: 10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
+	guard := fetch.NewGuard(fetch.GuardOptions{AllowPrivate: opts.AllowPrivate, Resolver: opts.Resolver})
+	client := &http.Client{Transport: guard.Transport(), Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if opts.Backoff == nil {
 		opts.Backoff = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
 	}
@@ -120,7 +129,13 @@ func NewDeliverer(opts DelivererOptions) *Deliverer {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Deliverer{opts: opts, db: opts.DB, wake: make(chan struct{}, 1)}
+	return &Deliverer{opts: opts, db: opts.DB, guard: guard, client: client, wake: make(chan struct{}, 1)}
+}
+
+// CheckURL refuses a receiver URL the deliverer would not post to (see
+// fetch.Guard.CheckURL): the API asks before it stores a webhook.
+func (d *Deliverer) CheckURL(ctx context.Context, rawURL string) error {
+	return d.guard.CheckURL(ctx, rawURL)
 }
 
 // Notify says a change was recorded or a hook added: look for work now.
@@ -233,7 +248,8 @@ func (d *Deliverer) attempt(ctx context.Context, log *slog.Logger, h store.Webho
 		log.InfoContext(ctx, "webhook delivered", "change", c.ID, "status", status, "attempts", dl.Attempts)
 	} else {
 		dl.Error = sendErr.Error()
-		if dl.Attempts > len(d.opts.Backoff) {
+		// A refused address is given up at once: retrying cannot help.
+		if dl.Attempts > len(d.opts.Backoff) || errors.Is(sendErr, fetch.ErrBlocked) {
 			dl.State, dl.Next = store.DeliveryFailed, time.Time{}
 			d.observe("failed")
 			log.ErrorContext(ctx, "webhook delivery given up", "change", c.ID, "attempts", dl.Attempts, "err", sendErr)
@@ -283,7 +299,15 @@ func (d *Deliverer) send(ctx context.Context, h store.Webhook, c store.Change, d
 	req.Header.Set(HeaderDelivery, deliveryID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, Sign(h.Secret, now, body))
-	resp, err := d.opts.Client.Do(req)
+	resp, err := d.client.Do(req)
+	if errors.Is(err, fetch.ErrBlocked) {
+		// Nothing was dialled: the message is the guard's, the same for
+		// an open port and a closed one.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, fmt.Errorf("post to %s: blocked by SSRF guard: %w", h.URL, err)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("post to %s: %w", h.URL, err)
 	}
@@ -317,4 +341,23 @@ func payload(format, base string, e entry, deliveryID string, now time.Time) ([]
 // to, so a supplier's text cannot make links or mentions.
 func slackEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// checkWebhookURL refuses (with an error wrapping fetch.ErrBlocked) a
+// webhook URL the deliverer would not post to:
+// on a loopback, private or other non-public address, unless the
+// operator allowed those (serve --webhooks-allow-private). With no
+// deliverer, the guard's defaults apply.
+func (s *Server) checkWebhookURL(ctx context.Context, rawURL string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second) // bounds the DNS lookup
+	defer cancel()
+	check := fetch.NewGuard(fetch.GuardOptions{}).CheckURL
+	if s.opts.Webhooks != nil {
+		check = s.opts.Webhooks.CheckURL
+	}
+	err := check(ctx, rawURL)
+	if errors.Is(err, fetch.ErrBlocked) {
+		return fmt.Errorf("webhook URL refused by the SSRF guard: %w; the operator can allow private receivers with serve --webhooks-allow-private", err)
+	}
+	return nil // a malformed URL is the store's to refuse
 }

@@ -139,6 +139,10 @@ const (
 	public access = iota
 	// reads are open or need sign-in, as Options.OpenRead says.
 	reads
+	// staffReads only read, but always need a token or a session, even
+	// with OpenRead: webhook URLs are credentials (a Slack-style hook URL
+	// is its own secret).
+	staffReads
 	// writes change state: a token, or a session and its CSRF token.
 	writes
 )
@@ -193,10 +197,10 @@ func (s *Server) routeTable() []route {
 		{"GET /api/changes", reads, s.apiChanges},
 		{"GET /api/changes/{id}", reads, s.apiChange},
 		{"POST /api/changes/{id}/triage", writes, s.apiTriage},
-		{"GET /api/webhooks", reads, s.apiWebhooks},
+		{"GET /api/webhooks", staffReads, s.apiWebhooks},
 		{"POST /api/webhooks", writes, s.apiAddWebhook},
 		{"DELETE /api/webhooks/{id}", writes, s.apiDeleteWebhook},
-		{"GET /api/webhooks/{id}/deliveries", reads, s.apiDeliveries},
+		{"GET /api/webhooks/{id}/deliveries", staffReads, s.apiDeliveries},
 		{"POST /api/tokens", writes, s.apiAddToken},
 		{"DELETE /api/tokens/{name}", writes, s.apiRevokeToken},
 
@@ -223,6 +227,8 @@ func (s *Server) routes() http.Handler {
 		switch rt.access {
 		case reads:
 			h = s.read(h)
+		case staffReads:
+			h = s.staffRead(h)
 		case writes:
 			h = s.write(h)
 		}

@@ -41,6 +41,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	timeout := c.fs.Duration("timeout", 60*time.Second, "timeout for one fetch attempt")
 	rulesFile := c.fs.String("rules", "", "significance rules `file` (YAML) instead of the built-in rules")
 	allowPrivate := c.fs.Bool("allow-private", false, "let watchlist sources use local or private addresses (SSRF guard off for them)")
+	hooksAllowPrivate := c.fs.Bool("webhooks-allow-private", false, "let webhooks post to local or private addresses (SSRF guard off for webhook delivery)")
 	backup := c.fs.String("backup", "", "write a consistent copy of the database to `file` on --backup-schedule")
 	backupSpec := c.fs.String("backup-schedule", "@daily", "cron `spec` for --backup")
 	logFormat := c.fs.String("log", "text", "log format: text or json")
@@ -134,7 +135,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		maxJitter = -1 // SchedulerOptions' zero means the default
 	}
 	metrics := web.NewMetrics(db, time.Now)
-	hooks := web.NewDeliverer(web.DelivererOptions{DB: db, BaseURL: *baseURL, Metrics: metrics, Logger: log})
+	hooks := web.NewDeliverer(web.DelivererOptions{DB: db, BaseURL: *baseURL, AllowPrivate: *hooksAllowPrivate, Metrics: metrics, Logger: log})
 	checker := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Timeout: *timeout, Logger: log}), Rules: rules,
 		Policy: watch.Policy{ConfirmDelay: delay}, Logger: log}
 	prog := &vetting.Program{DB: db, Rules: rules, Logger: log}
