@@ -25,6 +25,13 @@ func junk(capture *fetch.Capture, doc *extract.Document, words int, p Policy) st
 	if fetch.LoginForm(capture.Body) && words < 300 {
 		return "login wall (a password form and little text)"
 	}
+	// An error title or heading makes a page suspect at any length: a
+	// soft 404 can carry hundreds of words of a site's navigation.
+	for _, h := range headings(capture, doc) {
+		if e := fetch.ErrorTitle(h); e != "" {
+			return fmt.Sprintf("error page (%q)", e)
+		}
+	}
 	if words < 300 {
 		heading := doc.Title
 		for _, cl := range doc.Clauses {
@@ -46,6 +53,20 @@ func junk(capture *fetch.Capture, doc *extract.Document, words int, p Policy) st
 		return fmt.Sprintf("too little text for a policy (%d words)", words)
 	}
 	return ""
+}
+
+// headings are a page's title, its first heading as extracted and the
+// first <h1> of its HTML (which the extractor may have left out with the
+// rest of a page's frame).
+func headings(capture *fetch.Capture, doc *extract.Document) []string {
+	hs := []string{doc.Title}
+	for _, cl := range doc.Clauses {
+		if cl.Kind == extract.Heading {
+			hs = append(hs, cl.Text)
+			break
+		}
+	}
+	return append(hs, fetch.FirstHeading(capture.Body))
 }
 
 // cookieWall reports a short page whose text is only a consent prompt.
