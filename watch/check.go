@@ -39,6 +39,11 @@ type Policy struct {
 	// GoneAfter: this many 404/410 answers in a row mark it broken.
 	// Default 2.
 	GoneAfter int
+	// UnstableAfter: this many fetches in a row that each see a new text
+	// other than the fetch before mark the source's tracking unstable (a
+	// token or a clock in the text keeps every change from being
+	// confirmed). Default 3.
+	UnstableAfter int
 }
 
 // Checker checks sources and records what it finds.
@@ -102,6 +107,9 @@ func (c *Checker) policy() Policy {
 	if p.GoneAfter <= 0 {
 		p.GoneAfter = 2
 	}
+	if p.UnstableAfter <= 0 {
+		p.UnstableAfter = 3
+	}
 	return p
 }
 
@@ -142,7 +150,9 @@ func (c *Checker) check(ctx context.Context, src store.Source, next *store.Due) 
 			return res
 		case <-t.C:
 		}
+		first := res.Notice // reported once: keep it with the confirming fetch's
 		res = c.once(ctx, src, true, next)
+		res.Notice = joinNotice(first, res.Notice)
 	}
 	return res
 }
@@ -193,6 +203,10 @@ type current struct {
 	state   store.State
 	version *store.Version
 	known   []store.Version // every version of the generation
+	// before is the document of the last new text seen (or else the
+	// current version's), read only when the source may turn unstable,
+	// to show what differs.
+	before *extract.Document
 }
 
 func (c *Checker) load(ctx context.Context, src store.Source) (current, error) {
@@ -209,6 +223,9 @@ func (c *Checker) load(ctx context.Context, src store.Source) (current, error) {
 		if cur.known[i].Seq == st.Current {
 			cur.version = &cur.known[i]
 		}
+	}
+	if st.Unsettled+1 >= c.policy().UnstableAfter {
+		cur.before = c.lastText(ctx, st, cur.version)
 	}
 	return cur, nil
 }

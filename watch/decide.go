@@ -77,17 +77,22 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		d.record = rec
 		return d
 	}
-	// good marks the source healthy again.
-	good := func() {
-		if st.Health == store.HealthBroken {
-			d.notice = "tracking recovered"
-		}
-		if st.Health != store.HealthOK {
+	// saw marks a fetch that saw the policy: the source is healthy again,
+	// or unstable (why says how).
+	saw := func(health store.Health, why string) {
+		if health != st.Health {
 			st.HealthSince = f.Start
+			switch {
+			case health == store.HealthUnstable:
+				d.notice = "tracking unstable: " + why
+			case st.Health == store.HealthBroken:
+				d.notice = "tracking recovered"
+			}
 		}
-		st.Health, st.HealthReason, st.Failures = store.HealthOK, "", 0
+		st.Health, st.HealthReason, st.Failures, st.Unsettled = health, why, 0, 0
 		st.LastGood = f.Start
 	}
+	good := func() { saw(store.HealthOK, "") }
 
 	if ferr != nil {
 		if capture != nil && errors.Is(ferr, fetch.ErrStatus) {
@@ -194,12 +199,19 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	if alternating {
 		needed = p.FlipConfirmations
 	}
+	unsettled := 0 // fetches in a row that saw a text other than the one before
 	if st.Pending == nil || st.Pending.TextSHA256 != text {
-		st.Pending = &store.Pending{TextSHA256: text, Seen: f.Start, Count: 0}
+		st.Pending = &store.Pending{TextSHA256: text, Seen: f.Start, Count: 0, DocSHA256: store.Hash(docJSON)}
+		unsettled = st.Unsettled + 1
 	}
 	st.Pending.Count++
-	good()
+	if st.Pending.Count < needed && unsettled >= p.UnstableAfter {
+		saw(store.HealthUnstable, unstableReason(unsettled, changingClauses(cur.before, doc)))
+	} else {
+		good()
+	}
 	if st.Pending.Count < needed {
+		st.Unsettled = unsettled
 		f.Outcome = store.OutcomePending
 		f.Reason = fmt.Sprintf("new text seen %d of %d times needed", st.Pending.Count, needed)
 		if alternating {
@@ -211,7 +223,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 			f.Reason = fmt.Sprintf("%s again (seen %d of %d times in a row needed to record it)", other, st.Pending.Count, needed)
 			if !slices.Contains(st.Reported, text) {
 				st.Reported = append(st.Reported, text)
-				d.notice = fmt.Sprintf("content alternates between version %d and %s (A/B page or rotating content); not recorded as changes", cur.version.Seq, other)
+				d.notice = joinNotice(d.notice, fmt.Sprintf("content alternates between version %d and %s (A/B page or rotating content); not recorded as changes", cur.version.Seq, other))
 			}
 			st.Flips++
 		}
