@@ -19,6 +19,6 @@
 // the headers that matter, the exact body bytes, start and end times, the
 // peer address and, over HTTPS, the TLS version and the certificate's
 // fingerprint. Decoding the charset and reading the clauses is extract's
-// job; Challenge and LoginForm read signs of a page that is not a policy
-// from the raw bytes.
+// job; Challenge, LoginForm, ErrorTitle and FirstHeading read signs of a
+// page that is not a policy from the raw bytes and the page's title.
 package fetch

@@ -212,6 +212,11 @@ const (
 	// elsewhere. Its last good version is kept; the policy is not
 	// considered deleted.
 	HealthBroken Health = "broken"
+	// HealthUnstable: the page is read, but its text differs on every
+	// fetch (a token or a clock in the text), so no new text is seen
+	// twice and no change can be confirmed. The reason shows the clauses
+	// that differ.
+	HealthUnstable Health = "unstable"
 )
 
 // State is what the pipeline knows about a source between fetches.
@@ -234,6 +239,9 @@ type State struct {
 	LastGood  time.Time `json:"last_good,omitzero"`
 	// Pending is a change seen once and awaiting confirmation.
 	Pending *Pending `json:"pending,omitempty"`
+	// Unsettled counts the fetches in a row that each saw a new text
+	// other than the fetch before (failed fetches between them aside).
+	Unsettled int `json:"unsettled,omitempty"`
 	// Failures counts consecutive failed or suspect fetches.
 	Failures     int       `json:"failures,omitempty"`
 	Health       Health    `json:"health"`
@@ -256,4 +264,7 @@ type Pending struct {
 	FetchID    uint64    `json:"fetch"`
 	Seen       time.Time `json:"seen"`
 	Count      int       `json:"count"`
+	// DocSHA256 is the sighting's document, to show what differs when
+	// the next fetch sees yet another text.
+	DocSHA256 string `json:"doc_sha256,omitempty"`
 }

@@ -11,7 +11,10 @@
 // a flip (A/B pages, rotating content) and is recorded as a change only
 // when it stays for several fetches. A source that keeps failing, answers
 // 404 or redirects elsewhere is marked "tracking broken", its last good
-// version kept. Decision record 0009 gives the thresholds and why.
+// version kept; one whose text differs on every fetch (a token or a clock
+// in the page), so that no new text is ever confirmed, is marked
+// "tracking unstable" with the clauses that differ. Decision records 0009
+// and 0020 give the thresholds and why.
 //
 // Scheduler is the daemon's loop: each source's cron Schedule (read on
 // the wall clock of a zone, so DST neither skips nor doubles a run), its

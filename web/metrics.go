@@ -110,7 +110,7 @@ func (c *censusCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 1)
-	for _, h := range []store.Health{store.HealthOK, store.HealthFailing, store.HealthBroken} {
+	for _, h := range []store.Health{store.HealthOK, store.HealthFailing, store.HealthBroken, store.HealthUnstable} {
 		ch <- prometheus.MustNewConstMetric(descSources, prometheus.GaugeValue, float64(n.Health[h]), string(h))
 	}
 	ch <- prometheus.MustNewConstMetric(descSources, prometheus.GaugeValue, float64(n.Paused), "paused")
