@@ -69,16 +69,29 @@ func headings(capture *fetch.Capture, doc *extract.Document) []string {
 	return append(hs, fetch.FirstHeading(capture.Body))
 }
 
-// cookieWall reports a short page whose text is only a consent prompt.
+// cookieWall reports a short page whose text is only a consent prompt:
+// the prompt's words are there, and at least half of the page's clauses
+// (headings aside) are about cookies or consent. A short policy that
+// explains its cookies among other things is not a wall.
 func cookieWall(doc *extract.Document) bool {
 	var all strings.Builder
+	var body, consent int
 	for _, cl := range doc.Clauses {
-		all.WriteString(strings.ToLower(cl.Text))
+		t := strings.ToLower(cl.Text)
+		all.WriteString(t)
 		all.WriteString(" ")
+		if cl.Kind == extract.Heading {
+			continue
+		}
+		body++
+		if strings.Contains(t, "cookie") || strings.Contains(t, "consent") || strings.Contains(t, "accept") {
+			consent++
+		}
 	}
 	t := all.String()
-	return strings.Contains(t, "cookie") && (strings.Contains(t, "accept all") || strings.Contains(t, "consent")) &&
+	prompt := strings.Contains(t, "cookie") && (strings.Contains(t, "accept all") || strings.Contains(t, "consent")) &&
 		(strings.Contains(t, "reject") || strings.Contains(t, "manage") || strings.Contains(t, "continue"))
+	return prompt && 2*consent >= body
 }
 
 // redirectedAway says how a fetch that now lands somewhere else than the

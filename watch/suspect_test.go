@@ -138,7 +138,7 @@ func TestSoftNotFound(t *testing.T) {
 }
 
 // TestSuspectCorpus: no real policy page of the corpus is taken for an
-// error page by the junk rules (its title, its first heading as extracted
+// error page or a cookie wall by the junk rules (its title, its first heading as extracted
 // and its first <h1>), and the corpus's one error page is not read as a
 // policy. Pages suspect for other reasons are logged: the rules for those
 // are not this test's.
@@ -168,8 +168,8 @@ func TestSuspectCorpus(t *testing.T) {
 		if errorPage && reason == "" {
 			t.Errorf("%s (the corpus's error page): read as a policy", rel)
 		}
-		if !errorPage && strings.HasPrefix(reason, "error page") {
-			t.Errorf("%s (a real policy): got %q, want no error page", rel, reason)
+		if !errorPage && (strings.HasPrefix(reason, "error page") || strings.HasPrefix(reason, "cookie wall")) {
+			t.Errorf("%s (a real policy): got %q, want it read as a policy", rel, reason)
 		}
 		if reason != "" {
 			suspect = append(suspect, rel+": "+reason)
@@ -178,5 +178,40 @@ func TestSuspectCorpus(t *testing.T) {
 	t.Logf("checked %d corpus pages; %d not read as policies:\n%s", len(files), len(suspect), strings.Join(suspect, "\n"))
 	if len(files) < 200 {
 		t.Errorf("read %d corpus pages, want over 200", len(files))
+	}
+}
+
+// TestCookieWall: a page that is only a consent prompt is suspect; a
+// short policy that explains its cookies among other things is not.
+func TestCookieWall(t *testing.T) {
+	const ctype = "text/html; charset=utf-8"
+	policy := `<html><head><title>Privacy Policy</title></head><body><main><h1>Privacy Policy</h1>
+<p>We collect your email address when you subscribe, to notify you of changes.</p>
+<p>The data is kept for at most five years after the last email we send.</p>
+<p>You may ask us to erase your data by writing to privacy@example.org.</p>
+<h2>Cookies</h2>
+<p>We leave a cookie to count visits; it is exempt from consent. You can manage it in your browser or reject it.</p>
+<p>The controller is Example Ltd, 1 Example Street, Exampletown.</p></main></body></html>`
+	banner := `<html><head><title>Privacy Policy</title></head><body><main>
+<p>We value your privacy. We and our partners use cookies to store and access information on your device.</p>
+<p>By clicking Accept all you consent to our use of cookies. You can reject non-essential cookies or manage your preferences.</p>
+<p><button>Accept all</button> <button>Reject all</button> <button>Manage preferences</button></p></main></body></html>`
+	for _, tc := range []struct {
+		name, page string
+		wall       bool
+	}{
+		{"short policy that explains its cookies", policy, false},
+		{"consent prompt only", banner, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := extract.Bytes([]byte(tc.page), extract.Options{ContentType: ctype})
+			if err != nil {
+				t.Fatal(err)
+			}
+			reason := watch.Junk(&fetch.Capture{Body: []byte(tc.page), Header: http.Header{"Content-Type": {ctype}}}, doc)
+			if got := strings.HasPrefix(reason, "cookie wall"); got != tc.wall {
+				t.Errorf("got %q, want cookie wall %v", reason, tc.wall)
+			}
+		})
 	}
 }
