@@ -128,7 +128,7 @@ func TestBrowserTriage(t *testing.T) {
 		chromedp.Click(`#f-apply`),
 		// The old page's feed is visible too: wait for the new address.
 		chromedp.ActionFunc(func(ctx context.Context) error {
-			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 				var here string
 				if err := chromedp.Location(&here).Do(ctx); err == nil && strings.Contains(here, "revet=1") {
 					return nil
