@@ -103,6 +103,11 @@ func addSource(tx *bbolt.Tx, s *Source) error {
 
 // UpdateSource replaces a source's settings (name, URL, selectors,
 // schedule, paused). Its history is kept.
+//
+// UpdateSource never switches the SSRF guard off: AllowPrivate belongs
+// to the URL it was granted for (by AddSource or GrantPrivate), so it is
+// kept only while s keeps both it and that URL, and is cleared otherwise
+// (decision record 0016).
 func (d *DB) UpdateSource(ctx context.Context, s Source) error {
 	if err := s.validate(); err != nil {
 		return err
@@ -127,6 +132,7 @@ func (d *DB) UpdateSource(ctx context.Context, s Source) error {
 			return err
 		}
 		s.Added, s.Origin = old.Added, old.Origin
+		s.AllowPrivate = s.AllowPrivate && old.AllowPrivate && s.URL == old.URL
 		if err := names.Put([]byte(s.Name), u64(s.ID)); err != nil {
 			return err
 		}
@@ -137,6 +143,32 @@ func (d *DB) UpdateSource(ctx context.Context, s Source) error {
 	})
 	if err != nil {
 		return fmt.Errorf("update source %q: %w", s.Name, err)
+	}
+	return nil
+}
+
+// GrantPrivate switches the SSRF guard off for a source while its URL is
+// url: the operator's grant (the command line, the watchlist), never
+// the web API's. It is refused (ErrConflict) when the source's URL is
+// no longer url, so a grant cannot land on a URL it was not meant for.
+func (d *DB) GrantPrivate(ctx context.Context, id uint64, url string) error {
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		sources := tx.Bucket(bucketSources)
+		var s Source
+		if err := getJSON(sources, u64(id), &s); err != nil {
+			return err
+		}
+		if s.URL != url {
+			return fmt.Errorf("%w: its URL is now %s", ErrConflict, s.URL)
+		}
+		if s.AllowPrivate {
+			return nil
+		}
+		s.AllowPrivate = true
+		return putJSON(sources, u64(id), s)
+	})
+	if err != nil {
+		return fmt.Errorf("allow private addresses for source %d at %s: %w", id, url, err)
 	}
 	return nil
 }

@@ -157,7 +157,10 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 			updated := old
 			updated.Name, updated.URL, updated.Supplier, updated.Kind = want.Name, want.URL, want.Supplier, want.Kind
 			updated.Schedule, updated.Select, updated.Remove, updated.Paused = want.Schedule, want.Select, want.Remove, want.Paused
-			updated.AllowPrivate = old.AllowPrivate || want.AllowPrivate
+			// The list's word on private addresses is the operator's
+			// grant for the listed URL: given again at each apply,
+			// cleared when the list no longer gives it.
+			updated.AllowPrivate = want.AllowPrivate
 			if sameSettings(old, updated) {
 				rep.Unchanged++
 				continue
@@ -165,6 +168,12 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 			if err := db.UpdateSource(ctx, updated); err != nil {
 				errs = append(errs, err)
 				continue
+			}
+			if want.AllowPrivate && (!old.AllowPrivate || old.URL != want.URL) {
+				if err := db.GrantPrivate(ctx, old.ID, want.URL); err != nil {
+					errs = append(errs, err)
+					continue
+				}
 			}
 			rep.Updated = append(rep.Updated, want.Name)
 		}

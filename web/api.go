@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -222,7 +223,13 @@ func (s *Server) apiEditSource(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "edit source", err)
 		return
 	}
+	// The store keeps allow_private only while the URL stays the one the
+	// operator granted it for; what it stored is the answer.
 	if err := s.db.UpdateSource(r.Context(), src); err != nil {
+		s.failErr(w, r, "edit source", err)
+		return
+	}
+	if src, err = s.db.Source(r.Context(), strconv.FormatUint(src.ID, 10)); err != nil {
 		s.failErr(w, r, "edit source", err)
 		return
 	}
