@@ -4,26 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"go.etcd.io/bbolt"
 )
 
-// validate checks a source before it is stored.
+// validate checks a source before it is stored: its name, supplier and
+// URL (ValidName, ValidURL) and its kind.
 func (s *Source) validate() error {
 	s.Name = strings.TrimSpace(s.Name)
 	s.Supplier = strings.TrimSpace(s.Supplier)
-	if s.Name == "" {
-		return fmt.Errorf("%w: source needs a name", ErrInvalid)
+	if err := ValidName(SourceName, s.Name); err != nil {
+		return err
 	}
-	if _, err := strconv.ParseUint(s.Name, 10, 64); err == nil {
-		return fmt.Errorf("%w: source name %q is a number, which reads as a source ID", ErrInvalid, s.Name)
+	if s.Supplier != "" {
+		if err := ValidName(SupplierName, s.Supplier); err != nil {
+			return fmt.Errorf("source %q: %w", s.Name, err)
+		}
 	}
-	u, err := url.Parse(s.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: source %q: URL %q is not an http or https URL", ErrInvalid, s.Name, s.URL)
+	if err := ValidURL("URL", s.URL); err != nil {
+		return fmt.Errorf("source %q: %w", s.Name, err)
 	}
 	switch s.Kind {
 	case "":

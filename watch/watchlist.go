@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 
 	"github.com/clausewatch/clausewatch/extract"
@@ -91,8 +90,14 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 		case e.Supplier == "":
 			return nil, bad("%q has no supplier", e.Name)
 		}
-		if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, bad("%q: url %q is not an http or https URL", e.Name, e.URL)
+		if err := store.ValidName(store.SourceName, e.Name); err != nil {
+			return nil, bad("%v", err)
+		}
+		if err := store.ValidName(store.SupplierName, e.Supplier); err != nil {
+			return nil, bad("%v", err)
+		}
+		if err := store.ValidURL("URL", e.URL); err != nil {
+			return nil, bad("%q: %v", e.Name, err)
 		}
 		kind := store.Kind(e.Kind)
 		switch kind {

@@ -45,6 +45,11 @@ sources:
 		{"bad selector", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: A\n    select: [\"main[\"]\n", "main["},
 		{"duplicate name", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: A\n  - name: a\n    url: https://b.example/\n    supplier: B\n", "list.yaml:5: source 2: name \"a\" is already used at line 2"},
 		{"duplicate url", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: A\n  - name: b\n    url: https://a.example/\n    supplier: B\n", "already listed at line 2"},
+		{"escape in name", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: A\n  - name: \"b\\e]0;x\\a\"\n    url: https://b.example/\n    supplier: B\n", "list.yaml:5: source 2: source name \"b\\x1b]0;x\\a\": control character"},
+		{"newline in supplier", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: \"A\\nB\"\n", "list.yaml:2: source 1: supplier name \"A\\nB\": control character"},
+		{"URL as name", "sources:\n  - name: https://b.example/\n    url: https://a.example/\n    supplier: A\n", "list.yaml:2: source 1: source name \"https://b.example/\": looks like a URL"},
+		{"long name", "sources:\n  - name: " + strings.Repeat("n", 300) + "\n    url: https://a.example/\n    supplier: A\n", "list.yaml:2: source 1: source name \"nnn"},
+		{"long url", "sources:\n  - name: a\n    url: https://a.example/" + strings.Repeat("p", 9000) + "\n    supplier: A\n", "list.yaml:2: source 1: \"a\": URL \"https://a.example/ppp"},
 	}
 	for _, tt := range bad {
 		_, err := watch.ParseWatchlist([]byte(tt.yaml), "list.yaml")

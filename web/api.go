@@ -82,14 +82,22 @@ func (s *Server) toAPISource(r *http.Request, src store.Source) (apiSource, erro
 	return a, nil
 }
 
+// errTooLarge means a request body is over maxForm; the handler edge
+// answers 413.
+var errTooLarge = errors.New("request body too large")
+
 // decodeBody reads a JSON request body strictly: unknown fields and
 // trailing data are errors that name the problem.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxForm))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
 			return fmt.Errorf("%w: empty request body (want a JSON object)", store.ErrInvalid)
+		case errors.As(err, &tooLarge):
+			return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, tooLarge.Limit)
 		}
 		return fmt.Errorf("%w: request body: %v", store.ErrInvalid, err)
 	}

@@ -73,3 +73,101 @@ func TestAPIEditURLDropsAllowPrivate(t *testing.T) {
 		t.Errorf("PATCH allow_private: %d %s, want 400", resp.StatusCode, body)
 	}
 }
+
+// TestAPIOversizedInput (issue 17, item 13): a 40 KiB name or URL is a
+// 400 that says what is wrong, not a 500 from the database's key limit;
+// a body over the limit is 413; a 40 KiB reference in the path is a 404.
+func TestAPIOversizedInput(t *testing.T) {
+	h := newHistory(t)
+	srv := serve(t, web.Options{DB: h.DB, Now: h.Clock.Now})
+	tok := token(t, h.DB, "alice")
+	long := strings.Repeat("n", 40<<10)
+	longURL := "https://x.example/" + long
+	jsonOf := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	src := func(name, url, supplier string) string {
+		return jsonOf(map[string]string{"name": name, "url": url, "supplier": supplier})
+	}
+	ims := "/api/sources/" + itoa(h.IMS.ID)
+	cases := []struct {
+		name, method, path, body string
+		want                     int
+		says                     string
+	}{
+		{"add: long name", "POST", "/api/sources", src(long, "https://a.example/", "A"), 400, "source name"},
+		{"add: long url", "POST", "/api/sources", src("a", longURL, "A"), 400, "URL"},
+		{"add: long supplier", "POST", "/api/sources", src("a", "https://a.example/", long), 400, "supplier name"},
+		{"edit: long name", "PATCH", ims, jsonOf(map[string]string{"name": long}), 400, "source name"},
+		{"edit: long url", "PATCH", ims, jsonOf(map[string]string{"url": longURL}), 400, "URL"},
+		{"edit: long supplier", "PATCH", ims, jsonOf(map[string]string{"supplier": long}), 400, "supplier name"},
+		{"token: long name", "POST", "/api/tokens", jsonOf(map[string]string{"name": long}), 400, "token name"},
+		{"webhook: long url", "POST", "/api/webhooks", jsonOf(map[string]string{"url": longURL}), 400, "URL"},
+		{"baseline: long name", "POST", "/api/baselines", jsonOf(map[string]any{"source": "ims-privacy", "name": long, "version": 1}), 400, "baseline name"},
+		{"supplier: long product", "PUT", "/api/suppliers/1EdTech%20Consortium/record",
+			jsonOf(map[string]any{"products": []map[string]any{{"name": long, "sources": []string{"ims-privacy"}}}}), 400, "product name"},
+		{"body over 1 MiB", "POST", "/api/sources", src(strings.Repeat("n", 2<<20), "https://a.example/", "A"), 413, "too large"},
+		{"get: long ref", "GET", "/api/sources/" + long, "", 404, "not found"},
+		{"edit: long ref", "PATCH", "/api/sources/" + long, `{"paused": true}`, 404, "not found"},
+		{"revoke: long token name", "DELETE", "/api/tokens/" + long, "", 404, "not found"},
+		{"supplier: long name", "PUT", "/api/suppliers/" + long + "/record", `{}`, 404, "no source belongs"},
+		{"supplier token: long name", "POST", "/api/suppliers/" + long + "/token", "", 404, "not found"},
+		{"notify: long supplier", "POST", "/api/suppliers/" + long + "/notifications", `{"when": "2022-06-01"}`, 404, "not found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, body := do(t, c.method, srv.URL+c.path, tok, c.body, nil)
+			var e struct{ Error string }
+			json.Unmarshal([]byte(body), &e)
+			// Refusals of a value quote it cut short; a 404 may echo the
+			// path it was asked for.
+			if resp.StatusCode != c.want || !strings.Contains(e.Error, c.says) || (c.want != 404 && len(e.Error) > 1000) {
+				t.Errorf("got %d %.300q, want %d and an error that says %q", resp.StatusCode, body, c.want, c.says)
+			}
+		})
+	}
+}
+
+// TestAPISourceNames (issue 17, item 8, the input half): names with
+// control characters, bidi overrides or surrounding space are refused
+// with a 400 that names the problem; so is a source name that reads as
+// a URL or an ID (item 14).
+func TestAPISourceNames(t *testing.T) {
+	h := newHistory(t)
+	srv := serve(t, web.Options{DB: h.DB, Now: h.Clock.Now})
+	tok := token(t, h.DB, "alice")
+	cases := []struct{ name, field, value, says string }{
+		{"escape sequence", "name", "evil\x1b]0;pwned\x07", "control character"},
+		{"newline", "name", "fake\nrow", "control character"},
+		{"C1 control", "name", "x\u009by", "control character"},
+		{"DEL", "name", "x\x7fy", "control character"},
+		{"bidi override", "name", "policy\u202etxt.exe", "format character"},
+		{"line separator", "name", "a\u2028b", "line or paragraph separator"},
+		{"URL as name", "name", h.COR.URL, "looks like a URL"},
+		{"number as name", "name", "7", "number"},
+		{"supplier with ESC", "supplier", "ACME\x1b[2J", "control character"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := map[string]string{"name": "fresh", "url": "https://fresh.example/privacy", "supplier": "Fresh"}
+			in[c.field] = c.value
+			b, _ := json.Marshal(in)
+			resp, body := do(t, "POST", srv.URL+"/api/sources", tok, string(b), nil)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.says) {
+				t.Errorf("POST with %s %q: %d %s; want 400 saying %q", c.field, c.value, resp.StatusCode, body, c.says)
+			}
+			b, _ = json.Marshal(map[string]string{c.field: c.value})
+			resp, body = do(t, "PATCH", srv.URL+"/api/sources/"+itoa(h.IMS.ID), tok, string(b), nil)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, c.says) {
+				t.Errorf("PATCH with %s %q: %d %s; want 400 saying %q", c.field, c.value, resp.StatusCode, body, c.says)
+			}
+		})
+	}
+	if resp, body := do(t, "POST", srv.URL+"/api/tokens", tok, `{"name": "bob\u001b[31m"}`, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("token name with ESC: %d %s, want 400", resp.StatusCode, body)
+	}
+}
