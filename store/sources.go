@@ -174,7 +174,9 @@ func (d *DB) GrantPrivate(ctx context.Context, id uint64, url string) error {
 	return nil
 }
 
-// Source finds a source by ID, name or URL.
+// Source finds a source by ID, name or URL. A reference that matches
+// two sources (a database written before names were checked could hold
+// a source named like another's URL) is ErrAmbiguous, never a guess.
 func (d *DB) Source(ctx context.Context, ref string) (Source, error) {
 	var s Source
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
@@ -185,23 +187,41 @@ func (d *DB) Source(ctx context.Context, ref string) (Source, error) {
 		return getJSON(tx.Bucket(bucketSources), u64(id), &s)
 	})
 	if err != nil {
-		return Source{}, fmt.Errorf("source %q: %w", ref, err)
+		return Source{}, fmt.Errorf("source %s: %w", quoteShort(ref), err)
 	}
 	return s, nil
 }
 
-// resolve turns a reference (ID, name or URL) into a source ID.
+// resolve turns a reference (ID, name or URL) into a source ID. Every
+// reading is tried; all that match must agree.
 func resolve(tx *bbolt.Tx, ref string) (uint64, error) {
+	type match struct {
+		by string
+		id uint64
+	}
+	var found []match
 	if id := tx.Bucket(bucketNames).Get([]byte(ref)); id != nil {
-		return fromU64(id), nil
+		found = append(found, match{"name", fromU64(id)})
 	}
 	if id := tx.Bucket(bucketURLs).Get([]byte(ref)); id != nil {
-		return fromU64(id), nil
+		found = append(found, match{"URL", fromU64(id)})
 	}
 	if n, err := strconv.ParseUint(ref, 10, 64); err == nil && tx.Bucket(bucketSources).Get(u64(n)) != nil {
-		return n, nil
+		found = append(found, match{"ID", n})
 	}
-	return 0, ErrNotFound
+	if len(found) == 0 {
+		return 0, ErrNotFound
+	}
+	for _, m := range found[1:] {
+		if m.id != found[0].id {
+			parts := make([]string, len(found))
+			for i, m := range found {
+				parts[i] = fmt.Sprintf("source %d by %s", m.id, m.by)
+			}
+			return 0, fmt.Errorf("%w: matches %s", ErrAmbiguous, strings.Join(parts, " and "))
+		}
+	}
+	return found[0].id, nil
 }
 
 // Sources returns every source, by ID.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/web"
+	"go.etcd.io/bbolt"
 )
 
 // TestAPIEditURLDropsAllowPrivate (issue 17, item 1): a token holder
@@ -169,5 +171,64 @@ func TestAPISourceNames(t *testing.T) {
 	}
 	if resp, body := do(t, "POST", srv.URL+"/api/tokens", tok, `{"name": "bob\u001b[31m"}`, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("token name with ESC: %d %s, want 400", resp.StatusCode, body)
+	}
+}
+
+// TestAPIAmbiguousSource (issue 17, item 14): in a database written
+// before names were checked, source B is named like source A's URL.
+// Looking that reference up names both sources with a 409 instead of
+// silently answering with B; the ID and the other name still work.
+func TestAPIAmbiguousSource(t *testing.T) {
+	h := newHistory(t)
+	ctx := t.Context()
+	b := h.add(t, store.Source{Name: "shadow", URL: h.Fixture.URL + "/cor/terms", Supplier: "Mallory"})
+	// Rename B to A's URL behind the store's back, as an older version
+	// let the API do.
+	if err := h.DB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := bbolt.Open(h.Path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = raw.Update(func(tx *bbolt.Tx) error {
+		id := binary.BigEndian.AppendUint64(nil, b.ID)
+		b.Name = h.IMS.URL
+		v, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("sources")).Put(id, v); err != nil {
+			return err
+		}
+		names := tx.Bucket([]byte("names"))
+		if err := names.Delete([]byte("shadow")); err != nil {
+			return err
+		}
+		return names.Put([]byte(h.IMS.URL), id)
+	})
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.DB, err = store.Open(h.Path, store.Options{Now: h.Clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	resp, body := do(t, "GET", srv.URL+"/api/sources/"+strings.ReplaceAll(h.IMS.URL, "/", "%2F"), "", "", nil)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "ambiguous") ||
+		!strings.Contains(body, "source "+itoa(h.IMS.ID)) || !strings.Contains(body, "source "+itoa(b.ID)) {
+		t.Errorf("GET by the shared reference: %d %s; want 409 naming sources %d and %d", resp.StatusCode, body, h.IMS.ID, b.ID)
+	}
+	for _, ref := range []string{itoa(h.IMS.ID), "ims-privacy"} {
+		resp, body := do(t, "GET", srv.URL+"/api/sources/"+ref, "", "", nil)
+		var got struct{ ID uint64 }
+		json.Unmarshal([]byte(body), &got)
+		if resp.StatusCode != http.StatusOK || got.ID != h.IMS.ID {
+			t.Errorf("GET %s: %d %s; want source %d", ref, resp.StatusCode, body, h.IMS.ID)
+		}
+	}
+	if _, err := h.DB.Source(ctx, h.IMS.URL); err == nil {
+		t.Errorf("store lookup of the shared reference: no error")
 	}
 }
