@@ -11,20 +11,31 @@ import (
 )
 
 // validate checks a source before it is stored: its name, supplier and
-// URL (ValidName, ValidURL) and its kind.
-func (s *Source) validate() error {
+// URL (ValidName, ValidURL) and its kind. was is the stored source when
+// s replaces one (nil for a new one): a name, supplier or URL it keeps
+// unchanged is not checked again, so a source stored before a check
+// existed can still be paused, or edited in other ways.
+func (s *Source) validate(was *Source) error {
 	s.Name = strings.TrimSpace(s.Name)
 	s.Supplier = strings.TrimSpace(s.Supplier)
-	if err := ValidName(SourceName, s.Name); err != nil {
-		return err
+	var old Source
+	if was != nil {
+		old = *was
 	}
-	if s.Supplier != "" {
+	if was == nil || s.Name != old.Name {
+		if err := ValidName(SourceName, s.Name); err != nil {
+			return err
+		}
+	}
+	if s.Supplier != "" && (was == nil || s.Supplier != old.Supplier) {
 		if err := ValidName(SupplierName, s.Supplier); err != nil {
 			return fmt.Errorf("source %q: %w", s.Name, err)
 		}
 	}
-	if err := ValidURL("URL", s.URL); err != nil {
-		return fmt.Errorf("source %q: %w", s.Name, err)
+	if was == nil || s.URL != old.URL {
+		if err := ValidURL("URL", s.URL); err != nil {
+			return fmt.Errorf("source %q: %w", s.Name, err)
+		}
 	}
 	switch s.Kind {
 	case "":
@@ -51,7 +62,7 @@ func (d *DB) AddSource(ctx context.Context, s Source) (Source, error) {
 func (d *DB) AddSources(ctx context.Context, srcs []Source) ([]Source, error) {
 	out := make([]Source, len(srcs))
 	for i, s := range srcs {
-		if err := s.validate(); err != nil {
+		if err := s.validate(nil); err != nil {
 			return nil, err
 		}
 		s.V = 1
@@ -110,15 +121,15 @@ func addSource(tx *bbolt.Tx, s *Source) error {
 // kept only while s keeps both it and that URL, and is cleared otherwise
 // (decision record 0016).
 func (d *DB) UpdateSource(ctx context.Context, s Source) error {
-	if err := s.validate(); err != nil {
-		return err
-	}
 	s.V = 1
 	err := d.update(ctx, func(tx *bbolt.Tx) error {
 		sources, names, urls := tx.Bucket(bucketSources), tx.Bucket(bucketNames), tx.Bucket(bucketURLs)
 		var old Source
 		if err := getJSON(sources, u64(s.ID), &old); err != nil {
 			return fmt.Errorf("source %d: %w", s.ID, err)
+		}
+		if err := s.validate(&old); err != nil {
+			return err
 		}
 		if id := names.Get([]byte(s.Name)); id != nil && fromU64(id) != s.ID {
 			return fmt.Errorf("%w: a source named %q", ErrExists, s.Name)
@@ -143,7 +154,7 @@ func (d *DB) UpdateSource(ctx context.Context, s Source) error {
 		return putJSON(sources, u64(s.ID), s)
 	})
 	if err != nil {
-		return fmt.Errorf("update source %q: %w", s.Name, err)
+		return fmt.Errorf("update source %s: %w", quoteShort(s.Name), err)
 	}
 	return nil
 }

@@ -40,3 +40,34 @@ func TestResolveAmbiguous(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyNamesStayEditable: a source stored before names were checked
+// can still be paused or edited in other ways; only a new name, supplier
+// or URL is checked.
+func TestLegacyNamesStayEditable(t *testing.T) {
+	d, err := Open(filepath.Join(t.TempDir(), "l.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := t.Context()
+	s := Source{Name: "old\x1b[2Jname", URL: "https://a.example/p", Supplier: "S\nfake row", Kind: Privacy, V: 1}
+	if err := d.update(ctx, func(tx *bbolt.Tx) error { return addSource(tx, &s) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Paused = true
+	if err := d.UpdateSource(ctx, s); err != nil {
+		t.Errorf("pausing a source with an old unchecked name: %v", err)
+	}
+	s.Name = "new\x07name"
+	if err := d.UpdateSource(ctx, s); !errors.Is(err, ErrInvalid) {
+		t.Errorf("renaming it to a name with BEL: %v, want ErrInvalid", err)
+	}
+	s.Name, s.Supplier = "new-name", "S"
+	if err := d.UpdateSource(ctx, s); err != nil {
+		t.Errorf("renaming it to a good name: %v", err)
+	}
+	if got, err := d.Source(ctx, "new-name"); err != nil || !got.Paused || got.Supplier != "S" {
+		t.Errorf("after the rename: %+v, %v", got, err)
+	}
+}
