@@ -63,8 +63,8 @@ func secretHash(secret string) string {
 // which is not stored and cannot be shown again.
 func (d *DB) CreateToken(ctx context.Context, name string) (string, Token, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return "", Token{}, fmt.Errorf("%w: token name %q (want 1 to 100 characters)", ErrInvalid, name)
+	if err := ValidName(TokenName, name); err != nil {
+		return "", Token{}, err
 	}
 	secret, err := newSecret(tokenPrefix)
 	if err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -66,9 +65,9 @@ func deliveryKey(hook, change uint64) []byte { return append(u64(hook), u64(chan
 // AddWebhook registers a webhook; it receives changes recorded from now
 // on.
 func (d *DB) AddWebhook(ctx context.Context, h Webhook) (Webhook, error) {
-	u, err := url.Parse(h.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Webhook{}, fmt.Errorf("%w: webhook URL %q (want http or https)", ErrInvalid, h.URL)
+	err := ValidURL("webhook URL", h.URL)
+	if err != nil {
+		return Webhook{}, err
 	}
 	switch h.Format {
 	case "":

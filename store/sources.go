@@ -4,26 +4,38 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"go.etcd.io/bbolt"
 )
 
-// validate checks a source before it is stored.
-func (s *Source) validate() error {
+// validate checks a source before it is stored: its name, supplier and
+// URL (ValidName, ValidURL) and its kind. was is the stored source when
+// s replaces one (nil for a new one): a name, supplier or URL it keeps
+// unchanged is not checked again, so a source stored before a check
+// existed can still be paused, or edited in other ways.
+func (s *Source) validate(was *Source) error {
 	s.Name = strings.TrimSpace(s.Name)
 	s.Supplier = strings.TrimSpace(s.Supplier)
-	if s.Name == "" {
-		return fmt.Errorf("%w: source needs a name", ErrInvalid)
+	var old Source
+	if was != nil {
+		old = *was
 	}
-	if _, err := strconv.ParseUint(s.Name, 10, 64); err == nil {
-		return fmt.Errorf("%w: source name %q is a number, which reads as a source ID", ErrInvalid, s.Name)
+	if was == nil || s.Name != old.Name {
+		if err := ValidName(SourceName, s.Name); err != nil {
+			return err
+		}
 	}
-	u, err := url.Parse(s.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: source %q: URL %q is not an http or https URL", ErrInvalid, s.Name, s.URL)
+	if s.Supplier != "" && (was == nil || s.Supplier != old.Supplier) {
+		if err := ValidName(SupplierName, s.Supplier); err != nil {
+			return fmt.Errorf("source %q: %w", s.Name, err)
+		}
+	}
+	if was == nil || s.URL != old.URL {
+		if err := ValidURL("URL", s.URL); err != nil {
+			return fmt.Errorf("source %q: %w", s.Name, err)
+		}
 	}
 	switch s.Kind {
 	case "":
@@ -50,7 +62,7 @@ func (d *DB) AddSource(ctx context.Context, s Source) (Source, error) {
 func (d *DB) AddSources(ctx context.Context, srcs []Source) ([]Source, error) {
 	out := make([]Source, len(srcs))
 	for i, s := range srcs {
-		if err := s.validate(); err != nil {
+		if err := s.validate(nil); err != nil {
 			return nil, err
 		}
 		s.V = 1
@@ -103,16 +115,21 @@ func addSource(tx *bbolt.Tx, s *Source) error {
 
 // UpdateSource replaces a source's settings (name, URL, selectors,
 // schedule, paused). Its history is kept.
+//
+// UpdateSource never switches the SSRF guard off: AllowPrivate belongs
+// to the URL it was granted for (by AddSource or GrantPrivate), so it is
+// kept only while s keeps both it and that URL, and is cleared otherwise
+// (decision record 0016).
 func (d *DB) UpdateSource(ctx context.Context, s Source) error {
-	if err := s.validate(); err != nil {
-		return err
-	}
 	s.V = 1
 	err := d.update(ctx, func(tx *bbolt.Tx) error {
 		sources, names, urls := tx.Bucket(bucketSources), tx.Bucket(bucketNames), tx.Bucket(bucketURLs)
 		var old Source
 		if err := getJSON(sources, u64(s.ID), &old); err != nil {
 			return fmt.Errorf("source %d: %w", s.ID, err)
+		}
+		if err := s.validate(&old); err != nil {
+			return err
 		}
 		if id := names.Get([]byte(s.Name)); id != nil && fromU64(id) != s.ID {
 			return fmt.Errorf("%w: a source named %q", ErrExists, s.Name)
@@ -127,6 +144,7 @@ func (d *DB) UpdateSource(ctx context.Context, s Source) error {
 			return err
 		}
 		s.Added, s.Origin = old.Added, old.Origin
+		s.AllowPrivate = s.AllowPrivate && old.AllowPrivate && s.URL == old.URL
 		if err := names.Put([]byte(s.Name), u64(s.ID)); err != nil {
 			return err
 		}
@@ -136,12 +154,40 @@ func (d *DB) UpdateSource(ctx context.Context, s Source) error {
 		return putJSON(sources, u64(s.ID), s)
 	})
 	if err != nil {
-		return fmt.Errorf("update source %q: %w", s.Name, err)
+		return fmt.Errorf("update source %s: %w", quoteShort(s.Name), err)
 	}
 	return nil
 }
 
-// Source finds a source by ID, name or URL.
+// GrantPrivate switches the SSRF guard off for a source while its URL is
+// url: the operator's grant (the command line, the watchlist), never
+// the web API's. It is refused (ErrConflict) when the source's URL is
+// no longer url, so a grant cannot land on a URL it was not meant for.
+func (d *DB) GrantPrivate(ctx context.Context, id uint64, url string) error {
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		sources := tx.Bucket(bucketSources)
+		var s Source
+		if err := getJSON(sources, u64(id), &s); err != nil {
+			return err
+		}
+		if s.URL != url {
+			return fmt.Errorf("%w: its URL is now %s", ErrConflict, s.URL)
+		}
+		if s.AllowPrivate {
+			return nil
+		}
+		s.AllowPrivate = true
+		return putJSON(sources, u64(id), s)
+	})
+	if err != nil {
+		return fmt.Errorf("allow private addresses for source %d at %s: %w", id, url, err)
+	}
+	return nil
+}
+
+// Source finds a source by ID, name or URL. A reference that matches
+// two sources (a database written before names were checked could hold
+// a source named like another's URL) is ErrAmbiguous, never a guess.
 func (d *DB) Source(ctx context.Context, ref string) (Source, error) {
 	var s Source
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
@@ -152,23 +198,41 @@ func (d *DB) Source(ctx context.Context, ref string) (Source, error) {
 		return getJSON(tx.Bucket(bucketSources), u64(id), &s)
 	})
 	if err != nil {
-		return Source{}, fmt.Errorf("source %q: %w", ref, err)
+		return Source{}, fmt.Errorf("source %s: %w", quoteShort(ref), err)
 	}
 	return s, nil
 }
 
-// resolve turns a reference (ID, name or URL) into a source ID.
+// resolve turns a reference (ID, name or URL) into a source ID. Every
+// reading is tried; all that match must agree.
 func resolve(tx *bbolt.Tx, ref string) (uint64, error) {
+	type match struct {
+		by string
+		id uint64
+	}
+	var found []match
 	if id := tx.Bucket(bucketNames).Get([]byte(ref)); id != nil {
-		return fromU64(id), nil
+		found = append(found, match{"name", fromU64(id)})
 	}
 	if id := tx.Bucket(bucketURLs).Get([]byte(ref)); id != nil {
-		return fromU64(id), nil
+		found = append(found, match{"URL", fromU64(id)})
 	}
 	if n, err := strconv.ParseUint(ref, 10, 64); err == nil && tx.Bucket(bucketSources).Get(u64(n)) != nil {
-		return n, nil
+		found = append(found, match{"ID", n})
 	}
-	return 0, ErrNotFound
+	if len(found) == 0 {
+		return 0, ErrNotFound
+	}
+	for _, m := range found[1:] {
+		if m.id != found[0].id {
+			parts := make([]string, len(found))
+			for i, m := range found {
+				parts[i] = fmt.Sprintf("source %d by %s", m.id, m.by)
+			}
+			return 0, fmt.Errorf("%w: matches %s", ErrAmbiguous, strings.Join(parts, " and "))
+		}
+	}
+	return found[0].id, nil
 }
 
 // Sources returns every source, by ID.

@@ -26,6 +26,9 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrExists means a source with that name or URL is already watched.
 	ErrExists = errors.New("store: already exists")
+	// ErrAmbiguous means a reference to a source (ID, name or URL)
+	// matches more than one source.
+	ErrAmbiguous = errors.New("store: ambiguous reference")
 	// ErrConflict means the source's state changed since it was read; the
 	// caller should read it again and redo its decision.
 	ErrConflict = errors.New("store: state changed concurrently")

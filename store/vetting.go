@@ -82,8 +82,8 @@ func requireDate(what, s string) error {
 
 func (s *Supplier) validate() error {
 	s.Name = strings.TrimSpace(s.Name)
-	if s.Name == "" || len(s.Name) > 200 {
-		return fmt.Errorf("%w: supplier name %q (want 1 to 200 characters)", ErrInvalid, s.Name)
+	if err := ValidName(SupplierName, s.Name); err != nil {
+		return err
 	}
 	if err := checkDate("award date", s.Awarded); err != nil {
 		return err
@@ -97,8 +97,11 @@ func (s *Supplier) validate() error {
 	seen := map[string]bool{}
 	for i, p := range s.Products {
 		p.Name = strings.TrimSpace(p.Name)
-		if p.Name == "" || seen[p.Name] {
-			return fmt.Errorf("%w: product %d: empty or repeated name %q", ErrInvalid, i+1, p.Name)
+		if err := ValidName(ProductName, p.Name); err != nil {
+			return fmt.Errorf("product %d: %w", i+1, err)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("%w: product %d: repeated name %q", ErrInvalid, i+1, p.Name)
 		}
 		seen[p.Name] = true
 		s.Products[i].Name = p.Name
@@ -491,8 +494,8 @@ func baselineKey(src uint64, name string) []byte { return append(u64(src), name.
 // in the source's current generation.
 func (d *DB) PinBaseline(ctx context.Context, b Baseline) (Baseline, error) {
 	b.Name = strings.TrimSpace(b.Name)
-	if b.Name == "" || len(b.Name) > 100 {
-		return Baseline{}, fmt.Errorf("pin baseline: %w: name %q (want 1 to 100 characters)", ErrInvalid, b.Name)
+	if err := ValidName(BaselineName, b.Name); err != nil {
+		return Baseline{}, fmt.Errorf("pin baseline: %w", err)
 	}
 	b.V, b.Pinned = 1, d.now().UTC()
 	err := d.update(ctx, func(tx *bbolt.Tx) error {

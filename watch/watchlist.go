@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 
 	"github.com/clausewatch/clausewatch/extract"
@@ -91,8 +90,14 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 		case e.Supplier == "":
 			return nil, bad("%q has no supplier", e.Name)
 		}
-		if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, bad("%q: url %q is not an http or https URL", e.Name, e.URL)
+		if err := store.ValidName(store.SourceName, e.Name); err != nil {
+			return nil, bad("%v", err)
+		}
+		if err := store.ValidName(store.SupplierName, e.Supplier); err != nil {
+			return nil, bad("%v", err)
+		}
+		if err := store.ValidURL("URL", e.URL); err != nil {
+			return nil, bad("%q: %v", e.Name, err)
 		}
 		kind := store.Kind(e.Kind)
 		switch kind {
@@ -157,7 +162,10 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 			updated := old
 			updated.Name, updated.URL, updated.Supplier, updated.Kind = want.Name, want.URL, want.Supplier, want.Kind
 			updated.Schedule, updated.Select, updated.Remove, updated.Paused = want.Schedule, want.Select, want.Remove, want.Paused
-			updated.AllowPrivate = old.AllowPrivate || want.AllowPrivate
+			// The list's word on private addresses is the operator's
+			// grant for the listed URL: given again at each apply,
+			// cleared when the list no longer gives it.
+			updated.AllowPrivate = want.AllowPrivate
 			if sameSettings(old, updated) {
 				rep.Unchanged++
 				continue
@@ -165,6 +173,12 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 			if err := db.UpdateSource(ctx, updated); err != nil {
 				errs = append(errs, err)
 				continue
+			}
+			if want.AllowPrivate && (!old.AllowPrivate || old.URL != want.URL) {
+				if err := db.GrantPrivate(ctx, old.ID, want.URL); err != nil {
+					errs = append(errs, err)
+					continue
+				}
 			}
 			rep.Updated = append(rep.Updated, want.Name)
 		}

@@ -45,6 +45,11 @@ sources:
 		{"bad selector", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: A\n    select: [\"main[\"]\n", "main["},
 		{"duplicate name", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: A\n  - name: a\n    url: https://b.example/\n    supplier: B\n", "list.yaml:5: source 2: name \"a\" is already used at line 2"},
 		{"duplicate url", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: A\n  - name: b\n    url: https://a.example/\n    supplier: B\n", "already listed at line 2"},
+		{"escape in name", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: A\n  - name: \"b\\e]0;x\\a\"\n    url: https://b.example/\n    supplier: B\n", "list.yaml:5: source 2: source name \"b\\x1b]0;x\\a\": control character"},
+		{"newline in supplier", "sources:\n  - name: a\n    url: https://a.example/\n    supplier: \"A\\nB\"\n", "list.yaml:2: source 1: supplier name \"A\\nB\": control character"},
+		{"URL as name", "sources:\n  - name: https://b.example/\n    url: https://a.example/\n    supplier: A\n", "list.yaml:2: source 1: source name \"https://b.example/\": looks like a URL"},
+		{"long name", "sources:\n  - name: " + strings.Repeat("n", 300) + "\n    url: https://a.example/\n    supplier: A\n", "list.yaml:2: source 1: source name \"nnn"},
+		{"long url", "sources:\n  - name: a\n    url: https://a.example/" + strings.Repeat("p", 9000) + "\n    supplier: A\n", "list.yaml:2: source 1: \"a\": URL \"https://a.example/ppp"},
 	}
 	for _, tt := range bad {
 		_, err := watch.ParseWatchlist([]byte(tt.yaml), "list.yaml")
@@ -128,5 +133,49 @@ func TestApplyWatchlist(t *testing.T) {
 	}
 	if err := db.Check(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestWatchlistAllowPrivate (issue 17, item 1): the operator's grant to
+// use a private address belongs to the list that gives it. A re-apply
+// without it clears it; a list that moves a source to another URL grants
+// it for the new URL only when it grants it again.
+func TestWatchlistAllowPrivate(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "wl.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	list := func(url string, allow bool) []store.Source {
+		srcs, err := watch.ParseWatchlist([]byte("sources:\n  - {name: local, url: \""+url+"\", supplier: L}\n"), "list.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs[0].AllowPrivate = allow // as serve --allow-private does
+		return srcs
+	}
+	steps := []struct {
+		name  string
+		url   string
+		allow bool
+	}{
+		{"listed with the grant", "http://127.0.0.1:8081/policy", true},
+		{"re-applied without it", "http://127.0.0.1:8081/policy", false},
+		{"granted again", "http://127.0.0.1:8081/policy", true},
+		{"moved, granted for the new URL", "http://127.0.0.1:8082/policy", true},
+		{"moved, not granted", "http://127.0.0.1:8083/policy", false},
+	}
+	for _, s := range steps {
+		if _, err := watch.ApplyWatchlist(ctx, db, list(s.url, s.allow)); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		got, err := db.Source(ctx, "local")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.URL != s.url || got.AllowPrivate != s.allow {
+			t.Errorf("%s: url %s, allow_private %v; want %s, %v", s.name, got.URL, got.AllowPrivate, s.url, s.allow)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,14 +82,22 @@ func (s *Server) toAPISource(r *http.Request, src store.Source) (apiSource, erro
 	return a, nil
 }
 
+// errTooLarge means a request body is over maxForm; the handler edge
+// answers 413.
+var errTooLarge = errors.New("request body too large")
+
 // decodeBody reads a JSON request body strictly: unknown fields and
 // trailing data are errors that name the problem.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxForm))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.Is(err, io.EOF):
 			return fmt.Errorf("%w: empty request body (want a JSON object)", store.ErrInvalid)
+		case errors.As(err, &tooLarge):
+			return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, tooLarge.Limit)
 		}
 		return fmt.Errorf("%w: request body: %v", store.ErrInvalid, err)
 	}
@@ -222,7 +231,13 @@ func (s *Server) apiEditSource(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "edit source", err)
 		return
 	}
+	// The store keeps allow_private only while the URL stays the one the
+	// operator granted it for; what it stored is the answer.
 	if err := s.db.UpdateSource(r.Context(), src); err != nil {
+		s.failErr(w, r, "edit source", err)
+		return
+	}
+	if src, err = s.db.Source(r.Context(), strconv.FormatUint(src.ID, 10)); err != nil {
 		s.failErr(w, r, "edit source", err)
 		return
 	}

@@ -95,15 +95,17 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg st
 }
 
 // failErr maps a store error to a status at the edge (rule 11): not found
-// is 404, invalid input 400, an existing name 409, the rest 500 (logged,
-// not shown).
+// is 404, invalid input 400, a body over the limit 413, an existing name
+// or an ambiguous reference 409, the rest 500 (logged, not shown).
 func (s *Server) failErr(w http.ResponseWriter, r *http.Request, what string, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.fail(w, r, http.StatusNotFound, what+": not found")
 	case errors.Is(err, store.ErrInvalid):
 		s.fail(w, r, http.StatusBadRequest, err.Error())
-	case errors.Is(err, store.ErrExists):
+	case errors.Is(err, errTooLarge):
+		s.fail(w, r, http.StatusRequestEntityTooLarge, err.Error())
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrAmbiguous):
 		s.fail(w, r, http.StatusConflict, err.Error())
 	case r.Context().Err() != nil:
 		// The client went away; nobody is listening.
