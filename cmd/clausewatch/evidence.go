@@ -130,6 +130,11 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("evidence: rules %s: %w", *rulesFile, err)
 		}
 	}
+	if *out != "" {
+		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+			return usageError("evidence: -o: %v", err)
+		}
+	}
 	db, err := c.open(false)
 	if err != nil {
 		return err
@@ -142,6 +147,9 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 	path := *out
 	if path == "" {
 		path = fmt.Sprintf("evidence-%s-%s.zip", safeName(b.Manifest.Source.Name), date)
+		if err := checkOutputPath(path, guarded(*c.db)...); err != nil {
+			return usageError("evidence: %v", err)
+		}
 	}
 	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b.Data); return err }); err != nil {
 		return fmt.Errorf("evidence: %w", err)

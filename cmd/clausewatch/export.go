@@ -63,6 +63,11 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	if strings.HasSuffix(*out, ".gz") {
 		*gz = true
 	}
+	if *out != "" {
+		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+			return usageError("export: -o: %v", err)
+		}
+	}
 	db, err := c.open(false)
 	if err != nil {
 		return err

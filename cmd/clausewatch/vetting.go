@@ -506,6 +506,11 @@ func runRenewal(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		opt.To = t
 	}
+	if *out != "" {
+		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+			return usageError("renewal: -o: %v", err)
+		}
+	}
 	db, err := c.open(false)
 	if err != nil {
 		return err
@@ -515,32 +520,23 @@ func runRenewal(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: "renewal: " + err.Error()}
 	}
-	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("renewal: %w", err)
+	write := func(w io.Writer) error {
+		switch {
+		case *c.asJSON:
+			return rep.WriteJSON(w)
+		case *asHTML:
+			return rep.WriteHTML(w, vetting.HTMLOptions{})
+		default:
+			return rep.WriteText(w)
 		}
-		defer f.Close()
-		w = f
 	}
-	switch {
-	case *c.asJSON:
-		err = rep.WriteJSON(w)
-	case *asHTML:
-		err = rep.WriteHTML(w, vetting.HTMLOptions{})
-	default:
-		err = rep.WriteText(w)
+	if *out == "" {
+		return write(stdout)
 	}
-	if err != nil {
-		return err
+	if err := writeAtomic(*out, write); err != nil {
+		return fmt.Errorf("renewal: %w", err)
 	}
-	if f, ok := w.(*os.File); ok && *out != "" {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("renewal: write %s: %w", *out, err)
-		}
-		fmt.Fprintf(stdout, "%s: %s\n", *out, rep.Verdict)
-	}
+	fmt.Fprintf(stdout, "%s: %s\n", *out, rep.Verdict)
 	return nil
 }
 
