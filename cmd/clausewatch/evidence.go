@@ -167,9 +167,11 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 	c := newCommand("verify", "verify FILE [--key KEY] [--json]",
 		"Checks an evidence bundle offline — every hash, signature and proof in it — and names each check\n"+
-			"that fails. Exit status 0 only when everything holds. --key is the operator's published key\n"+
-			"(as 'clausewatch key' prints it) or a file holding it; without it the bundle's own key is used,\n"+
-			"which proves only that the bundle is consistent.", true)
+			"that fails. --key is the operator's published key (as 'clausewatch key' prints it) or a file\n"+
+			"holding it; without it the bundle's own key is used, which proves only that the bundle is\n"+
+			"consistent (its integrity), not who made it (its origin).\n"+
+			"Exit status: 0 verified (everything holds, against --key); 1 a check failed; 2 bad usage;\n"+
+			"3 everything holds but no --key was given: integrity ok, origin not checked.", true)
 	key := c.fs.String("key", "", "the log's public `key`, or a file holding it")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
@@ -220,15 +222,24 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 		}
 		return &exitError{code: 1, msg: fmt.Sprintf("verify %s: %d of %d checks failed", name, failed, len(rep.Checks))}
 	}
-	if !*c.asJSON {
-		verdict := "verified"
-		if rep.KeyFromBundle {
-			verdict = "consistent, against the bundle's own key (pass --key with the operator's published key to verify)"
+	if !rep.Verified {
+		// Any key signs a consistent bundle: without a trusted one, the
+		// exit status must not say "verified".
+		const unchecked = "integrity ok; origin NOT checked: pass --key with the operator's published key (clausewatch key)"
+		if !*c.asJSON {
+			fmt.Fprintf(stdout, "\n%s: %s\n", name, unchecked)
 		}
-		fmt.Fprintf(stdout, "\n%s: %s\n", name, verdict)
+		return &exitError{code: exitUnverified, msg: fmt.Sprintf("verify %s: %s", name, unchecked)}
+	}
+	if !*c.asJSON {
+		fmt.Fprintf(stdout, "\n%s: verified\n", name)
 	}
 	return nil
 }
+
+// exitUnverified is verify's exit status for a bundle whose checks all
+// hold against its own key, because no --key was given.
+const exitUnverified = 3
 
 // readLimited reads a file of at most limit bytes.
 func readLimited(name string, limit int64) ([]byte, error) {
