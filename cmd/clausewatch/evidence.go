@@ -188,7 +188,7 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 		k = strings.TrimSpace(string(data))
 	}
 	name := c.fs.Arg(0)
-	data, err := readLimited(name, 256<<20)
+	data, err := readLimited(name, evidence.MaxBundle)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -214,13 +214,15 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if !rep.OK() {
-		failed := 0
+		failed, first := 0, ""
 		for _, ch := range rep.Checks {
 			if !ch.OK {
-				failed++
+				if failed++; failed == 1 {
+					first = ch.Name + ": " + ch.Detail
+				}
 			}
 		}
-		return &exitError{code: 1, msg: fmt.Sprintf("verify %s: %d of %d checks failed", name, failed, len(rep.Checks))}
+		return &exitError{code: 1, msg: fmt.Sprintf("verify %s: %d of %d checks failed, first %s", name, failed, len(rep.Checks), first)}
 	}
 	if !rep.Verified {
 		// Any key signs a consistent bundle: without a trusted one, the
@@ -241,13 +243,17 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 // hold against its own key, because no --key was given.
 const exitUnverified = 3
 
-// readLimited reads a file of at most limit bytes.
+// readLimited reads a file of at most limit bytes, refusing a larger
+// one before reading it.
 func readLimited(name string, limit int64) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes, larger than %d bytes, not an evidence bundle", name, st.Size(), limit)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)

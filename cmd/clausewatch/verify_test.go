@@ -1,10 +1,16 @@
 package main
 
 import (
+	"archive/zip"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/clausewatch/clausewatch/vetting/evidence"
 )
 
 // TestVerifyWithoutKey: a bundle made by another database (so signed by
@@ -75,3 +81,53 @@ func deref(b *bool) any {
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+// TestVerifyRefusesHugeArchives: an archive of 100,000 empty members, and
+// a file larger than any bundle, are refused with an error naming the
+// file, before their members (or bytes) are read: verify's allocations
+// stay a small multiple of the file, not of its member count.
+func TestVerifyRefusesHugeArchives(t *testing.T) {
+	dir := t.TempDir()
+	many := filepath.Join(dir, "many.zip")
+	f, err := os.Create(many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := zip.NewWriter(f)
+	for i := range 100_000 {
+		if _, err := w.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("m/%07d", i), Method: zip.Store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	huge := filepath.Join(dir, "huge.zip")
+	if err := os.WriteFile(huge, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, evidence.MaxBundle+1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ file, want string }{
+		{many, "a bundle has at most 64 members"},
+		{huge, "larger than 268435456 bytes"},
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		out, errOut, code := runCLI(t, "", "verify", tt.file)
+		runtime.ReadMemStats(&after)
+		if code != 1 || !strings.Contains(errOut, tt.file) || !strings.Contains(errOut, tt.want) {
+			t.Errorf("verify %s: exit %d, %q; want 1 and an error naming the file that says %q\n%s", tt.file, code, errOut, tt.want, out)
+		}
+		st, _ := os.Stat(tt.file)
+		alloc := after.TotalAlloc - before.TotalAlloc
+		t.Logf("verify %s (%d bytes): %d KB allocated", filepath.Base(tt.file), st.Size(), alloc>>10)
+		// Generous: reading the 11 MB archive is most of it.
+		if bound := uint64(64 << 20); alloc > bound {
+			t.Errorf("verify %s allocated %d MB, want at most %d MB", tt.file, alloc>>20, bound>>20)
+		}
+	}
+}
