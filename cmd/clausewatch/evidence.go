@@ -82,7 +82,7 @@ func runLog(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "latest checkpoint: %d records, root %s, signed %s\n", rep.Latest.Size, rep.Latest.Hash, rep.Latest.Time.Format(time.RFC3339))
 		}
 		for _, p := range rep.Problems {
-			fmt.Fprintln(stdout, p.String())
+			fmt.Fprintln(stdout, termSafe(p.String()))
 		}
 		if rep.OK() {
 			fmt.Fprintln(stdout, "ok: every fetch record is in the log as logged, and every checkpoint matches")
@@ -155,9 +155,9 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	m := b.Manifest
-	fmt.Fprintf(stdout, "%s: %s\n%s\n", strings.ToUpper(m.Deadline.Outcome), m.Source.Name, m.Deadline.Statement)
+	fmt.Fprintf(stdout, "%s: %s\n%s\n", strings.ToUpper(m.Deadline.Outcome), termSafe(m.Source.Name), termSafe(m.Deadline.Statement))
 	if m.Diff != nil {
-		fmt.Fprintf(stdout, "change: %s\n", m.Diff.Summary)
+		fmt.Fprintf(stdout, "change: %s\n", termSafe(m.Diff.Summary))
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d bytes); check it with:\n  clausewatch verify %s --key '%s'\n", path, len(b.Data), path, m.Log.Key)
 	return nil
@@ -198,15 +198,17 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	} else {
+		// Everything in a bundle is the bundle's say: escape it.
 		if m := rep.Manifest; m != nil {
-			fmt.Fprintf(stdout, "%s: %s notified %s (%s), %s\n\n", name, m.Source.Name, m.Notification.Date, m.Notification.Zone, strings.ToUpper(m.Deadline.Outcome))
+			fmt.Fprintf(stdout, "%s: %s notified %s (%s), %s\n\n", termSafe(name), termSafe(m.Source.Name), termSafe(m.Notification.Date),
+				termSafe(m.Notification.Zone), termSafe(strings.ToUpper(m.Deadline.Outcome)))
 		}
 		for _, ch := range rep.Checks {
 			mark := "ok  "
 			if !ch.OK {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(stdout, "%s  %s: %s\n", mark, ch.Name, ch.Detail)
+			fmt.Fprintf(stdout, "%s  %s: %s\n", mark, termSafe(ch.Name), termSafe(ch.Detail))
 		}
 		fmt.Fprintln(stdout, "\nWhat this cannot prove:")
 		for _, l := range rep.Limits {

@@ -23,11 +23,11 @@ func main() {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if ee.msg != "" {
-				fmt.Fprintln(os.Stderr, "clausewatch:", ee.msg)
+				fmt.Fprintln(os.Stderr, "clausewatch:", termSafeText(ee.msg))
 			}
 			os.Exit(ee.code)
 		}
-		fmt.Fprintln(os.Stderr, "clausewatch:", err)
+		fmt.Fprintln(os.Stderr, "clausewatch:", termSafeText(err.Error()))
 		os.Exit(1)
 	}
 }
