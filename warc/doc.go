@@ -54,7 +54,9 @@
 // or other control characters) is refused with an error wrapping
 // ErrInvalid that names the capture, and nothing of that capture is
 // written. A capture's records go to the underlying writer in one Write
-// call.
+// call. The warcinfo record's values and the file name are free text (a
+// source's name, say): their control characters are percent-encoded
+// instead, so any name can be exported.
 //
 // With Options.Gzip every record is its own gzip member (the ".warc.gz"
 // convention), so a reader can seek to any record's offset and

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Errors returned by a Writer. Test them with errors.Is.
@@ -133,7 +135,9 @@ func NewWriter(out io.Writer, opts Options) *Writer {
 
 // WriteInfo writes the warcinfo record, which must come first and only
 // once: software, format and conformsTo, then fields in order (the
-// database instance, the source, the operator...). It returns the record's
+// database instance, the source, the operator...). Values, and
+// Options.Filename, are free text: control characters in them are
+// percent-encoded (see freeText), not refused. It returns the record's
 // ID, which every later record names in WARC-Warcinfo-ID.
 func (w *Writer) WriteInfo(fields []Field) (string, error) {
 	if err := w.usable(); err != nil {
@@ -148,13 +152,7 @@ func (w *Writer) WriteInfo(fields []Field) (string, error) {
 		if !token(f.Name) {
 			return "", fmt.Errorf("warcinfo: %w: field name %q", ErrInvalid, f.Name)
 		}
-		if !fieldValue(f.Value) {
-			return "", fmt.Errorf("warcinfo: %w: field %s: value %q has a control character", ErrInvalid, f.Name, f.Value)
-		}
-		block.WriteString(f.Name + ": " + f.Value + "\r\n")
-	}
-	if !fieldValue(w.opts.Filename) {
-		return "", fmt.Errorf("warcinfo: %w: file name %q has a control character", ErrInvalid, w.opts.Filename)
+		block.WriteString(f.Name + ": " + freeText(f.Value) + "\r\n")
 	}
 	id, err := w.newID()
 	if err != nil {
@@ -162,7 +160,7 @@ func (w *Writer) WriteInfo(fields []Field) (string, error) {
 	}
 	head := []Field{{"WARC-Type", "warcinfo"}, {"WARC-Record-ID", id}, {"WARC-Date", w.opts.Now().UTC().Format(dateLayout)}}
 	if w.opts.Filename != "" {
-		head = append(head, Field{"WARC-Filename", w.opts.Filename})
+		head = append(head, Field{"WARC-Filename", freeText(w.opts.Filename)})
 	}
 	head = append(head, Field{"Content-Type", "application/warc-fields"})
 	if err := w.write(w.record(head, block.Bytes(), "")); err != nil {
@@ -506,6 +504,34 @@ func token(s string) bool {
 		}
 	}
 	return true
+}
+
+// freeText makes a free-text value (a warcinfo field, a file name: a
+// source's name or URL, say) safe on one field line: every control
+// character (C0 but tab, DEL, C1) and every byte that is not UTF-8 is
+// percent-encoded, byte by byte, as RFC 8187 encodes header parameters,
+// so no CR or LF ends the field (WARC 1.1 section 4: field values are
+// RFC 2616 TEXT, without CTLs) and no escape sequence reaches a reader's
+// terminal. '%' itself is left alone: the values are for people, and
+// the exact ones are in each capture's metadata record.
+func freeText(s string) string {
+	control := func(r rune) bool { return unicode.IsControl(r) && r != '\t' }
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, control) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || control(r) {
+			for _, c := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // fieldValue reports whether s can stand as a field value on one line: no

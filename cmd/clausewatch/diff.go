@@ -73,6 +73,10 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", input, err)}
 		}
 	}
+	if !*asJSON && !*asHTML {
+		// Escaped before diff colours the text with escapes of its own.
+		docs[0], docs[1] = termSafeDoc(docs[0]), termSafeDoc(docs[1])
+	}
 	res := diff.Compare(docs[0], docs[1], rules)
 	switch {
 	case *asJSON:
@@ -80,7 +84,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	case *asHTML:
 		err = diff.WriteHTML(stdout, res, diff.HTMLOptions{OldName: fs.Arg(0), NewName: fs.Arg(1)})
 	default:
-		err = diff.WriteText(stdout, res, diff.TextOptions{All: *all, Color: useColor, OldName: fs.Arg(0), NewName: fs.Arg(1)})
+		err = diff.WriteText(stdout, res, diff.TextOptions{All: *all, Color: useColor, OldName: termSafe(fs.Arg(0)), NewName: termSafe(fs.Arg(1))})
 	}
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}

@@ -82,7 +82,7 @@ func runLog(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "latest checkpoint: %d records, root %s, signed %s\n", rep.Latest.Size, rep.Latest.Hash, rep.Latest.Time.Format(time.RFC3339))
 		}
 		for _, p := range rep.Problems {
-			fmt.Fprintln(stdout, p.String())
+			fmt.Fprintln(stdout, termSafe(p.String()))
 		}
 		if rep.OK() {
 			fmt.Fprintln(stdout, "ok: every fetch record is in the log as logged, and every checkpoint matches")
@@ -130,6 +130,11 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("evidence: rules %s: %w", *rulesFile, err)
 		}
 	}
+	if *out != "" {
+		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+			return usageError("evidence: -o: %v", err)
+		}
+	}
 	db, err := c.open(false)
 	if err != nil {
 		return err
@@ -142,14 +147,17 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 	path := *out
 	if path == "" {
 		path = fmt.Sprintf("evidence-%s-%s.zip", safeName(b.Manifest.Source.Name), date)
+		if err := checkOutputPath(path, guarded(*c.db)...); err != nil {
+			return usageError("evidence: %v", err)
+		}
 	}
 	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b.Data); return err }); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	m := b.Manifest
-	fmt.Fprintf(stdout, "%s: %s\n%s\n", strings.ToUpper(m.Deadline.Outcome), m.Source.Name, m.Deadline.Statement)
+	fmt.Fprintf(stdout, "%s: %s\n%s\n", strings.ToUpper(m.Deadline.Outcome), termSafe(m.Source.Name), termSafe(m.Deadline.Statement))
 	if m.Diff != nil {
-		fmt.Fprintf(stdout, "change: %s\n", m.Diff.Summary)
+		fmt.Fprintf(stdout, "change: %s\n", termSafe(m.Diff.Summary))
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d bytes); check it with:\n  clausewatch verify %s --key '%s'\n", path, len(b.Data), path, m.Log.Key)
 	return nil
@@ -159,9 +167,11 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 	c := newCommand("verify", "verify FILE [--key KEY] [--json]",
 		"Checks an evidence bundle offline — every hash, signature and proof in it — and names each check\n"+
-			"that fails. Exit status 0 only when everything holds. --key is the operator's published key\n"+
-			"(as 'clausewatch key' prints it) or a file holding it; without it the bundle's own key is used,\n"+
-			"which proves only that the bundle is consistent.", true)
+			"that fails. --key is the operator's published key (as 'clausewatch key' prints it) or a file\n"+
+			"holding it; without it the bundle's own key is used, which proves only that the bundle is\n"+
+			"consistent (its integrity), not who made it (its origin).\n"+
+			"Exit status: 0 verified (everything holds, against --key); 1 a check failed; 2 bad usage;\n"+
+			"3 everything holds but no --key was given: integrity ok, origin not checked.", true)
 	key := c.fs.String("key", "", "the log's public `key`, or a file holding it")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
@@ -178,7 +188,7 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 		k = strings.TrimSpace(string(data))
 	}
 	name := c.fs.Arg(0)
-	data, err := readLimited(name, 256<<20)
+	data, err := readLimited(name, evidence.MaxBundle)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
@@ -188,15 +198,17 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	} else {
+		// Everything in a bundle is the bundle's say: escape it.
 		if m := rep.Manifest; m != nil {
-			fmt.Fprintf(stdout, "%s: %s notified %s (%s), %s\n\n", name, m.Source.Name, m.Notification.Date, m.Notification.Zone, strings.ToUpper(m.Deadline.Outcome))
+			fmt.Fprintf(stdout, "%s: %s notified %s (%s), %s\n\n", termSafe(name), termSafe(m.Source.Name), termSafe(m.Notification.Date),
+				termSafe(m.Notification.Zone), termSafe(strings.ToUpper(m.Deadline.Outcome)))
 		}
 		for _, ch := range rep.Checks {
 			mark := "ok  "
 			if !ch.OK {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(stdout, "%s  %s: %s\n", mark, ch.Name, ch.Detail)
+			fmt.Fprintf(stdout, "%s  %s: %s\n", mark, termSafe(ch.Name), termSafe(ch.Detail))
 		}
 		fmt.Fprintln(stdout, "\nWhat this cannot prove:")
 		for _, l := range rep.Limits {
@@ -204,31 +216,46 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if !rep.OK() {
-		failed := 0
+		failed, first := 0, ""
 		for _, ch := range rep.Checks {
 			if !ch.OK {
-				failed++
+				if failed++; failed == 1 {
+					first = ch.Name + ": " + ch.Detail
+				}
 			}
 		}
-		return &exitError{code: 1, msg: fmt.Sprintf("verify %s: %d of %d checks failed", name, failed, len(rep.Checks))}
+		return &exitError{code: 1, msg: fmt.Sprintf("verify %s: %d of %d checks failed, first %s", name, failed, len(rep.Checks), first)}
+	}
+	if !rep.Verified {
+		// Any key signs a consistent bundle: without a trusted one, the
+		// exit status must not say "verified".
+		const unchecked = "integrity ok; origin NOT checked: pass --key with the operator's published key (clausewatch key)"
+		if !*c.asJSON {
+			fmt.Fprintf(stdout, "\n%s: %s\n", name, unchecked)
+		}
+		return &exitError{code: exitUnverified, msg: fmt.Sprintf("verify %s: %s", name, unchecked)}
 	}
 	if !*c.asJSON {
-		verdict := "verified"
-		if rep.KeyFromBundle {
-			verdict = "consistent, against the bundle's own key (pass --key with the operator's published key to verify)"
-		}
-		fmt.Fprintf(stdout, "\n%s: %s\n", name, verdict)
+		fmt.Fprintf(stdout, "\n%s: verified\n", name)
 	}
 	return nil
 }
 
-// readLimited reads a file of at most limit bytes.
+// exitUnverified is verify's exit status for a bundle whose checks all
+// hold against its own key, because no --key was given.
+const exitUnverified = 3
+
+// readLimited reads a file of at most limit bytes, refusing a larger
+// one before reading it.
 func readLimited(name string, limit int64) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes, larger than %d bytes, not an evidence bundle", name, st.Size(), limit)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)

@@ -63,6 +63,11 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	if strings.HasSuffix(*out, ".gz") {
 		*gz = true
 	}
+	if *out != "" {
+		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+			return usageError("export: -o: %v", err)
+		}
+	}
 	db, err := c.open(false)
 	if err != nil {
 		return err
@@ -108,7 +113,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := writeAtomic(*out, write); err != nil {
 		return fmt.Errorf("export %s: %w", src.Name, err)
 	}
-	fmt.Fprintf(stdout, "wrote %d captures of %s to %s\n", len(fetches), src.Name, *out)
+	fmt.Fprintf(stdout, "wrote %d captures of %s to %s\n", len(fetches), termSafe(src.Name), *out)
 	return nil
 }
 

@@ -158,8 +158,9 @@ func writeJSON(w io.Writer, doc *extract.Document) error {
 }
 
 // writeText prints a heading line whenever the heading path changes, then
-// each clause, marked by kind.
+// each clause, marked by kind, escaped for a terminal.
 func writeText(w io.Writer, doc *extract.Document) error {
+	doc = termSafeDoc(doc)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n", doc.Title)
 	if doc.Updated != "" {

@@ -223,7 +223,7 @@ func runSources(ctx context.Context, args []string, stdout io.Writer) error {
 		if r.Paused {
 			health += " (paused)"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Name, r.Kind, r.Supplier, r.Versions, health, stamp(r.State.LastFetch), r.URL)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, termSafe(r.Name), termSafe(string(r.Kind)), termSafe(r.Supplier), r.Versions, health, stamp(r.State.LastFetch), termSafe(r.URL))
 	}
 	return tw.Flush()
 }
@@ -285,7 +285,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	results := checker.CheckAll(ctx, srcs, *workers, func(r watch.Result) {
 		if r.Err != nil {
 			failed = append(failed, r.Err)
-			fmt.Fprintf(stderr, "%s: %v\n", r.Source.Name, r.Err)
+			fmt.Fprintf(stderr, "%s: %s\n", termSafe(r.Source.Name), termSafeText(r.Err.Error()))
 			return
 		}
 		if !*c.asJSON {
@@ -310,24 +310,25 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// describe is the progress line for one checked source.
+// describe is the progress line for one checked source, its text
+// escaped for a terminal.
 func describe(r watch.Result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", r.Source.Name, r.Fetch.Outcome)
+	fmt.Fprintf(&b, "%s: %s", termSafe(r.Source.Name), r.Fetch.Outcome)
 	if r.Fetch.Reason != "" {
-		fmt.Fprintf(&b, " (%s)", r.Fetch.Reason)
+		fmt.Fprintf(&b, " (%s)", termSafe(r.Fetch.Reason))
 	}
 	if r.Version != 0 {
 		fmt.Fprintf(&b, ", version %d", r.Version)
 	}
 	if r.Change != nil {
-		fmt.Fprintf(&b, "\n  change %d: %s", r.Change.ID, r.Change.Summary)
+		fmt.Fprintf(&b, "\n  change %d: %s", r.Change.ID, termSafe(r.Change.Summary))
 	}
 	if r.Health != store.HealthOK {
-		fmt.Fprintf(&b, "\n  tracking %s: %s", r.Health, r.HealthReason)
+		fmt.Fprintf(&b, "\n  tracking %s: %s", r.Health, termSafe(r.HealthReason))
 	}
 	if r.Notice != "" {
-		fmt.Fprintf(&b, "\n  note: %s", r.Notice)
+		fmt.Fprintf(&b, "\n  note: %s", termSafe(r.Notice))
 	}
 	return b.String()
 }
@@ -406,9 +407,9 @@ func runHistory(ctx context.Context, args []string, stdout io.Writer) error {
 	if *c.asJSON {
 		return printJSON(stdout, out)
 	}
-	fmt.Fprintf(stdout, "%s — %s (%s, %s)\ntracking %s", src.Name, src.Supplier, src.Kind, src.URL, out.State.Health)
+	fmt.Fprintf(stdout, "%s — %s (%s, %s)\ntracking %s", termSafe(src.Name), termSafe(src.Supplier), termSafe(string(src.Kind)), termSafe(src.URL), out.State.Health)
 	if out.State.HealthReason != "" {
-		fmt.Fprintf(stdout, ": %s", out.State.HealthReason)
+		fmt.Fprintf(stdout, ": %s", termSafe(out.State.HealthReason))
 	}
 	fmt.Fprintf(stdout, "\n%d fetches:", len(fetches))
 	for _, o := range []store.Outcome{store.OutcomeNew, store.OutcomeChanged, store.OutcomeUnchanged, store.OutcomeNotModified, store.OutcomePending, store.OutcomeFlip, store.OutcomeSuspect, store.OutcomeFailed} {
@@ -425,7 +426,7 @@ func runHistory(ctx context.Context, args []string, stdout io.Writer) error {
 		if v.Reextracted {
 			ex += " (re-extracted)"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\t%s\n", v.Seq, stamp(v.FirstSeen), stamp(v.LastSeen), v.Clauses, v.Words, orDash(v.Updated), ex)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%s\t%s\n", v.Seq, stamp(v.FirstSeen), stamp(v.LastSeen), v.Clauses, v.Words, termSafe(orDash(v.Updated)), termSafe(ex))
 	}
 	tw.Flush()
 	if len(out.Changes) > 0 {
@@ -444,7 +445,7 @@ func orDash(s string) string {
 	return s
 }
 
-// changeLine is one change in a listing.
+// changeLine is one change in a listing, escaped for a terminal.
 func changeLine(ch store.Change, source string) string {
 	flag := " "
 	if ch.Revet {
@@ -454,8 +455,8 @@ func changeLine(ch store.Change, source string) string {
 	if ch.Reextracted {
 		re = " [re-extraction, not a policy change]"
 	}
-	return fmt.Sprintf("%s %d  %s  %s v%d→v%d  between %s and %s  [%s]  %s%s", flag, ch.ID, stamp(ch.Detected), source, ch.From, ch.To,
-		stamp(ch.After), stamp(ch.Detected), ch.Triage.State, ch.Summary, re)
+	return fmt.Sprintf("%s %d  %s  %s v%d→v%d  between %s and %s  [%s]  %s%s", flag, ch.ID, stamp(ch.Detected), termSafe(source), ch.From, ch.To,
+		stamp(ch.After), stamp(ch.Detected), termSafe(string(ch.Triage.State)), termSafe(ch.Summary), re)
 }
 
 // runChanges implements "clausewatch changes".
@@ -569,7 +570,7 @@ func runShow(ctx context.Context, args []string, stdout io.Writer) error {
 	if *c.asJSON {
 		return writeJSON(stdout, doc)
 	}
-	fmt.Fprintf(stdout, "# %s version %d, seen %s to %s\n", src.Name, v.Seq, stamp(v.FirstSeen), stamp(v.LastSeen))
+	fmt.Fprintf(stdout, "# %s version %d, seen %s to %s\n", termSafe(src.Name), v.Seq, stamp(v.FirstSeen), stamp(v.LastSeen))
 	return writeText(stdout, doc)
 }
 
@@ -638,7 +639,7 @@ func runStoredDiff(ctx context.Context, args []string, stdout io.Writer) error {
 			return &exitError{code: 2, msg: "diff: " + err.Error()}
 		}
 		if note != "" && !*c.asJSON && !*asHTML {
-			fmt.Fprintf(stdout, "# %s\n", note)
+			fmt.Fprintf(stdout, "# %s\n", termSafe(note))
 		}
 	} else if *from != "" {
 		fromT, err := parseWhen(*from, false, now)
@@ -668,9 +669,16 @@ func runStoredDiff(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
+	if !*c.asJSON && !*asHTML {
+		oldDoc, newDoc = termSafeDoc(oldDoc), termSafeDoc(newDoc)
+	}
 	res := diff.Compare(oldDoc, newDoc, rules)
-	oldName := fmt.Sprintf("%s v%d (seen %s to %s)", src.Name, oldV.Seq, stamp(oldV.FirstSeen), stamp(oldV.LastSeen))
-	newName := fmt.Sprintf("%s v%d (seen %s to %s)", src.Name, newV.Seq, stamp(newV.FirstSeen), stamp(newV.LastSeen))
+	name := src.Name
+	if !*asHTML {
+		name = termSafe(name)
+	}
+	oldName := fmt.Sprintf("%s v%d (seen %s to %s)", name, oldV.Seq, stamp(oldV.FirstSeen), stamp(oldV.LastSeen))
+	newName := fmt.Sprintf("%s v%d (seen %s to %s)", name, newV.Seq, stamp(newV.FirstSeen), stamp(newV.LastSeen))
 	switch {
 	case *c.asJSON:
 		err = diff.WriteJSON(stdout, res)
@@ -718,10 +726,10 @@ func runReextract(ctx context.Context, args []string, stdout io.Writer) error {
 		out = append(out, rb)
 		if !*c.asJSON {
 			if rb.Versions == 0 {
-				fmt.Fprintf(stdout, "%s: no stored policy pages, nothing to rebuild\n", s.Name)
+				fmt.Fprintf(stdout, "%s: no stored policy pages, nothing to rebuild\n", termSafe(s.Name))
 				continue
 			}
-			fmt.Fprintf(stdout, "%s: %d pages read again → %d versions (was %d), generation %d\n", s.Name, rb.Fetches, rb.Versions, rb.Before, rb.Generation)
+			fmt.Fprintf(stdout, "%s: %d pages read again → %d versions (was %d), generation %d\n", termSafe(s.Name), rb.Fetches, rb.Versions, rb.Before, rb.Generation)
 		}
 	}
 	if *c.asJSON {
@@ -732,27 +740,5 @@ func runReextract(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("reextract: %w", errors.Join(errs...))
 	}
-	return nil
-}
-
-// runBackup implements "clausewatch backup".
-func runBackup(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("backup", "backup [--db FILE] OUT", "Writes a consistent copy of the database to OUT (atomically: OUT appears complete or not at all).", false)
-	if done, err := c.parse(args, stdout); done || err != nil {
-		return err
-	}
-	if c.fs.NArg() != 1 {
-		return usageError("backup: want the OUT file")
-	}
-	db, err := c.open(false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	n, err := db.BackupFile(ctx, c.fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "backed up %s to %s (%d bytes), its log key to %s.key\n", *c.db, c.fs.Arg(0), n, c.fs.Arg(0))
 	return nil
 }

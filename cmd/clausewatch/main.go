@@ -23,11 +23,11 @@ func main() {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			if ee.msg != "" {
-				fmt.Fprintln(os.Stderr, "clausewatch:", ee.msg)
+				fmt.Fprintln(os.Stderr, "clausewatch:", termSafeText(ee.msg))
 			}
 			os.Exit(ee.code)
 		}
-		fmt.Fprintln(os.Stderr, "clausewatch:", err)
+		fmt.Fprintln(os.Stderr, "clausewatch:", termSafeText(err.Error()))
 		os.Exit(1)
 	}
 }
@@ -71,7 +71,8 @@ Evidence (transparency log of every capture, with signed checkpoints):
   key       print the log's public key, to publish
   log       check the log against the stored captures (log check), print the latest checkpoint
   evidence  write an evidence bundle for a source and a notification date (--notified DATE)
-  verify    check an evidence bundle offline (--key KEY); exit 0 only when everything holds
+  verify    check an evidence bundle offline (--key KEY); exit 0 only when everything holds against
+            the key (3: no --key, so integrity ok but origin not checked)
 
 Seal program (all take --db FILE):
   supplier  a supplier's record: award date, rubric, last review, zone, products; its capture token

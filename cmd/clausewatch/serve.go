@@ -70,6 +70,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if backupSched, err = watch.NewSchedule(*backupSpec, loc); err != nil {
 			return usageError("serve: --backup-schedule: %v", err)
 		}
+		if err := checkBackupPath(*backup, *c.db); err != nil {
+			return usageError("serve: --backup: %v", err)
+		}
 	}
 	var handler slog.Handler
 	switch *logFormat {

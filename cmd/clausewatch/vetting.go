@@ -139,7 +139,7 @@ func runSupplier(ctx context.Context, args []string, stdout io.Writer) error {
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SUPPLIER\tAWARDED\tRUBRIC\tLAST REVIEW\tZONE\tPRODUCTS")
 		for _, s := range sups {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", s.Name, dash(s.Awarded), dash(s.Rubric), dash(s.LastReview), dash(s.Zone), len(s.Products))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", termSafe(s.Name), dash(s.Awarded), dash(s.Rubric), dash(s.LastReview), dash(s.Zone), len(s.Products))
 		}
 		return tw.Flush()
 	case "show":
@@ -154,11 +154,12 @@ func runSupplier(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
+// dash is s escaped for a terminal, or "-" when empty.
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return termSafe(s)
 }
 
 // showSupplier prints a supplier's record, notifications with their
@@ -200,26 +201,26 @@ func showSupplier(ctx context.Context, prog *vetting.Program, name string, asJSO
 	if asJSON {
 		return printJSON(stdout, map[string]any{"supplier": sup, "notifications": sts, "baselines": bases})
 	}
-	fmt.Fprintf(stdout, "%s\n  awarded %s, rubric %s, last review %s, zone %s\n", sup.Name, dash(sup.Awarded), dash(sup.Rubric), dash(sup.LastReview), dash(sup.Zone))
+	fmt.Fprintf(stdout, "%s\n  awarded %s, rubric %s, last review %s, zone %s\n", termSafe(sup.Name), dash(sup.Awarded), dash(sup.Rubric), dash(sup.LastReview), dash(sup.Zone))
 	for _, p := range sup.Products {
-		fmt.Fprintf(stdout, "  product %s: %s\n", p.Name, strings.Join(p.Sources, ", "))
+		fmt.Fprintf(stdout, "  product %s: %s\n", termSafe(p.Name), termSafe(strings.Join(p.Sources, ", ")))
 	}
 	for _, s := range srcs {
-		fmt.Fprintf(stdout, "  source %s (%s) %s\n", s.Name, s.Kind, s.URL)
+		fmt.Fprintf(stdout, "  source %s (%s) %s\n", termSafe(s.Name), termSafe(string(s.Kind)), termSafe(s.URL))
 	}
 	for _, st := range sts {
 		n := st.Notification
-		fmt.Fprintf(stdout, "\nnotification %d of %s: %s\n  %s\n", n.ID, n.Date, st.Summary, st.Window.Rule)
+		fmt.Fprintf(stdout, "\nnotification %d of %s: %s\n  %s\n", n.ID, termSafe(n.Date), termSafe(st.Summary), termSafe(st.Window.Rule))
 		if n.Must != "" {
-			fmt.Fprintf(stdout, "  must change: %s\n", n.Must)
+			fmt.Fprintf(stdout, "  must change: %s\n", termSafe(n.Must))
 		}
 		if n.Concerns != "" {
-			fmt.Fprintf(stdout, "  concerns: %s\n", n.Concerns)
+			fmt.Fprintf(stdout, "  concerns: %s\n", termSafe(n.Concerns))
 		}
 		for _, t := range st.Tickets {
 			fmt.Fprintf(stdout, "  ticket %d [%s] %s %q", t.N, t.State, t.Kind, t.Text)
 			if t.Met != nil {
-				fmt.Fprintf(stdout, " — met by fetch %d of %s (version %d): %s", t.Met.Fetch, t.Met.Seen.UTC().Format(time.RFC3339), t.Met.Version, t.Met.Why)
+				fmt.Fprintf(stdout, " — met by fetch %d of %s (version %d): %s", t.Met.Fetch, t.Met.Seen.UTC().Format(time.RFC3339), t.Met.Version, termSafe(t.Met.Why))
 			}
 			fmt.Fprintln(stdout)
 		}
@@ -279,7 +280,7 @@ func runNotify(ctx context.Context, args []string, stdout io.Writer) error {
 	if *c.asJSON {
 		return printJSON(stdout, st)
 	}
-	fmt.Fprintf(stdout, "notification %d recorded for %s: %s\n  %s\n", n.ID, n.Supplier, st.Summary, st.Window.Rule)
+	fmt.Fprintf(stdout, "notification %d recorded for %s: %s\n  %s\n", n.ID, termSafe(n.Supplier), termSafe(st.Summary), termSafe(st.Window.Rule))
 	for _, t := range st.Tickets {
 		fmt.Fprintf(stdout, "  ticket %d [%s] %s %q\n", t.N, t.State, t.Kind, t.Text)
 	}
@@ -320,7 +321,7 @@ func runRubric(ctx context.Context, args []string, stdout io.Writer) error {
 		if *c.asJSON {
 			return printJSON(stdout, map[string]any{"rubric": r, "revet": needs})
 		}
-		fmt.Fprintf(stdout, "rubric %s (released %s) recorded; %d supplier(s) to vet again: %s\n", r.Version, r.Released, len(needs), strings.Join(needs, ", "))
+		fmt.Fprintf(stdout, "rubric %s (released %s) recorded; %d supplier(s) to vet again: %s\n", termSafe(r.Version), termSafe(r.Released), len(needs), termSafe(strings.Join(needs, ", ")))
 		return nil
 	}
 	rs, err := db.Rubrics(ctx)
@@ -331,7 +332,7 @@ func runRubric(ctx context.Context, args []string, stdout io.Writer) error {
 		return printJSON(stdout, rs)
 	}
 	for _, r := range rs {
-		fmt.Fprintf(stdout, "%s\t%s\t%s\n", r.Released, r.Version, r.Note)
+		fmt.Fprintf(stdout, "%s\t%s\t%s\n", termSafe(r.Released), termSafe(r.Version), termSafe(r.Note))
 	}
 	return nil
 }
@@ -392,12 +393,12 @@ func runBaseline(ctx context.Context, args []string, stdout io.Writer) error {
 		if *c.asJSON {
 			return printJSON(stdout, b)
 		}
-		fmt.Fprintf(stdout, "baseline %q of %s: version %d\n", b.Name, src.Name, b.Version)
+		fmt.Fprintf(stdout, "baseline %q of %s: version %d\n", b.Name, termSafe(src.Name), b.Version)
 	case "rm":
 		if err := db.DeleteBaseline(ctx, src.ID, rest[1]); err != nil {
 			return &exitError{code: 2, msg: "baseline: " + err.Error()}
 		}
-		fmt.Fprintf(stdout, "baseline %q of %s removed\n", rest[1], src.Name)
+		fmt.Fprintf(stdout, "baseline %q of %s removed\n", rest[1], termSafe(src.Name))
 	case "list":
 		bs, err := db.Baselines(ctx, src.ID)
 		if err != nil {
@@ -407,7 +408,7 @@ func runBaseline(ctx context.Context, args []string, stdout io.Writer) error {
 			return printJSON(stdout, bs)
 		}
 		for _, b := range bs {
-			fmt.Fprintf(stdout, "%d\t%s\tversion %d\tpinned %s by %s\t%s\n", b.Source, b.Name, b.Version, b.Pinned.Format(time.RFC3339), dash(b.By), b.Note)
+			fmt.Fprintf(stdout, "%d\t%s\tversion %d\tpinned %s by %s\t%s\n", b.Source, termSafe(b.Name), b.Version, b.Pinned.Format(time.RFC3339), dash(b.By), termSafe(b.Note))
 		}
 	}
 	return nil
@@ -465,7 +466,7 @@ func runDeadlines(ctx context.Context, args []string, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DATE\tSTATE\tWHAT\tDETAIL")
 	for _, it := range items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.Day, it.State, it.Title, it.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.Day, termSafe(it.State), termSafe(it.Title), termSafe(it.Detail))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -475,7 +476,7 @@ func runDeadlines(ctx context.Context, args []string, stdout io.Writer) error {
 	for _, it := range items {
 		if !rules[it.Rule] {
 			rules[it.Rule] = true
-			fmt.Fprintf(stdout, "  %s: %s\n", it.Supplier, it.Rule)
+			fmt.Fprintf(stdout, "  %s: %s\n", termSafe(it.Supplier), termSafe(it.Rule))
 		}
 	}
 	return nil
@@ -506,6 +507,11 @@ func runRenewal(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		opt.To = t
 	}
+	if *out != "" {
+		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+			return usageError("renewal: -o: %v", err)
+		}
+	}
 	db, err := c.open(false)
 	if err != nil {
 		return err
@@ -515,32 +521,23 @@ func runRenewal(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return &exitError{code: 2, msg: "renewal: " + err.Error()}
 	}
-	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("renewal: %w", err)
+	write := func(w io.Writer) error {
+		switch {
+		case *c.asJSON:
+			return rep.WriteJSON(w)
+		case *asHTML:
+			return rep.WriteHTML(w, vetting.HTMLOptions{})
+		default:
+			return writeReportText(w, rep)
 		}
-		defer f.Close()
-		w = f
 	}
-	switch {
-	case *c.asJSON:
-		err = rep.WriteJSON(w)
-	case *asHTML:
-		err = rep.WriteHTML(w, vetting.HTMLOptions{})
-	default:
-		err = rep.WriteText(w)
+	if *out == "" {
+		return write(stdout)
 	}
-	if err != nil {
-		return err
+	if err := writeAtomic(*out, write); err != nil {
+		return fmt.Errorf("renewal: %w", err)
 	}
-	if f, ok := w.(*os.File); ok && *out != "" {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("renewal: write %s: %w", *out, err)
-		}
-		fmt.Fprintf(stdout, "%s: %s\n", *out, rep.Verdict)
-	}
+	fmt.Fprintf(stdout, "%s: %s\n", *out, termSafe(rep.Verdict))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package evidence
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +18,12 @@ type file struct {
 	Data []byte
 }
 
-// maxBundle caps what Verify reads: a bundle is two pages and proofs.
-const maxBundle = 256 << 20
+// MaxBundle caps what Verify reads: a bundle is two pages and proofs.
+const MaxBundle = 256 << 20
+
+// maxMembers caps the members of an archive Verify reads: a bundle has
+// about twenty (eleven fixed files and a few per capture).
+const maxMembers = 64
 
 // writeArchive writes files, in order, as the canonical zip archive of a
 // bundle: every member stored (not compressed) with the same modification
@@ -45,12 +50,22 @@ func writeArchive(files []file, modified time.Time) ([]byte, error) {
 // readArchive reads a bundle's members, refusing names that are not plain
 // relative paths, duplicates, compressed members and oversized content.
 func readArchive(data []byte) ([]file, error) {
-	if len(data) > maxBundle {
-		return nil, fmt.Errorf("%d bytes, more than a bundle can be (%d)", len(data), maxBundle)
+	if len(data) > MaxBundle {
+		return nil, fmt.Errorf("%d bytes, more than a bundle can be (%d)", len(data), MaxBundle)
+	}
+	// zip.NewReader builds a File for every central directory entry, so
+	// count them first, without building them.
+	if n, err := countMembers(data); err != nil {
+		return nil, err
+	} else if n > maxMembers {
+		return nil, fmt.Errorf("%d or more members; a bundle has at most %d", n, maxMembers)
 	}
 	r, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("not a zip archive: %w", err)
+	}
+	if len(r.File) > maxMembers {
+		return nil, fmt.Errorf("%d members; a bundle has at most %d", len(r.File), maxMembers)
 	}
 	var out []file
 	seen := map[string]bool{}
@@ -67,9 +82,12 @@ func readArchive(data []byte) ([]file, error) {
 		if zf.Method != zip.Store {
 			return nil, fmt.Errorf("member %q: compressed (method %d); bundles store their members", name, zf.Method)
 		}
+		if zf.CompressedSize64 != zf.UncompressedSize64 {
+			return nil, fmt.Errorf("member %q: stored, but its header says %d bytes compressed and %d uncompressed", name, zf.CompressedSize64, zf.UncompressedSize64)
+		}
 		total += zf.UncompressedSize64
-		if total > maxBundle {
-			return nil, fmt.Errorf("members add up to more than %d bytes", maxBundle)
+		if total > MaxBundle {
+			return nil, fmt.Errorf("members add up to more than %d bytes", MaxBundle)
 		}
 		rc, err := zf.Open()
 		if err != nil {
@@ -85,9 +103,74 @@ func readArchive(data []byte) ([]file, error) {
 			}
 			return nil, fmt.Errorf("member %q: %w", name, err)
 		}
+		if uint64(len(content)) != zf.UncompressedSize64 {
+			return nil, fmt.Errorf("member %q: %d bytes, its header says %d", name, len(content), zf.UncompressedSize64)
+		}
 		out = append(out, file{Name: name, Data: content})
 	}
 	return out, nil
+}
+
+// Zip records (PKWARE APPNOTE.TXT 6.3.10, sections 4.3.12 to 4.3.16).
+const (
+	sigDirectoryHeader  = "PK\x01\x02"
+	sigDirectoryEnd     = "PK\x05\x06"
+	sigDirectory64Loc   = "PK\x06\x07"
+	directoryHeaderLen  = 46 // a central directory header without its name, extra field and comment
+	directoryEndLen     = 22 // the end of central directory record without its comment
+	directory64LocLen   = 20 // the zip64 end of central directory locator
+	directoryEndSearch  = 65 * 1024
+	countMembersStopsAt = maxMembers + 1
+)
+
+// countMembers counts the central directory's entries as archive/zip
+// reads them — from the directory's offset, entry after entry for as long
+// as each starts with the header signature, whatever the end record's
+// count says (archive/zip compares only its low 16 bits) — stopping once
+// there are more than a bundle has. A zip64 archive is refused: a bundle
+// never needs one. Archives it cannot make sense of count 0, for
+// zip.NewReader to refuse with its own error.
+func countMembers(data []byte) (int, error) {
+	// The end record: the last signature in the last 65 KiB, as
+	// archive/zip's findSignatureInBlock finds it.
+	from := max(0, len(data)-directoryEndSearch)
+	end := bytes.LastIndex(data[from:max(from, len(data)-directoryEndLen+4)], []byte(sigDirectoryEnd))
+	if end < 0 {
+		return 0, nil
+	}
+	end += from
+	rec := data[end:]
+	records := binary.LittleEndian.Uint16(rec[10:])
+	size := binary.LittleEndian.Uint32(rec[12:])
+	offset := binary.LittleEndian.Uint32(rec[16:])
+	if (records == 0xffff || size == 0xffff || offset == 0xffffffff) && end >= directory64LocLen &&
+		string(data[end-directory64LocLen:end-directory64LocLen+4]) == sigDirectory64Loc {
+		return 0, fmt.Errorf("a zip64 archive (made for more than 65,535 members or 4 GiB); a bundle has at most %d members and %d bytes", maxMembers, MaxBundle)
+	}
+	// archive/zip takes the directory to start where the end record less
+	// the directory's size says, or (when that leaves bytes before the
+	// archive) at its offset from the start: count from both.
+	base := int64(end) - int64(size) - int64(offset)
+	n := entriesFrom(data, base+int64(offset))
+	if base > 0 {
+		n = max(n, entriesFrom(data, int64(offset)))
+	}
+	return n, nil
+}
+
+// entriesFrom counts consecutive central directory headers from off, up
+// to countMembersStopsAt.
+func entriesFrom(data []byte, off int64) int {
+	n := 0
+	for off >= 0 && off+directoryHeaderLen <= int64(len(data)) && n < countMembersStopsAt {
+		h := data[off:]
+		if string(h[:4]) != sigDirectoryHeader {
+			break
+		}
+		n++
+		off += directoryHeaderLen + int64(binary.LittleEndian.Uint16(h[28:])) + int64(binary.LittleEndian.Uint16(h[30:])) + int64(binary.LittleEndian.Uint16(h[32:]))
+	}
+	return n
 }
 
 // firstDifference is the offset of the first byte where a and b differ.

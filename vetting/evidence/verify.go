@@ -40,6 +40,16 @@ type Report struct {
 	// KeyFromBundle is set when no key was given and the bundle's own was
 	// used.
 	KeyFromBundle bool `json:"key_from_bundle"`
+	// KeyChecked is set when a key was given (VerifyOptions.Key), so the
+	// signatures were checked against a key the verifier trusts: the
+	// bundle's origin was checked, not only its integrity.
+	KeyChecked bool `json:"key_checked"`
+	// Integrity is set when every check passed (OK), against whichever
+	// key was used.
+	Integrity bool `json:"integrity"`
+	// Verified is Integrity with KeyChecked: the bundle is intact and
+	// signed by the given key. Without a key it is never set.
+	Verified bool `json:"verified"`
 	// Limits say what the bundle cannot prove, whatever the checks say.
 	Limits []string `json:"limits"`
 }
@@ -84,6 +94,9 @@ var limits = []string{
 func Verify(data []byte, opts VerifyOptions) Report {
 	v := &verifier{rep: Report{Limits: limits}}
 	v.run(data, opts)
+	v.rep.KeyChecked = strings.TrimSpace(opts.Key) != ""
+	v.rep.Integrity = v.rep.OK()
+	v.rep.Verified = v.rep.Integrity && v.rep.KeyChecked
 	return v.rep
 }
 
