@@ -39,6 +39,23 @@ func TestResolveAmbiguous(t *testing.T) {
 			t.Errorf("Source(%q): %d, %v; want %d", ref, s.ID, err, want)
 		}
 	}
+	// A source named like another's ID: a reference "2" is ambiguous,
+	// but the scheduler and the pages, which hold IDs, still find both.
+	c := Source{Name: "2", URL: "https://c.example/p", Supplier: "C", V: 1}
+	if err := d.update(t.Context(), func(tx *bbolt.Tx) error { return addSource(tx, &c) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Source(t.Context(), "2"); !errors.Is(err, ErrAmbiguous) {
+		t.Errorf(`Source("2"): %v; want ErrAmbiguous`, err)
+	}
+	for _, id := range []uint64{2, c.ID} {
+		if s, err := d.SourceByID(t.Context(), id); err != nil || s.ID != id {
+			t.Errorf("SourceByID(%d): %d, %v", id, s.ID, err)
+		}
+	}
+	if _, err := d.SourceByID(t.Context(), 99); !errors.Is(err, ErrNotFound) {
+		t.Errorf("SourceByID(99): %v; want ErrNotFound", err)
+	}
 }
 
 // TestLegacyNamesStayEditable: a source stored before names were checked

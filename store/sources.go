@@ -203,6 +203,23 @@ func (d *DB) Source(ctx context.Context, ref string) (Source, error) {
 	return s, nil
 }
 
+// SourceByID returns the source with this ID. Callers that hold an ID
+// from the store's own records (a change's, a schedule's) use it rather
+// than Source, whose reference may also read as a name.
+func (d *DB) SourceByID(ctx context.Context, id uint64) (Source, error) {
+	var s Source
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketSources).Get(u64(id)) == nil {
+			return ErrNotFound
+		}
+		return getJSON(tx.Bucket(bucketSources), u64(id), &s)
+	})
+	if err != nil {
+		return Source{}, fmt.Errorf("source %d: %w", id, err)
+	}
+	return s, nil
+}
+
 // resolve turns a reference (ID, name or URL) into a source ID. Every
 // reading is tried; all that match must agree.
 func resolve(tx *bbolt.Tx, ref string) (uint64, error) {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -343,7 +342,7 @@ func (s *Scheduler) isRunning(id uint64) bool {
 // again on restart.
 func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bool) {
 	log := s.opts.Logger
-	src, err := s.db.Source(ctx, strconv.FormatUint(due.SourceID, 10))
+	src, err := s.db.SourceByID(ctx, due.SourceID)
 	if err != nil {
 		res.Err = fmt.Errorf("scheduled check of source %d: %w", due.SourceID, err)
 		return res, false

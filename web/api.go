@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -237,7 +236,7 @@ func (s *Server) apiEditSource(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "edit source", err)
 		return
 	}
-	if src, err = s.db.Source(r.Context(), strconv.FormatUint(src.ID, 10)); err != nil {
+	if src, err = s.db.SourceByID(r.Context(), src.ID); err != nil {
 		s.failErr(w, r, "edit source", err)
 		return
 	}

@@ -47,7 +47,7 @@ func (s *Server) loadChange(ctx context.Context, id uint64) (changeData, error) 
 	if err != nil {
 		return changeData{}, err
 	}
-	src, err := s.db.Source(ctx, strconv.FormatUint(c.SourceID, 10))
+	src, err := s.db.SourceByID(ctx, c.SourceID)
 	if err != nil {
 		return changeData{}, err
 	}
@@ -255,7 +255,7 @@ func (s *Server) checkNow(ctx context.Context, id uint64) error {
 	if s.opts.Scheduler == nil {
 		return errNoScheduler
 	}
-	src, err := s.db.Source(ctx, strconv.FormatUint(id, 10))
+	src, err := s.db.SourceByID(ctx, id)
 	if err != nil {
 		return err
 	}
