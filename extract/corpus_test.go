@@ -17,7 +17,7 @@ import (
 // The corpus test measures extraction against pages nobody here wrote: the
 // Open Terms Archive snapshots in ../shared/corpus, each beside the text
 // OTA extracted with its per-site selectors. Floors are set from measured
-// figures (see README "Extraction quality"); raise them as extraction
+// figures (see docs/quality.md, "Extraction quality"); raise them as extraction
 // improves, never lower them to make a change pass.
 const (
 	floorMeanF1    = 0.965 // mean token F1 over pages with a reference (measured 0.9727)
