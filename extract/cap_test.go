@@ -41,7 +41,7 @@ func tinyClauses(format string, n int) (data []byte, contentType string) {
 	return []byte(b.String()), "text/html; charset=utf-8"
 }
 
-// TestClauseCap: a document beyond the caps (5,000 clauses, 2 MiB of
+// TestClauseCap: a document beyond the caps (5,000 clauses, 1 MiB of
 // text; real policies have at most a few hundred clauses) is cut at the
 // cap and ends with a marker clause saying so; one within them is whole.
 func TestClauseCap(t *testing.T) {

@@ -97,7 +97,7 @@ const (
 	MaxClauses = 5000
 	// MaxText is the most bytes of clause text (Display) a Document
 	// holds.
-	MaxText = 2 << 20
+	MaxText = 1 << 20
 )
 
 // TruncationNote is the text of the clause that ends a Document cut at a
