@@ -115,7 +115,7 @@ func align(olds, news []*clause, rules *Rules) []match {
 	for j, c := range news {
 		newSigs[j] = c.sig
 	}
-	for _, e := range diffSym(oldSigs, newSigs, false) {
+	for _, e := range diffSym(oldSigs, newSigs, false, maxBackboneCells) {
 		if !e.equal {
 			continue
 		}

@@ -161,7 +161,7 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 
 // pair judges two versions of a clause (or of a split or merged run).
 func (j judge) pair(o, n flatSide, firstOld, firstNew *clause) (Class, []finding) {
-	es := changes(diffSym(o.keys, n.keys, false))
+	es := changes(diffSym(o.keys, n.keys, false, maxSeqCells))
 	var meaningful []edit
 	var cosmetic []finding
 	for _, e := range es {

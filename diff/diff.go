@@ -144,7 +144,22 @@ type Result struct {
 	// Version and RulesVersion say what produced the result.
 	Version      string `json:"version"`
 	RulesVersion int    `json:"rules_version"`
+	// Truncated is true when a document had more clauses than Compare
+	// reads (MaxClauses): only the first MaxClauses of each were
+	// compared, and the summary says so. Old and New keep the full
+	// counts.
+	Truncated bool `json:"truncated,omitempty"`
 }
+
+// MaxClauses is the most clauses of each document Compare reads: every
+// clause of any document extract makes (extract.MaxClauses and its
+// truncation note). A larger document comes from elsewhere; comparing it
+// whole would cost time and memory in proportion (a 150,000-clause pair
+// took 46 s and 1.4 GB), so the clauses past the cap are left out.
+const MaxClauses = extract.MaxClauses + 1
+
+// maxClauses is MaxClauses for the package's own bounds.
+const maxClauses = MaxClauses
 
 // Same reports whether the two documents had the same clause text.
 func (r *Result) Same() bool { return len(r.Changes) == 0 }
@@ -162,8 +177,12 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	if newDoc == nil {
 		newDoc = &extract.Document{}
 	}
-	olds := prepare(oldDoc.Clauses, rules)
-	news := prepare(newDoc.Clauses, rules)
+	oldClauses, newClauses := oldDoc.Clauses, newDoc.Clauses
+	truncated := len(oldClauses) > MaxClauses || len(newClauses) > MaxClauses
+	oldClauses = oldClauses[:min(len(oldClauses), MaxClauses)]
+	newClauses = newClauses[:min(len(newClauses), MaxClauses)]
+	olds := prepare(oldClauses, rules)
+	news := prepare(newClauses, rules)
 
 	// Pass 1 aligns on plain word keys and looks for renames; pass 2
 	// aligns again with every rename's forms folded to one token, so that
@@ -183,6 +202,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 		New:          DocInfo{Title: newDoc.Title, Updated: newDoc.Updated, Clauses: len(newDoc.Clauses)},
 		Version:      Version,
 		RulesVersion: rules.file.Version,
+		Truncated:    truncated,
 	}
 	for _, rn := range renames {
 		res.Renames = append(res.Renames, rn.public())
@@ -228,6 +248,9 @@ func position(c Change) int {
 
 // summarize writes the one-line summary.
 func summarize(r *Result, rules *Rules) string {
+	if len(r.Changes) == 0 && r.Truncated {
+		return fmt.Sprintf("No change in the first %d clauses of the policy text (%d and %d in all; the rest was not compared).", MaxClauses, r.Old.Clauses, r.New.Clauses)
+	}
 	if len(r.Changes) == 0 {
 		return "No change in the policy text."
 	}
@@ -276,6 +299,9 @@ func summarize(r *Result, rules *Rules) string {
 	}
 	if r.Old.Updated != r.New.Updated && (r.Old.Updated != "" || r.New.Updated != "") {
 		parts = append(parts, fmt.Sprintf("policy date %s → %s", orNone(r.Old.Updated), orNone(r.New.Updated)))
+	}
+	if r.Truncated {
+		parts = append(parts, fmt.Sprintf("only the first %d clauses of each version were compared (%d and %d in all)", MaxClauses, r.Old.Clauses, r.New.Clauses))
 	}
 	return strings.Join(parts, "; ") + "."
 }

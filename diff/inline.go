@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -9,30 +10,44 @@ import (
 // words, runs of white space and single punctuation marks are the units,
 // diffed with go-diff and tidied with its semantic cleanup, so a reader
 // sees whole words struck and inserted, never fragments of them.
+//
+// Each span is built once from its tokens (a replaced clause of 1 MiB is
+// one span of 300,000 tokens: adding them one by one to a string was
+// quadratic).
 func inline(a, b string) []Span {
 	ta, tb := displayTokens(a), displayTokens(b)
-	var out []Span
+	type run struct {
+		op  string
+		tok [][]string
+	}
+	var runs []run
 	push := func(op string, ts []string) {
 		if len(ts) == 0 {
 			return
 		}
-		s := ""
-		for _, t := range ts {
-			s += t
-		}
-		if k := len(out) - 1; k >= 0 && out[k].Op == op {
-			out[k].Text += s
+		if k := len(runs) - 1; k >= 0 && runs[k].op == op {
+			runs[k].tok = append(runs[k].tok, ts)
 			return
 		}
-		out = append(out, Span{Op: op, Text: s})
+		runs = append(runs, run{op: op, tok: [][]string{ts}})
 	}
-	for _, e := range diffSym(ta, tb, true) {
+	for _, e := range diffSym(ta, tb, true, maxSeqCells) {
 		if e.equal {
 			push("=", ta[e.aLo:e.aHi])
 			continue
 		}
 		push("-", ta[e.aLo:e.aHi])
 		push("+", tb[e.bLo:e.bHi])
+	}
+	out := make([]Span, len(runs))
+	for i, r := range runs {
+		var s strings.Builder
+		for _, ts := range r.tok {
+			for _, t := range ts {
+				s.WriteString(t)
+			}
+		}
+		out[i] = Span{Op: r.op, Text: s.String()}
 	}
 	return out
 }

@@ -63,7 +63,11 @@ type ref struct {
 }
 
 func flatten(cls []*clause, idx []int) flatSide {
-	var f flatSide
+	n := 0
+	for _, i := range idx {
+		n += len(cls[i].canon)
+	}
+	f := flatSide{keys: make([]string, 0, n), refs: make([]ref, 0, n)}
 	for _, i := range idx {
 		c := cls[i]
 		for _, t := range c.canon {
@@ -139,7 +143,7 @@ func findRenames(olds, news []*clause, ms []match, rules *Rules) []*renameGroup 
 		}
 		o := flatten(olds, m.old)
 		n := flatten(news, m.new)
-		for _, e := range changes(diffSym(o.keys, n.keys, false)) {
+		for _, e := range changes(diffSym(o.keys, n.keys, false, maxSeqCells)) {
 			dn, in := e.aHi-e.aLo, e.bHi-e.bLo
 			if dn == 0 || in == 0 || dn > maxWords || in > maxWords {
 				continue

@@ -15,6 +15,13 @@ import (
 // output the same on every run and every machine.
 const maxSeqCells = 4_000_000
 
+// maxBackboneCells bounds the clause-level diff of two documents: every
+// pair of documents Compare reads (at most maxClauses clauses a side) is
+// diffed, never reported as one replacement. Myers' time is O((N+M)·D)
+// and its memory O(N+M): 10,002 clauses that all differ take some 50
+// million steps of the search and a few hundred kilobytes.
+const maxBackboneCells = maxClauses * maxClauses
+
 // edit is one step of an edit script between sequences a and b: a[aLo:aHi]
 // is replaced by b[bLo:bHi]. Equal steps have the same length on both
 // sides; a pure insertion has aLo == aHi, a pure deletion bLo == bHi.
@@ -28,11 +35,11 @@ type edit struct {
 // exactly the mirror of diff(b, a). Myers' algorithm can choose between
 // equally short scripts differently in the two directions; the reports
 // must not.
-func diffSym(a, b []string, semantic bool) []edit {
+func diffSym(a, b []string, semantic bool, cells int) []edit {
 	if slices.Compare(a, b) <= 0 {
-		return diffSeq(a, b, semantic)
+		return diffSeq(a, b, semantic, cells)
 	}
-	es := diffSeq(b, a, semantic)
+	es := diffSeq(b, a, semantic, cells)
 	for i, e := range es {
 		es[i] = edit{equal: e.equal, aLo: e.bLo, aHi: e.bHi, bLo: e.aLo, bHi: e.aHi}
 	}
@@ -44,9 +51,10 @@ func diffSym(a, b []string, semantic bool) []edit {
 // so that the character diff is a word diff. With semantic, go-diff's
 // semantic cleanup merges edits separated by trivial equalities, which
 // reads better; without it the script is minimal. Runs of non-equal steps
-// are merged into one replacement.
-func diffSeq(a, b []string, semantic bool) []edit {
-	if len(a)*len(b) > maxSeqCells {
+// are merged into one replacement. When len(a)·len(b) is over cells, the
+// two are one replacement.
+func diffSeq(a, b []string, semantic bool, cells int) []edit {
+	if len(a)*len(b) > cells {
 		return wholeReplace(a, b)
 	}
 	ids := make(map[string]rune, len(a)+len(b))
@@ -76,7 +84,7 @@ func diffSeq(a, b []string, semantic bool) []edit {
 		return wholeReplace(a, b)
 	}
 	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = 0 // no clock: the same answer every time (bounded by maxSeqCells)
+	dmp.DiffTimeout = 0 // no clock: the same answer every time (bounded by cells)
 	diffs := dmp.DiffMainRunes(ra, rb, false)
 	if semantic {
 		diffs = dmp.DiffCleanupSemantic(diffs)

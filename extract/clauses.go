@@ -20,20 +20,34 @@ var copyrightLine = regexp.MustCompile(`(?i)^(?:©|copyright\s*(?:©|\(c\))?\s*(
 // takes the level below the nearest real heading above it, or the level of
 // the look-alike heading right before it, so that "h1 + bold paragraphs"
 // gives the same paths as "h1 + h2".
-func finishClauses(raw []rawClause) []Clause {
+//
+// The result holds at most MaxClauses clauses and MaxText bytes of text
+// (a clause that crosses MaxText is cut at a character boundary); when raw
+// goes beyond, or cut says the walk that made raw stopped early, the last
+// clause is the TruncationNote and truncated is true.
+func finishClauses(raw []rawClause, cut bool) (out []Clause, truncated bool) {
 	type frame struct {
 		level  int
 		text   string
 		pseudo bool
 	}
 	var stack []frame
-	out := make([]Clause, 0, len(raw))
+	out = make([]Clause, 0, min(len(raw), MaxClauses+1))
 	lastReal := 1
 	section := sectionLevel(raw)
+	size := 0 // bytes of Display so far
 	for _, rc := range raw {
+		if truncated || len(out) == MaxClauses || size >= MaxText {
+			truncated = true
+			break
+		}
 		display := strings.TrimSpace(rc.display)
 		if rc.kind == Item {
 			display = stripListMarker(display)
+		}
+		if size+len(display) > MaxText {
+			display = clip(display, MaxText-size)
+			truncated = true
 		}
 		text := Normalize(display)
 		if text == "" || !hasWordChar(text) {
@@ -70,8 +84,24 @@ func finishClauses(raw []rawClause) []Clause {
 			c.Path = pathOf(stack, func(f frame) string { return f.text })
 		}
 		out = append(out, c)
+		size += len(display)
 	}
-	return out
+	if truncated || cut {
+		note := TruncationNote(len(out))
+		out = append(out, Clause{Kind: Paragraph, Path: []string{}, Text: note, Display: note})
+	}
+	return out, truncated || cut
+}
+
+// clip cuts s to at most n bytes, at a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func pathOf[T any](stack []T, text func(T) string) []string {

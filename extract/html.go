@@ -68,7 +68,7 @@ func HTML(data []byte, opts Options) (*Document, error) {
 	} else if len(keep) == 0 {
 		raw = trimLinkEdges(raw)
 	}
-	doc.Clauses = finishClauses(raw)
+	doc.Clauses, doc.Truncated = finishClauses(raw, w.stopped)
 	if len(doc.Clauses) == 0 {
 		return nil, ErrEmpty
 	}

@@ -31,14 +31,14 @@ func Text(data []byte) (*Document, error) {
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	raw := plainClauses(string(data))
-	all := finishClauses(raw)
+	all, _ := finishClauses(raw, false)
 	doc := &Document{Format: FormatText}
 	doc.Updated, doc.UpdatedText = findUpdated(all)
 	raw = trimRegion(raw)
 	if len(raw) > 0 && raw[0].kind == Heading && raw[0].level == 0 {
 		raw[0].level = 1 // the first line, a heading, is the document's title
 	}
-	doc.Clauses = finishClauses(raw)
+	doc.Clauses, doc.Truncated = finishClauses(raw, false)
 	if len(doc.Clauses) == 0 {
 		return nil, ErrEmpty
 	}

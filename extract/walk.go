@@ -93,6 +93,29 @@ type walker struct {
 	buf   []piece
 	out   []rawClause
 	links int // links seen so far, to number them
+	size  int // bytes of text in out
+	// stopped is set once out holds far more than a Document can keep
+	// (finishClauses drops a few raw clauses, so the walk goes on past
+	// the caps, but not to the end of a page of 150,000 clauses).
+	stopped bool
+}
+
+// The walk stops after this many raw clauses or bytes of their text.
+const (
+	walkClauses = 2 * MaxClauses
+	walkText    = 2 * MaxText
+)
+
+// add appends a raw clause, and stops the walk past the walk limits.
+func (w *walker) add(rc rawClause) {
+	if w.stopped {
+		return
+	}
+	w.out = append(w.out, rc)
+	w.size += len(rc.display)
+	if len(w.out) >= walkClauses || w.size >= walkText {
+		w.stopped = true
+	}
 }
 
 func newWalker() *walker { return &walker{} }
@@ -111,6 +134,9 @@ type position struct {
 func (w *walker) walk(n *html.Node) { w.visit(n, position{}) }
 
 func (w *walker) visit(n *html.Node, ctx position) {
+	if w.stopped {
+		return
+	}
 	switch n.Type {
 	case html.TextNode:
 		if n.Data != "" {
@@ -176,7 +202,8 @@ func (w *walker) visit(n *html.Node, ctx position) {
 
 // flush turns the buffered inline text into clauses.
 func (w *walker) flush() {
-	if len(w.buf) == 0 {
+	if len(w.buf) == 0 || w.stopped {
+		w.buf = w.buf[:0]
 		return
 	}
 	buf := w.buf
@@ -249,7 +276,7 @@ func (w *walker) emitAs(ps []piece, heading bool) {
 	case bulletOnly.MatchString(display):
 		rc.kind = Item
 	}
-	w.out = append(w.out, rc)
+	w.add(rc)
 }
 
 // contactLink reports whether a link is contact information (mail, phone)
@@ -292,7 +319,7 @@ func (w *walker) appendPlain(text string, ctx position) {
 		if ctx.item && c.kind == Paragraph {
 			c.kind = Item
 		}
-		w.out = append(w.out, c)
+		w.add(c)
 	}
 }
 
@@ -300,7 +327,7 @@ func (w *walker) appendPlain(text string, ctx position) {
 func (w *walker) rows(table *html.Node) {
 	var visit func(n *html.Node)
 	visit = func(n *html.Node) {
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
+		for c := n.FirstChild; c != nil && !w.stopped; c = c.NextSibling {
 			if c.Type != html.ElementNode || skipTags[c.DataAtom] {
 				continue
 			}
@@ -317,12 +344,12 @@ func (w *walker) rows(table *html.Node) {
 				if len(cells) > 0 {
 					row := strings.Join(cells, " | ")
 					if hasWordChar(row) {
-						w.out = append(w.out, rawClause{kind: Row, display: row})
+						w.add(rawClause{kind: Row, display: row})
 					}
 				}
 			case atom.Caption:
 				if t := displayText(blockText(c)); hasWordChar(t) {
-					w.out = append(w.out, rawClause{kind: Paragraph, display: t})
+					w.add(rawClause{kind: Paragraph, display: t})
 				}
 			case atom.Table:
 				// A table nested straight inside a table section: its own rows.

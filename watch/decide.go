@@ -150,6 +150,12 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		}
 		return fail(store.OutcomeSuspect, "cannot read the page: "+err.Error())
 	}
+	if doc.Truncated {
+		// Not a policy (the largest real ones have hundreds of clauses),
+		// and too costly to diff and show: refused, never cut short and
+		// recorded. --select can narrow a page that holds a policy.
+		return fail(store.OutcomeSuspect, fmt.Sprintf("too large for a policy: more than %d clauses or %d KiB of text, not recorded (a select selector can narrow the page)", extract.MaxClauses, extract.MaxText>>10))
+	}
 	docJSON, _ := json.Marshal(doc)
 	rec.Doc = docJSON
 	text := TextHash(doc)

@@ -339,14 +339,36 @@ func (s *Server) apiChange(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "no such change")
 		return
 	}
-	d, err := s.loadChange(r.Context(), id)
+	page, ok := pageParam(r)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "page: want a number from 1")
+		return
+	}
+	release, ok := s.acquire(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	// The diff comes a page of changes at a time, like the change page;
+	// page says which, and links the next.
+	p := newPager(changesPerPage, changeText, page)
+	d, err := s.loadChange(r.Context(), id, p)
 	if err != nil {
 		s.failErr(w, r, fmt.Sprintf("change %d", id), err)
 		return
 	}
+	pi, ok := p.info(s.baseURL(r)+r.URL.Path, nil)
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("change %d has no page %d", id, page))
+		return
+	}
 	c := toAPIChange(s.baseURL(r), d.E)
 	c.Diff = d.R
-	writeJSON(w, http.StatusOK, c)
+	release()
+	writeJSON(w, http.StatusOK, struct {
+		apiChange
+		Page pageInfo `json:"page"`
+	}{c, pi})
 }
 
 func (s *Server) apiTriage(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,13 +22,16 @@ type changeGroup struct {
 	Class   diff.Class
 	Label   string
 	Changes []diff.Change
+	// Total counts the class's changes on every page.
+	Total int
 	// Folded groups (rename-only, cosmetic) start collapsed.
 	Folded bool
 }
 
 type changeData struct {
 	E        entry
-	R        *diff.Result
+	R        *diff.Result // Changes holds the page's changes only
+	Page     pageInfo
 	Groups   []changeGroup
 	Inline   bool
 	Who      identity
@@ -41,8 +43,9 @@ func (d changeData) title() string {
 	return d.E.Source.Name + " change " + strconv.FormatUint(d.E.ID, 10)
 }
 
-// loadChange reads a change, its source, its two versions and its diff.
-func (s *Server) loadChange(ctx context.Context, id uint64) (changeData, error) {
+// loadChange reads a change, its source, its two versions and the page
+// of its diff that p wants.
+func (s *Server) loadChange(ctx context.Context, id uint64, p *pager) (changeData, error) {
 	c, err := s.db.Change(ctx, id)
 	if err != nil {
 		return changeData{}, err
@@ -72,16 +75,16 @@ func (s *Server) loadChange(ctx context.Context, id uint64) (changeData, error) 
 	if err != nil {
 		return changeData{}, fmt.Errorf("diff of change %d: %w", id, err)
 	}
-	var r diff.Result
-	if err := json.Unmarshal(data, &r); err != nil {
-		return changeData{}, fmt.Errorf("diff of change %d: %w: %v", id, store.ErrCorrupt, err)
+	r, err := diffPage(data, p)
+	if err != nil {
+		return changeData{}, fmt.Errorf("diff of change %d: %w", id, err)
 	}
-	d.R = &r
+	d.R = r
 	for _, g := range []changeGroup{
-		{Class: diff.Substantive, Label: "Substantive"},
-		{Class: diff.Editorial, Label: "Editorial"},
-		{Class: diff.RenameOnly, Label: "Rename-only", Folded: true},
-		{Class: diff.Cosmetic, Label: "Cosmetic", Folded: true},
+		{Class: diff.Substantive, Label: "Substantive", Total: r.Counts.Substantive},
+		{Class: diff.Editorial, Label: "Editorial", Total: r.Counts.Editorial},
+		{Class: diff.RenameOnly, Label: "Rename-only", Total: r.Counts.Rename, Folded: true},
+		{Class: diff.Cosmetic, Label: "Cosmetic", Total: r.Counts.Cosmetic, Folded: true},
 	} {
 		for _, ch := range r.Changes {
 			if ch.Class == g.Class {
@@ -101,14 +104,34 @@ func (s *Server) changePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "no such change")
 		return
 	}
-	d, err := s.loadChange(r.Context(), id)
+	page, ok := pageParam(r)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "page: want a number from 1")
+		return
+	}
+	release, ok := s.acquire(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	p := newPager(changesPerPage, changeText, page)
+	d, err := s.loadChange(r.Context(), id, p)
 	if err != nil {
 		s.failErr(w, r, fmt.Sprintf("change %d", id), err)
 		return
 	}
-	d.Inline = r.URL.Query().Get("view") == "inline"
+	q := url.Values{}
+	if d.Inline = r.URL.Query().Get("view") == "inline"; d.Inline {
+		q.Set("view", "inline")
+	}
+	if d.Page, ok = p.info(r.URL.Path, q); !ok {
+		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("change %d has no page %d", id, page))
+		return
+	}
 	d.Who = identityOf(r.Context())
-	s.render(w, r, http.StatusOK, "change", d)
+	body, err := s.execute(r, "change", d)
+	release()
+	s.send(w, r, http.StatusOK, "change", body, err)
 }
 
 // maxNote bounds a triage note.
@@ -277,6 +300,8 @@ type versionData struct {
 	Source store.Source
 	V      store.Version
 	Doc    *extract.Document
+	// Page is the page of the clauses Doc holds (the version page only).
+	Page pageInfo
 }
 
 func (d versionData) title() string { return fmt.Sprintf("%s version %d", d.Source.Name, d.V.Seq) }
@@ -323,10 +348,42 @@ func (s *Server) versionText(w http.ResponseWriter, r *http.Request) (versionDat
 	return versionData{Source: src, V: v, Doc: doc}, true
 }
 
+// versionPage shows a page of a version's clauses.
 func (s *Server) versionPage(w http.ResponseWriter, r *http.Request) {
-	if d, ok := s.versionText(w, r); ok {
-		s.render(w, r, http.StatusOK, "version", d)
+	page, ok := pageParam(r)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "page: want a number from 1")
+		return
 	}
+	src, v, err := s.versionOf(r.Context(), r)
+	if err != nil {
+		s.failErr(w, r, "version", err)
+		return
+	}
+	release, ok := s.acquire(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	data, err := s.db.Blob(r.Context(), v.DocSHA256)
+	if err != nil {
+		s.failErr(w, r, "version text", err)
+		return
+	}
+	p := newPager(clausesPerPage, clauseText, page)
+	doc, err := documentPage(data, p)
+	if err != nil {
+		s.failErr(w, r, "version text", fmt.Errorf("document %s: %w", v.DocSHA256, err))
+		return
+	}
+	d := versionData{Source: src, V: v, Doc: doc}
+	if d.Page, ok = p.info(r.URL.Path, nil); !ok {
+		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("version %d has no page %d", v.Seq, page))
+		return
+	}
+	body, err := s.execute(r, "version", d)
+	release()
+	s.send(w, r, http.StatusOK, "version", body, err)
 }
 
 // rawCapture serves the bytes a version was first read from, as plain

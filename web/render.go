@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,24 +56,41 @@ type view struct {
 // titled lets page data name the page.
 type titled interface{ title() string }
 
-// render executes a page into a buffer first, so a template error gives
-// a clean 500 instead of half a page.
+// render executes a page and writes it.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	body, err := s.execute(r, page, data)
+	s.send(w, r, status, page, body, err)
+}
+
+// execute runs a page's template into a buffer first, so a template
+// error gives a clean 500 instead of half a page. The buffer is capped at
+// maxPageBytes: pages that show stored text come a page of it at a time,
+// far below the cap, which stops whatever would still grow past it.
+func (s *Server) execute(r *http.Request, page string, data any) ([]byte, error) {
 	title := "clausewatch"
 	if t, ok := data.(titled); ok {
 		title = t.title() + " — clausewatch"
 	}
-	var buf bytes.Buffer
+	buf := cappedBuffer{max: maxPageBytes}
 	err := s.pages[page].Execute(&buf, view{Title: title, ID: identityOf(r.Context()), Path: r.URL.RequestURI(), Data: data})
+	return buf.Bytes(), err
+}
+
+// send writes a page execute made, or the error it gave.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, status int, page string, body []byte, err error) {
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", page, "path", r.URL.Path, "err", err)
-		http.Error(w, "internal error rendering the page", http.StatusInternalServerError)
+		msg := "internal error rendering the page"
+		if errors.Is(err, errPageTooLarge) {
+			msg = "internal error: the page is too large to render"
+		}
+		http.Error(w, msg, http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
 type errorData struct {

@@ -66,6 +66,12 @@ type Options struct {
 	// requests. Default one every 5 minutes, 3 at once.
 	CaptureEvery time.Duration
 	CaptureBurst int
+	// MaxRenders bounds the change pages, version texts and renewal
+	// reports rendered at once. Default 2. A signed-in request waits up
+	// to RenderWait (default 10s) for a turn; an anonymous one is told
+	// 503 with Retry-After at once.
+	MaxRenders int
+	RenderWait time.Duration
 }
 
 // Server serves the change feed. Build it with New; it is an
@@ -79,6 +85,7 @@ type Server struct {
 	instance string
 	supIndex supplierIndex
 	captures captureLimits
+	renders  *renderLimit
 }
 
 // New checks the options, parses the templates and builds the routes.
@@ -114,6 +121,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.CaptureBurst <= 0 {
 		opts.CaptureBurst = 3
 	}
+	if opts.MaxRenders <= 0 {
+		opts.MaxRenders = 2
+	}
+	if opts.RenderWait <= 0 {
+		opts.RenderWait = 10 * time.Second
+	}
 	instance, err := opts.DB.Instance(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -123,7 +136,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, db: opts.DB, log: opts.Logger, pages: pages, instance: instance,
-		captures: captureLimits{every: opts.CaptureEvery, burst: opts.CaptureBurst}}
+		captures: captureLimits{every: opts.CaptureEvery, burst: opts.CaptureBurst}, renders: newRenderLimit(opts.MaxRenders, opts.RenderWait)}
 	s.handler = s.routes()
 	return s, nil
 }

@@ -122,16 +122,22 @@ func (s *Server) renewalPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "renewal report", err)
 		return
 	}
+	release, ok := s.acquire(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	rep, err := s.program().Renewal(r.Context(), r.PathValue("name"), opt)
 	if err != nil {
 		s.failErr(w, r, "renewal report", err)
 		return
 	}
-	var b strings.Builder
+	b := cappedBuffer{max: maxReportBytes}
 	if err := rep.WriteHTML(&b, vetting.HTMLOptions{Links: true}); err != nil {
 		s.failErr(w, r, "renewal report", err)
 		return
 	}
+	release()
 	w.Header().Set("Content-Security-Policy", renewalCSP)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -144,11 +150,17 @@ func (s *Server) apiRenewal(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "renewal report", err)
 		return
 	}
+	release, ok := s.acquire(w, r)
+	if !ok {
+		return
+	}
+	defer release()
 	rep, err := s.program().Renewal(r.Context(), r.PathValue("name"), opt)
 	if err != nil {
 		s.failErr(w, r, "renewal report", err)
 		return
 	}
+	release()
 	writeJSON(w, http.StatusOK, rep)
 }
 
