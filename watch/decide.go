@@ -72,7 +72,10 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 			}
 		}
 		st.Health, st.HealthReason = health, why
-		st.Pending = nil
+		// A fetch that did not see the policy says nothing against a new
+		// text seen before it: the text stays pending, and the next fetch
+		// that sees it again confirms it (a flaky site must not hide a
+		// change, nor make the same text look like a new one each time).
 		rec.Fetch, rec.State = f, st
 		d.record = rec
 		return d

@@ -130,3 +130,60 @@ func TestNonceUnstable(t *testing.T) {
 		})
 	}
 }
+
+// TestFlakyConfirm: a new text whose confirming fetches keep landing on
+// an error page or a failure is still confirmed by its next sighting, and
+// the source is never called unstable: the same text was seen each time.
+func TestFlakyConfirm(t *testing.T) {
+	policy, err := fsRead("pages/cor/2016-03-17.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(policy, []byte("<h2>Changes</h2>"), []byte(`<h2>Advertising</h2><p>We sell your contact details to our advertising partners.</p><h2>Changes</h2>`), 1)
+	if bytes.Equal(changed, policy) {
+		t.Fatal("the paragraph was not added")
+	}
+	for _, tc := range []struct {
+		name  string
+		other func(w http.ResponseWriter)
+	}{
+		{"error page", func(w http.ResponseWriter) {
+			w.Write(softErrorPage("en", "Page not found", "Page not found", 631))
+		}},
+		{"server error", func(w http.ResponseWriter) { http.Error(w, "try later", http.StatusBadGateway) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				switch i := n.Add(1) - 1; {
+				case i == 0:
+					w.Write(policy)
+				case i%2 == 1:
+					w.Write(changed)
+				default:
+					tc.other(w)
+				}
+			}))
+			defer srv.Close()
+			clk := &clock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+			c := newChecker(t, clk, fetch.Options{Attempts: 1})
+			src := addSource(t, c, "flaky", srv.URL+"/privacy")
+			mustCheck(t, c, src)
+			var outcomes []store.Outcome
+			for range 4 {
+				clk.Advance(time.Hour)
+				r := mustCheck(t, c, src)
+				outcomes = append(outcomes, r.Fetch.Outcome)
+			}
+			st, _ := c.Store.State(t.Context(), src.ID)
+			changes, _ := c.Store.Changes(t.Context(), store.ChangeFilter{SourceID: src.ID})
+			if len(changes) != 1 {
+				t.Errorf("got %d changes after checks %v, want the one change recorded", len(changes), outcomes)
+			}
+			if st.Health == store.HealthUnstable {
+				t.Errorf("health %s (%s): the same new text was seen every time", st.Health, st.HealthReason)
+			}
+		})
+	}
+}
