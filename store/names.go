@@ -30,6 +30,7 @@ const (
 	ProductName  NameKind = "product name"
 	TokenName    NameKind = "token name"
 	BaselineName NameKind = "baseline name"
+	RubricName   NameKind = "rubric version"
 )
 
 // InputError is a name or URL that cannot be stored: what it is, the
@@ -84,6 +85,9 @@ func nameProblem(kind NameKind, s string) string {
 			return fmt.Sprintf("format character %U at byte %d (bidi control or invisible)", r, i)
 		}
 	}
+	if !visible(s) {
+		return "nothing visible: only blank, filler or combining characters"
+	}
 	if kind == SourceName {
 		if _, err := strconv.ParseUint(s, 10, 64); err == nil {
 			return "a number, which reads as a source ID"
@@ -95,12 +99,39 @@ func nameProblem(kind NameKind, s string) string {
 	return ""
 }
 
+// visible reports whether s has a character a reader can see: a letter,
+// digit, mark-free symbol or punctuation that is not one of the blank
+// "filler" letters (Hangul fillers, the braille blank, the combining
+// grapheme joiner), so no name can look empty.
+func visible(s string) bool {
+	for _, r := range s {
+		switch r {
+		case '\u115f', '\u1160', '\u3164', '\uffa0', '\u2800', '\u034f', '\ufffc':
+			continue
+		}
+		if unicode.IsGraphic(r) && !unicode.IsSpace(r) && !unicode.In(r, unicode.Mn, unicode.Me) {
+			return true
+		}
+	}
+	return false
+}
+
 // ValidURL checks a URL before it is stored: an absolute http or https
-// URL with a host, at most MaxURL bytes. what names it in the error
-// ("URL", "webhook URL").
+// URL with a host, at most MaxURL bytes, with no white space, control,
+// separator or format character (a URL's non-ASCII is percent-encoded,
+// RFC 3986 §2.1; these would reorder or act on a terminal). what names
+// it in the error ("URL", "webhook URL").
 func ValidURL(what, s string) error {
 	if len(s) > MaxURL {
 		return &InputError{What: what, Value: s, Reason: fmt.Sprintf("%d bytes, more than the %d allowed", len(s), MaxURL)}
+	}
+	if !utf8.ValidString(s) {
+		return &InputError{What: what, Value: s, Reason: "not valid UTF-8"}
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || unicode.In(r, unicode.Zl, unicode.Zp, unicode.Cf) {
+			return &InputError{What: what, Value: s, Reason: fmt.Sprintf("character %U at byte %d (percent-encode it)", r, i)}
+		}
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -42,6 +42,12 @@ func TestValidName(t *testing.T) {
 		{store.SourceName, "42", "a number"},
 		{store.SourceName, "http://a.example/", "looks like a URL"},
 		{store.SourceName, "HTTPS://a.example/", "looks like a URL"},
+		{store.SupplierName, "\u3164", "nothing visible"}, // Hangul filler
+		{store.SourceName, "\u0301", "nothing visible"},   // a combining accent alone
+		{store.SourceName, "\u2800\u034f", "nothing visible"},
+		{store.SupplierName, "é", ""},
+		{store.RubricName, "2.0\x1b[2J", "control character U+001B"},
+		{store.RubricName, "2.0", ""},
 	}
 	for _, c := range cases {
 		err := store.ValidName(c.kind, c.name)
@@ -103,5 +109,30 @@ func TestSourceChecks(t *testing.T) {
 	}
 	if _, err := db.AddWebhook(ctx, store.Webhook{URL: "https://h.example/" + long}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("AddWebhook with a 40 KiB URL: %.200v", err)
+	}
+}
+
+// TestValidURL: URLs are stored only without characters that act on a
+// terminal or reorder text (a hostile re-test found U+202E, U+009B and
+// U+2028 accepted in source URLs).
+func TestValidURL(t *testing.T) {
+	for _, c := range []struct{ url, says string }{
+		{"https://a.example/p?q=1#x", ""},
+		{"https://a.example/datenschutzerkl%C3%A4rung", ""},
+		{"https://a.example/\u202ep", "U+202E"},
+		{"http://127.0.0.1:1/a\u009b2Jb", "U+009B"},
+		{"https://a.example/a\u2028b", "U+2028"},
+		{"https://a.example/a b", "U+0020"},
+		{"https://a.example/\x1b]0;x\x07", "U+001B"},
+		{"https://a.example/\xff", "not valid UTF-8"},
+		{"ftp://a.example/", "not an http or https URL"},
+	} {
+		err := store.ValidURL("URL", c.url)
+		switch {
+		case c.says == "" && err != nil:
+			t.Errorf("%q: got %v, want no error", c.url, err)
+		case c.says != "" && (!errors.Is(err, store.ErrInvalid) || !strings.Contains(fmtErr(err), c.says)):
+			t.Errorf("%q: got %v, want an ErrInvalid saying %q", c.url, err, c.says)
+		}
 	}
 }

@@ -94,6 +94,11 @@ func (s *Supplier) validate() error {
 	if _, err := zone(s.Zone); err != nil {
 		return err
 	}
+	if s.Rubric != "" {
+		if err := ValidName(RubricName, s.Rubric); err != nil {
+			return err
+		}
+	}
 	seen := map[string]bool{}
 	for i, p := range s.Products {
 		p.Name = strings.TrimSpace(p.Name)
@@ -425,6 +430,9 @@ func (d *DB) AddRubric(ctx context.Context, r Rubric) (Rubric, error) {
 	r.Version = strings.TrimSpace(r.Version)
 	if r.Version == "" || len(r.Version) > 50 {
 		return Rubric{}, fmt.Errorf("add rubric: %w: version %q", ErrInvalid, r.Version)
+	}
+	if err := ValidName(RubricName, r.Version); err != nil {
+		return Rubric{}, fmt.Errorf("add rubric: %w", err)
 	}
 	if err := requireDate("release date", r.Released); err != nil {
 		return Rubric{}, fmt.Errorf("add rubric %s: %w", r.Version, err)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
 
 	ics "github.com/arran4/golang-ical"
 )
@@ -34,13 +36,13 @@ func WriteCalendar(w io.Writer, items []Item, opt CalendarOptions) error {
 	cal.SetXWRCalName("clausewatch deadlines")
 	cal.SetRefreshInterval("PT1H")
 	add := func(uid string, day Date, summary, desc, supplier string) {
-		ev := cal.AddEvent(fmt.Sprintf("%s.%s@clausewatch", uid, opt.Instance))
+		ev := cal.AddEvent(icsText(fmt.Sprintf("%s.%s@clausewatch", uid, opt.Instance)))
 		ev.SetDtStampTime(opt.Now.UTC())
 		start := time.Date(day.Year, day.Month, day.Day, 0, 0, 0, 0, time.UTC)
 		ev.SetAllDayStartAt(start)
 		ev.SetAllDayEndAt(start.AddDate(0, 0, 1))
-		ev.SetSummary(summary)
-		ev.SetDescription(desc)
+		ev.SetSummary(icsText(summary))
+		ev.SetDescription(icsText(desc))
 		ev.SetTimeTransparency(ics.TransparencyTransparent)
 		if opt.BaseURL != "" {
 			ev.SetURL(opt.BaseURL + "/suppliers/" + url.PathEscape(supplier))
@@ -64,4 +66,24 @@ func WriteCalendar(w io.Writer, items []Item, opt CalendarOptions) error {
 		return fmt.Errorf("write calendar: %w", err)
 	}
 	return nil
+}
+
+// icsText makes s fit an iCalendar value: RFC 5545 §3.3.11 allows no
+// control character but tab in TEXT (the library escapes line breaks), so
+// every other one — from a name or rubric version stored before names were
+// checked — is written as a visible \uXXXX.
+func icsText(s string) string {
+	return strings.NewReplacer(controlPairs()...).Replace(s)
+}
+
+// controlPairs lists, for strings.NewReplacer, every control character
+// but line feed and tab with its visible escape.
+func controlPairs() []string {
+	var out []string
+	for r := rune(0); r < 0xa0; r++ {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			out = append(out, string(r), fmt.Sprintf("\\u%04x", r))
+		}
+	}
+	return out
 }

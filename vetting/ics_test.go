@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	arran "github.com/arran4/golang-ical"
 	emersion "github.com/emersion/go-ical"
@@ -124,5 +125,25 @@ func TestCalendarParses(t *testing.T) {
 		if !uids[uid] {
 			t.Errorf("UID %s is new on the second run", uid)
 		}
+	}
+}
+
+// TestCalendarControlCharacters: a name stored before names were checked
+// reaches no iCalendar value raw (RFC 5545 §3.3.11 allows only tab).
+func TestCalendarControlCharacters(t *testing.T) {
+	items := []vetting.Item{{ID: "rubric-2.0\x1b[2J", Kind: "rubric", Supplier: "Acme\x1b]0;x\x07", Title: "rubric 2.0\x1b[2J released", Detail: "a\x9bb", Rule: "r", State: "open",
+		Date: vetting.Date{Year: 2026, Month: 3, Day: 1}, Day: "2026-03-01"}}
+	var buf bytes.Buffer
+	if err := vetting.WriteCalendar(&buf, items, vetting.CalendarOptions{Instance: "i", Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.ReplaceAll(buf.String(), "\r\n", "\n")
+	for _, r := range out {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			t.Fatalf("calendar holds control character %U:\n%s", r, out)
+		}
+	}
+	if !strings.Contains(out, `\u001b[2J`) {
+		t.Errorf("the escape is not shown visibly:\n%s", out)
 	}
 }

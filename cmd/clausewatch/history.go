@@ -170,7 +170,7 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	} else {
 		for _, s := range added {
-			fmt.Fprintf(stdout, "added %d %s (%s, %s) %s\n", s.ID, s.Name, s.Supplier, s.Kind, s.URL)
+			fmt.Fprintf(stdout, "added %d %s (%s, %s) %s\n", s.ID, termSafe(s.Name), termSafe(s.Supplier), s.Kind, termSafe(s.URL))
 		}
 	}
 	if len(errs) > 0 {

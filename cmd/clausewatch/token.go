@@ -60,7 +60,7 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 			return json.NewEncoder(stdout).Encode(out)
 		}
 		for _, t := range toks {
-			fmt.Fprintf(stdout, "%s\t%s\n", t.Name, t.Created.Format(time.RFC3339))
+			fmt.Fprintf(stdout, "%s\t%s\n", termSafe(t.Name), t.Created.Format(time.RFC3339))
 		}
 	case "revoke":
 		if err := db.RevokeToken(ctx, rest[0]); err != nil {
