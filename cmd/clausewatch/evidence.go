@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -170,7 +172,8 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 			"that fails. --key is the operator's published key (as 'clausewatch key' prints it) or a file\n"+
 			"holding it; without it the bundle's own key is used, which proves only that the bundle is\n"+
 			"consistent (its integrity), not who made it (its origin).\n"+
-			"Exit status: 0 verified (everything holds, against --key); 1 a check failed; 2 bad usage;\n"+
+			"Exit status: 0 verified (everything holds, against --key); 1 a check failed; 2 bad usage or\n"+
+			"a file that cannot be read;\n"+
 			"3 everything holds but no --key was given: integrity ok, origin not checked.", true)
 	key := c.fs.String("key", "", "the log's public `key`, or a file holding it")
 	if done, err := c.parse(args, stdout); done || err != nil {
@@ -189,7 +192,11 @@ func runVerify(_ context.Context, args []string, stdout io.Writer) error {
 	}
 	name := c.fs.Arg(0)
 	data, err := readLimited(name, evidence.MaxBundle)
-	if err != nil {
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		// A file that cannot be read was not checked: not status 1, a
+		// failed check.
+		return &exitError{code: 2, msg: fmt.Sprintf("verify: %s", termSafe(err.Error()))}
+	} else if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
 	rep := evidence.Verify(data, evidence.VerifyOptions{Key: k})

@@ -71,6 +71,12 @@ func TestVerifyWithoutKey(t *testing.T) {
 	if out, errOut, code := runCLI(t, "", "verify", bundle, "--key", myKey); code != 1 {
 		t.Errorf("verify with another key: exit %d, want 1\n%s%s", code, out, errOut)
 	}
+	// A file that cannot be read was never checked: 2, not 1 (a failed
+	// check).
+	missing := filepath.Join(t.TempDir(), "nosuch.zip")
+	if _, errOut, code := runCLI(t, "", "verify", missing, "--key", theirKey); code != 2 || !strings.Contains(errOut, "nosuch.zip") {
+		t.Errorf("verify of a missing file: exit %d, error %q; want 2 naming the file", code, errOut)
+	}
 }
 
 func deref(b *bool) any {
@@ -112,7 +118,7 @@ func TestVerifyRefusesHugeArchives(t *testing.T) {
 	}
 	for _, tt := range []struct{ file, want string }{
 		{many, "a bundle has at most 64 members"},
-		{huge, "larger than 268435456 bytes"},
+		{huge, fmt.Sprintf("larger than %d bytes", evidence.MaxBundle)},
 	} {
 		var before, after runtime.MemStats
 		runtime.GC()

@@ -18,8 +18,13 @@ type file struct {
 	Data []byte
 }
 
-// MaxBundle caps what Verify reads: a bundle is two pages and proofs.
-const MaxBundle = 256 << 20
+// MaxBundle caps what Verify reads: a bundle is two pages (each at most
+// the fetcher's 10 MiB), their diff (bounded by extract's caps) and
+// proofs.
+const MaxBundle = 96 << 20
+
+// maxMember caps one member: a page body, or the diff's HTML or JSON.
+const maxMember = 32 << 20
 
 // maxMembers caps the members of an archive Verify reads: a bundle has
 // about twenty (eleven fixed files and a few per capture).
@@ -78,12 +83,18 @@ func readArchive(data []byte) ([]file, error) {
 		if seen[name] {
 			return nil, fmt.Errorf("member %q appears twice", name)
 		}
+		if !memberName(name) {
+			return nil, fmt.Errorf("member %q: not a member a bundle has", name)
+		}
 		seen[name] = true
 		if zf.Method != zip.Store {
 			return nil, fmt.Errorf("member %q: compressed (method %d); bundles store their members", name, zf.Method)
 		}
 		if zf.CompressedSize64 != zf.UncompressedSize64 {
 			return nil, fmt.Errorf("member %q: stored, but its header says %d bytes compressed and %d uncompressed", name, zf.CompressedSize64, zf.UncompressedSize64)
+		}
+		if zf.UncompressedSize64 > maxMember {
+			return nil, fmt.Errorf("member %q: %d bytes, more than a bundle's member can be (%d)", name, zf.UncompressedSize64, maxMember)
 		}
 		total += zf.UncompressedSize64
 		if total > MaxBundle {
@@ -182,4 +193,23 @@ func firstDifference(a, b []byte) int {
 		}
 	}
 	return n
+}
+
+// memberName reports whether name is one a bundle can hold: a fixed
+// member, or a capture's record, request, response or body. Anything else
+// is refused before a byte of it is read.
+func memberName(name string) bool {
+	switch name {
+	case nameManifest, nameSignature, nameSummary, nameKey, nameDeadline, nameDiffJSON, nameDiffHTML, nameRules, nameLatest, nameEarlier, nameProofs:
+		return true
+	}
+	dir, base, ok := strings.Cut(strings.TrimPrefix(name, "captures/"), "/")
+	if !ok || !strings.HasPrefix(name, "captures/") || (dir != RoleBefore && dir != RoleAfter && dir != RoleLast) {
+		return false
+	}
+	switch base {
+	case "record.json", "request.txt", "response.txt", "body.html", "body.txt", "body.pdf", "body.bin":
+		return true
+	}
+	return false
 }

@@ -110,3 +110,53 @@ func TestVerifyRefusesSizeMismatch(t *testing.T) {
 		t.Errorf("verify: %+v; want the archive check to name the member", rep.Checks)
 	}
 }
+
+// bigMember is a zip archive holding one stored member of size bytes.
+func bigMember(t testing.TB, name string, size int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	fw, err := w.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestVerifyRefusesBigOrUnknownMembers: a member a bundle never has, or
+// one larger than any member can be, is refused from the central
+// directory, before its bytes are read (a hostile re-test added a 250 MiB
+// member and verify read it all: 920 MB peak).
+func TestVerifyRefusesBigOrUnknownMembers(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"unknown member", bigMember(t, "extra.bin", 20<<20), `member "extra.bin": not a member a bundle has`},
+		{"unknown capture file", bigMember(t, "captures/after/notes.txt", 1), `not a member a bundle has`},
+		{"body over the member cap", bigMember(t, "captures/after/body.bin", 40<<20), `more than a bundle's member can be`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			rep := evidence.Verify(tt.data, evidence.VerifyOptions{})
+			runtime.ReadMemStats(&after)
+			if rep.OK() || len(rep.Checks) != 1 || rep.Checks[0].Name != "archive" || !strings.Contains(rep.Checks[0].Detail, tt.want) {
+				t.Errorf("verify: %+v; want one failed archive check saying %q", rep.Checks, tt.want)
+			}
+			// Generous, and well below the member's own size: it is not read.
+			const bound = 8 << 20
+			if got := after.TotalAlloc - before.TotalAlloc; got > bound {
+				t.Errorf("verify allocated %d MB refusing it, want at most %d MB", got>>20, bound>>20)
+			}
+		})
+	}
+}
