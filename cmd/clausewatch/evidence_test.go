@@ -117,7 +117,7 @@ func TestEvidenceCommands(t *testing.T) {
 		{2, []string{"evidence", "ims", "--notified", "13 May", "--db", db}, "--notified"},
 		{1, []string{"evidence", "nosuch", "--notified", "2022-05-13", "--db", db}, "nosuch"},
 		{1, []string{"evidence", "ims", "--notified", "2021-01-01", "--db", db}, "no capture of ims with its text before the notification"},
-		{1, []string{"verify", filepath.Join(dir, "missing.zip")}, "missing.zip"},
+		{2, []string{"verify", filepath.Join(dir, "missing.zip")}, "missing.zip"}, // never checked: not a failed check
 		{1, []string{"verify", db}, "not a zip archive"},
 		{2, []string{"verify", met, "--key", filepath.Join(dir, "nokey")}, "neither a key nor a readable file"},
 		{2, []string{"log", "rewrite", "--db", db}, "want 'check' or 'checkpoint'"},
