@@ -34,7 +34,7 @@ type CorruptError struct {
 	Bucket string
 	// Problem says what is wrong with the file.
 	Problem string
-	// Panic is what bbolt's read panicked with, if it did.
+	// Panic is what the transaction panicked with, if it did.
 	Panic string
 }
 
@@ -46,7 +46,7 @@ func (e *CorruptError) Error() string {
 	}
 	b.WriteString(": " + e.Problem)
 	if e.Panic != "" {
-		b.WriteString("; the read panicked: " + e.Panic)
+		b.WriteString("; bbolt panicked: " + e.Panic)
 	}
 	return b.String()
 }
@@ -103,17 +103,22 @@ func checkFile(path, keyFile string, readOnly bool) error {
 // so no writer changes it) and refuses a tree that reaches a page twice
 // or reuses a free one. Damage within a page is left to the reads that
 // meet it.
-func checkTree(path string) error {
-	f, err := os.Open(path)
+func checkTree(path string) (err error) {
+	f, err := openPages(path)
 	if err != nil {
 		return fmt.Errorf("check pages: %w", err)
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("check pages: %w", err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = &CorruptError{Path: path, Problem: "the page walk failed (was the file cut while open?)", Panic: fmt.Sprint(r)}
+		}
+	}()
+	m, err := readMeta(f, f.size)
+	if err == nil && f.size < int64(m.hwm)*m.pageSize {
+		err = fmt.Errorf("it holds %d bytes, but its meta page says its data runs to %d: it was truncated", f.size, int64(m.hwm)*m.pageSize)
 	}
-	m, err := readMeta(f, info.Size())
 	if err != nil {
 		return &CorruptError{Path: path, Problem: err.Error() + "; " + restore}
 	}
@@ -148,9 +153,9 @@ type guard struct {
 	stuckAll atomic.Bool
 	// mu guards the last diagnosis, so a damaged page that every request
 	// meets is walked to once per file state.
-	mu       sync.Mutex
-	diagKey  [2]int64
-	diagnose *CorruptError
+	mu      sync.Mutex
+	lastKey [2]int64
+	last    *CorruptError
 }
 
 // run runs fn in a bbolt transaction and turns a panic in it — one of
@@ -204,54 +209,47 @@ func (d *DB) diagnose() (e *CorruptError) {
 			e.Problem = fmt.Sprintf("the page walk failed too: %v", r)
 		}
 	}()
-	f, err := os.Open(d.path)
+	f, err := openPages(d.path)
 	if err != nil {
 		e.Problem = err.Error()
 		return e
 	}
 	defer f.Close()
-	info, err := f.Stat()
+	m, err := readMeta(f, f.size)
 	if err != nil {
 		e.Problem = err.Error()
 		return e
 	}
-	m, err := readMeta(f, info.Size())
-	if err != nil {
-		e.Problem = err.Error()
-		return e
-	}
-	key := [2]int64{int64(m.txid), info.Size()}
+	key := [2]int64{int64(m.txid), f.size}
 	d.guard.mu.Lock()
 	defer d.guard.mu.Unlock()
-	if d.guard.diagnose != nil && d.guard.diagKey == key {
-		c := *d.guard.diagnose
+	if d.guard.last != nil && d.guard.lastKey == key {
+		c := *d.guard.last
 		return &c
 	}
-	if want := int64(m.hwm) * m.pageSize; info.Size() < want {
-		e.Problem = fmt.Sprintf("the file holds %d bytes, but its meta page says its data runs to %d: it was truncated", info.Size(), want)
+	if want := int64(m.hwm) * m.pageSize; f.size < want {
+		e.Problem = fmt.Sprintf("the file holds %d bytes, but its meta page says its data runs to %d: it was truncated", f.size, want)
 	} else if found := newWalker(f, m.pageSize, m.hwm).walk(m.root); len(found) > 0 {
 		e.Bucket, e.Problem = found[0].bucket, found[0].String()
 		if len(found) > 1 {
-			e.Problem += fmt.Sprintf(" (and %d more problems: run clausewatch check)", len(found)-1)
+			e.Problem += fmt.Sprintf(" (and %d more problems)", len(found)-1)
 		}
 	}
 	c := *e
-	d.guard.diagKey, d.guard.diagnose = key, &c
+	d.guard.lastKey, d.guard.last = key, &c
 	return e
 }
 
 // walkTx walks the page tree tx reads, from the file, and returns the
 // damage found as errors (Check's first step).
 func (d *DB) walkTx(tx *bbolt.Tx) []error {
-	f, err := os.Open(d.path)
+	f, err := openPages(d.path)
 	if err != nil {
 		return []error{fmt.Errorf("check pages: %w", err)}
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err != nil {
-		return []error{fmt.Errorf("check pages: %w", err)}
-	} else if info.Size() < tx.Size() {
-		return []error{&CorruptError{Path: d.path, Problem: fmt.Sprintf("the file holds %d bytes, but its meta page says its data runs to %d: it was truncated", info.Size(), tx.Size())}}
+	if f.size < tx.Size() {
+		return []error{&CorruptError{Path: d.path, Problem: fmt.Sprintf("the file holds %d bytes, but its meta page says its data runs to %d: it was truncated", f.size, tx.Size())}}
 	}
 	ps := int64(tx.DB().Info().PageSize)
 	w := newWalker(f, ps, uint64(tx.Size()/ps))
