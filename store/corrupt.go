@@ -124,10 +124,9 @@ func checkTree(path string) (err error) {
 	}
 	w := newWalker(f, m.pageSize, m.hwm)
 	w.walk(m.root)
-	for _, dm := range w.checkFreelist(m.freelist) {
-		if dm.shared {
-			return &CorruptError{Path: path, Bucket: dm.bucket, Problem: fmt.Sprintf("%s: bbolt would loop or overwrite data in use; %s", dm, restore)}
-		}
+	w.checkFreelist(m.freelist)
+	if dm := w.shared; dm != nil {
+		return &CorruptError{Path: path, Bucket: dm.bucket, Problem: fmt.Sprintf("%s: bbolt would loop or overwrite data in use; %s", dm, restore)}
 	}
 	return nil
 }

@@ -188,7 +188,10 @@ type walker struct {
 	ps    int64
 	hwm   uint64
 	seen  []uint64 // bitset of the pages reached
-	found []damage
+	found []damage // the first maxProblems problems
+	// shared is the first page reached twice or in use and free, kept
+	// even past maxProblems: Open refuses the file for it.
+	shared *damage
 }
 
 // job is a page to visit and the bucket it belongs to.
@@ -201,10 +204,11 @@ func newWalker(r io.ReaderAt, pageSize int64, hwm uint64) *walker {
 	return &walker{r: r, ps: pageSize, hwm: hwm, seen: make([]uint64, hwm/64+1)}
 }
 
-// walk visits the tree under the root page and every bucket below it.
+// walk visits the tree under the root page and every bucket below it,
+// each page once, however many problems it finds.
 func (w *walker) walk(root uint64) []damage {
 	jobs := []job{{"", root}}
-	for len(jobs) > 0 && len(w.found) < maxProblems {
+	for len(jobs) > 0 {
 		j := jobs[len(jobs)-1]
 		jobs = w.visit(j, jobs[:len(jobs)-1])
 	}
@@ -212,7 +216,16 @@ func (w *walker) walk(root uint64) []damage {
 }
 
 func (w *walker) add(j job, shared bool, format string, args ...any) {
-	w.found = append(w.found, damage{bucket: j.bucket, page: j.page, what: fmt.Sprintf(format, args...), shared: shared})
+	if len(w.found) >= maxProblems && (!shared || w.shared != nil) {
+		return
+	}
+	dm := damage{bucket: j.bucket, page: j.page, what: fmt.Sprintf(format, args...), shared: shared}
+	if shared && w.shared == nil {
+		w.shared = &dm
+	}
+	if len(w.found) < maxProblems {
+		w.found = append(w.found, dm)
+	}
 }
 
 // mark records page id as reached and says whether it was already.
@@ -424,17 +437,18 @@ func (p *pageBytes) at(off, n int64) ([]byte, error) {
 
 // checkFreelist reads the freelist page and checks that the pages it
 // lists lie within the file and are not in use by the tree the walk
-// reached (bbolt would hand them out again and overwrite live data).
-func (w *walker) checkFreelist(id uint64) []damage {
+// reached (bbolt would hand them out again and overwrite live data). Its
+// problems all count as shared.
+func (w *walker) checkFreelist(id uint64) {
 	if id == noFreelist {
-		return w.found
+		return
 	}
 	j := job{bucket: "", page: id}
 	p := &pageBytes{r: w.r, base: int64(id) * w.ps, span: w.ps}
 	hdr, err := p.at(0, pageHeaderSize+8)
 	if err != nil {
 		w.add(j, true, "the freelist is unreadable: %v", err)
-		return w.found
+		return
 	}
 	hid, flags, overflow := ne.Uint64(hdr), ne.Uint16(hdr[8:]), uint64(ne.Uint32(hdr[12:]))
 	start, count := int64(0), int64(ne.Uint16(hdr[10:]))
@@ -444,20 +458,20 @@ func (w *walker) checkFreelist(id uint64) []damage {
 	switch {
 	case hid != id || flags != freelistPageFlag:
 		w.add(j, true, "not the freelist page (id %d, flags %#x)", hid, flags)
-		return w.found
+		return
 	case id+overflow >= w.hwm:
 		w.add(j, true, "the freelist's %d overflow pages run past page %d", overflow, w.hwm-1)
-		return w.found
+		return
 	}
 	p.span = int64(overflow+1) * w.ps
 	if count < 0 || count > p.span/8 {
 		w.add(j, true, "the freelist claims %d entries", count)
-		return w.found
+		return
 	}
 	ids, err := p.at(pageHeaderSize+start*8, count*8)
 	if err != nil {
 		w.add(j, true, "the freelist's %d entries: %v", count, err)
-		return w.found
+		return
 	}
 	for o := range overflow + 1 {
 		if w.mark(id + o) {
@@ -472,9 +486,5 @@ func (w *walker) checkFreelist(id uint64) []damage {
 		case w.seen[free/64]&(1<<(free%64)) != 0:
 			w.add(j, true, "the freelist lists page %d, which is in use", free)
 		}
-		if len(w.found) >= maxProblems {
-			break
-		}
 	}
-	return w.found
 }
