@@ -106,7 +106,7 @@ func Open(path string, opts Options) (*DB, error) {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, opts.Timeout)
 		}
-		if errors.Is(err, ErrCorrupt) {
+		if errors.As(err, new(*CorruptError)) { // names the file already
 			return nil, err
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -147,7 +147,7 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if err != nil {
 		d.Close()
-		if errors.Is(err, ErrCorrupt) {
+		if errors.As(err, new(*CorruptError)) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
