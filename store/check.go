@@ -17,9 +17,17 @@ import (
 // blobs and versions that exist; the schedule's due records and queue
 // agree; and every blob decompresses to content that hashes to its key.
 // It returns all problems found, joined.
+//
+// It first walks the page tree from the file (decision record 0018): when
+// a page is damaged it reports that, each as a *CorruptError naming the
+// bucket, and reads no further, since bbolt's check runs in a goroutine
+// of its own, where a fault on a damaged page would end the process.
 func (d *DB) Check(ctx context.Context) error {
 	var errs []error
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		if errs = d.walkTx(tx); len(errs) > 0 {
+			return nil
+		}
 		for err := range tx.Check() {
 			errs = append(errs, fmt.Errorf("bbolt: %w", err))
 		}

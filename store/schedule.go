@@ -36,10 +36,7 @@ type Due struct {
 // recording, on-demand checks and tests. (bbolt's Batch was measured
 // slower here: each call waits out MaxBatchDelay; decision record 0010.)
 func (d *DB) SetDue(ctx context.Context, due Due) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := d.bolt.Update(func(tx *bbolt.Tx) error { return putDue(tx, due) }); err != nil {
+	if err := d.update(ctx, func(tx *bbolt.Tx) error { return putDue(tx, due) }); err != nil {
 		return fmt.Errorf("set due time of source %d: %w", due.SourceID, err)
 	}
 	return nil

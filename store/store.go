@@ -36,7 +36,8 @@ var (
 	// is not a clausewatch database.
 	ErrSchema = errors.New("store: unsupported schema")
 	// ErrCorrupt means a record or blob could not be decoded or is
-	// missing where another record points at it.
+	// missing where another record points at it, or the database file
+	// itself is damaged (then the error is a *CorruptError).
 	ErrCorrupt = errors.New("store: corrupt record")
 	// ErrInvalid means a value to store is malformed (no URL, bad kind).
 	ErrInvalid = errors.New("store: invalid value")
@@ -75,10 +76,14 @@ type DB struct {
 	// skipLog leaves fetches out of the log: only for the benchmark that
 	// measures what the log costs (BenchmarkRecordLog).
 	skipLog bool
+	// guard is what run keeps about transactions that panicked.
+	guard guard
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
-// SchemaVersion.
+// SchemaVersion. It refuses a damaged file with a *CorruptError: one that
+// is empty while its key file exists, cut short, or whose pages bbolt
+// would loop on or overwrite (decision record 0018).
 func Open(path string, opts Options) (*DB, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Second
@@ -86,17 +91,32 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.KeyFile == "" {
+		opts.KeyFile = path + ".key"
+	}
 	if dir := filepath.Dir(path); !opts.ReadOnly {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	if err := checkFile(path, opts.KeyFile, opts.ReadOnly); err != nil {
+		return nil, err
+	}
+	// PreLoadFreelist: a read-only Check would otherwise load the
+	// freelist in bbolt's check goroutine, where a fault is not guarded.
+	b, err := openBolt(path, &bbolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly, PreLoadFreelist: true})
 	if err != nil {
 		if errors.Is(err, bbolt.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, opts.Timeout)
 		}
+		if errors.As(err, new(*CorruptError)) { // names the file already
+			return nil, err
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := checkTree(path); err != nil {
+		b.Close()
+		return nil, err
 	}
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression))
 	if err != nil {
@@ -108,12 +128,9 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
 	}
-	if opts.KeyFile == "" {
-		opts.KeyFile = path + ".key"
-	}
 	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, keyFile: opts.KeyFile}
 	if opts.ReadOnly {
-		err = b.View(func(tx *bbolt.Tx) error {
+		err = d.run(false, func(tx *bbolt.Tx) error {
 			v, err := schemaOf(tx)
 			if err == nil && v != SchemaVersion {
 				err = fmt.Errorf("%w: schema %d, this build reads %d (open it read-write once to migrate)", ErrSchema, v, SchemaVersion)
@@ -124,7 +141,7 @@ func Open(path string, opts Options) (*DB, error) {
 			return err
 		})
 	} else {
-		err = b.Update(func(tx *bbolt.Tx) error {
+		err = d.run(true, func(tx *bbolt.Tx) error {
 			if err := migrate(tx, migrations); err != nil {
 				return err
 			}
@@ -133,15 +150,23 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if err != nil {
 		d.Close()
+		if errors.As(err, new(*CorruptError)) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return d, nil
 }
 
-// Close closes the database.
+// Close closes the database. After a transaction panicked while bbolt
+// held its locks, it leaves the file to the process's exit rather than
+// wait for them forever.
 func (d *DB) Close() error {
 	d.enc.Close()
 	d.dec.Close()
+	if e := d.guard.stuck.Load(); e != nil {
+		return fmt.Errorf("close %s: %w", d.path, e)
+	}
 	return d.bolt.Close()
 }
 
@@ -316,20 +341,22 @@ func (d *DB) Schema(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// view runs fn in a read transaction unless ctx is already done.
+// view runs fn in a read transaction unless ctx is already done. A panic
+// in it (a damaged page) comes back as a *CorruptError (see run).
 func (d *DB) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return d.bolt.View(fn)
+	return d.run(false, fn)
 }
 
-// update runs fn in a write transaction unless ctx is already done.
+// update runs fn in a write transaction unless ctx is already done. A
+// panic in it comes back as a *CorruptError, the transaction rolled back.
 func (d *DB) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return d.bolt.Update(fn)
+	return d.run(true, fn)
 }
 
 // getJSON decodes the value at key into v; ErrNotFound when absent.
