@@ -1,7 +1,9 @@
 package store
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -63,6 +65,12 @@ const restore = "restore it and its key from a backup"
 // before the size, so a writer growing the file cannot make it look cut.
 func checkFile(path, keyFile string, readOnly bool) error {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, kerr := os.Stat(keyFile); kerr == nil {
+			// A new database would sign a new log with the old key.
+			return &CorruptError{Path: path, Problem: fmt.Sprintf("it does not exist but its key %s does: the database was moved or deleted; %s, or move the key away to start a new database", keyFile, restore)}
+		}
+	}
 	if err != nil {
 		return nil // a new database, or an error bbolt reports
 	}

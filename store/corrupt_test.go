@@ -436,3 +436,29 @@ func FuzzOpenCorrupt(f *testing.F) {
 		openAndRead(t, writeDB(t, damaged, key), ids, true, "fuzzed file")
 	})
 }
+
+// TestOpenMissingBesideKey: a database file that is gone while its key
+// is still there is not silently made anew (a new log under the old key);
+// with no key, a missing file is a new database as before.
+func TestOpenMissingBesideKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cw.db")
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatalf("a new database: %v", err)
+	}
+	db.Close()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err = store.Open(path, store.Options{})
+	if err == nil {
+		db.Close()
+		t.Fatalf("Open: got a new database beside the old key, want an error")
+	}
+	if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "does not exist but its key "+path+".key does") {
+		t.Errorf("Open: got %q, want ErrCorrupt naming the missing file and its key", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused database was created: %v", err)
+	}
+}

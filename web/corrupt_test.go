@@ -58,6 +58,11 @@ func TestCorruptDatabaseKeepsServing(t *testing.T) {
 		if p == "/healthz" && !strings.Contains(body, "corrupt") {
 			t.Errorf("healthz: got %q, want it to say the database is corrupt", body)
 		}
+		// Every page is public or may be (--open-read): none tells where
+		// the database lives.
+		if strings.Contains(body, path) || strings.Contains(body, filepath.Dir(path)) {
+			t.Errorf("GET %s shows the database's path: %.300s", p, body)
+		}
 	}
 	if _, err := db.Sources(t.Context()); err == nil {
 		t.Error("Sources on a truncated database: no error")

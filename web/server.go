@@ -336,7 +336,14 @@ func (s *Server) baseURL(r *http.Request) string {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if _, err := s.db.Schema(r.Context()); err != nil {
-		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+		// The endpoint is public: the details (paths, pages) go to the
+		// log, the answer says only what kind of failure it is.
+		s.log.ErrorContext(r.Context(), "health check", "err", err)
+		what := "unavailable"
+		if errors.Is(err, store.ErrCorrupt) {
+			what = "corrupt"
+		}
+		http.Error(w, "database "+what, http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
