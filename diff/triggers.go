@@ -1,0 +1,283 @@
+package diff
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// negation fires when the number of negations differs: "will not share"
+// → "may share", "do not collect" → "collect".
+func (j judge) negation(o, n flatSide, es []edit) []finding {
+	no, nn := countAny(j.rules.negations, o.keys), countAny(j.rules.negations, n.keys)
+	if no == nn {
+		return nil
+	}
+	what := "negation removed"
+	if nn > no {
+		what = "negation added"
+	}
+	for _, e := range es {
+		_, _, inDel := findAny(j.rules.negations, o.keys, e.aLo, e.aHi)
+		_, _, inIns := findAny(j.rules.negations, n.keys, e.bLo, e.bHi)
+		if inDel || inIns {
+			return []finding{{
+				reason:      fmt.Sprintf("%s: %q → %q", what, o.context(e.aLo, e.aHi, 2), n.context(e.bLo, e.bHi, 2)),
+				categories:  j.nearOrClause(o, n, e),
+				substantive: true,
+			}}
+		}
+	}
+	return []finding{{reason: what, categories: union(j.clauseCategories(o), j.clauseCategories(n)), substantive: true}}
+}
+
+// context returns f[lo:hi] with c words either side, for quoting.
+func (f flatSide) context(lo, hi, c int) string {
+	return f.text(max(0, lo-c), min(len(f.keys), hi+c))
+}
+
+// modals fires when a small edit (at most maxModalEdit words a side)
+// swaps a firm promise for a soft one or back ("will" → "may", "must" →
+// "may", "may" → "will", "may share" → "share"), in a clause about a
+// privacy category. Larger rewrites are left to the other rules: a modal
+// verb in a new sentence is not a changed promise.
+func (j judge) modals(o, n flatSide, es []edit) []finding {
+	const maxModalEdit = 4
+	var out []finding
+	for _, e := range es {
+		if e.aHi-e.aLo > maxModalEdit || e.bHi-e.bLo > maxModalEdit {
+			continue
+		}
+		od := modalSet(j.rules, o.keys, e.aLo, e.aHi)
+		nd := modalSet(j.rules, n.keys, e.bLo, e.bHi)
+		if od == nd {
+			continue
+		}
+		cats := j.nearOrClause(o, n, e)
+		f := finding{
+			reason:     fmt.Sprintf("promise changed (%s → %s): %q → %q", orNone(od), orNone(nd), o.context(e.aLo, e.aHi, 2), n.context(e.bLo, e.bHi, 2)),
+			categories: cats,
+		}
+		f.substantive = len(cats) > 0
+		out = append(out, f)
+	}
+	return out
+}
+
+func modalSet(r *Rules, keys []string, lo, hi int) string {
+	var found []string
+	for i := lo; i < hi; i++ {
+		for _, p := range r.modals {
+			if i+len(p.pieces) <= hi && p.matchAt(keys, i) {
+				found = append(found, p.text)
+				i += len(p.pieces) - 1
+				break
+			}
+		}
+	}
+	return strings.Join(found, " ")
+}
+
+// numbers fires when a number changes: "30 days" → "90 days", "age of 13"
+// → "age of 16".
+func (j judge) numbers(o, n flatSide, es []edit) []finding {
+	if slices.Equal(numberList(o.keys), numberList(n.keys)) {
+		return nil
+	}
+	var out []finding
+	for _, e := range es {
+		if !anyNumber(o.keys[e.aLo:e.aHi]) && !anyNumber(n.keys[e.bLo:e.bHi]) {
+			continue
+		}
+		cats := j.nearOrClause(o, n, e)
+		out = append(out, finding{
+			reason:      fmt.Sprintf("number changed: %q → %q", o.context(e.aLo, e.aHi, 2), n.context(e.bLo, e.bHi, 2)),
+			categories:  cats,
+			substantive: len(cats) > 0,
+		})
+	}
+	return out
+}
+
+func numberList(keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		if isNumber(k) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// terms fires when a lexicon term arrives in or leaves the clause.
+func (j judge) terms(o, n flatSide) []finding {
+	var out []finding
+	for _, t := range j.rules.terms {
+		so, sn := matchedSet(t.words, o.keys), matchedSet(t.words, n.keys)
+		added, removed := map[string]string{}, map[string]string{}
+		for p, w := range sn {
+			if _, ok := so[p]; !ok {
+				added[p] = w
+			}
+		}
+		for p, w := range so {
+			if _, ok := sn[p]; !ok {
+				removed[p] = w
+			}
+		}
+		if len(added) > 0 {
+			out = append(out, finding{reason: fmt.Sprintf("adds %s: %s", t.kind, quoteSet(added)), categories: []string{t.category}, substantive: true})
+		}
+		if len(removed) > 0 {
+			out = append(out, finding{reason: fmt.Sprintf("drops %s: %s", t.kind, quoteSet(removed)), categories: []string{t.category}, substantive: true})
+		}
+	}
+	return out
+}
+
+func quoteSet(set map[string]string) string {
+	var ws []string
+	seen := map[string]bool{}
+	for _, w := range set {
+		if !seen[w] {
+			seen[w] = true
+			ws = append(ws, w)
+		}
+	}
+	slices.Sort(ws)
+	for i, w := range ws {
+		ws[i] = fmt.Sprintf("%q", w)
+	}
+	return strings.Join(ws, ", ")
+}
+
+// lists fires when a list in a clause about a list category gains or loses
+// items: an inserted (or deleted) run of words that is not only filler and
+// sits in a list — it holds a comma, "and" or "or", or a comma borders it.
+func (j judge) lists(o, n flatSide, es []edit) []finding {
+	var out []finding
+	for _, e := range es {
+		del, ins := o.keys[e.aLo:e.aHi], n.keys[e.bLo:e.bHi]
+		dn, in := j.contentWords(del), j.contentWords(ins)
+		var verb, items string
+		var f flatSide
+		var lo, hi int
+		// A pure insertion (deletion) of items, or a replacement that adds
+		// (drops) at least two more words than it takes: a one-word swap
+		// such as a typo is not a list change.
+		switch {
+		case (len(del) == 0 && in >= 1) || in >= dn+2:
+			verb, f, lo, hi = "widens", n, e.bLo, e.bHi
+		case (len(ins) == 0 && dn >= 1) || dn >= in+2:
+			verb, f, lo, hi = "narrows", o, e.aLo, e.aHi
+		default:
+			continue
+		}
+		if !f.listy(lo, hi) {
+			continue
+		}
+		items = f.text(lo, hi)
+		var cats []string
+		for _, c := range j.window(f, lo, hi) {
+			if j.rules.listCategories[c] {
+				cats = append(cats, c)
+			}
+		}
+		if len(cats) == 0 {
+			continue
+		}
+		var labels []string
+		for _, c := range cats {
+			labels = append(labels, j.rules.label(c))
+		}
+		what := "adds"
+		if verb == "narrows" {
+			what = "removes"
+		}
+		out = append(out, finding{
+			reason:      fmt.Sprintf("%s a list about %s: %s %q", verb, strings.Join(labels, ", "), what, items),
+			categories:  cats,
+			substantive: true,
+		})
+	}
+	return out
+}
+
+// contentWords counts the words of ks that are not filler.
+func (j judge) contentWords(ks []string) int {
+	n := 0
+	for i := range ks {
+		if !j.rules.isFiller(ks[i : i+1]) {
+			n++
+		}
+	}
+	return n
+}
+
+// listy reports whether f[lo:hi] reads as items of a list: it contains a
+// comma, "and", "or" or "/", or a comma or conjunction borders it.
+func (f flatSide) listy(lo, hi int) bool {
+	for k := lo; k < hi; k++ {
+		if f.keys[k] == "and" || f.keys[k] == "or" {
+			return true
+		}
+	}
+	if lo >= hi {
+		return false
+	}
+	first, last := f.refs[lo], f.refs[hi-1]
+	c := first.cl
+	start := c.toks[first.lo].start
+	if last.cl == c {
+		end := c.toks[last.hi-1].end
+		if strings.ContainsAny(c.c.Text[start:end], ",;/") {
+			return true
+		}
+	}
+	// A comma just before or just after the run.
+	before := strings.TrimRight(c.c.Text[:start], " ")
+	if strings.HasSuffix(before, ",") {
+		return true
+	}
+	lc := last.cl
+	after := strings.TrimLeft(lc.c.Text[lc.toks[last.hi-1].end:], " ")
+	if strings.HasPrefix(after, ",") {
+		return true
+	}
+	if lo > 0 && (f.keys[lo-1] == "and" || f.keys[lo-1] == "or") {
+		return true
+	}
+	return hi < len(f.keys) && (f.keys[hi] == "and" || f.keys[hi] == "or")
+}
+
+// contact fires when an e-mail address or URL changes, other than by a
+// rename.
+func (j judge) contact(o, n flatSide) []finding {
+	oa, na := sideAddresses(o), sideAddresses(n)
+	if slices.Equal(oa, na) {
+		return nil
+	}
+	var oc, nc []string
+	for _, a := range oa {
+		oc = append(oc, canonAddress(a, j.renames, j.rules))
+	}
+	for _, a := range na {
+		nc = append(nc, canonAddress(a, j.renames, j.rules))
+	}
+	if slices.Equal(oc, nc) {
+		return nil
+	}
+	return []finding{{
+		reason:      fmt.Sprintf("contact address changed: %s → %s", quoteList(oa), quoteList(na)),
+		categories:  []string{"contact"},
+		substantive: true,
+	}}
+}
+
+func quoteList(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
+}
