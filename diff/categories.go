@@ -30,7 +30,7 @@ func (j judge) window(f flatSide, lo, hi int) []string {
 	}
 	// An empty range at a sentence boundary still looks at the words on
 	// its right.
-	return j.categoriesIn(f.keys, start, end)
+	return j.categoriesIn(f.lex, start, end)
 }
 
 func (f flatSide) sentEnd(k int) bool {
@@ -43,7 +43,7 @@ func (f flatSide) sentEnd(k int) bool {
 func (j judge) categoriesIn(keys []string, lo, hi int) []string {
 	var out []string
 	for _, c := range j.rules.categories {
-		if _, _, ok := findAny(c.keywords, keys, lo, hi); ok {
+		if j.hasKeyword(c, keys, lo, hi) {
 			out = append(out, c.name)
 		}
 	}
@@ -53,7 +53,7 @@ func (j judge) categoriesIn(keys []string, lo, hi int) []string {
 // clauseCategories are the categories of a whole side, else of its
 // section headings.
 func (j judge) clauseCategories(f flatSide) []string {
-	if cats := j.categoriesIn(f.keys, 0, len(f.keys)); len(cats) > 0 {
+	if cats := j.categoriesIn(f.lex, 0, len(f.lex)); len(cats) > 0 {
 		return cats
 	}
 	if len(f.refs) > 0 {
@@ -89,4 +89,28 @@ func union(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// hasKeyword reports whether a keyword of c starts in keys[lo:hi] (and
+// ends by hi), outside the category's false friends.
+func (j judge) hasKeyword(c categoryRule, keys []string, lo, hi int) bool {
+	not := j.rules.falseFriends[c.name]
+	for i := lo; i < hi; i++ {
+		for _, p := range c.keywords {
+			if i+len(p.pieces) <= hi && p.matchAt(keys, i) && !covered(not, keys, i) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pathHasCategory reports whether a heading above a clause is about cat.
+func (j judge) pathHasCategory(path []string, cat string) bool {
+	for _, c := range j.pathCategories(path) {
+		if c == cat {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/clausewatch/clausewatch/extract"
@@ -11,6 +12,9 @@ import (
 type judge struct {
 	rules   *Rules
 	renames []*renameGroup
+	// oldSigs and newSigs hold the clause identities of each version, so
+	// that a clause removed while a copy of it stays is not news.
+	oldSigs, newSigs map[string]bool
 }
 
 // finding is one thing a rule noticed about a change.
@@ -42,7 +46,7 @@ func (j judge) change(m match, olds, news []*clause) Change {
 		if ch.Old.Text == ch.New.Text {
 			class = Cosmetic // only the position or the split changed
 		} else {
-			class, found = j.pair(o, n, olds[m.old[0]], news[m.new[0]])
+			class, found = j.pair(o, n, olds, news, m)
 		}
 		ch.Inline = inline(ch.Old.Text, ch.New.Text)
 		switch m.kind {
@@ -121,8 +125,13 @@ func orTop(s string) string {
 	return s
 }
 
-// single judges an added or removed clause: substantive when it is running
-// text about a privacy category.
+// single judges an added or removed clause. It is substantive when it
+// states a practice of the provider about a privacy category ("we
+// share…", "… may be retained"), when it is a row or item of a list of
+// recipients or trackers, or when it is a list item whose lead-in or
+// heading states such a practice; not when it is a rule for users, a term
+// of the contract, a change-log entry, or a copy of a clause that the
+// other version still has.
 func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 	c := cls[i]
 	keys := c.keys()
@@ -132,12 +141,41 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 	if c.c.Kind == extract.Heading {
 		return Editorial, []finding{{reason: "heading " + verb}}
 	}
-	cats := j.categoriesIn(keys, 0, len(keys))
-	if len(cats) == 0 {
-		cats = j.pathCategories(c.c.Path)
+	f := flatten(cls, []int{i})
+	other := j.newSigs
+	if verb == "added" {
+		other = j.oldSigs
+	}
+	if other[c.sig] {
+		return Editorial, []finding{{reason: "clause " + verb + "; the same text stands elsewhere in the other version"}}
+	}
+	if j.inChangelog(c) {
+		return Editorial, []finding{{reason: "change-log entry " + verb + "; the change it describes is judged where it is made", categories: j.categoriesIn(f.lex, 0, len(f.lex))}}
+	}
+	if cat := j.listCategory(cls, i); cat != "" && len(keys) > 0 {
+		what := "adds"
+		if verb == "removed" {
+			what = "removes"
+		}
+		return Substantive, []finding{{reason: fmt.Sprintf("%s a row of a list of %s: %q", what, j.rules.label(cat), c.c.Text), categories: []string{cat}, substantive: true}}
+	}
+	// A clause naming a contact point with an address, or in a contact
+	// section, is the privacy contact: its arrival or departure changes
+	// whom users write to.
+	contact := j.privacyContact(f, sideAddresses(f)) && (len(sideAddresses(f)) > 0 || j.pathHasCategory(c.c.Path, "contact"))
+	cats, low := j.practiceCategories(f, cls, i)
+	if contact && (len(cats) == 0 || len(keys) < 3) {
+		return Substantive, []finding{{reason: fmt.Sprintf("privacy contact %s", verb), categories: []string{"contact"}, substantive: true}}
+	}
+	if contact {
+		cats = union(cats, []string{"contact"})
 	}
 	if len(cats) == 0 || len(keys) < 3 {
-		return Editorial, []finding{{reason: "clause " + verb + "; no privacy category found in it", categories: cats}}
+		why := "clause " + verb + "; it states no practice of the provider about a privacy category"
+		if low != tierProvider {
+			why = "clause " + verb + "; " + low.String()
+		}
+		return Editorial, []finding{{reason: why, categories: j.categoriesIn(f.lex, 0, len(f.lex))}}
 	}
 	var labels []string
 	for _, k := range cats {
@@ -145,7 +183,7 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 	}
 	fs := []finding{{reason: fmt.Sprintf("clause %s about %s", verb, strings.Join(labels, ", ")), categories: cats, substantive: true}}
 	for _, t := range j.rules.terms {
-		set := matchedSet(t.words, keys)
+		set := matchedSet(t.words, j.rules.falseFriends[t.category], f.lex)
 		if len(set) == 0 {
 			continue
 		}
@@ -159,7 +197,8 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 }
 
 // pair judges two versions of a clause (or of a split or merged run).
-func (j judge) pair(o, n flatSide, firstOld, firstNew *clause) (Class, []finding) {
+func (j judge) pair(o, n flatSide, olds, news []*clause, m match) (Class, []finding) {
+	firstOld, firstNew := olds[m.old[0]], news[m.new[0]]
 	es := changes(diffSym(o.keys, n.keys, false, maxSeqCells))
 	var meaningful []edit
 	var cosmetic []finding
@@ -186,21 +225,35 @@ func (j judge) pair(o, n flatSide, firstOld, firstNew *clause) (Class, []finding
 		}
 		return Cosmetic, dedupeFindings(cosmetic)
 	}
-	if isDateLine(o.keys) && isDateLine(n.keys) && onlyDates(o, n, meaningful) {
+	if (isDateLine(o.keys) && isDateLine(n.keys) && onlyDates(o, n, meaningful)) || j.dateLineEdit(o, n, meaningful) {
 		return Cosmetic, []finding{{reason: fmt.Sprintf("the policy's date line changed: %q → %q", o.text(0, len(o.keys)), n.text(0, len(n.keys)))}}
 	}
 
 	var fs []finding
+	fs = append(fs, j.listRow(o, n, olds, news, m, meaningful)...)
 	fs = append(fs, j.negation(o, n, meaningful)...)
 	fs = append(fs, j.modals(o, n, meaningful)...)
 	fs = append(fs, j.numbers(o, n, meaningful)...)
 	fs = append(fs, j.terms(o, n)...)
 	fs = append(fs, j.lists(o, n, meaningful)...)
+	fs = append(fs, j.sentencesAdded(o, n, meaningful)...)
 	fs = append(fs, j.contact(o, n)...)
-	for _, f := range fs {
-		if f.substantive {
+	if slices.ContainsFunc(fs, func(f finding) bool { return f.substantive }) {
+		// A change-log entry, a rule for users or a term of the contract
+		// is a lower tier: its findings are shown, not acted on.
+		why := ""
+		if j.inChangelog(firstOld) && j.inChangelog(firstNew) {
+			why = "a change-log entry; the change it describes is judged where it is made"
+		} else if t := j.editTier(o, n, meaningful); t != tierProvider {
+			why = t.String()
+		}
+		if why == "" {
 			return Substantive, dedupeFindings(fs)
 		}
+		for i := range fs {
+			fs[i].substantive = false
+		}
+		fs = append([]finding{{reason: "lower tier: " + why}}, fs...)
 	}
 	// Editorial: say what was reworded, and which categories it touches.
 	e := largest(meaningful)

@@ -12,6 +12,9 @@ import (
 // two-letter typo in a word no rule reads.
 func (j judge) cosmeticEdit(o, n flatSide, e edit) (string, bool) {
 	del, ins := o.keys[e.aLo:e.aHi], n.keys[e.bLo:e.bHi]
+	if o.allStructural(e.aLo, e.aHi) && n.allStructural(e.bLo, e.bHi) {
+		return fmt.Sprintf("numbering: %q → %q", quoteOr(o.text(e.aLo, e.aHi)), quoteOr(n.text(e.bLo, e.bHi))), true
+	}
 	if len(del) > 0 && len(ins) > 0 && strings.Join(del, "") == strings.Join(ins, "") && !anyNumber(del) {
 		return fmt.Sprintf("written together or apart: %q → %q", o.text(e.aLo, e.aHi), n.text(e.bLo, e.bHi)), true
 	}
@@ -135,4 +138,15 @@ func rawKeys(f flatSide, ph string) string {
 
 func (j judge) addressChanged(o, n flatSide) bool {
 	return !slices.Equal(sideAddresses(o), sideAddresses(n))
+}
+
+// allStructural reports whether every word of f[lo:hi] is numbering: an
+// enumeration label or a cross-reference (roles.go).
+func (f flatSide) allStructural(lo, hi int) bool {
+	for k := lo; k < hi; k++ {
+		if !f.roleAt(k, token.structural) {
+			return false
+		}
+	}
+	return true
 }

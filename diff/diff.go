@@ -207,7 +207,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	for _, rn := range renames {
 		res.Renames = append(res.Renames, rn.public())
 	}
-	j := judge{rules: rules, renames: renames}
+	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news)}
 	for _, m := range matches {
 		if m.kind == "" {
 			res.Counts.Unchanged++
@@ -235,6 +235,14 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	})
 	res.Summary = summarize(res, rules)
 	return res
+}
+
+func sigSet(cls []*clause) map[string]bool {
+	out := make(map[string]bool, len(cls))
+	for _, c := range cls {
+		out[c.sig] = true
+	}
+	return out
 }
 
 // position orders changes by where they are in the new document, removed

@@ -9,7 +9,7 @@ import (
 // negation fires when the number of negations differs: "will not share"
 // → "may share", "do not collect" → "collect".
 func (j judge) negation(o, n flatSide, es []edit) []finding {
-	no, nn := countAny(j.rules.negations, o.keys), countAny(j.rules.negations, n.keys)
+	no, nn := countAny(j.rules.negations, o.lex), countAny(j.rules.negations, n.lex)
 	if no == nn {
 		return nil
 	}
@@ -18,8 +18,8 @@ func (j judge) negation(o, n flatSide, es []edit) []finding {
 		what = "negation added"
 	}
 	for _, e := range es {
-		_, _, inDel := findAny(j.rules.negations, o.keys, e.aLo, e.aHi)
-		_, _, inIns := findAny(j.rules.negations, n.keys, e.bLo, e.bHi)
+		_, _, inDel := findAny(j.rules.negations, o.lex, e.aLo, e.aHi)
+		_, _, inIns := findAny(j.rules.negations, n.lex, e.bLo, e.bHi)
 		if inDel || inIns {
 			return []finding{{
 				reason:      fmt.Sprintf("%s: %q → %q", what, o.context(e.aLo, e.aHi, 2), n.context(e.bLo, e.bHi, 2)),
@@ -48,8 +48,8 @@ func (j judge) modals(o, n flatSide, es []edit) []finding {
 		if e.aHi-e.aLo > maxModalEdit || e.bHi-e.bLo > maxModalEdit {
 			continue
 		}
-		od := modalSet(j.rules, o.keys, e.aLo, e.aHi)
-		nd := modalSet(j.rules, n.keys, e.bLo, e.bHi)
+		od := modalSet(j.rules, o.lex, e.aLo, e.aHi)
+		nd := modalSet(j.rules, n.lex, e.bLo, e.bHi)
 		if od == nd {
 			continue
 		}
@@ -67,6 +67,9 @@ func (j judge) modals(o, n flatSide, es []edit) []finding {
 func modalSet(r *Rules, keys []string, lo, hi int) string {
 	var found []string
 	for i := lo; i < hi; i++ {
+		if monthAt(keys, i) {
+			continue // "May 21" is a date, not a promise
+		}
 		for _, p := range r.modals {
 			if i+len(p.pieces) <= hi && p.matchAt(keys, i) {
 				found = append(found, p.text)
@@ -79,14 +82,16 @@ func modalSet(r *Rules, keys []string, lo, hi int) string {
 }
 
 // numbers fires when a number changes: "30 days" → "90 days", "age of 13"
-// → "age of 16".
+// → "age of 16". Numbering (enumeration labels, cross-references) and the
+// digits of phone numbers and postal addresses are not numbers of the
+// policy's practice (roles.go).
 func (j judge) numbers(o, n flatSide, es []edit) []finding {
-	if slices.Equal(numberList(o.keys), numberList(n.keys)) {
+	if slices.Equal(o.numberList(), n.numberList()) {
 		return nil
 	}
 	var out []finding
 	for _, e := range es {
-		if !anyNumber(o.keys[e.aLo:e.aHi]) && !anyNumber(n.keys[e.bLo:e.bHi]) {
+		if !o.anyNumber(e.aLo, e.aHi) && !n.anyNumber(e.bLo, e.bHi) {
 			continue
 		}
 		cats := j.nearOrClause(o, n, e)
@@ -99,11 +104,25 @@ func (j judge) numbers(o, n flatSide, es []edit) []finding {
 	return out
 }
 
-func numberList(keys []string) []string {
+// plainNumber reports whether key k is a number in running text.
+func (f flatSide) plainNumber(k int) bool {
+	return isNumber(f.keys[k]) && f.roleAt(k, func(t token) bool { return t.role == roleText })
+}
+
+func (f flatSide) anyNumber(lo, hi int) bool {
+	for k := lo; k < hi; k++ {
+		if f.plainNumber(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f flatSide) numberList() []string {
 	var out []string
-	for _, k := range keys {
-		if isNumber(k) {
-			out = append(out, k)
+	for k := range f.keys {
+		if f.plainNumber(k) {
+			out = append(out, f.keys[k])
 		}
 	}
 	slices.Sort(out)
@@ -114,7 +133,8 @@ func numberList(keys []string) []string {
 func (j judge) terms(o, n flatSide) []finding {
 	var out []finding
 	for _, t := range j.rules.terms {
-		so, sn := matchedSet(t.words, o.keys), matchedSet(t.words, n.keys)
+		not := j.rules.falseFriends[t.category]
+		so, sn := matchedSet(t.words, not, o.lex), matchedSet(t.words, not, n.lex)
 		added, removed := map[string]string{}, map[string]string{}
 		for p, w := range sn {
 			if _, ok := so[p]; !ok {
@@ -174,12 +194,17 @@ func (j judge) lists(o, n flatSide, es []edit) []finding {
 		default:
 			continue
 		}
-		if !f.listy(lo, hi) {
-			continue
+		if !f.listy(lo, hi) || f.wholeSentences(lo, hi) {
+			continue // whole sentences are judged by sentencesAdded
 		}
 		items = f.text(lo, hi)
+		// The list's scope is its sentence: "we do not use … to train
+		// models when you use A, B or C" — an item far from the keyword
+		// still widens or narrows the promise.
+		sLo, _ := f.sentenceAt(lo)
+		_, sHi := f.sentenceAt(hi - 1)
 		var cats []string
-		for _, c := range j.window(f, lo, hi) {
+		for _, c := range j.categoriesIn(f.lex, sLo, sHi) {
 			if j.rules.listCategories[c] {
 				cats = append(cats, c)
 			}
@@ -251,8 +276,12 @@ func (f flatSide) listy(lo, hi int) bool {
 	return hi < len(f.keys) && (f.keys[hi] == "and" || f.keys[hi] == "or")
 }
 
-// contact fires when an e-mail address or URL changes, other than by a
-// rename.
+// contact fires when the privacy contact changes: an e-mail address or a
+// link to another site, other than by a rename, in a clause that names a
+// contact point (the DPO, the privacy team, a representative: the terms of
+// category contact) or whose address is a privacy mailbox ("privacy@",
+// "dpo@"). A support or legal address, a postal line or a link moved
+// within the same site is not the privacy contact.
 func (j judge) contact(o, n flatSide) []finding {
 	oa, na := sideAddresses(o), sideAddresses(n)
 	if slices.Equal(oa, na) {
@@ -268,11 +297,73 @@ func (j judge) contact(o, n flatSide) []finding {
 	if slices.Equal(oc, nc) {
 		return nil
 	}
-	return []finding{{
-		reason:      fmt.Sprintf("contact address changed: %s → %s", quoteList(oa), quoteList(na)),
-		categories:  []string{"contact"},
-		substantive: true,
-	}}
+	if slices.Equal(siteSet(oa), siteSet(na)) && !anyMail(oa, na) {
+		return []finding{{reason: fmt.Sprintf("link moved within the same site: %s → %s", quoteList(oa), quoteList(na))}}
+	}
+	f := finding{
+		reason:     fmt.Sprintf("contact address changed: %s → %s", quoteList(oa), quoteList(na)),
+		categories: []string{"contact"},
+	}
+	if j.privacyContact(o, oa) || j.privacyContact(n, na) {
+		f.substantive = true
+	} else {
+		f.reason += " (not the privacy contact)"
+	}
+	return []finding{f}
+}
+
+// privacyContact reports whether a side is the privacy contact: it names
+// a contact point, or one of its e-mail addresses is a privacy mailbox.
+func (j judge) privacyContact(f flatSide, addrs []string) bool {
+	for _, a := range addrs {
+		if at := strings.IndexByte(a, '@'); at > 0 && j.rules.mailboxes[strings.TrimPrefix(a[:at], "mailto:")] {
+			return true
+		}
+	}
+	for _, t := range j.rules.terms {
+		if t.category == "contact" && len(matchedSet(t.words, nil, f.lex)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func anyMail(as ...[]string) bool {
+	for _, xs := range as {
+		for _, a := range xs {
+			if strings.Contains(a, "@") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// siteSet returns the registrable domains (the last two labels of the
+// host: "docs.github.com" → "github.com") of the addresses, sorted and
+// without repeats.
+func siteSet(addrs []string) []string {
+	var out []string
+	for _, a := range addrs {
+		host := a
+		if at := strings.LastIndexByte(host, '@'); at >= 0 {
+			host = host[at+1:]
+		}
+		host = strings.TrimPrefix(strings.TrimPrefix(host, "https://"), "http://")
+		if i := strings.IndexAny(host, "/?#"); i >= 0 {
+			host = host[:i]
+		}
+		labels := strings.Split(strings.TrimPrefix(host, "www."), ".")
+		if len(labels) > 2 {
+			labels = labels[len(labels)-2:]
+		}
+		d := strings.Join(labels, ".")
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func quoteList(xs []string) string {
@@ -280,4 +371,70 @@ func quoteList(xs []string) string {
 		return "none"
 	}
 	return strings.Join(xs, ", ")
+}
+
+// wholeSentences reports whether f[lo:hi] is one or more whole sentences.
+func (f flatSide) wholeSentences(lo, hi int) bool {
+	if lo >= hi {
+		return false
+	}
+	return (lo == 0 || f.sentEnd(lo-1)) && f.sentEnd(hi-1)
+}
+
+// sentencesAdded fires when whole sentences are added to or removed from a
+// clause, judged as an added or removed clause is: substantive when they
+// state a practice of the provider about a privacy category.
+func (j judge) sentencesAdded(o, n flatSide, es []edit) []finding {
+	var out []finding
+	for _, e := range es {
+		f, lo, hi, verb := n, e.bLo, e.bHi, "added"
+		if e.bLo == e.bHi {
+			f, lo, hi, verb = o, e.aLo, e.aHi, "removed"
+		} else if e.aLo != e.aHi {
+			continue
+		}
+		if !f.wholeSentences(lo, hi) || !j.practice(f.lex, lo, hi) {
+			continue
+		}
+		if j.sentenceTier(f.lex, lo, hi, f.refs[lo].cl, nil) != tierProvider {
+			continue
+		}
+		cats := j.categoriesIn(f.lex, lo, hi)
+		if len(cats) == 0 {
+			continue
+		}
+		var labels []string
+		for _, c := range cats {
+			labels = append(labels, j.rules.label(c))
+		}
+		out = append(out, finding{
+			reason:      fmt.Sprintf("sentence %s about %s: %q", verb, strings.Join(labels, ", "), f.text(lo, hi)),
+			categories:  cats,
+			substantive: true,
+		})
+	}
+	return out
+}
+
+// listRow fires when a row or item of a list of recipients or trackers
+// (list_headings) changes a name, a number or a word: "Rollbar: for
+// logging errors" → "Sentry: for logging errors" is a new recipient.
+func (j judge) listRow(o, n flatSide, olds, news []*clause, m match, es []edit) []finding {
+	cat := j.listCategory(news, m.new[0])
+	if cat == "" {
+		cat = j.listCategory(olds, m.old[0])
+	}
+	if cat == "" {
+		return nil
+	}
+	for _, e := range es {
+		if (e.bHi > e.bLo && n.nameLike(e.bLo, e.bHi)) || (e.aHi > e.aLo && o.nameLike(e.aLo, e.aHi)) {
+			return []finding{{
+				reason:      fmt.Sprintf("a row of a list of %s changed: %q → %q", j.rules.label(cat), quoteOr(o.text(e.aLo, e.aHi)), quoteOr(n.text(e.bLo, e.bHi))),
+				categories:  []string{cat},
+				substantive: true,
+			}}
+		}
+	}
+	return nil
 }
