@@ -35,7 +35,7 @@ func (j judge) window(f flatSide, lo, hi int) []string {
 
 func (f flatSide) sentEnd(k int) bool {
 	r := f.refs[k]
-	return r.cl.toks[r.hi-1].sentEnd || (k+1 < len(f.refs) && f.refs[k+1].cl != r.cl)
+	return r.cl.toks[r.hi-1].sentEnd || k+1 == len(f.refs) || f.refs[k+1].cl != r.cl
 }
 
 // categoriesIn returns the categories with a keyword starting in

@@ -15,6 +15,21 @@ type judge struct {
 	// oldSigs and newSigs hold the clause identities of each version, so
 	// that a clause removed while a copy of it stays is not news.
 	oldSigs, newSigs map[string]bool
+	// kept holds the clauses both versions have, by opening words.
+	kept map[string][]*clause
+}
+
+// staleCopy reports whether an added or removed clause is a near copy
+// (nearCopy similarity) of a clause that both versions keep: a stale
+// duplicate of a section the page still has, not a change to it.
+func (j judge) staleCopy(c *clause) bool {
+	const nearCopy = 0.8
+	for _, k := range j.kept[opening(c)] {
+		if k != c && dice(c, k) >= nearCopy {
+			return true
+		}
+	}
+	return false
 }
 
 // finding is one thing a rule noticed about a change.
@@ -22,6 +37,12 @@ type finding struct {
 	reason      string
 	categories  []string
 	substantive bool
+	// direction says which way a list finding moves the provider's
+	// practice: "widen" (more data, recipients, purposes or places, or a
+	// promise not to do something that now covers less) or "narrow"; ""
+	// when the rule cannot tell. The report ranks widening above
+	// narrowing (issue 18).
+	direction string
 }
 
 func (j judge) change(m match, olds, news []*clause) Change {
@@ -148,6 +169,9 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 	}
 	if other[c.sig] {
 		return Editorial, []finding{{reason: "clause " + verb + "; the same text stands elsewhere in the other version"}}
+	}
+	if j.staleCopy(c) {
+		return Editorial, []finding{{reason: "clause " + verb + "; a near copy of a clause both versions keep"}}
 	}
 	if j.inChangelog(c) {
 		return Editorial, []finding{{reason: "change-log entry " + verb + "; the change it describes is judged where it is made", categories: j.categoriesIn(f.lex, 0, len(f.lex))}}

@@ -208,6 +208,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 		res.Renames = append(res.Renames, rn.public())
 	}
 	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news)}
+	j.kept = keptByOpening(news, j.oldSigs)
 	for _, m := range matches {
 		if m.kind == "" {
 			res.Counts.Unchanged++
@@ -243,6 +244,24 @@ func sigSet(cls []*clause) map[string]bool {
 		out[c.sig] = true
 	}
 	return out
+}
+
+// keptByOpening indexes the clauses both versions have, by their first
+// words, so that a stale near-copy of one can be found cheaply.
+func keptByOpening(news []*clause, oldSigs map[string]bool) map[string][]*clause {
+	out := map[string][]*clause{}
+	for _, c := range news {
+		if oldSigs[c.sig] && c.n >= 8 {
+			out[opening(c)] = append(out[opening(c)], c)
+		}
+	}
+	return out
+}
+
+// opening is the first four words of a clause.
+func opening(c *clause) string {
+	ks := c.keys()
+	return strings.Join(ks[:min(4, len(ks))], " ")
 }
 
 // position orders changes by where they are in the new document, removed

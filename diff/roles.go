@@ -122,6 +122,8 @@ func markLabel(text string, toks []token) {
 			pos = t.end + 1
 		case multi && (rest == "" || rest[0] == ' '):
 			pos = t.end
+		case k == 0 && isNumber(t.key) && headingLike(rest):
+			pos = t.end // "1 Right to Use Services."
 		default:
 			return
 		}
@@ -241,4 +243,19 @@ func markContactDetails(text string, toks []token) {
 			toks[k].role = roleContact
 		}
 	}
+}
+
+// headingLike reports whether rest (the text after a number at the head
+// of a clause) reads as a numbered title: a space, then a capitalised
+// word that is not a unit ("1 Right to Use Services", not "30 Days").
+func headingLike(rest string) bool {
+	if len(rest) < 2 || rest[0] != ' ' {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(rest[1:])
+	if !unicode.IsUpper(r) {
+		return false
+	}
+	w := strings.ToLower(strings.Fields(rest)[0])
+	return !periodUnits[strings.Trim(w, ".,;:")]
 }

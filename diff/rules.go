@@ -50,6 +50,9 @@ type Rules struct {
 	tiers        tierRules
 	// changelog are headings of a change log or "what changed" banner.
 	changelog []pattern
+	// changelogOpenings open a sentence that describes the document's own
+	// change ("We added more detail about …").
+	changelogOpenings []pattern
 	// listHeadings are, per category, headings of a list or table whose
 	// rows are items of that category (sub-processors, cookies).
 	listHeadings map[string][]pattern
@@ -64,6 +67,7 @@ type tierRules struct {
 	provider, practices, passive []pattern
 	conduct, conductHeadings     []pattern
 	contract                     []pattern
+	data                         []pattern
 }
 
 // rulesFile is the YAML shape of a rules file.
@@ -96,7 +100,9 @@ type rulesFile struct {
 		Conduct         []string `yaml:"conduct"`
 		ConductHeadings []string `yaml:"conduct_headings"`
 		Contract        []string `yaml:"contract"`
+		Data            []string `yaml:"data"`
 	} `yaml:"tiers"`
+	ChangelogOpenings []string `yaml:"changelog_openings"`
 	ChangelogHeadings []string            `yaml:"changelog_headings"`
 	ListHeadings      map[string][]string `yaml:"list_headings"`
 	ContactMailboxes  []string            `yaml:"contact_mailboxes"`
@@ -235,7 +241,9 @@ func ParseRules(data []byte) (*Rules, error) {
 		conduct:         compile("tiers.conduct", f.Tiers.Conduct),
 		conductHeadings: compile("tiers.conduct_headings", f.Tiers.ConductHeadings),
 		contract:        compile("tiers.contract", f.Tiers.Contract),
+		data:            compile("tiers.data", f.Tiers.Data),
 	}
+	r.changelogOpenings = compile("changelog_openings", f.ChangelogOpenings)
 	r.changelog = compile("changelog_headings", f.ChangelogHeadings)
 	r.listHeadings = map[string][]pattern{}
 	for name, ws := range f.ListHeadings {

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/clausewatch/clausewatch/extract"
 )
@@ -187,7 +188,22 @@ func (j judge) inChangelog(cl *clause) bool {
 	if j.pathMatches(cl.c.Path, j.rules.changelog) {
 		return true
 	}
-	return datedEntry(cl.c.Text)
+	ks := lexKeys(cl.c.Text, j.rules)
+	return datedEntry(cl.c.Text) || startsAt(j.rules.changelogOpenings, ks, 0)
+}
+
+// aboutData reports whether lex[lo:hi] names data: a data word (tiers.data)
+// or a lexicon term.
+func (j judge) aboutData(lex []string, lo, hi int) bool {
+	if _, _, ok := findAny(j.rules.tiers.data, lex, lo, hi); ok {
+		return true
+	}
+	for _, t := range j.rules.terms {
+		if _, _, ok := findAny(t.words, lex, lo, hi); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // listCategory returns the category of the list or table a row or item
@@ -195,7 +211,7 @@ func (j judge) inChangelog(cl *clause) bool {
 // sub-processors", "Cookies we use"), or "".
 func (j judge) listCategory(cls []*clause, i int) string {
 	cl := cls[i]
-	if cl.c.Kind != extract.Item && cl.c.Kind != extract.Row {
+	if cl.c.Kind != extract.Row && !(cl.c.Kind == extract.Item && namedEntry(cl.c.Text)) {
 		return ""
 	}
 	var ctx [][]string
@@ -230,7 +246,7 @@ func (j judge) practiceCategories(f flatSide, cls []*clause, i int) (cats []stri
 			low = tr
 			continue
 		}
-		if j.practice(f.lex, s[0], s[1]) {
+		if j.practice(f.lex, s[0], s[1]) && j.aboutData(f.lex, s[0], s[1]) {
 			cats = union(cats, j.categoriesIn(f.lex, s[0], s[1]))
 		}
 	}
@@ -291,4 +307,12 @@ func (j judge) editTier(o, n flatSide, es []edit) tier {
 // isListRowKind reports whether a clause is a list item or a table row.
 func isListRowKind(k extract.Kind) bool {
 	return slices.Contains([]extract.Kind{extract.Item, extract.Row}, k)
+}
+
+// namedEntry reports whether a list item reads as an entry of a table
+// written as a list: a name, then a colon, dash or bar and what it is
+// ("Rollbar: for logging errors").
+func namedEntry(text string) bool {
+	head := text[:min(len(text), 40)]
+	return strings.ContainsAny(head, ":|") || strings.Contains(head, " - ") || strings.Contains(head, " – ")
 }

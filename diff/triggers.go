@@ -220,10 +220,20 @@ func (j judge) lists(o, n flatSide, es []edit) []finding {
 		if verb == "narrows" {
 			what = "removes"
 		}
+		// Direction: a longer list widens the practice, a shorter one
+		// narrows it, except in a promise not to do something ("we do
+		// not use … to train models when you use A, B or C"), where a
+		// shorter list widens what the provider may do.
+		_, _, negated := findAny(j.rules.negations, f.lex, sLo, sHi)
+		dir := "widen"
+		if (verb == "narrows") != negated {
+			dir = "narrow"
+		}
 		out = append(out, finding{
 			reason:      fmt.Sprintf("%s a list about %s: %s %q", verb, strings.Join(labels, ", "), what, items),
 			categories:  cats,
 			substantive: true,
+			direction:   dir,
 		})
 	}
 	return out
@@ -393,7 +403,7 @@ func (j judge) sentencesAdded(o, n flatSide, es []edit) []finding {
 		} else if e.aLo != e.aHi {
 			continue
 		}
-		if !f.wholeSentences(lo, hi) || !j.practice(f.lex, lo, hi) {
+		if !f.wholeSentences(lo, hi) || !j.practice(f.lex, lo, hi) || !j.aboutData(f.lex, lo, hi) {
 			continue
 		}
 		if j.sentenceTier(f.lex, lo, hi, f.refs[lo].cl, nil) != tierProvider {
