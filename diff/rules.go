@@ -102,7 +102,7 @@ type rulesFile struct {
 		Contract        []string `yaml:"contract"`
 		Data            []string `yaml:"data"`
 	} `yaml:"tiers"`
-	ChangelogOpenings []string `yaml:"changelog_openings"`
+	ChangelogOpenings []string            `yaml:"changelog_openings"`
 	ChangelogHeadings []string            `yaml:"changelog_headings"`
 	ListHeadings      map[string][]string `yaml:"list_headings"`
 	ContactMailboxes  []string            `yaml:"contact_mailboxes"`
