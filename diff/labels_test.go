@@ -133,6 +133,12 @@ func TestLabels(t *testing.T) {
 	}
 	t.Logf("anchors inside a substantive change: %d of %d caught material pairs (in the top 5: %d)", len(anchorRanks)-len(missedAnchors), len(anchorRanks), top5)
 	t.Logf("reading burden, labelled re-vet pairs: %s", spread(burden))
+	if acc < minAccuracy {
+		t.Errorf("accuracy %.1f%% is below the %.0f%% target", 100*acc, 100*minAccuracy)
+	}
+	if fn > 0 {
+		t.Errorf("%d material pairs not sent to re-vetting", fn)
+	}
 	if testing.Short() {
 		return
 	}
