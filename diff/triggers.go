@@ -198,15 +198,23 @@ func (j judge) lists(o, n flatSide, es []edit) []finding {
 			continue // whole sentences are judged by sentencesAdded
 		}
 		items = f.text(lo, hi)
-		// The list's scope is its sentence: "we do not use … to train
-		// models when you use A, B or C" — an item far from the keyword
-		// still widens or narrows the promise.
+		// The list's categories are those near the edit; when none is,
+		// those of its whole sentence: "we do not use … to train models
+		// when you use A, B or C" — an item far from the keyword still
+		// widens or narrows the promise.
 		sLo, _ := f.sentenceAt(lo)
 		_, sHi := f.sentenceAt(hi - 1)
 		var cats []string
-		for _, c := range j.categoriesIn(f.lex, sLo, sHi) {
+		for _, c := range j.window(f, lo, hi) {
 			if j.rules.listCategories[c] {
 				cats = append(cats, c)
+			}
+		}
+		if len(cats) == 0 {
+			for _, c := range j.categoriesIn(f.lex, sLo, sHi) {
+				if j.rules.listCategories[c] {
+					cats = append(cats, c)
+				}
 			}
 		}
 		if len(cats) == 0 {
