@@ -207,7 +207,8 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	for _, rn := range renames {
 		res.Renames = append(res.Renames, rn.public())
 	}
-	j := judge{rules: rules, renames: renames}
+	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news)}
+	j.kept = keptByOpening(news, j.oldSigs)
 	for _, m := range matches {
 		if m.kind == "" {
 			res.Counts.Unchanged++
@@ -235,6 +236,32 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	})
 	res.Summary = summarize(res, rules)
 	return res
+}
+
+func sigSet(cls []*clause) map[string]bool {
+	out := make(map[string]bool, len(cls))
+	for _, c := range cls {
+		out[c.sig] = true
+	}
+	return out
+}
+
+// keptByOpening indexes the clauses both versions have, by their first
+// words, so that a stale near-copy of one can be found cheaply.
+func keptByOpening(news []*clause, oldSigs map[string]bool) map[string][]*clause {
+	out := map[string][]*clause{}
+	for _, c := range news {
+		if oldSigs[c.sig] && c.n >= 8 {
+			out[opening(c)] = append(out[opening(c)], c)
+		}
+	}
+	return out
+}
+
+// opening is the first four words of a clause.
+func opening(c *clause) string {
+	ks := c.keys()
+	return strings.Join(ks[:min(4, len(ks))], " ")
 }
 
 // position orders changes by where they are in the new document, removed

@@ -54,6 +54,10 @@ func (g *renameGroup) public() Rename {
 // match, with a pointer back to where each came from.
 type flatSide struct {
 	keys []string
+	// lex is keys with the words no lexicon may read blanked: pieces of
+	// addresses, domains and company names (token.masked). Category
+	// keywords, terms, negations and modals are matched on lex.
+	lex  []string
 	refs []ref
 }
 
@@ -67,15 +71,34 @@ func flatten(cls []*clause, idx []int) flatSide {
 	for _, i := range idx {
 		n += len(cls[i].canon)
 	}
-	f := flatSide{keys: make([]string, 0, n), refs: make([]ref, 0, n)}
+	f := flatSide{keys: make([]string, 0, n), lex: make([]string, 0, n), refs: make([]ref, 0, n)}
 	for _, i := range idx {
 		c := cls[i]
 		for _, t := range c.canon {
 			f.keys = append(f.keys, t.key)
+			lx := t.key
+			for r := t.lo; r < t.hi; r++ {
+				if c.toks[r].masked() {
+					lx = ""
+				}
+			}
+			f.lex = append(f.lex, lx)
 			f.refs = append(f.refs, ref{cl: c, lo: t.lo, hi: t.hi})
 		}
 	}
 	return f
+}
+
+// roleAt reports whether every raw token behind key k has a role that ok
+// accepts.
+func (f flatSide) roleAt(k int, ok func(token) bool) bool {
+	r := f.refs[k]
+	for t := r.lo; t < r.hi; t++ {
+		if !ok(r.cl.toks[t]) {
+			return false
+		}
+	}
+	return true
 }
 
 // text returns the display text of f[lo:hi], as the page wrote it.

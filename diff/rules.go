@@ -44,6 +44,30 @@ type Rules struct {
 	categories        []categoryRule
 	listCategories    map[string]bool
 	terms             []termRule
+	// falseFriends are, per category, phrases in which its keywords mean
+	// something else ("protection des données" is not a security measure).
+	falseFriends map[string][]pattern
+	tiers        tierRules
+	// changelog are headings of a change log or "what changed" banner.
+	changelog []pattern
+	// changelogOpenings open a sentence that describes the document's own
+	// change ("We added more detail about …").
+	changelogOpenings []pattern
+	// listHeadings are, per category, headings of a list or table whose
+	// rows are items of that category (sub-processors, cookies).
+	listHeadings map[string][]pattern
+	// mailboxes are the mailbox names of a privacy contact address
+	// ("privacy@", "dpo@").
+	mailboxes map[string]bool
+}
+
+// tierRules tell who a sentence is about (docs/decisions/0021): the
+// provider's own practice, a rule for users (conduct), or the contract.
+type tierRules struct {
+	provider, practices, passive []pattern
+	conduct, conductHeadings     []pattern
+	contract                     []pattern
+	data                         []pattern
 }
 
 // rulesFile is the YAML shape of a rules file.
@@ -68,6 +92,20 @@ type rulesFile struct {
 	Categories     map[string]categoryYAML `yaml:"categories"`
 	ListCategories []string                `yaml:"list_categories"`
 	Terms          []termYAML              `yaml:"terms"`
+	FalseFriends   map[string][]string     `yaml:"false_friends"`
+	Tiers          struct {
+		Provider        []string `yaml:"provider"`
+		Practices       []string `yaml:"practices"`
+		Passive         []string `yaml:"passive"`
+		Conduct         []string `yaml:"conduct"`
+		ConductHeadings []string `yaml:"conduct_headings"`
+		Contract        []string `yaml:"contract"`
+		Data            []string `yaml:"data"`
+	} `yaml:"tiers"`
+	ChangelogOpenings []string            `yaml:"changelog_openings"`
+	ChangelogHeadings []string            `yaml:"changelog_headings"`
+	ListHeadings      map[string][]string `yaml:"list_headings"`
+	ContactMailboxes  []string            `yaml:"contact_mailboxes"`
 }
 
 type categoryYAML struct {
@@ -188,6 +226,35 @@ func ParseRules(data []byte) (*Rules, error) {
 			return nil, bad("terms[%d]: kind is missing", i)
 		}
 		r.terms = append(r.terms, termRule{kind: t.Kind, category: t.Category, words: compile(fmt.Sprintf("terms[%d]", i), t.Words)})
+	}
+	r.falseFriends = map[string][]pattern{}
+	for name, ws := range f.FalseFriends {
+		if !slices.Contains(categoryOrder, name) {
+			return nil, bad("unknown category %q under false_friends", name)
+		}
+		r.falseFriends[name] = compile("false_friends."+name, ws)
+	}
+	r.tiers = tierRules{
+		provider:        compile("tiers.provider", f.Tiers.Provider),
+		practices:       compile("tiers.practices", f.Tiers.Practices),
+		passive:         compile("tiers.passive", f.Tiers.Passive),
+		conduct:         compile("tiers.conduct", f.Tiers.Conduct),
+		conductHeadings: compile("tiers.conduct_headings", f.Tiers.ConductHeadings),
+		contract:        compile("tiers.contract", f.Tiers.Contract),
+		data:            compile("tiers.data", f.Tiers.Data),
+	}
+	r.changelogOpenings = compile("changelog_openings", f.ChangelogOpenings)
+	r.changelog = compile("changelog_headings", f.ChangelogHeadings)
+	r.listHeadings = map[string][]pattern{}
+	for name, ws := range f.ListHeadings {
+		if !slices.Contains(categoryOrder, name) {
+			return nil, bad("unknown category %q under list_headings", name)
+		}
+		r.listHeadings[name] = compile("list_headings."+name, ws)
+	}
+	r.mailboxes = map[string]bool{}
+	for _, m := range f.ContactMailboxes {
+		r.mailboxes[strings.ToLower(m)] = true
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRules, err)
@@ -347,18 +414,31 @@ func countAny(ps []pattern, keys []string) int {
 }
 
 // matchedSet maps each pattern of ps that matches somewhere in keys to the
-// words of its first match.
-func matchedSet(ps []pattern, keys []string) map[string]string {
+// words of its first match, leaving out matches inside a phrase of not
+// (the category's false friends).
+func matchedSet(ps, not []pattern, keys []string) map[string]string {
 	out := map[string]string{}
 	for _, p := range ps {
 		for i := range keys {
-			if p.matchAt(keys, i) {
+			if p.matchAt(keys, i) && !covered(not, keys, i) {
 				out[p.text] = strings.Join(keys[i:i+len(p.pieces)], " ")
 				break
 			}
 		}
 	}
 	return out
+}
+
+// covered reports whether keys[i] lies inside a match of one of ps.
+func covered(ps []pattern, keys []string, i int) bool {
+	for _, p := range ps {
+		for s := max(0, i-len(p.pieces)+1); s <= i; s++ {
+			if p.matchAt(keys, s) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isFiller reports whether every key is a filler word.

@@ -19,6 +19,11 @@ type token struct {
 	sentEnd bool
 	// inAddress is true when the word is part of an e-mail address or URL.
 	inAddress bool
+	// role says what else the word is besides running text (roles.go):
+	// a piece of a bare domain or a company name, which no lexicon reads,
+	// an enumeration label or cross-reference number, which is structure,
+	// or a piece of a phone number or postal address.
+	role role
 }
 
 func isWordRune(r rune) bool {
@@ -81,6 +86,7 @@ func tokenize(text string, spelling map[string]string) []token {
 	}
 	markAddresses(text, toks)
 	numberWords(toks)
+	markRoles(text, toks)
 	return toks
 }
 
@@ -181,12 +187,30 @@ func addressSpans(text string) [][2]int {
 		trimmed := strings.TrimRight(f, ".,;:)]\"'")
 		trimmed = strings.TrimLeft(trimmed, "([\"'<")
 		off := strings.Index(f, trimmed)
+		// A URL glued to other text ("href=https://…", a raw link tag
+		// shown as text) starts at its scheme.
+		if !isAddress(trimmed) {
+			if i := schemeAt(trimmed); i > 0 {
+				off += i
+				trimmed = trimmed[i:]
+			}
+		}
 		if isAddress(trimmed) {
 			spans = append(spans, [2]int{fields + off, fields + off + len(trimmed)})
 		}
 		fields = end
 	}
 	return spans
+}
+
+// schemeAt returns where "http://" or "https://" starts inside s, or -1.
+func schemeAt(s string) int {
+	l := strings.ToLower(s)
+	i := strings.Index(l, "https://")
+	if j := strings.Index(l, "http://"); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
+	return i
 }
 
 // isAddress reports whether s looks like an e-mail address or a URL.

@@ -141,3 +141,20 @@ func daysIn(y, m int) int {
 	}
 	return 31
 }
+
+// DateCue reports whether s holds a word a policy puts before its own
+// date ("Last updated", "Effective", "Dernière mise à jour", "Stand",
+// "Gültig ab", "Última actualización"). The diff reads the policy's date
+// line with it, so both packages share one multilingual reader.
+func DateCue(s string) bool { return updatedCue.MatchString(s) }
+
+// MonthName reports whether w names a month (or its abbreviation) in one
+// of the languages the extractor reads, in any case.
+func MonthName(w string) bool {
+	_, ok := months[strings.ToLower(strings.TrimSuffix(w, "."))]
+	return ok
+}
+
+// ParseDate returns the first date in s as YYYY-MM-DD (or YYYY-MM when s
+// gives only a month), in any of the forms the extractor reads, or "".
+func ParseDate(s string) string { return parseDate(s) }

@@ -1,0 +1,318 @@
+package diff
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/clausewatch/clausewatch/extract"
+)
+
+// tier is who a sentence is about (docs/decisions/0021-actor-tiers.md).
+// Only the provider tier can make a change substantive: a rule for what
+// users may not do, or a term of the contract (fees, refunds, liability,
+// arbitration), does not change how the provider handles data unless the
+// same sentence states a practice of the provider.
+type tier int
+
+const (
+	tierProvider tier = iota // what the provider does with data, or anything not marked otherwise
+	tierUser                 // a rule of conduct for users: "you shall not…", "… is prohibited"
+	tierContract             // a term of the contract: billing, refunds, liability, arbitration
+)
+
+func (t tier) String() string {
+	switch t {
+	case tierUser:
+		return "a rule for users (conduct), not the provider's handling of data"
+	case tierContract:
+		return "a term of the contract (billing, liability, disputes), not the provider's handling of data"
+	}
+	return "the provider's practice"
+}
+
+// sentences returns the sentence ranges [lo, hi) of f.
+func (f flatSide) sentences() [][2]int {
+	var out [][2]int
+	lo := 0
+	for k := range f.keys {
+		if f.sentEnd(k) {
+			out = append(out, [2]int{lo, k + 1})
+			lo = k + 1
+		}
+	}
+	if lo < len(f.keys) {
+		out = append(out, [2]int{lo, len(f.keys)})
+	}
+	return out
+}
+
+// sentenceAt returns the sentence range holding key k (for k == len, the
+// last sentence).
+func (f flatSide) sentenceAt(k int) (int, int) {
+	for _, s := range f.sentences() {
+		if k < s[1] {
+			return s[0], s[1]
+		}
+	}
+	return max(0, len(f.keys)-1), len(f.keys)
+}
+
+// providerActs reports whether lex[lo:hi] states a practice with the
+// provider as its actor: a practice verb with a provider word ("we
+// collect", "nous partageons") or after a passive auxiliary ("is shared",
+// "may be retained"). Such a sentence is the provider's tier even among
+// rules for users.
+func (j judge) providerActs(lex []string, lo, hi int) bool {
+	t := j.rules.tiers
+	if _, _, ok := findAny(t.practices, lex, lo, hi); !ok {
+		return false
+	}
+	if _, _, ok := findAny(t.provider, lex, lo, hi); ok {
+		return true
+	}
+	for i := lo; i < hi; i++ {
+		if !startsAt(t.passive, lex, i) {
+			continue
+		}
+		// "is shared", "be not shared", "are also collected": the verb
+		// right after the auxiliary, or after one adverb.
+		k := i + 1
+		if k < hi && passiveAdverbs[lex[k]] {
+			k++
+		}
+		if k < hi && startsAt(t.practices, lex, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// practice reports whether lex[lo:hi] states a practice about data: the
+// provider acts (providerActs), or a practice verb has someone other than
+// the reader as its actor ("our partners use", "registered users may have
+// their details shared"). A sentence addressed to "you" with no provider
+// actor ("if you wish to use the service commercially, contact us") is
+// not a statement of practice.
+func (j judge) practice(lex []string, lo, hi int) bool {
+	if j.providerActs(lex, lo, hi) {
+		return true
+	}
+	for k := lo; k < hi; k++ {
+		if startsAt(j.rules.tiers.practices, lex, k) && !slices.Contains(lex[max(lo, k-3):k], "you") {
+			return true // a practice verb whose actor is not the reader
+		}
+	}
+	return false
+}
+
+var passiveAdverbs = map[string]bool{"not": true, "also": true, "only": true, "never": true, "generally": true, "automatically": true, "then": true, "further": true, "securely": true, "publicly": true}
+
+func startsAt(ps []pattern, keys []string, i int) bool {
+	for _, p := range ps {
+		if p.matchAt(keys, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// sentenceTier returns the tier of lex[lo:hi] in clause cl, whose list
+// lead-in (for a list item) is leadIn.
+func (j judge) sentenceTier(lex []string, lo, hi int, cl *clause, leadIn []string) tier {
+	t := j.rules.tiers
+	if j.providerActs(lex, lo, hi) {
+		return tierProvider
+	}
+	if _, _, ok := findAny(t.conduct, lex, lo, hi); ok {
+		return tierUser
+	}
+	if cl != nil && j.pathMatches(cl.c.Path, t.conductHeadings) {
+		return tierUser
+	}
+	if _, _, ok := findAny(t.conduct, leadIn, 0, len(leadIn)); ok {
+		return tierUser
+	}
+	if _, _, ok := findAny(t.contract, lex, lo, hi); ok {
+		return tierContract
+	}
+	return tierProvider
+}
+
+// pathMatches reports whether any heading of path holds one of ps.
+func (j judge) pathMatches(path []string, ps []pattern) bool {
+	for _, h := range path {
+		ks := lexKeys(h, j.rules)
+		if _, _, ok := findAny(ps, ks, 0, len(ks)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// lexKeys tokenizes a heading or lead-in the way flatSide.lex reads a
+// clause.
+func lexKeys(text string, r *Rules) []string {
+	toks := tokenize(text, r.spelling)
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		if !t.masked() {
+			out[i] = t.key
+		}
+	}
+	return out
+}
+
+// leadIn returns the words of the paragraph that introduces a list item
+// (the clause before the run of items it belongs to), or nil.
+func leadIn(cls []*clause, i int, r *Rules) []string {
+	if cls[i].c.Kind != extract.Item && cls[i].c.Kind != extract.Row {
+		return nil
+	}
+	for k := i - 1; k >= 0 && i-k <= 60; k-- {
+		switch cls[k].c.Kind {
+		case extract.Item, extract.Row:
+			continue
+		case extract.Paragraph:
+			return lexKeys(cls[k].c.Text, r)
+		}
+		return nil
+	}
+	return nil
+}
+
+// inChangelog reports whether a clause sits under a change-log heading, or
+// is an entry that opens with a date and a colon ("April 16, 2026:
+// Replaced …"): it describes a change made elsewhere in the document,
+// which is judged where it is made.
+func (j judge) inChangelog(cl *clause) bool {
+	if j.pathMatches(cl.c.Path, j.rules.changelog) {
+		return true
+	}
+	ks := lexKeys(cl.c.Text, j.rules)
+	return datedEntry(cl.c.Text) || startsAt(j.rules.changelogOpenings, ks, 0)
+}
+
+// aboutData reports whether lex[lo:hi] names data: a data word (tiers.data)
+// or a lexicon term.
+func (j judge) aboutData(lex []string, lo, hi int) bool {
+	if _, _, ok := findAny(j.rules.tiers.data, lex, lo, hi); ok {
+		return true
+	}
+	for _, t := range j.rules.terms {
+		if _, _, ok := findAny(t.words, lex, lo, hi); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// listCategory returns the category of the list or table a row or item
+// belongs to, by its nearest heading or lead-in ("List of
+// sub-processors", "Cookies we use"), or "".
+func (j judge) listCategory(cls []*clause, i int) string {
+	cl := cls[i]
+	if cl.c.Kind != extract.Row && !(cl.c.Kind == extract.Item && namedEntry(cl.c.Text)) {
+		return ""
+	}
+	var ctx [][]string
+	if n := len(cl.c.Path); n > 0 {
+		ctx = append(ctx, lexKeys(cl.c.Path[n-1], j.rules))
+	}
+	if li := leadIn(cls, i, j.rules); li != nil {
+		ctx = append(ctx, li)
+	}
+	for _, name := range categoryOrder {
+		ps := j.rules.listHeadings[name]
+		for _, ks := range ctx {
+			if _, _, ok := findAny(ps, ks, 0, len(ks)); ok {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// practiceCategories returns the categories of the sentences of f that
+// state a practice of the provider and are in its tier; for a list item
+// with no such sentence, those of its lead-in or heading when that states
+// a practice ("Information we collect:"), joined with the item's own.
+func (j judge) practiceCategories(f flatSide, cls []*clause, i int) (cats []string, low tier) {
+	cl := cls[i]
+	li := leadIn(cls, i, j.rules)
+	low = tierProvider
+	for _, s := range f.sentences() {
+		tr := j.sentenceTier(f.lex, s[0], s[1], cl, li)
+		if tr != tierProvider {
+			low = tr
+			continue
+		}
+		if j.practice(f.lex, s[0], s[1]) && j.aboutData(f.lex, s[0], s[1]) {
+			cats = union(cats, j.categoriesIn(f.lex, s[0], s[1]))
+		}
+	}
+	if len(cats) > 0 || (cl.c.Kind != extract.Item && cl.c.Kind != extract.Row) || low != tierProvider {
+		return cats, low
+	}
+	// An item under a lead-in that states a practice ("We use the
+	// information we collect to:") is an item of that practice.
+	if li != nil && j.practice(li, 0, len(li)) {
+		return union(j.categoriesIn(li, 0, len(li)), j.categoriesIn(f.lex, 0, len(f.lex))), low
+	}
+	// Under a heading that does, the item must name something itself.
+	var ctx []string
+	if n := len(cl.c.Path); n > 0 {
+		if h := lexKeys(cl.c.Path[n-1], j.rules); j.practice(h, 0, len(h)) {
+			ctx = h
+		}
+	}
+	own := j.categoriesIn(f.lex, 0, len(f.lex))
+	for _, t := range j.rules.terms {
+		if len(matchedSet(t.words, j.rules.falseFriends[t.category], f.lex)) > 0 {
+			own = union(own, []string{t.category})
+		}
+	}
+	if ctx == nil || len(own) == 0 {
+		return nil, low // the item itself must name something a rule reads
+	}
+	return union(j.categoriesIn(ctx, 0, len(ctx)), own), low
+}
+
+// editTier returns the tier of the sentences the edits touch: the
+// provider's when any edit touches a sentence where the provider acts,
+// else the lower tier of a sentence with conduct or contract words, else
+// the provider's.
+func (j judge) editTier(o, n flatSide, es []edit) tier {
+	low := tierProvider
+	for _, e := range es {
+		for _, side := range []struct {
+			f      flatSide
+			lo, hi int
+		}{{o, e.aLo, e.aHi}, {n, e.bLo, e.bHi}} {
+			if len(side.f.keys) == 0 {
+				continue
+			}
+			lo, _ := side.f.sentenceAt(min(side.lo, len(side.f.keys)-1))
+			_, hi := side.f.sentenceAt(min(max(side.hi-1, side.lo), len(side.f.keys)-1))
+			if j.providerActs(side.f.lex, lo, hi) {
+				return tierProvider
+			}
+			if st := j.sentenceTier(side.f.lex, lo, hi, side.f.refs[lo].cl, nil); st != tierProvider {
+				low = st
+			}
+		}
+	}
+	return low
+}
+
+// isListRowKind reports whether a clause is a list item or a table row.
+func isListRowKind(k extract.Kind) bool {
+	return slices.Contains([]extract.Kind{extract.Item, extract.Row}, k)
+}
+
+// namedEntry reports whether a list item reads as an entry of a table
+// written as a list: a name, then a colon, dash or bar and what it is
+// ("Rollbar: for logging errors").
+func namedEntry(text string) bool {
+	head := text[:min(len(text), 40)]
+	return strings.ContainsAny(head, ":|") || strings.Contains(head, " - ") || strings.Contains(head, " – ")
+}
