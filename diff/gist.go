@@ -1,0 +1,505 @@
+package diff
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Gist is what a reviewer reads first about a re-vet: who is responsible
+// and how to reach them, old → new, and which terms of the privacy
+// vocabulary appear in or disappear from the policy as a whole. It is
+// read from the two documents, not from the clause changes, so a rewrite
+// that moves every clause still has a short gist. See
+// docs/decisions/0022-report-for-large-changes.md.
+type Gist struct {
+	// Facts are the identity facts found in either version, in the order
+	// of identityKinds.
+	Facts []Fact `json:"facts"`
+	// Terms are the lexicon terms (the rules' term kinds, then places)
+	// that one version names somewhere and the other nowhere.
+	Terms []TermDelta `json:"terms"`
+}
+
+// Fact is one identity fact of the policy as each version states it:
+// every value found, in document order, at most maxFactValues.
+type Fact struct {
+	// Kind is "controller", "contracting party", "data protection
+	// officer", "privacy contact" or "governing law".
+	Kind    string   `json:"kind"`
+	Old     []string `json:"old"`
+	New     []string `json:"new"`
+	Changed bool     `json:"changed"`
+}
+
+// TermDelta is one kind of term with the terms only the new version
+// names (Added) and only the old one names (Removed).
+type TermDelta struct {
+	Kind     string   `json:"kind"`
+	Category string   `json:"category"`
+	Added    []string `json:"added,omitempty"`
+	Removed  []string `json:"removed,omitempty"`
+}
+
+// Changed reports whether any identity fact changed or any term arrived
+// or left.
+func (g *Gist) Changed() bool {
+	if g == nil {
+		return false
+	}
+	for _, f := range g.Facts {
+		if f.Changed {
+			return true
+		}
+	}
+	return len(g.Terms) > 0
+}
+
+// Lines renders the gist as short lines, changed facts first: "controller:
+// A → B", "recipient added: x, y". The web feed, webhooks and the text
+// report use the same lines.
+func (g *Gist) Lines() []string {
+	if g == nil {
+		return nil
+	}
+	var changed, same []string
+	for _, f := range g.Facts {
+		if f.Changed {
+			changed = append(changed, f.Kind+": "+orNone(strings.Join(f.Old, "; "))+" → "+orNone(strings.Join(f.New, "; ")))
+		} else {
+			same = append(same, f.Kind+": "+strings.Join(f.New, "; ")+" (unchanged)")
+		}
+	}
+	for _, t := range g.Terms {
+		if len(t.Added) > 0 {
+			changed = append(changed, t.Kind+" added: "+strings.Join(t.Added, ", "))
+		}
+		if len(t.Removed) > 0 {
+			changed = append(changed, t.Kind+" removed: "+strings.Join(t.Removed, ", "))
+		}
+	}
+	return append(changed, same...)
+}
+
+// maxFactValues bounds the values a fact keeps per version.
+const maxFactValues = 5
+
+// identityKinds are the identity facts, in report order.
+var identityKinds = []string{"controller", "contracting party", "data protection officer", "privacy contact", "governing law"}
+
+// nameCue finds an identity fact in a clause. The value is a name next to
+// the match: after it (after), before it (before), or in its first
+// capture group (group).
+type nameCue struct {
+	kind  string
+	re    *regexp.Regexp
+	where int
+}
+
+const (
+	after = iota
+	before
+	group
+)
+
+// identityCues are the phrasings of the identity facts, in English, French,
+// German and Spanish (GDPR art. 4(7) "controller" — "responsable du
+// traitement", "Verantwortlicher", "responsable del tratamiento"; art. 37
+// the data protection officer). They are generic: none names a service.
+var identityCues = []nameCue{
+	{"controller", regexp.MustCompile(`(?i)\b(?:data\s+)?controller\s+(?:of\s+(?:your\s+)?(?:personal\s+)?(?:data|information)\s+)?(?:is|will\s+be|shall\s+be)\s+`), after},
+	{"controller", regexp.MustCompile(`(?i)\b(?:data\s+)?controller\s*:\s*`), after},
+	{"controller", regexp.MustCompile(`(?i)\s(?:is|are|acts?\s+as|process(?:es)?\s+(?:personal\s+data\s+)?as|will\s+be|remains?)\s+(?:the\s+|a\s+|an\s+)?(?:independent\s+|joint\s+)?["']?(?:data\s+)?controllers?\b`), before},
+	{"controller", regexp.MustCompile(`(?i)\bresponsable\s+d[ue]\s+(?:ce\s+)?traitement\s*(?:est|sera|:)\s*`), after},
+	{"controller", regexp.MustCompile(`(?i)\s(?:est|agit\s+en\s+(?:tant\s+que|qualité\s+de))\s+(?:le\s+)?responsable\s+d[ue]\s+(?:ce\s+)?traitement`), before},
+	{"controller", regexp.MustCompile(`(?i)\bverantwortlich(?:e|er)?\b(?:\s+(?:stelle|im\s+sinne|für|nach)[^.:]{0,80}?)?\s*(?:(?:ist|sind)\s*:?|:)\s*`), after},
+	{"controller", regexp.MustCompile(`(?i)\s(?:ist|sind)\s+(?:der\s+|die\s+)?(?:datenschutzrechtlich\s+)?verantwortlich`), before},
+	{"controller", regexp.MustCompile(`(?i)\bresponsable\s+del\s+tratamiento\s*(?:es|será|:)\s*`), after},
+	{"contracting party", regexp.MustCompile(`(?i)\b(?:agreement|contract|terms(?:\s+of\s+(?:service|use))?)\s+(?:is\s+|are\s+)?(?:entered\s+into\s+|made\s+)?between\s+you\s+and\s+`), after},
+	{"contracting party", regexp.MustCompile(`(?i)\byou\s+(?:are\s+)?(?:entering|enter)\s+into\s+(?:an?\s+|this\s+)?(?:legal\s+|binding\s+)?(?:agreement|contract)\s+with\s+`), after},
+	{"contracting party", regexp.MustCompile(`(?i)\bcontrat\s+(?:est\s+conclu\s+)?entre\s+vous\s+et\s+`), after},
+	{"contracting party", regexp.MustCompile(`(?i)\bvertragspartner(?:in)?\s*(?:ist|:)\s+`), after},
+	{"contracting party", regexp.MustCompile(`(?i)\bvertrag\s+(?:kommt\s+)?zwischen\s+(?:ihnen|dir)\s+und\s+`), after},
+	{"governing law", regexp.MustCompile(`(?i)\bgoverned\s+by\s+(?:and\s+construed\s+in\s+accordance\s+with\s+)?(?:the\s+)?laws?\s+of\s+`), after},
+	{"governing law", regexp.MustCompile(`(?i)\blaws?\s+of\s+(?:the\s+)?(.{2,60}?)\s+(?:shall\s+|will\s+)?govern`), group},
+	{"governing law", regexp.MustCompile(`(?i)\b(?:régi|soumis)e?s?\s+(?:par\s+le|au)\s+droit\s+(\p{L}+)`), group},
+	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en)|gilt|gelten)\s+(?:ausschließlich\s+)?(?:das\s+|dem\s+)?recht\s+der\s+`), after},
+	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en))\s+(?:ausschließlich\s+)?(\p{L}+)\s+recht`), group},
+	{"governing law", regexp.MustCompile(`(?i)\bse\s+rigen?\s+por\s+las?\s+leyes?\s+de\s+`), after},
+}
+
+// dpoCue marks a clause about the data protection officer (GDPR art. 37–39)
+// and privacyCue one about privacy at all, for the contact addresses.
+var (
+	dpoCue     = regexp.MustCompile(`(?i)data\s+protection\s+officer|\bDPO\b|délégué(?:e)?\s+à\s+la\s+protection\s+des\s+données|\bDPD\b|datenschutzbeauftragte|delegado\s+de\s+protección\s+de\s+datos`)
+	privacyCue = regexp.MustCompile(`(?i)privacy|data\s+protection|personal\s+(?:data|information)|confidentialité|données\s+personnelles|protection\s+des\s+données|datenschutz|personenbezogen|privacidad|protección\s+de\s+datos|datos\s+personales`)
+	contactCue = regexp.MustCompile(`(?i)\bcontact|kontakt|nous\s+joindre|contacto`)
+	emailRe    = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b`)
+)
+
+// identity finds the identity facts of a document: kind → values in
+// document order.
+func identity(cls []*clause) map[string][]string {
+	out := map[string][]string{}
+	add := func(kind, v string) {
+		v = strings.TrimSpace(v)
+		if v == "" || len(out[kind]) >= maxFactValues {
+			return
+		}
+		for _, have := range out[kind] {
+			if strings.EqualFold(have, v) {
+				return
+			}
+		}
+		out[kind] = append(out[kind], v)
+	}
+	for _, cl := range cls {
+		text := cl.c.Text
+		for _, cue := range identityCues {
+			for _, m := range cue.re.FindAllStringSubmatchIndex(text, 3) {
+				switch cue.where {
+				case after:
+					add(cue.kind, leadingName(text[m[1]:]))
+				case before:
+					add(cue.kind, trailingName(text[:m[0]]))
+				case group:
+					add(cue.kind, leadingName(text[m[2]:m[3]]))
+				}
+			}
+		}
+		emails := emailRe.FindAllString(text, -1)
+		if dpoCue.MatchString(text) {
+			if len(emails) == 0 {
+				add("data protection officer", "named, no e-mail address")
+			}
+			for _, e := range emails {
+				add("data protection officer", strings.ToLower(e))
+			}
+		}
+		heading := ""
+		if n := len(cl.c.Path); n > 0 {
+			heading = cl.c.Path[n-1]
+		}
+		if len(emails) > 0 && (privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading)) {
+			for _, e := range emails {
+				add("privacy contact", strings.ToLower(e))
+			}
+		}
+	}
+	return out
+}
+
+// articles are skipped before a name; pronouns are not names.
+var (
+	articles = map[string]bool{"the": true, "le": true, "la": true, "les": true, "l'": true, "die": true, "der": true, "das": true, "dem": true, "den": true, "el": true, "los": true, "las": true}
+	notNames = map[string]bool{"we": true, "you": true, "it": true, "they": true, "this": true, "that": true, "these": true, "nous": true, "vous": true, "wir": true, "sie": true, "nosotros": true, "usted": true, "each": true, "our": true, "your": true, "if": true, "when": true, "where": true, "in": true}
+	// connectors join the words of a name ("Bank of America", "Finya
+	// GmbH & Co. KG") when a name word follows them.
+	connectors = map[string]bool{"of": true, "and": true, "&": true, "or": true, "de": true, "du": true, "des": true, "et": true, "und": true, "y": true, "del": true, "für": true, "für.": true}
+	// legalForms may end with a full stop without ending the name.
+	legalForms = map[string]bool{"inc.": true, "ltd.": true, "co.": true, "corp.": true, "b.v.": true, "n.v.": true, "s.a.": true, "s.l.": true, "s.r.l.": true, "e.v.": true, "l.l.c.": true, "plc.": true, "s.a.s.": true, "u.s.": true, "st.": true}
+)
+
+const maxNameWords = 8
+
+// nameWord reports whether w can be part of a name: it starts with a
+// capital letter or a digit, or is a legal form.
+func nameWord(w string) bool {
+	w = strings.TrimLeft(w, `"'(«„`)
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r) || unicode.IsDigit(r) || legalForms[strings.ToLower(strings.TrimRight(w, ","))]
+}
+
+// leadingName returns the name at the start of s: "the Finya GmbH & Co. KG,
+// Hamburg" → "Finya GmbH & Co. KG".
+func leadingName(s string) string {
+	words := strings.Fields(s)
+	i := 0
+	for i < len(words) && articles[strings.ToLower(words[i])] {
+		i++
+	}
+	var name []string
+	for ; i < len(words) && len(name) < maxNameWords; i++ {
+		w := words[i]
+		lw := strings.ToLower(w)
+		if connectors[lw] && len(name) > 0 && i+1 < len(words) && nameWord(words[i+1]) {
+			name = append(name, w)
+			continue
+		}
+		if !nameWord(w) || strings.HasPrefix(w, "(") {
+			break
+		}
+		name = append(name, w)
+		end := strings.TrimRight(w, `"'»“”)`)
+		if strings.HasSuffix(end, ";") || strings.HasSuffix(end, ":") || strings.HasSuffix(end, ")") {
+			break
+		}
+		if strings.HasSuffix(end, ".") && !legalForms[strings.ToLower(end)] {
+			break
+		}
+		// "GitHub, Inc.": a comma goes on only into a legal form.
+		if strings.HasSuffix(end, ",") && (i+1 >= len(words) || !legalForms[strings.ToLower(strings.TrimRight(words[i+1], ",;:"))]) {
+			break
+		}
+	}
+	return cleanName(strings.Join(name, " "))
+}
+
+// trailingName returns the name at the end of s: "Personal Data that
+// GitHub, Inc. or GitHub B.V.," → "GitHub, Inc. or GitHub B.V.".
+func trailingName(s string) string {
+	words := strings.Fields(s)
+	var name []string
+	for i := len(words) - 1; i >= 0 && len(name) < maxNameWords; i-- {
+		w := words[i]
+		if connectors[strings.ToLower(w)] && len(name) > 0 && i > 0 && nameWord(words[i-1]) {
+			name = append(name, w)
+			continue
+		}
+		if !nameWord(w) {
+			break
+		}
+		end := strings.TrimRight(w, `,"'»“”`)
+		if len(name) > 0 && (strings.HasSuffix(end, ".") && !legalForms[strings.ToLower(end)] || strings.HasSuffix(end, ";") || strings.HasSuffix(end, ":")) {
+			break // the previous sentence ended here
+		}
+		// "GitHub, Inc.": a comma joins only a legal form that follows.
+		if len(name) > 0 && strings.HasSuffix(strings.TrimRight(w, `"'»“”`), ",") && !legalForms[strings.ToLower(strings.TrimRight(name[len(name)-1], ",;:"))] {
+			break
+		}
+		name = append(name, w)
+	}
+	slices.Reverse(name)
+	return cleanName(strings.Join(name, " "))
+}
+
+// cleanName trims punctuation and quotes from a found name and refuses
+// pronouns and connectors left alone.
+func cleanName(s string) string {
+	s = strings.Trim(s, ` ,;:"'()«»„“”`)
+	if s == "" || notNames[strings.ToLower(s)] || connectors[strings.ToLower(s)] {
+		return ""
+	}
+	if first := strings.ToLower(strings.Fields(s)[0]); notNames[first] {
+		return ""
+	}
+	return s
+}
+
+// buildGist compares the identity facts and the lexicon terms of two
+// documents.
+func buildGist(olds, news []*clause, rules *Rules) *Gist {
+	g := &Gist{Facts: []Fact{}, Terms: []TermDelta{}}
+	oi, ni := identity(olds), identity(news)
+	for _, k := range identityKinds {
+		o, n := oi[k], ni[k]
+		if len(o) == 0 && len(n) == 0 {
+			continue
+		}
+		g.Facts = append(g.Facts, Fact{Kind: k, Old: orEmpty(o), New: orEmpty(n), Changed: !sameFold(o, n)})
+	}
+	ot, nt := docTerms(olds, rules), docTerms(news, rules)
+	for _, kind := range termKinds(rules) {
+		d := TermDelta{Kind: kind.kind, Category: kind.category}
+		for _, p := range nt.order[kind.kind] {
+			if _, ok := ot.found[p]; !ok {
+				d.Added = append(d.Added, nt.found[p])
+			}
+		}
+		for _, p := range ot.order[kind.kind] {
+			if _, ok := nt.found[p]; !ok {
+				d.Removed = append(d.Removed, ot.found[p])
+			}
+		}
+		d.Added, d.Removed = dedupeWords(d.Added), dedupeWords(d.Removed)
+		if len(d.Added) > 0 || len(d.Removed) > 0 {
+			g.Terms = append(g.Terms, d)
+		}
+	}
+	return g
+}
+
+func orEmpty(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+func sameFold(a, b []string) bool {
+	norm := func(xs []string) []string {
+		out := make([]string, len(xs))
+		for i, x := range xs {
+			out[i] = strings.ToLower(x)
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(norm(a), norm(b))
+}
+
+func dedupeWords(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// placeKind is the term kind of the places list.
+const placeKind = "place"
+
+type kindInfo struct{ kind, category string }
+
+// termKinds lists the rules' term kinds once each, in rules order, then
+// places.
+func termKinds(rules *Rules) []kindInfo {
+	var out []kindInfo
+	for _, t := range rules.terms {
+		if !slices.ContainsFunc(out, func(k kindInfo) bool { return k.kind == t.kind }) {
+			out = append(out, kindInfo{t.kind, t.category})
+		}
+	}
+	return append(out, kindInfo{placeKind, "transfer"})
+}
+
+// termSet is the lexicon terms a document names: found maps a term key
+// (kind and pattern) to the words that matched first; order lists each
+// kind's keys in rules order.
+type termSet struct {
+	found map[string]string
+	order map[string][]string
+}
+
+// docTerms finds which lexicon terms a document names anywhere outside
+// addresses (a word inside a URL or e-mail address names nothing). A
+// pattern is looked for clause by clause only when its first word occurs
+// in the document at all, which keeps the scan near linear.
+func docTerms(cls []*clause, rules *Rules) termSet {
+	ts := termSet{found: map[string]string{}, order: map[string][]string{}}
+	ks := make([][]string, len(cls))
+	uniq := map[string]bool{}
+	for i, cl := range cls {
+		for _, t := range cl.toks {
+			if !t.inAddress {
+				ks[i] = append(ks[i], t.key)
+				uniq[t.key] = true
+			}
+		}
+	}
+	words := make([]string, 0, len(uniq))
+	for w := range uniq {
+		words = append(words, w)
+	}
+	slices.Sort(words)
+	for _, t := range rules.terms {
+		for _, p := range t.words {
+			key := t.kind + "\x00" + p.text
+			if _, ok := ts.found[key]; ok || !firstPieceOccurs(p, uniq, words) {
+				continue
+			}
+			for _, k := range ks {
+				if m := matchedSet([]pattern{p}, k); len(m) > 0 {
+					ts.found[key] = m[p.text]
+					ts.order[t.kind] = append(ts.order[t.kind], key)
+					break
+				}
+			}
+		}
+	}
+	for _, pl := range places {
+		for _, cl := range cls {
+			if pl.re.MatchString(cl.c.Text) {
+				key := placeKind + "\x00" + pl.name
+				ts.found[key] = pl.name
+				ts.order[placeKind] = append(ts.order[placeKind], key)
+				break
+			}
+		}
+	}
+	return ts
+}
+
+// firstPieceOccurs reports whether some word of the document matches the
+// first word of p.
+func firstPieceOccurs(p pattern, uniq map[string]bool, sorted []string) bool {
+	pc := p.pieces[0]
+	if !pc.prefix && !pc.suffix {
+		return uniq[pc.word]
+	}
+	one := pattern{pieces: p.pieces[:1]}
+	for _, w := range sorted {
+		if one.matchAt([]string{w}, 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// place is a country or region a policy may name (for transfers,
+// establishments and governing law). Matching is case-sensitive so that
+// "US" is a place and "us" a pronoun.
+type place struct {
+	name string
+	re   *regexp.Regexp
+}
+
+func placeList(entries ...string) []place {
+	var out []place
+	for _, e := range entries {
+		forms := strings.Split(e, "|")
+		var alts []string
+		for _, f := range forms {
+			alts = append(alts, regexp.QuoteMeta(f))
+		}
+		out = append(out, place{name: forms[0], re: regexp.MustCompile(`(?:^|[^\p{L}])(?:` + strings.Join(alts, "|") + `)(?:$|[^\p{L}])`)})
+	}
+	return out
+}
+
+// places are the countries and regions the gist reports; the first form
+// of each entry is the one shown. The list covers the usual transfer
+// destinations and establishments (GDPR chapter V adequacy decisions, the
+// US states with privacy laws), in English, French, German and Spanish.
+var places = placeList(
+	"European Economic Area|EEA|Espace économique européen|Europäischen Wirtschaftsraum|Espacio Económico Europeo",
+	"European Union|EU|Union européenne|Europäischen Union|Europäische Union|Unión Europea",
+	"United Kingdom|UK|U.K.|Great Britain|Royaume-Uni|Vereinigten Königreich|Reino Unido",
+	"United States|US|U.S.|USA|U.S.A.|États-Unis|Etats-Unis|USA|Vereinigten Staaten|Estados Unidos",
+	"Switzerland|Suisse|Schweiz|Suiza",
+	"Canada|Kanada",
+	"China|Chine|People's Republic of China|PRC",
+	"Hong Kong",
+	"India|Inde|Indien",
+	"Japan|Japon|Japón",
+	"Singapore|Singapour|Singapur",
+	"Ireland|Irlande|Irland|Irlanda",
+	"Germany|Allemagne|Deutschland|Alemania",
+	"France|Frankreich|Francia",
+	"Netherlands|Pays-Bas|Niederlande|Países Bajos",
+	"Luxembourg|Luxemburg|Luxemburgo",
+	"Spain|Espagne|Spanien|España",
+	"Italy|Italie|Italien|Italia",
+	"Israel|Israël",
+	"Russia|Russie|Russland|Rusia",
+	"Australia|Australie|Australien",
+	"Brazil|Brésil|Brasilien|Brasil",
+	"South Korea|Korea|Corée du Sud|Südkorea|Corea del Sur",
+	"Taiwan",
+	"Ukraine|Ucrania",
+	"Mexico|Mexique|Mexiko|México",
+	"California|Californie|Kalifornien",
+	"Virginia", "Colorado", "Connecticut", "Utah", "Texas", "Oregon", "Delaware", "Washington State",
+	"Cyprus|Chypre|Zypern|Chipre",
+	"Malta|Malte",
+	"Poland|Pologne|Polen|Polonia",
+	"Sweden|Suède|Schweden|Suecia",
+	"Philippines|Philippinen|Filipinas",
+	"Vietnam|Viêt Nam",
+	"Turkey|Türkiye|Turquie|Türkei|Turquía",
+	"United Arab Emirates|UAE|Émirats arabes unis",
+)
