@@ -122,6 +122,12 @@ var identityCues = []nameCue{
 	{"contracting party", regexp.MustCompile(`(?i)\bcontrat\s+(?:est\s+conclu\s+)?entre\s+vous\s+et\s+`), after},
 	{"contracting party", regexp.MustCompile(`(?i)\bvertragspartner(?:in)?\s*(?:ist|:)\s+`), after},
 	{"contracting party", regexp.MustCompile(`(?i)\bvertrag\s+(?:kommt\s+)?zwischen\s+(?:ihnen|dir)\s+und\s+`), after},
+	{"contracting party", regexp.MustCompile(`(?i)\b(?:is\s+|are\s+)?(?:owned\s+and\s+)?operated\s+by\s+`), after},
+	{"data protection officer", regexp.MustCompile(`(?i)\s(?:is|acts\s+as)\s+(?:also\s+)?(?:our|the|its)\s+(?:appointed\s+)?(?:data\s+protection\s+officer|DPO)\b`), before},
+	{"data protection officer", regexp.MustCompile(`(?i)\bdata\s+protection\s+officer\s*(?:\(["']?DPO["']?\)\s*)?(?:is|:)\s*`), after},
+	{"data protection officer", regexp.MustCompile(`(?i)\bappointed\s+(?:the\s+)?(.{2,60}?)\s+as\s+(?:our|its|the)\s+(?:data\s+protection\s+officer|DPO)`), group},
+	{"data protection officer", regexp.MustCompile(`(?i)\bdélégué(?:e)?\s+à\s+la\s+protection\s+des\s+données\s*(?:\(DPO\)\s*)?(?:est|:)\s*`), after},
+	{"data protection officer", regexp.MustCompile(`(?i)\bdatenschutzbeauftragte[rn]?\s*(?:ist|:)\s*`), after},
 	{"governing law", regexp.MustCompile(`(?i)\bgoverned\s+by\s+(?:and\s+construed\s+in\s+accordance\s+with\s+)?(?:the\s+)?laws?\s+of\s+`), after},
 	{"governing law", regexp.MustCompile(`(?i)\blaws?\s+of\s+(?:the\s+)?(.{2,60}?)\s+(?:shall\s+|will\s+)?govern`), group},
 	{"governing law", regexp.MustCompile(`(?i)\b(?:régi|soumis)e?s?\s+(?:par\s+le|au)\s+droit\s+(\p{L}+)`), group},
@@ -137,58 +143,104 @@ var (
 	privacyCue = regexp.MustCompile(`(?i)privacy|data\s+protection|personal\s+(?:data|information)|confidentialité|données\s+personnelles|protection\s+des\s+données|datenschutz|personenbezogen|privacidad|protección\s+de\s+datos|datos\s+personales`)
 	contactCue = regexp.MustCompile(`(?i)\bcontact|kontakt|nous\s+joindre|contacto`)
 	emailRe    = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b`)
+	// obfuscated is an address written against harvesters:
+	// "dpo[at]example[dot]com", "privacy (at) example (dot) com".
+	obfuscated = regexp.MustCompile(`(?i)\b([a-z0-9._%+-]+)\s*[\[(]at[\])]\s*([a-z0-9-]+(?:\s*(?:[\[(]dot[\])]|\.)\s*[a-z0-9-]+)+)`)
+	dotWord    = regexp.MustCompile(`(?i)\s*[\[(]dot[\])]\s*|\s*\.\s*`)
 )
 
+// emailsIn returns the e-mail addresses in text, plain or obfuscated, in
+// lower case.
+func emailsIn(text string) []string {
+	var out []string
+	for _, e := range emailRe.FindAllString(text, -1) {
+		out = append(out, strings.ToLower(e))
+	}
+	for _, m := range obfuscated.FindAllStringSubmatch(text, -1) {
+		out = append(out, strings.ToLower(m[1]+"@"+dotWord.ReplaceAllString(m[2], ".")))
+	}
+	return out
+}
+
 // identity finds the identity facts of a document: kind → values in
-// document order.
+// document order, at most maxFactValues each.
 func identity(cls []*clause) map[string][]string {
 	out := map[string][]string{}
-	add := func(kind, v string) {
-		v = strings.TrimSpace(v)
-		if v == "" || len(out[kind]) >= maxFactValues {
-			return
-		}
-		for _, have := range out[kind] {
-			if strings.EqualFold(have, v) {
-				return
-			}
-		}
-		out[kind] = append(out[kind], v)
-	}
 	for _, cl := range cls {
-		text := cl.c.Text
-		for _, cue := range identityCues {
-			for _, m := range cue.re.FindAllStringSubmatchIndex(text, 3) {
-				switch cue.where {
-				case after:
-					add(cue.kind, leadingName(text[m[1]:]))
-				case before:
-					add(cue.kind, trailingName(text[:m[0]]))
-				case group:
-					add(cue.kind, leadingName(text[m[2]:m[3]]))
-				}
-			}
-		}
-		emails := emailRe.FindAllString(text, -1)
-		if dpoCue.MatchString(text) {
-			if len(emails) == 0 {
-				add("data protection officer", "named, no e-mail address")
-			}
-			for _, e := range emails {
-				add("data protection officer", strings.ToLower(e))
-			}
-		}
 		heading := ""
 		if n := len(cl.c.Path); n > 0 {
 			heading = cl.c.Path[n-1]
 		}
-		if len(emails) > 0 && (privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading)) {
-			for _, e := range emails {
-				add("privacy contact", strings.ToLower(e))
+		clauseFacts(cl.c.Text, heading, func(kind, v string) {
+			if len(out[kind]) < maxFactValues && !containsFold(out[kind], v) {
+				out[kind] = append(out[kind], v)
+			}
+		})
+	}
+	return out
+}
+
+// clauseFacts calls add with each identity fact one clause states; heading
+// is the clause's nearest heading.
+func clauseFacts(text, heading string, add func(kind, value string)) {
+	put := func(kind, v string) {
+		for _, part := range splitNames(v) {
+			add(kind, part)
+		}
+	}
+	for _, cue := range identityCues {
+		for _, m := range cue.re.FindAllStringSubmatchIndex(text, 3) {
+			switch cue.where {
+			case after:
+				put(cue.kind, leadingName(text[m[1]:]))
+			case before:
+				put(cue.kind, trailingName(text[:m[0]]))
+			case group:
+				put(cue.kind, leadingName(text[m[2]:m[3]]))
 			}
 		}
 	}
+	emails := emailsIn(text)
+	if dpoCue.MatchString(text) {
+		for _, e := range emails {
+			add("data protection officer", e)
+		}
+	}
+	if len(emails) > 0 && (privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading)) {
+		for _, e := range emails {
+			add("privacy contact", e)
+		}
+	}
+}
+
+// nameJoiner splits "GitHub, Inc. or GitHub B.V." into its names.
+var nameJoiner = regexp.MustCompile(`\s+(?:or|and|ou|et|oder|und|o|y)\s+`)
+
+func splitNames(v string) []string {
+	var out []string
+	for _, p := range nameJoiner.Split(v, -1) {
+		if p = cleanName(p); p != "" {
+			out = append(out, p)
+		}
+	}
 	return out
+}
+
+// nameKey is a name's comparison form: lower case, letters and digits
+// only ("GitHub, Inc." and "GitHub Inc" are the same name).
+func nameKey(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '@' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func containsFold(xs []string, v string) bool {
+	k := nameKey(v)
+	return slices.ContainsFunc(xs, func(x string) bool { return nameKey(x) == k })
 }
 
 // articles are skipped before a name; pronouns are not names.
@@ -199,7 +251,8 @@ var (
 	// GmbH & Co. KG") when a name word follows them.
 	connectors = map[string]bool{"of": true, "and": true, "&": true, "or": true, "de": true, "du": true, "des": true, "et": true, "und": true, "y": true, "del": true, "für": true, "für.": true}
 	// legalForms may end with a full stop without ending the name.
-	legalForms = map[string]bool{"inc.": true, "ltd.": true, "co.": true, "corp.": true, "b.v.": true, "n.v.": true, "s.a.": true, "s.l.": true, "s.r.l.": true, "e.v.": true, "l.l.c.": true, "plc.": true, "s.a.s.": true, "u.s.": true, "st.": true}
+	legalForms = map[string]bool{"inc.": true, "ltd.": true, "co.": true, "corp.": true, "b.v.": true, "n.v.": true, "s.a.": true, "s.l.": true, "s.r.l.": true, "e.v.": true, "l.l.c.": true, "plc.": true, "s.a.s.": true, "u.s.": true, "st.": true,
+		"inc": true, "ltd": true, "llc": true, "gmbh": true, "kg": true, "ag": true, "bv": true, "nv": true, "sa": true, "sas": true, "sarl": true, "sl": true, "srl": true, "spa": true, "plc": true, "limited": true, "corporation": true, "corp": true, "se": true, "ab": true, "oy": true, "lp": true, "llp": true, "pbc": true, "ug": true}
 )
 
 const maxNameWords = 8
@@ -236,7 +289,9 @@ func leadingName(s string) string {
 		if strings.HasSuffix(end, ";") || strings.HasSuffix(end, ":") || strings.HasSuffix(end, ")") {
 			break
 		}
-		if strings.HasSuffix(end, ".") && !legalForms[strings.ToLower(end)] {
+		// A full stop ends the name, except after a legal form that
+		// another legal form follows ("Co. KG").
+		if strings.HasSuffix(end, ".") && (!legalForms[strings.ToLower(end)] || i+1 >= len(words) || !legalForms[strings.ToLower(strings.TrimRight(words[i+1], ",;:."))] && !legalForms[strings.ToLower(words[i+1])]) {
 			break
 		}
 		// "GitHub, Inc.": a comma goes on only into a legal form.
@@ -328,14 +383,15 @@ func orEmpty(xs []string) []string {
 	return xs
 }
 
+// sameFold reports whether two lists hold the same names, by nameKey.
 func sameFold(a, b []string) bool {
 	norm := func(xs []string) []string {
 		out := make([]string, len(xs))
 		for i, x := range xs {
-			out[i] = strings.ToLower(x)
+			out[i] = nameKey(x)
 		}
 		slices.Sort(out)
-		return out
+		return slices.Compact(out)
 	}
 	return slices.Equal(norm(a), norm(b))
 }

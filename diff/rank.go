@@ -16,6 +16,10 @@ type Direction string
 
 // The directions, in ranking order.
 const (
+	// Identity: the clause states a changed identity fact of the gist —
+	// who the controller or contracting party is, how to reach the
+	// privacy contact or DPO, which law governs.
+	Identity Direction = "identity"
 	// Widens: the provider may do more — new data, recipients or purposes,
 	// longer retention, a right or a promise removed, a negation lost, a
 	// firm promise made soft.
@@ -33,14 +37,16 @@ const (
 
 func directionRank(d Direction) int {
 	switch d {
-	case Widens:
+	case Identity:
 		return 0
-	case Changes:
+	case Widens:
 		return 1
-	case Narrows:
+	case Changes:
 		return 2
-	default:
+	case Narrows:
 		return 3
+	default:
+		return 4
 	}
 }
 
@@ -77,7 +83,18 @@ const RankLimit = 20
 type signal struct {
 	dir Direction
 	why string
+	// weight orders changes within a direction: the sum of their
+	// signals' weights.
+	weight int
 }
+
+// Signal weights: a change of who is responsible, a lost negation or a
+// longer retention outweighs a list that grew by an item.
+const (
+	weak   = 1
+	medium = 2
+	strong = 3
+)
 
 // Reason patterns the ranker reads. They follow the reason texts of
 // classify.go; a reason no pattern knows gives no signal. To rank a new
@@ -111,14 +128,21 @@ type ranker struct {
 	// fresh and gone are the gist's terms new to or gone from the whole
 	// policy, by kind.
 	fresh, gone map[string][]string
+	// facts are the gist's changed identity facts.
+	facts map[string]Fact
 }
 
 func newRanker(rules *Rules, g *Gist) ranker {
-	rk := ranker{kindCategory: map[string]string{}, fresh: map[string][]string{}, gone: map[string][]string{}}
+	rk := ranker{kindCategory: map[string]string{}, fresh: map[string][]string{}, gone: map[string][]string{}, facts: map[string]Fact{}}
 	for _, t := range rules.terms {
 		rk.kindCategory[t.kind] = t.category
 	}
 	if g != nil {
+		for _, f := range g.Facts {
+			if f.Changed {
+				rk.facts[f.Kind] = f
+			}
+		}
 		for _, t := range g.Terms {
 			rk.fresh[t.Kind] = append(rk.fresh[t.Kind], t.Added...)
 			rk.gone[t.Kind] = append(rk.gone[t.Kind], t.Removed...)
@@ -135,6 +159,67 @@ func (rk ranker) signals(c Change) []signal {
 			out = append(out, s)
 		}
 	}
+	out = append(out, rk.identity(c)...)
+	if s, ok := retentionLimitDropped(c); ok {
+		out = append(out, s)
+	}
+	return out
+}
+
+// retentionPeriod is a stated period: "30 days", "thirty days", "12 months".
+var retentionPeriod = regexp.MustCompile(`(?i)\b(\d+|one|two|three|six|twelve|thirty|sixty|ninety)\s+(?:calendar\s+|business\s+)?(days?|weeks?|months?|years?)\b`)
+
+// retentionLimitDropped reads a removed clause about retention that stated
+// a period: the limit is gone, which widens what the provider may keep.
+func retentionLimitDropped(c Change) (signal, bool) {
+	if c.New != nil || c.Old == nil || !slices.Contains(c.Categories, "retention") {
+		return signal{}, false
+	}
+	m := retentionPeriod.FindString(c.Old.Text)
+	if m == "" {
+		return signal{}, false
+	}
+	return signal{Widens, "retention limit removed: " + strconv.Quote(m), strong}, true
+}
+
+// identity finds the changed identity facts a change states: a value the
+// new side states that the old policy did not, or the reverse.
+func (rk ranker) identity(c Change) []signal {
+	if len(rk.facts) == 0 {
+		return nil
+	}
+	var out []signal
+	look := func(s *Side, newSide bool) {
+		if s == nil {
+			return
+		}
+		heading := ""
+		if n := len(s.Path); n > 0 {
+			heading = s.Path[n-1]
+		}
+		clauseFacts(s.Text, heading, func(kind, v string) {
+			f, ok := rk.facts[kind]
+			if !ok {
+				return
+			}
+			mine, other, verb := f.New, f.Old, " now "
+			if !newSide {
+				mine, other, verb = f.Old, f.New, " was "
+			}
+			if containsFold(mine, v) && !containsFold(other, v) {
+				why := kind + verb + v
+				if !slices.ContainsFunc(out, func(s signal) bool { return s.why == why }) {
+					w := strong
+					if kind == "privacy contact" {
+						w = medium
+					}
+					out = append(out, signal{Identity, why, w})
+				}
+			}
+		})
+	}
+	look(c.New, true)
+	look(c.Old, false)
 	return out
 }
 
@@ -147,24 +232,24 @@ func (rk ranker) signal(c Change, reason string) (signal, bool) {
 			lost = !lost
 		}
 		if lost {
-			return signal{Widens, "negation lost"}, true
+			return signal{Widens, "negation lost", strong}, true
 		}
-		return signal{Narrows, "negation added"}, true
+		return signal{Narrows, "negation added", strong}, true
 	}
 	if m := rePromise.FindStringSubmatch(reason); m != nil {
 		if firmness(m[1]) > firmness(m[2]) {
-			return signal{Widens, "promise weakened (" + m[1] + " → " + m[2] + ")"}, true
+			return signal{Widens, "promise weakened (" + m[1] + " → " + m[2] + ")", medium}, true
 		}
-		return signal{Changes, "promise changed (" + m[1] + " → " + m[2] + ")"}, true
+		return signal{Changes, "promise changed (" + m[1] + " → " + m[2] + ")", weak}, true
 	}
 	if m := reNumber.FindStringSubmatch(reason); m != nil {
 		return numberSignal(c, m[1], m[2]), true
 	}
 	if m := reList.FindStringSubmatch(reason); m != nil {
-		return signal{Direction(m[1]), strings.SplitN(reason, ":", 2)[0]}, true
+		return signal{Direction(m[1]), strings.SplitN(reason, ":", 2)[0], weak}, true
 	}
 	if reContact.MatchString(reason) {
-		return signal{Changes, "contact address changed"}, true
+		return signal{Changes, "contact address changed", medium}, true
 	}
 	if m := reTerm.FindStringSubmatch(reason); m != nil {
 		return rk.termSignal(m[1], m[2], m[3])
@@ -192,21 +277,21 @@ func numberSignal(c Change, from, to string) signal {
 	a, b := firstNumber(from), firstNumber(to)
 	why := fmt.Sprintf("number %q → %q", from, to)
 	if a < 0 || b < 0 || a == b {
-		return signal{Changes, why}
+		return signal{Changes, why, weak}
 	}
 	switch {
 	case slices.Contains(c.Categories, "retention"):
 		if b > a {
-			return signal{Widens, "kept longer: " + why}
+			return signal{Widens, "kept longer: " + why, strong}
 		}
-		return signal{Narrows, "kept shorter: " + why}
+		return signal{Narrows, "kept shorter: " + why, strong}
 	case slices.Contains(c.Categories, "children"):
 		if b < a {
-			return signal{Widens, "lower age: " + why}
+			return signal{Widens, "lower age: " + why, strong}
 		}
-		return signal{Narrows, "higher age: " + why}
+		return signal{Narrows, "higher age: " + why, strong}
 	}
-	return signal{Changes, why}
+	return signal{Changes, why, weak}
 }
 
 func firstNumber(s string) float64 {
@@ -250,9 +335,9 @@ func (rk ranker) termSignal(verb, kind, terms string) (signal, bool) {
 		what = kind + " gone: "
 	}
 	if widens {
-		return signal{Widens, what + terms}, true
+		return signal{Widens, what + terms, medium}, true
 	}
-	return signal{Narrows, what + terms}, true
+	return signal{Narrows, what + terms, medium}, true
 }
 
 // rankChanges orders the substantive changes: widening before
@@ -261,8 +346,8 @@ func (rk ranker) termSignal(verb, kind, terms string) (signal, bool) {
 // document order.
 func rankChanges(r *Result, rk ranker) []RankItem {
 	type scored struct {
-		item    RankItem
-		tier, n int
+		item         RankItem
+		tier, weight int
 	}
 	var all []scored
 	for i, c := range r.Changes {
@@ -299,8 +384,11 @@ func rankChanges(r *Result, rk ranker) []RankItem {
 		n := 0
 		for _, s := range sigs {
 			if s.dir == dir {
-				n++
+				n += s.weight
 			}
+		}
+		if best < 0 {
+			n = addedWeight(c)
 		}
 		it := RankItem{Change: i, Direction: dir, Why: strings.Join(whys, "; "), Kind: c.Kind, Section: sectionOf(c), Excerpt: excerpt(c)}
 		all = append(all, scored{it, directionRank(dir), n})
@@ -309,13 +397,32 @@ func rankChanges(r *Result, rk ranker) []RankItem {
 		if c := cmp.Compare(a.tier, b.tier); c != 0 {
 			return c
 		}
-		return cmp.Compare(b.n, a.n)
+		return cmp.Compare(b.weight, a.weight)
 	})
 	out := make([]RankItem, len(all))
 	for i, s := range all {
 		out[i] = s.item
 	}
 	return out
+}
+
+// addedWeight orders clauses merely added or removed about a category:
+// added before removed (the new text is what applies), then by how many
+// of the provider's practices they are about.
+func addedWeight(c Change) int {
+	w := 0
+	for _, cat := range c.Categories {
+		switch cat {
+		case "collection", "use", "sharing", "retention", "children", "transfer", "tracking", "rights":
+			w += 2
+		default:
+			w++
+		}
+	}
+	if c.Old == nil {
+		w += 2
+	}
+	return w
 }
 
 // sectionOf is the heading path of a change's clause (new side first).
@@ -362,10 +469,7 @@ func truncateRunes(s string, n int) string {
 // The labelled-pairs harness uses it to measure the reading burden: how
 // far down a reader finds the clause that matters.
 func (r *Result) RankOf(anchor string) int {
-	items := r.ranked
-	if items == nil {
-		items = r.Rank
-	}
+	items := r.Ranking()
 	a := foldSpace(anchor)
 	if a == "" {
 		return 0
@@ -382,6 +486,15 @@ func (r *Result) RankOf(anchor string) int {
 		}
 	}
 	return 0
+}
+
+// Ranking returns every substantive change in rank order: the whole
+// ranking for a result from Compare, Rank for one decoded from JSON.
+func (r *Result) Ranking() []RankItem {
+	if r.ranked != nil {
+		return r.ranked
+	}
+	return r.Rank
 }
 
 func foldSpace(s string) string {
