@@ -145,8 +145,8 @@ var (
 	emailRe    = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b`)
 	// obfuscated is an address written against harvesters:
 	// "dpo[at]example[dot]com", "privacy (at) example (dot) com".
-	obfuscated = regexp.MustCompile(`(?i)\b([a-z0-9._%+-]+)\s*[\[(]at[\])]\s*([a-z0-9-]+(?:\s*(?:[\[(]dot[\])]|\.)\s*[a-z0-9-]+)+)`)
-	dotWord    = regexp.MustCompile(`(?i)\s*[\[(]dot[\])]\s*|\s*\.\s*`)
+	obfuscated = regexp.MustCompile(`(?i)\b([a-z0-9._%+-]+)\s*[\[(]at[\])]\s*([a-z0-9-]+(?:(?:\s*[\[(]dot[\])]\s*|\.)[a-z0-9-]+)+)`)
+	dotWord    = regexp.MustCompile(`(?i)\s*[\[(]dot[\])]\s*`)
 )
 
 // emailsIn returns the e-mail addresses in text, plain or obfuscated, in
@@ -334,6 +334,9 @@ func trailingName(s string) string {
 // pronouns and connectors left alone.
 func cleanName(s string) string {
 	s = strings.Trim(s, ` ,;:"'()«»„“”`)
+	if f := strings.Fields(s); len(f) > 0 && !legalForms[strings.ToLower(f[len(f)-1])] {
+		s = strings.TrimRight(s, ".")
+	}
 	if s == "" || notNames[strings.ToLower(s)] || connectors[strings.ToLower(s)] {
 		return ""
 	}
