@@ -102,6 +102,7 @@ const (
 	after = iota
 	before
 	group
+	word // the first capture group is the value as written ("français")
 )
 
 // identityCues are the phrasings of the identity facts, in English, French,
@@ -130,9 +131,9 @@ var identityCues = []nameCue{
 	{"data protection officer", regexp.MustCompile(`(?i)\bdatenschutzbeauftragte[rn]?\s*(?:ist|:)\s*`), after},
 	{"governing law", regexp.MustCompile(`(?i)\bgoverned\s+by\s+(?:and\s+construed\s+in\s+accordance\s+with\s+)?(?:the\s+)?laws?\s+of\s+`), after},
 	{"governing law", regexp.MustCompile(`(?i)\blaws?\s+of\s+(?:the\s+)?(.{2,60}?)\s+(?:shall\s+|will\s+)?govern`), group},
-	{"governing law", regexp.MustCompile(`(?i)\b(?:régi|soumis)e?s?\s+(?:par\s+le|au)\s+droit\s+(\p{L}+)`), group},
+	{"governing law", regexp.MustCompile(`(?i)(?:régi|soumis)e?s?\s+(?:par\s+le|au)\s+droit\s+(\p{L}+)`), word},
 	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en)|gilt|gelten)\s+(?:ausschließlich\s+)?(?:das\s+|dem\s+)?recht\s+der\s+`), after},
-	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en))\s+(?:ausschließlich\s+)?(\p{L}+)\s+recht`), group},
+	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en))\s+(?:ausschließlich\s+)?(\p{L}+)\s+recht`), word},
 	{"governing law", regexp.MustCompile(`(?i)\bse\s+rigen?\s+por\s+las?\s+leyes?\s+de\s+`), after},
 }
 
@@ -141,8 +142,10 @@ var identityCues = []nameCue{
 var (
 	dpoCue     = regexp.MustCompile(`(?i)data\s+protection\s+officer|\bDPO\b|délégué(?:e)?\s+à\s+la\s+protection\s+des\s+données|\bDPD\b|datenschutzbeauftragte|delegado\s+de\s+protección\s+de\s+datos`)
 	privacyCue = regexp.MustCompile(`(?i)privacy|data\s+protection|personal\s+(?:data|information)|confidentialité|données\s+personnelles|protection\s+des\s+données|datenschutz|personenbezogen|privacidad|protección\s+de\s+datos|datos\s+personales`)
-	contactCue = regexp.MustCompile(`(?i)\bcontact|kontakt|nous\s+joindre|contacto`)
-	emailRe    = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b`)
+	contactCue = regexp.MustCompile(`(?i)\bcontact|kontakt|nous\s+joindre|contacto|questions\s+about\s+(?:this|our)`)
+	// privacyMailbox is an address whose name says it is for privacy.
+	privacyMailbox = regexp.MustCompile(`(?i)^(?:privacy|dpo|dpd|data-?protection|datenschutz|gdpr|rgpd|dsgvo|dsb)[a-z0-9._-]*@`)
+	emailRe        = regexp.MustCompile(`(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b`)
 	// obfuscated is an address written against harvesters:
 	// "dpo[at]example[dot]com", "privacy (at) example (dot) com".
 	obfuscated = regexp.MustCompile(`(?i)\b([a-z0-9._%+-]+)\s*[\[(]at[\])]\s*([a-z0-9-]+(?:(?:\s*[\[(]dot[\])]\s*|\.)[a-z0-9-]+)+)`)
@@ -197,6 +200,8 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 				put(cue.kind, trailingName(text[:m[0]]))
 			case group:
 				put(cue.kind, leadingName(text[m[2]:m[3]]))
+			case word:
+				add(cue.kind, text[m[2]:m[3]])
 			}
 		}
 	}
@@ -206,8 +211,9 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 			add("data protection officer", e)
 		}
 	}
-	if len(emails) > 0 && (privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading)) {
-		for _, e := range emails {
+	about := privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading) || contactCue.MatchString(text)
+	for _, e := range emails {
+		if about || privacyMailbox.MatchString(e) {
 			add("privacy contact", e)
 		}
 	}
