@@ -164,13 +164,13 @@ func TestGistTerms(t *testing.T) {
 // ranks first.
 func TestRankOrder(t *testing.T) {
 	base := []string{
-		"We share your information with our service providers.",           // 0: widened below
-		"We do not sell your personal information to anyone.",             // 1: negation lost
-		"We retain your data for 30 days after you close your account.",   // 2: retention longer
-		"We collect your name, email address and payment information.",    // 3: narrowed
-		"You can opt out of marketing e-mails at any time.",               // 4: right removed
-		"Questions about this policy go to privacy@acme.example.",         // 5: contact changed
-		"Our partners may invite you to events near your office.",         // 6: removed about sharing
+		"We share your information with our service providers.",          // 0: widened below
+		"We do not sell your personal information to anyone.",            // 1: negation lost
+		"We retain your data for 30 days after you close your account.",  // 2: retention longer
+		"We collect your name, email address and payment information.",   // 3: narrowed
+		"You can opt out of marketing e-mails at any time.",              // 4: right removed
+		"Questions about this policy go to privacy@acme.example.",        // 5: contact changed
+		"Our partners may invite you to events near your office.",        // 6: removed about sharing
 		"Our service providers must keep your information confidential.", // 7: unchanged
 	}
 	changed := slices.Clone(base)
