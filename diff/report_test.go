@@ -305,4 +305,14 @@ func TestGoldenRewrite(t *testing.T) {
 		t.Errorf("the rewrite report has %d lines; want it short (the clause list behind --all)", lines)
 	}
 	checkGolden(t, "github-rewrite.txt", text.Bytes())
+
+	var page bytes.Buffer
+	if err := diff.WriteHTML(&page, r, diff.HTMLOptions{OldName: old, NewName: new}); err != nil {
+		t.Fatal(err)
+	}
+	h := page.String()
+	banner, gist, rank, list := strings.Index(h, `<p class="rewrite">`), strings.Index(h, "<h2>Gist</h2>"), strings.Index(h, "<h2>Ranked changes</h2>"), strings.Index(h, `<details class="rewritten">`)
+	if banner < 0 || gist < banner || rank < gist || list < rank {
+		t.Errorf("HTML report: want the rewrite banner, gist, ranking, then the folded clause list (at %d, %d, %d, %d)", banner, gist, rank, list)
+	}
 }
