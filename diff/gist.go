@@ -96,6 +96,9 @@ type nameCue struct {
 	kind  string
 	re    *regexp.Regexp
 	where int
+	// hint is a lower-case word the clause must contain for the cue to
+	// be tried: a cheap test that spares most clauses the expression.
+	hint string
 }
 
 const (
@@ -110,31 +113,31 @@ const (
 // traitement", "Verantwortlicher", "responsable del tratamiento"; art. 37
 // the data protection officer). They are generic: none names a service.
 var identityCues = []nameCue{
-	{"controller", regexp.MustCompile(`(?i)\b(?:data\s+)?controller\s+(?:of\s+(?:your\s+)?(?:personal\s+)?(?:data|information)\s+)?(?:is|will\s+be|shall\s+be)\s+`), after},
-	{"controller", regexp.MustCompile(`(?i)\b(?:data\s+)?controller\s*:\s*`), after},
-	{"controller", regexp.MustCompile(`(?i)\s(?:is|are|acts?\s+as|process(?:es)?\s+(?:personal\s+data\s+)?as|will\s+be|remains?)\s+(?:the\s+|a\s+|an\s+)?(?:independent\s+|joint\s+)?["']?(?:data\s+)?controllers?\b`), before},
-	{"controller", regexp.MustCompile(`(?i)\bresponsable\s+d[ue]\s+(?:ce\s+)?traitement\s*(?:est|sera|:)\s*`), after},
-	{"controller", regexp.MustCompile(`(?i)\s(?:est|agit\s+en\s+(?:tant\s+que|qualité\s+de))\s+(?:le\s+)?responsable\s+d[ue]\s+(?:ce\s+)?traitement`), before},
-	{"controller", regexp.MustCompile(`(?i)\bverantwortlich(?:e|er)?\b(?:\s+(?:stelle|im\s+sinne|für|nach)[^.:]{0,80}?)?\s*(?:(?:ist|sind)\s*:?|:)\s*`), after},
-	{"controller", regexp.MustCompile(`(?i)\s(?:ist|sind)\s+(?:der\s+|die\s+)?(?:datenschutzrechtlich\s+)?verantwortlich`), before},
-	{"controller", regexp.MustCompile(`(?i)\bresponsable\s+del\s+tratamiento\s*(?:es|será|:)\s*`), after},
-	{"contracting party", regexp.MustCompile(`(?i)\b(?:agreement|contract|terms(?:\s+of\s+(?:service|use))?)\s+(?:is\s+|are\s+)?(?:entered\s+into\s+|made\s+)?between\s+you\s+and\s+`), after},
-	{"contracting party", regexp.MustCompile(`(?i)\byou\s+(?:are\s+)?(?:entering|enter)\s+into\s+(?:an?\s+|this\s+)?(?:legal\s+|binding\s+)?(?:agreement|contract)\s+with\s+`), after},
-	{"contracting party", regexp.MustCompile(`(?i)\bcontrat\s+(?:est\s+conclu\s+)?entre\s+vous\s+et\s+`), after},
-	{"contracting party", regexp.MustCompile(`(?i)\bvertragspartner(?:in)?\s*(?:ist|:)\s+`), after},
-	{"contracting party", regexp.MustCompile(`(?i)\bvertrag\s+(?:kommt\s+)?zwischen\s+(?:ihnen|dir)\s+und\s+`), after},
-	{"contracting party", regexp.MustCompile(`(?i)\b(?:is\s+|are\s+)?(?:owned\s+and\s+)?operated\s+by\s+`), after},
-	{"data protection officer", regexp.MustCompile(`(?i)\s(?:is|acts\s+as)\s+(?:also\s+)?(?:our|the|its)\s+(?:appointed\s+)?(?:data\s+protection\s+officer|DPO)\b`), before},
-	{"data protection officer", regexp.MustCompile(`(?i)\bdata\s+protection\s+officer\s*(?:\(["']?DPO["']?\)\s*)?(?:is|:)\s*`), after},
-	{"data protection officer", regexp.MustCompile(`(?i)\bappointed\s+(?:the\s+)?(.{2,60}?)\s+as\s+(?:our|its|the)\s+(?:data\s+protection\s+officer|DPO)`), group},
-	{"data protection officer", regexp.MustCompile(`(?i)\bdélégué(?:e)?\s+à\s+la\s+protection\s+des\s+données\s*(?:\(DPO\)\s*)?(?:est|:)\s*`), after},
-	{"data protection officer", regexp.MustCompile(`(?i)\bdatenschutzbeauftragte[rn]?\s*(?:ist|:)\s*`), after},
-	{"governing law", regexp.MustCompile(`(?i)\bgoverned\s+by\s+(?:and\s+construed\s+in\s+accordance\s+with\s+)?(?:the\s+)?laws?\s+of\s+`), after},
-	{"governing law", regexp.MustCompile(`(?i)\blaws?\s+of\s+(?:the\s+)?(.{2,60}?)\s+(?:shall\s+|will\s+)?govern`), group},
-	{"governing law", regexp.MustCompile(`(?i)(?:régi|soumis)e?s?\s+(?:par\s+le|au)\s+droit\s+(\p{L}+)`), word},
-	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en)|gilt|gelten)\s+(?:ausschließlich\s+)?(?:das\s+|dem\s+)?recht\s+der\s+`), after},
-	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en))\s+(?:ausschließlich\s+)?(\p{L}+)\s+recht`), word},
-	{"governing law", regexp.MustCompile(`(?i)\bse\s+rigen?\s+por\s+las?\s+leyes?\s+de\s+`), after},
+	{"controller", regexp.MustCompile(`(?i)\b(?:data\s+)?controller\s+(?:of\s+(?:your\s+)?(?:personal\s+)?(?:data|information)\s+)?(?:is|will\s+be|shall\s+be)\s+`), after, "controller"},
+	{"controller", regexp.MustCompile(`(?i)\b(?:data\s+)?controller\s*:\s*`), after, "controller"},
+	{"controller", regexp.MustCompile(`(?i)\s(?:is|are|acts?\s+as|process(?:es)?\s+(?:personal\s+data\s+)?as|will\s+be|remains?)\s+(?:the\s+|a\s+|an\s+)?(?:independent\s+|joint\s+)?["']?(?:data\s+)?controllers?\b`), before, "controller"},
+	{"controller", regexp.MustCompile(`(?i)\bresponsable\s+d[ue]\s+(?:ce\s+)?traitement\s*(?:est|sera|:)\s*`), after, "responsable"},
+	{"controller", regexp.MustCompile(`(?i)\s(?:est|agit\s+en\s+(?:tant\s+que|qualité\s+de))\s+(?:le\s+)?responsable\s+d[ue]\s+(?:ce\s+)?traitement`), before, "responsable"},
+	{"controller", regexp.MustCompile(`(?i)\bverantwortlich(?:e|er)?\b(?:\s+(?:stelle|im\s+sinne|für|nach)[^.:]{0,80}?)?\s*(?:(?:ist|sind)\s*:?|:)\s*`), after, "verantwortlich"},
+	{"controller", regexp.MustCompile(`(?i)\s(?:ist|sind)\s+(?:der\s+|die\s+)?(?:datenschutzrechtlich\s+)?verantwortlich`), before, "verantwortlich"},
+	{"controller", regexp.MustCompile(`(?i)\bresponsable\s+del\s+tratamiento\s*(?:es|será|:)\s*`), after, "responsable"},
+	{"contracting party", regexp.MustCompile(`(?i)\b(?:agreement|contract|terms(?:\s+of\s+(?:service|use))?)\s+(?:is\s+|are\s+)?(?:entered\s+into\s+|made\s+)?between\s+you\s+and\s+`), after, "between"},
+	{"contracting party", regexp.MustCompile(`(?i)\byou\s+(?:are\s+)?(?:entering|enter)\s+into\s+(?:an?\s+|this\s+)?(?:legal\s+|binding\s+)?(?:agreement|contract)\s+with\s+`), after, "into"},
+	{"contracting party", regexp.MustCompile(`(?i)\bcontrat\s+(?:est\s+conclu\s+)?entre\s+vous\s+et\s+`), after, "contrat"},
+	{"contracting party", regexp.MustCompile(`(?i)\bvertragspartner(?:in)?\s*(?:ist|:)\s+`), after, "vertragspartner"},
+	{"contracting party", regexp.MustCompile(`(?i)\bvertrag\s+(?:kommt\s+)?zwischen\s+(?:ihnen|dir)\s+und\s+`), after, "vertrag"},
+	{"contracting party", regexp.MustCompile(`(?i)\b(?:is\s+|are\s+)?(?:owned\s+and\s+)?operated\s+by\s+`), after, "operated"},
+	{"data protection officer", regexp.MustCompile(`(?i)\s(?:is|acts\s+as)\s+(?:also\s+)?(?:our|the|its)\s+(?:appointed\s+)?(?:data\s+protection\s+officer|DPO)\b`), before, "officer"},
+	{"data protection officer", regexp.MustCompile(`(?i)\bdata\s+protection\s+officer\s*(?:\(["']?DPO["']?\)\s*)?(?:is|:)\s*`), after, "officer"},
+	{"data protection officer", regexp.MustCompile(`(?i)\bappointed\s+(?:the\s+)?(.{2,60}?)\s+as\s+(?:our|its|the)\s+(?:data\s+protection\s+officer|DPO)`), group, "officer"},
+	{"data protection officer", regexp.MustCompile(`(?i)\bdélégué(?:e)?\s+à\s+la\s+protection\s+des\s+données\s*(?:\(DPO\)\s*)?(?:est|:)\s*`), after, "délégué"},
+	{"data protection officer", regexp.MustCompile(`(?i)\bdatenschutzbeauftragte[rn]?\s*(?:ist|:)\s*`), after, "datenschutzbeauftragte"},
+	{"governing law", regexp.MustCompile(`(?i)\bgoverned\s+by\s+(?:and\s+construed\s+in\s+accordance\s+with\s+)?(?:the\s+)?laws?\s+of\s+`), after, "governed"},
+	{"governing law", regexp.MustCompile(`(?i)\blaws?\s+of\s+(?:the\s+)?(.{2,60}?)\s+(?:shall\s+|will\s+)?govern`), group, "govern"},
+	{"governing law", regexp.MustCompile(`(?i)(?:régi|soumis)e?s?\s+(?:par\s+le|au)\s+droit\s+(\p{L}+)`), word, "droit"},
+	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en)|gilt|gelten)\s+(?:ausschließlich\s+)?(?:das\s+|dem\s+)?recht\s+der\s+`), after, "recht"},
+	{"governing law", regexp.MustCompile(`(?i)\b(?:unterlieg(?:t|en))\s+(?:ausschließlich\s+)?(\p{L}+)\s+recht`), word, "recht"},
+	{"governing law", regexp.MustCompile(`(?i)\bse\s+rigen?\s+por\s+las?\s+leyes?\s+de\s+`), after, "leyes"},
 }
 
 // dpoCue marks a clause about the data protection officer (GDPR art. 37–39)
@@ -191,7 +194,11 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 			add(kind, part)
 		}
 	}
+	lower := strings.ToLower(text)
 	for _, cue := range identityCues {
+		if !strings.Contains(lower, cue.hint) {
+			continue
+		}
 		for _, m := range cue.re.FindAllStringSubmatchIndex(text, 3) {
 			switch cue.where {
 			case after:
@@ -204,6 +211,9 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 				add(cue.kind, text[m[2]:m[3]])
 			}
 		}
+	}
+	if !strings.Contains(text, "@") && !strings.Contains(lower, "at]") && !strings.Contains(lower, "(at)") {
+		return // no e-mail address: no contact to read
 	}
 	emails := emailsIn(text)
 	if dpoCue.MatchString(text) {
@@ -476,14 +486,15 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 			}
 		}
 	}
-	for _, pl := range places {
-		for _, cl := range cls {
-			if pl.re.MatchString(cl.c.Text) {
-				key := placeKind + "\x00" + pl.name
-				ts.found[key] = pl.name
-				ts.order[placeKind] = append(ts.order[placeKind], key)
-				break
-			}
+	named := map[string]bool{}
+	for _, cl := range cls {
+		places.find(cl.c.Text, func(name string) { named[name] = true })
+	}
+	for _, name := range places.order {
+		if named[name] {
+			key := placeKind + "\x00" + name
+			ts.found[key] = name
+			ts.order[placeKind] = append(ts.order[placeKind], key)
 		}
 	}
 	return ts
@@ -505,25 +516,43 @@ func firstPieceOccurs(p pattern, uniq map[string]bool, sorted []string) bool {
 	return false
 }
 
-// place is a country or region a policy may name (for transfers,
-// establishments and governing law). Matching is case-sensitive so that
-// "US" is a place and "us" a pronoun.
-type place struct {
-	name string
-	re   *regexp.Regexp
+// placeSet is the countries and regions a policy may name. Matching is
+// by whole words and case-sensitive, so that "US" is a place and "us" a
+// pronoun.
+type placeSet struct {
+	first map[string][]string // a form's first word → its forms
+	names map[string]string   // form → the name shown
+	order []string            // names in list order
 }
 
-func placeList(entries ...string) []place {
-	var out []place
+func placeList(entries ...string) placeSet {
+	ps := placeSet{first: map[string][]string{}, names: map[string]string{}}
 	for _, e := range entries {
 		forms := strings.Split(e, "|")
-		var alts []string
+		ps.order = append(ps.order, forms[0])
 		for _, f := range forms {
-			alts = append(alts, regexp.QuoteMeta(f))
+			ps.names[f] = forms[0]
+			w := strings.Fields(f)[0]
+			ps.first[w] = append(ps.first[w], f)
 		}
-		out = append(out, place{name: forms[0], re: regexp.MustCompile(`(?:^|[^\p{L}])(?:` + strings.Join(alts, "|") + `)(?:$|[^\p{L}])`)})
 	}
-	return out
+	return ps
+}
+
+// find calls found with the name of each place text names.
+func (ps placeSet) find(text string, found func(name string)) {
+	words := strings.FieldsFunc(text, func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '.' && r != '\'' && r != '-'
+	})
+	for _, w := range words {
+		for _, cand := range []string{w, strings.TrimRight(w, ".")} {
+			for _, f := range ps.first[cand] {
+				if !strings.Contains(f, " ") || strings.Contains(text, f) {
+					found(ps.names[f])
+				}
+			}
+		}
+	}
 }
 
 // places are the countries and regions the gist reports; the first form
