@@ -132,8 +132,19 @@ type Result struct {
 	// Revet is true when any change is substantive.
 	Revet bool `json:"revet"`
 	// Summary is one line for a feed or a terminal.
-	Summary string   `json:"summary"`
-	Renames []Rename `json:"renames"`
+	Summary string `json:"summary"`
+	// Rewrite is true when under a third of the old version's clauses
+	// survive (unchanged, or changed but not substantively): the reports
+	// say "rewritten — review as a new document" and lead with the gist.
+	Rewrite bool `json:"rewrite,omitempty"`
+	// Gist, Rank and Sections are the reading aids of a re-vet (or a
+	// rewrite): the identity facts and policy-wide terms old → new, the
+	// substantive changes best first (at most RankLimit), and the other
+	// changes counted by section. See report.go.
+	Gist     *Gist      `json:"gist,omitempty"`
+	Rank     []RankItem `json:"rank,omitempty"`
+	Sections []Section  `json:"sections,omitempty"`
+	Renames  []Rename   `json:"renames"`
 	// Changes lists every changed clause, substantive first, then
 	// editorial, rename and cosmetic, each group in document order.
 	// Unchanged clauses are not listed.
@@ -149,6 +160,9 @@ type Result struct {
 	// compared, and the summary says so. Old and New keep the full
 	// counts.
 	Truncated bool `json:"truncated,omitempty"`
+
+	// ranked is the full ranking, of which Rank is the top (RankOf).
+	ranked []RankItem
 }
 
 // MaxClauses is the most clauses of each document Compare reads: every
@@ -235,6 +249,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 		return cmp.Compare(position(a), position(b))
 	})
 	res.Summary = summarize(res, rules)
+	report(res, olds, news, rules)
 	return res
 }
 

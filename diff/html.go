@@ -83,8 +83,9 @@ func parseReport() (*template.Template, error) {
 			}
 			return out
 		},
-		"oldSpans": func(c Change) []Span { return sideSpans(c, "-") },
-		"newSpans": func(c Change) []Span { return sideSpans(c, "+") },
+		"oldSpans":    func(c Change) []Span { return sideSpans(c, "-") },
+		"rewriteNote": RewriteNote,
+		"newSpans":    func(c Change) []Span { return sideSpans(c, "+") },
 	}).Parse(reportTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("parsing report template: %w", err)

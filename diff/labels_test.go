@@ -146,25 +146,23 @@ func TestLabels(t *testing.T) {
 	t.Logf("reading burden, every corpus pair that re-vets: %s", spread(all))
 }
 
-// rankOf returns the 1-based position of the first substantive change
-// whose side (old or new) holds the anchor phrase, among the substantive
-// changes in r.Changes order; 0 when no substantive change holds it.
-// Once the result carries a ranking (the report's ranked list of
-// substantive changes), walk that order here instead of r.Changes.
+// rankOf returns the 1-based position, in the report's ranking
+// (Result.Ranking), of the first substantive change whose side (old or
+// new) holds the anchor phrase; 0 when no substantive change holds it.
 func rankOf(r *diff.Result, side, anchor string) int {
 	want := normAnchor(anchor)
-	k := 0
-	for _, c := range r.Changes {
-		if c.Class != diff.Substantive {
+	// The report's ranking (widening first), on the labelled side.
+	for k, it := range r.Ranking() {
+		if it.Change < 0 || it.Change >= len(r.Changes) || r.Changes[it.Change].Class != diff.Substantive {
 			continue
 		}
-		k++
+		c := r.Changes[it.Change]
 		s := c.New
 		if side == "old" {
 			s = c.Old
 		}
 		if s != nil && strings.Contains(normAnchor(s.Text), want) {
-			return k
+			return k + 1
 		}
 	}
 	return 0

@@ -73,6 +73,7 @@ func WriteText(w io.Writer, r *Result, opt TextOptions) error {
 	} else {
 		ew.printf("%s\n", style(ansiBold, r.Summary))
 	}
+	writeReadingAids(ew, r, style)
 	if len(r.Renames) > 0 {
 		ew.printf("\n%s\n", style(ansiBold, "Renamed"))
 		for _, rn := range r.Renames {
@@ -100,6 +101,14 @@ func WriteText(w io.Writer, r *Result, opt TextOptions) error {
 		{Cosmetic, "Cosmetic", opt.All},
 	}
 	for _, g := range groups {
+		if r.Rewrite && !opt.All && (g.class == Substantive || g.class == Editorial) {
+			// A rewrite is read as a new document: the gist and the
+			// ranking stand in for hundreds of clause changes.
+			if n := countClass(r, g.class); n > 0 {
+				ew.printf("\n%s: %s (rewritten; use --all to list them)\n", style(ansiBold, g.title), plural(n, "clause"))
+			}
+			continue
+		}
 		var cs []Change
 		for _, c := range r.Changes {
 			if c.Class == g.class {
@@ -141,6 +150,65 @@ func WriteText(w io.Writer, r *Result, opt TextOptions) error {
 		}
 	}
 	return ew.err
+}
+
+func countClass(r *Result, class Class) int {
+	n := 0
+	for _, c := range r.Changes {
+		if c.Class == class {
+			n++
+		}
+	}
+	return n
+}
+
+// textRankShown is how many ranked changes the text report lists.
+const textRankShown = 10
+
+// writeReadingAids writes the rewrite banner, the gist, the top of the
+// ranking and the other changes counted by section.
+func writeReadingAids(ew *errWriter, r *Result, style func(code, s string) string) {
+	if r.Rewrite {
+		ew.printf("\n%s\n", style(ansiBold+ansiRed, RewriteNote(r)))
+	}
+	if lines := r.Gist.Lines(); len(lines) > 0 {
+		ew.printf("\n%s\n", style(ansiBold, "Gist"))
+		for _, l := range lines {
+			ew.printf("  %s\n", l)
+		}
+	}
+	if len(r.Rank) > 0 {
+		ew.printf("\n%s\n", style(ansiBold, fmt.Sprintf("Ranked (%d of %d substantive)", min(len(r.Rank), textRankShown), r.Counts.Substantive)))
+		for i, it := range r.Rank[:min(len(r.Rank), textRankShown)] {
+			ew.printf("  %d. %s\n     %s\n", i+1, it.Line(), it.Excerpt)
+		}
+	}
+	if len(r.Sections) > 0 {
+		ew.printf("\n%s\n", style(ansiBold, "Other changes by section"))
+		for _, s := range r.Sections {
+			ew.printf("  %s: %s\n", orTop(s.Section), s.counts())
+		}
+	}
+}
+
+// RewriteNote is the rewrite banner: "rewritten — review as a new
+// document", with the share of old clauses that survived.
+func RewriteNote(r *Result) string {
+	return fmt.Sprintf("Rewritten — review as a new document (%d of %d old clauses unchanged).", r.Counts.Unchanged, r.Old.Clauses)
+}
+
+func (s Section) counts() string {
+	var parts []string
+	if s.Substantive > 0 {
+		parts = append(parts, fmt.Sprintf("%d substantive", s.Substantive))
+	}
+	if s.Editorial > 0 {
+		parts = append(parts, fmt.Sprintf("%d editorial", s.Editorial))
+	}
+	if s.Other > 0 {
+		parts = append(parts, fmt.Sprintf("%d other", s.Other))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func docLabel(d DocInfo) string {

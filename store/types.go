@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -189,6 +190,14 @@ type Change struct {
 	Reasons    []string       `json:"reasons,omitempty"`
 	Categories []string       `json:"categories,omitempty"`
 	Counts     map[string]int `json:"counts,omitempty"`
+	// Rewrite, Gist and Rank are the diff's reading aids, kept with the
+	// change so that feeds and webhooks show them without reading the
+	// diff blob: Gist is the diff.Gist as JSON, Rank the first few
+	// diff.RankItems as a JSON array. Changes recorded before them have
+	// none.
+	Rewrite bool            `json:"rewrite,omitempty"`
+	Gist    json.RawMessage `json:"gist,omitempty"`
+	Rank    json.RawMessage `json:"rank,omitempty"`
 	// DiffSHA256 is the blob holding the diff.Result as JSON.
 	DiffSHA256   string `json:"diff_sha256"`
 	DiffVersion  string `json:"diff_version"`

@@ -317,13 +317,25 @@ func changeOf(r *diff.Result) *store.Change {
 		categories = append(categories, cat)
 	}
 	slices.Sort(categories)
-	return &store.Change{
+	c := &store.Change{
 		Revet: r.Revet, Summary: r.Summary, Categories: categories, Reasons: revetReasons(r),
 		Counts: map[string]int{"substantive": r.Counts.Substantive, "editorial": r.Counts.Editorial,
 			"rename": r.Counts.Rename, "cosmetic": r.Counts.Cosmetic, "unchanged": r.Counts.Unchanged},
-		DiffVersion: r.Version, RulesVersion: strconv.Itoa(r.RulesVersion),
+		DiffVersion: r.Version, RulesVersion: strconv.Itoa(r.RulesVersion), Rewrite: r.Rewrite,
 	}
+	// The gist and the top of the ranking travel with the record (see
+	// store.Change); marshalling these plain structs cannot fail.
+	if r.Gist != nil {
+		c.Gist, _ = json.Marshal(r.Gist)
+	}
+	if len(r.Rank) > 0 {
+		c.Rank, _ = json.Marshal(r.Rank[:min(len(r.Rank), maxRanked)])
+	}
+	return c
 }
+
+// maxRanked bounds the ranked changes a change record keeps.
+const maxRanked = 5
 
 // maxReasons bounds the reasons a change record keeps.
 const maxReasons = 6

@@ -39,15 +39,22 @@ type apiChange struct {
 	Reasons    []string       `json:"reasons"`
 	Categories []string       `json:"categories"`
 	Counts     map[string]int `json:"counts"`
-	Triage     store.Triage   `json:"triage"`
-	Diff       *diff.Result   `json:"diff,omitempty"`
+	// Rewrite, Gist and Rank are the diff's reading aids (diff.Result's
+	// rewrite, gist and the top of rank), absent for changes recorded
+	// before them.
+	Rewrite bool            `json:"rewrite,omitempty"`
+	Gist    json.RawMessage `json:"gist,omitempty"`
+	Rank    json.RawMessage `json:"rank,omitempty"`
+	Triage  store.Triage    `json:"triage"`
+	Diff    *diff.Result    `json:"diff,omitempty"`
 }
 
 func toAPIChange(base string, e entry) apiChange {
 	c := apiChange{ID: e.ID, URL: base + e.Link(),
 		Source: apiSourceRef{ID: e.Source.ID, Name: e.Source.Name, URL: e.Source.URL, Supplier: e.Source.Supplier, Kind: e.Source.Kind},
 		From:   e.From, To: e.To, After: e.After.UTC(), Detected: e.Detected.UTC(), Recorded: e.Recorded.UTC(),
-		Revet: e.Revet, Summary: e.Summary, Reasons: e.Reasons, Categories: e.Categories, Counts: e.Counts, Triage: e.Triage}
+		Revet: e.Revet, Summary: e.Summary, Reasons: e.Reasons, Categories: e.Categories, Counts: e.Counts, Triage: e.Triage,
+		Rewrite: e.Rewrite, Gist: e.Change.Gist, Rank: e.Change.Rank}
 	if c.Reasons == nil {
 		c.Reasons = []string{}
 	}

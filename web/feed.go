@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clausewatch/clausewatch/diff"
 	"github.com/clausewatch/clausewatch/store"
 )
 
@@ -118,6 +119,50 @@ func (e entry) Title() string {
 		verdict = "re-vet"
 	}
 	return fmt.Sprintf("%s: %s changed (%s)", e.Source.Supplier, e.Source.Name, verdict)
+}
+
+// ranked decodes the top ranked changes the record keeps (none for
+// records older than the ranking, or unreadable).
+func (e entry) ranked() []diff.RankItem {
+	var items []diff.RankItem
+	if len(e.Rank) > 0 && json.Unmarshal(e.Rank, &items) != nil {
+		return nil
+	}
+	return items
+}
+
+// gist decodes the record's gist (nil when it has none).
+func (e entry) gist() *diff.Gist {
+	var g diff.Gist
+	if len(e.Change.Gist) == 0 || json.Unmarshal(e.Change.Gist, &g) != nil {
+		return nil
+	}
+	return &g
+}
+
+// Headline is the line a feed summary opens with: the rewrite banner, or
+// the top-ranked change; "" for a change without reading aids.
+func (e entry) Headline() string {
+	if e.Rewrite {
+		h := "Rewritten — review as a new document"
+		if lines := e.gist().Lines(); len(lines) > 0 {
+			h += ": " + lines[0]
+		}
+		return h
+	}
+	if items := e.ranked(); len(items) > 0 {
+		return "Top change: " + items[0].Line()
+	}
+	return ""
+}
+
+// FeedSummary is the summary feeds show: the headline, then the verdict
+// line.
+func (e entry) FeedSummary() string {
+	if h := e.Headline(); h != "" {
+		return h + "\n" + e.Summary
+	}
+	return e.Summary
 }
 
 // Updated is when the entry last changed: recorded, or triaged since.
@@ -333,7 +378,7 @@ const atomTime = time.RFC3339
 // entryHTML is an entry's body for feed readers: verdict, reasons,
 // interval and triage, as escaped HTML.
 var entryHTML = template.Must(template.New("entry").Funcs(template.FuncMap{"when": when, "join": strings.Join, "headOf": summaryHead, "restOf": summaryRest}).Parse(
-	`<p><strong>{{headOf .Summary}}</strong>{{with restOf .Summary}}; {{.}}{{end}}</p>` +
+	`{{with .Headline}}<p><strong>{{.}}</strong></p>{{end}}<p><strong>{{headOf .Summary}}</strong>{{with restOf .Summary}}; {{.}}{{end}}</p>` +
 		`{{with .Reasons}}<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}` +
 		`<p>{{.Source.Supplier}} — {{.Source.Name}} ({{.Source.URL}}). Changed between {{when .After}} and {{when .Detected}}.` +
 		`{{with .Categories}} Categories: {{join . ", "}}.{{end}} Triage: {{.Triage.State}}{{with .Triage.By}} by {{.}}{{end}}.</p>`))
@@ -380,7 +425,7 @@ func (s *Server) atomFeed(w http.ResponseWriter, r *http.Request) {
 			Updated: e.Updated().UTC().Format(atomTime), Published: e.Recorded.UTC().Format(atomTime),
 			Author:  atomPerson{Name: e.Source.Supplier},
 			Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: base + e.Link()}},
-			Summary: atomText{Type: "text", Body: e.Summary}, Content: atomText{Type: "html", Body: body.String()},
+			Summary: atomText{Type: "text", Body: e.FeedSummary()}, Content: atomText{Type: "html", Body: body.String()},
 		}
 		for _, c := range e.Categories {
 			ae.Categories = append(ae.Categories, atomCategory{Term: c})
@@ -457,7 +502,7 @@ func (s *Server) jsonFeed(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Items = append(f.Items, jsonFeedItem{
 			ID: s.uuidURN(fmt.Sprintf("change/%d", e.ID)), URL: base + e.Link(), Title: e.Title(),
-			ContentHTML: body.String(), Summary: e.Summary,
+			ContentHTML: body.String(), Summary: e.FeedSummary(),
 			DatePublished: e.Recorded.UTC().Format(atomTime), DateModified: e.Updated().UTC().Format(atomTime),
 			Tags: tags, Change: toAPIChange(base, e),
 		})

@@ -328,14 +328,28 @@ func payload(format, base string, e entry, deliveryID string, now time.Time) ([]
 			verdict = "*re-vet*"
 		}
 		fmt.Fprintf(&b, "%s — %s changed (%s): %s", slackEscape(e.Source.Supplier), slackEscape(e.Source.Name), verdict, slackEscape(e.Summary))
-		for _, r := range e.Reasons {
-			fmt.Fprintf(&b, "\n• %s", slackEscape(r))
+		if e.Rewrite {
+			fmt.Fprintf(&b, "\n*%s*", slackEscape(e.Headline()))
+		}
+		// The top three ranked changes say what matters; records from
+		// before the ranking fall back on the reasons.
+		if items := e.ranked(); len(items) > 0 {
+			for _, it := range items[:min(len(items), slackRanked)] {
+				fmt.Fprintf(&b, "\n• %s", slackEscape(it.Line()))
+			}
+		} else {
+			for _, r := range e.Reasons {
+				fmt.Fprintf(&b, "\n• %s", slackEscape(r))
+			}
 		}
 		fmt.Fprintf(&b, "\n<%s|Open the change>", base+e.Link())
 		return json.Marshal(map[string]string{"text": b.String()})
 	}
 	return json.Marshal(Payload{Event: "change", Delivery: deliveryID, Sent: now.UTC(), Change: toAPIChange(base, e)})
 }
+
+// slackRanked is how many ranked changes a Slack message lists.
+const slackRanked = 3
 
 // slackEscape escapes the three characters Slack's mrkdwn gives meaning
 // to, so a supplier's text cannot make links or mentions.
