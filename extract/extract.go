@@ -18,7 +18,7 @@ import (
 // Version identifies the extraction rules. It changes whenever a change to
 // this package can change the clauses produced for the same bytes, so that
 // stored documents can say which rules made them and be re-extracted.
-const Version = "extract/3"
+const Version = "extract/4"
 
 // Kind says what sort of block a clause came from.
 type Kind string
