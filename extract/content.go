@@ -294,7 +294,10 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 		return true
 	}
 	if furnitureRoles[strings.ToLower(attr(n, "role"))] {
-		return true
+		// A header inside the main content is the document's own, whatever
+		// role it was given (WAI-ARIA: banner is the site's), when it holds
+		// running text.
+		return !(inMain && n.DataAtom == atom.Header && s.good > 0)
 	}
 	switch n.DataAtom {
 	case atom.Header:

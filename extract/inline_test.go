@@ -95,6 +95,7 @@ func TestHeaderIntro(t *testing.T) {
 	tests := []struct{ name, body string }{
 		{"header inside main", `<main><header class="page-header">` + title + intro + `</header>` + policy + `</main>`},
 		{"header inside article", `<main><article><header class="entry-header">` + title + `<div class="intro">` + intro + `</div></header><div class="entry-content">` + policy + `</div></article></main>`},
+		{"header inside main with a banner role", `<main><header role="banner">` + title + intro + `</header>` + policy + `</main>`},
 		{"header without a title inside main", `<main><header class="header">` + intro + `</header>` + title + policy + `</main>`},
 		{"header beside the article", `<div class="wrap"><header class="entry-header">` + title + intro + `</header><article>` + policy + `</article></div>`},
 		{"header beside main", `<div class="page"><header class="hero">` + title + intro + `</header><main>` + policy + `</main></div>`},
