@@ -45,25 +45,32 @@ var (
 
 // cssDisplay returns the display an element's style attribute or utility
 // classes set ("" when neither does). The style attribute wins, and its
-// last declaration wins, as in CSS.
+// last declaration wins, as in CSS. It runs for every inline element, so
+// it looks before it splits.
 func cssDisplay(n *html.Node) string {
-	if st := attr(n, "style"); st != "" {
+	if st := attr(n, "style"); strings.Contains(st, "isplay") || strings.Contains(st, "ISPLAY") {
 		d := ""
-		for _, decl := range strings.Split(st, ";") {
+		for rest := st; rest != ""; {
+			var decl string
+			decl, rest, _ = strings.Cut(rest, ";")
 			prop, val, ok := strings.Cut(decl, ":")
 			if ok && strings.EqualFold(strings.TrimSpace(prop), "display") {
 				val = strings.ToLower(strings.TrimSpace(val))
-				val = strings.TrimSpace(strings.TrimSuffix(val, "!important"))
-				d = val
+				d = strings.TrimSpace(strings.TrimSuffix(val, "!important"))
 			}
 		}
 		if d != "" {
 			return d
 		}
 	}
+	class := attr(n, "class")
+	if !strings.Contains(class, "block") && !strings.Contains(class, "flex") && !strings.Contains(class, "grid") &&
+		!strings.Contains(class, "table") && !strings.Contains(class, "flow-root") && !strings.Contains(class, "list-item") {
+		return ""
+	}
 	d := ""
-	for _, c := range strings.Fields(attr(n, "class")) {
-		if v, ok := displayClasses[strings.ToLower(c)]; ok {
+	for c := range strings.FieldsSeq(class) {
+		if v, ok := displayClasses[c]; ok {
 			d = v
 		}
 	}
@@ -93,15 +100,28 @@ var trailingAddress = regexp.MustCompile(`(?:[^\s@<>()]+@[^\s@<>()]+\.[\pL]{2,}|
 // address can be split by markup anywhere before its domain (a real page
 // has <a>s</a><a>upport@…</a>), so nothing else counts.
 func addressJoin(left, right string) bool {
-	l, _ := utf8.DecodeLastRuneInString(left)
-	r, _ := utf8.DecodeRuneInString(right)
-	if !wordRune(l) || !(unicode.IsDigit(r) || unicode.IsUpper(r) || r == '+') {
-		return false
+	return endsInWord(left) && startsAfterAddress(right) && endsInAddress(left)
+}
+
+// endsInWord reports whether s ends with a letter or digit.
+func endsInWord(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return wordRune(r)
+}
+
+// startsAfterAddress reports whether s starts the way nothing inside an
+// address goes on: a digit, a capital letter or "+".
+func startsAfterAddress(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsDigit(r) || unicode.IsUpper(r) || r == '+'
+}
+
+// endsInAddress reports whether the last word of s is an address.
+func endsInAddress(s string) bool {
+	if i := strings.LastIndexFunc(s, unicode.IsSpace); i >= 0 {
+		s = s[i+1:]
 	}
-	if i := strings.LastIndexFunc(left, unicode.IsSpace); i >= 0 {
-		left = left[i+1:]
-	}
-	return trailingAddress.MatchString(left)
+	return trailingAddress.MatchString(s)
 }
 
 func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

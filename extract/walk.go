@@ -194,7 +194,7 @@ func (w *walker) visit(n *html.Node, ctx position) {
 		w.flush()
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if elementBoundary(c) && addressJoin(w.lastWord(), firstText(c)) {
+		if elementBoundary(c) && w.addressBefore(c) {
 			w.buf = append(w.buf, piece{text: " ", bold: ctx.bold, heading: ctx.heading, item: ctx.item})
 		}
 		w.visit(c, ctx)
@@ -202,6 +202,17 @@ func (w *walker) visit(n *html.Node, ctx position) {
 	if block {
 		w.flush()
 	}
+}
+
+// addressBefore reports whether the buffered text ends with an address
+// that the text of c, next, would run into (see addressJoin). The cheap
+// tests go first: it runs at every element boundary.
+func (w *walker) addressBefore(c *html.Node) bool {
+	k := len(w.buf)
+	if k == 0 || w.buf[k-1].br || !endsInWord(w.buf[k-1].text) || !startsAfterAddress(firstText(c)) {
+		return false
+	}
+	return endsInAddress(w.lastWord())
 }
 
 // lastWord returns the buffered text back to its last white space or line
@@ -460,7 +471,7 @@ func blockText(n *html.Node) string {
 			b.WriteByte('\n')
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if b.Len() > 0 && elementBoundary(c) && addressJoin(tail(b.String()), firstText(c)) {
+			if b.Len() > 0 && elementBoundary(c) && endsInWord(b.String()) && addressJoin(tail(b.String()), firstText(c)) {
 				b.WriteByte(' ')
 			}
 			visit(c)
