@@ -294,14 +294,22 @@ func isFurniture(n *html.Node, inMain bool, s textStats, total int) bool {
 		return true
 	}
 	if furnitureRoles[strings.ToLower(attr(n, "role"))] {
-		return true
+		// A header inside the main content is the document's own, whatever
+		// role it was given (WAI-ARIA: banner is the site's), when it holds
+		// running text.
+		return !(inMain && n.DataAtom == atom.Header && s.good > 0)
 	}
 	switch n.DataAtom {
 	case atom.Header:
 		// A site header is links and a logo; a page or section header
-		// (title, date, no links) is kept wherever it sits.
+		// (title, date, no links) is kept wherever it sits, and when it
+		// also holds running text (an intro naming the controller) its
+		// class names ("page-header") do not count against it.
 		if !inMain && !(containsHeading(n, 6) && s.link*10 < s.text*3) {
 			return true
+		}
+		if !inMain && s.good > 0 {
+			return false
 		}
 	case atom.Footer:
 		if !inMain {
@@ -395,12 +403,48 @@ func hasSearchInput(n *html.Node) bool {
 	return found
 }
 
-// mainContent picks the element that holds the policy text. flat reports
-// that no element narrower than body holds it (a page without structure,
-// such as rendered Markdown), so the caller trims menus and footers from the
-// clause sequence instead.
-func mainContent(body *html.Node) (content *html.Node, flat bool) {
+// mainContent picks the elements that hold the policy text: the element
+// that holds the policy, after the document's own header when it stands
+// apart (see docHeader). flat reports that no element narrower than body
+// holds it (a page without structure, such as rendered Markdown), so the
+// caller trims menus and footers from the clause sequence instead.
+func mainContent(body *html.Node) (content []*html.Node, flat bool) {
 	stats := measure(body)
+	n, flat := policyElement(body, stats)
+	if flat {
+		return []*html.Node{n}, true
+	}
+	if h := docHeader(n, body, stats); h != nil {
+		return []*html.Node{h, n}, false
+	}
+	return []*html.Node{n}, false
+}
+
+// docHeader returns the document's own header when the element chosen as
+// the policy left it out: the nearest element before n (or before an
+// ancestor of n, below body) that has any text, when that is a <header>
+// holding running text — the intro that often names the controller — with
+// few links (under 30 % of its text) and at most 1,000 letters. A site
+// header (links, a logo) was pruned already or fails the link share.
+func docHeader(n, body *html.Node, stats map[*html.Node]textStats) *html.Node {
+	for a := n; a != body && a.Parent != nil; a = a.Parent {
+		for c := a.PrevSibling; c != nil; c = c.PrevSibling {
+			if c.Type != html.ElementNode || stats[c].text == 0 {
+				continue
+			}
+			s := stats[c]
+			if c.DataAtom == atom.Header && s.good > 0 && s.link*10 < s.text*3 && s.text <= 1000 {
+				return c
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// policyElement picks the element that holds the policy text; flat as for
+// mainContent.
+func policyElement(body *html.Node, stats map[*html.Node]textStats) (content *html.Node, flat bool) {
 	total := stats[body].good
 	if total == 0 {
 		return body, true

@@ -18,7 +18,7 @@ import (
 // Version identifies the extraction rules. It changes whenever a change to
 // this package can change the clauses produced for the same bytes, so that
 // stored documents can say which rules made them and be re-extracted.
-const Version = "extract/3"
+const Version = "extract/4"
 
 // Kind says what sort of block a clause came from.
 type Kind string
@@ -120,6 +120,14 @@ type Options struct {
 	// Remove drops the elements matching these CSS selectors before
 	// anything else is done.
 	Remove []string
+	// Section, when not empty, keeps only the document under the heading
+	// it names, for pages that hold several ("legal centres"): the heading
+	// whose text equals it, ignoring case and white space, or else the
+	// first heading that contains it, and everything below that heading up
+	// to the next heading of the same or a higher level. It applies after
+	// Select and Remove, and to every format. A page without such a
+	// heading is a SectionError.
+	Section string
 }
 
 // Errors returned by extraction. Test them with errors.Is.
@@ -141,6 +149,9 @@ var (
 	ErrMalformed = errors.New("extract: malformed input")
 	// ErrNoMatch means the Select selectors matched nothing on the page.
 	ErrNoMatch = errors.New("extract: select matched nothing")
+	// ErrNoSection means the page has no heading that Options.Section
+	// names; the error is a *SectionError, which lists the headings.
+	ErrNoSection = errors.New("extract: section not found")
 )
 
 // Bytes extracts a Document from a page in any supported format. The
@@ -149,7 +160,7 @@ var (
 // then by sniffing. Text in UTF-16 with a byte-order mark is converted
 // first; plain text and Markdown in another charset are decoded from the
 // Content-Type charset, or as windows-1252 when they are not valid UTF-8.
-// Select and Remove apply to HTML and Markdown only.
+// Select and Remove apply to HTML and Markdown only; Section to all three.
 func Bytes(data []byte, opts Options) (*Document, error) {
 	data, utf16 := fromUTF16(data)
 	if utf16 {
@@ -168,7 +179,14 @@ func Bytes(data []byte, opts Options) (*Document, error) {
 		if err != nil {
 			return nil, err
 		}
-		return Text(text)
+		doc, err := Text(text)
+		if err != nil || opts.Section == "" {
+			return doc, err
+		}
+		if err := pickSection(doc, opts.Section); err != nil {
+			return nil, err
+		}
+		return doc, nil
 	case FormatMarkdown:
 		text, err := decodeText(data, opts.ContentType)
 		if err != nil {

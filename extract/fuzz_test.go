@@ -10,9 +10,10 @@ import (
 	"github.com/clausewatch/clausewatch/fixtures"
 )
 
-// FuzzExtract feeds arbitrary bytes and content types to Bytes. It must
-// not panic or hang, must fail only with a declared error, and whatever it
-// returns must hold the Document invariants.
+// FuzzExtract feeds arbitrary bytes, content types and sections to Bytes.
+// It must not panic or hang, must fail only with a declared error, and
+// whatever it returns must hold the Document invariants; with a section,
+// the document starts with the heading it names.
 func FuzzExtract(f *testing.F) {
 	fsys := fixtures.FS()
 	for _, p := range fixtures.Pages() {
@@ -20,16 +21,18 @@ func FuzzExtract(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data, "text/html; charset=utf-8")
+		f.Add(data, "text/html; charset=utf-8", "")
+		f.Add(data, "text/html; charset=utf-8", "privacy")
 	}
-	f.Add([]byte("Privacy Policy\nUpdated: May 6, 2019\nWe collect your name.\n- e-mail\n"), "")
-	f.Add([]byte("# Privacy\n\n**Changes**\n\nWe may change this [notice](x).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"), "text/markdown")
-	f.Add([]byte("<table><tr><td><table><tr><td>x</td></tr></table></td></tr></table>"), "")
-	f.Add([]byte("<p><b>Bold</b><br><br><i>It</i><br>text</p><pre>A Title\nline one.\n</pre>"), "text/html; charset=windows-1252")
-	f.Fuzz(func(t *testing.T, data []byte, contentType string) {
-		doc, err := extract.Bytes(data, extract.Options{ContentType: contentType})
+	f.Add([]byte("Privacy Policy\nUpdated: May 6, 2019\nWe collect your name.\n- e-mail\n"), "", "")
+	f.Add([]byte("# Privacy\n\n**Changes**\n\nWe may change this [notice](x).\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"), "text/markdown", "changes")
+	f.Add([]byte("<table><tr><td><table><tr><td>x</td></tr></table></td></tr></table>"), "", "")
+	f.Add([]byte("<p><b>Bold</b><br><br><i>It</i><br>text</p><pre>A Title\nline one.\n</pre>"), "text/html; charset=windows-1252", "bold")
+	f.Add([]byte("<main><h2>Terms</h2><p>a@b.co<span>1</span></p><h2>Privacy</h2><div style=display:flex><span>x</span>y</div></main>"), "", "Privacy")
+	f.Fuzz(func(t *testing.T, data []byte, contentType, section string) {
+		doc, err := extract.Bytes(data, extract.Options{ContentType: contentType, Section: section})
 		if err != nil {
-			for _, known := range []error{extract.ErrEmpty, extract.ErrNotText, extract.ErrUnsupported, extract.ErrSelector, extract.ErrMalformed} {
+			for _, known := range []error{extract.ErrEmpty, extract.ErrNotText, extract.ErrUnsupported, extract.ErrSelector, extract.ErrMalformed, extract.ErrNoSection} {
 				if errors.Is(err, known) {
 					return
 				}
@@ -38,6 +41,9 @@ func FuzzExtract(f *testing.F) {
 		}
 		if len(doc.Clauses) == 0 {
 			t.Fatal("no error and no clauses")
+		}
+		if first := doc.Clauses[0]; section != "" && (first.Kind != extract.Heading || len(first.Path) != 0) {
+			t.Fatalf("section %q starts with %s %q (path %q), want its heading", section, first.Kind, first.Text, first.Path)
 		}
 		for _, c := range doc.Clauses {
 			if c.Text == "" || !utf8.ValidString(c.Text) {

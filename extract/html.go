@@ -44,33 +44,30 @@ func HTML(data []byte, opts Options) (*Document, error) {
 	}
 
 	body := findBody(root)
-	var content []*html.Node
-	flat := false // no element narrower than body holds the policy
 	if len(keep) > 0 {
-		content = selectNodes(gq, keep)
+		content := selectNodes(gq, keep)
 		if len(content) == 0 {
 			return nil, fmt.Errorf("%w: %s", ErrNoMatch, strings.Join(opts.Select, ", "))
 		}
+		doc.Clauses, doc.Truncated = readClauses(content, false, true)
 	} else {
 		prune(body)
-		c, f := mainContent(body)
-		content, flat = []*html.Node{c}, f
+		content, flat := mainContent(body)
+		doc.Clauses, doc.Truncated = readClauses(content, flat, false)
+		if opts.Section != "" && !flat && findSection(doc.Clauses, opts.Section) < 0 {
+			// The section may sit outside what the generic guess took for
+			// the policy (one document of several): look in the whole page.
+			doc.Clauses, doc.Truncated = readClauses([]*html.Node{body}, true, false)
+		}
 	}
-
-	w := newWalker()
-	for _, n := range content {
-		w.walk(n)
-		w.flush()
-	}
-	raw := w.out
-	if flat {
-		raw = trimRegion(raw)
-	} else if len(keep) == 0 {
-		raw = trimLinkEdges(raw)
-	}
-	doc.Clauses, doc.Truncated = finishClauses(raw, w.stopped)
 	if len(doc.Clauses) == 0 {
 		return nil, ErrEmpty
+	}
+	if opts.Section != "" {
+		if err := pickSection(doc, opts.Section); err != nil {
+			return nil, err
+		}
+		return doc, nil
 	}
 	if doc.Title == "" {
 		for _, c := range doc.Clauses {
@@ -82,6 +79,25 @@ func HTML(data []byte, opts Options) (*Document, error) {
 	}
 	doc.Updated, doc.UpdatedText = findUpdated(doc.Clauses)
 	return doc, nil
+}
+
+// readClauses reads the clauses of the content elements in page order.
+// flat says no element narrower than body holds the policy, so menus and
+// footers are trimmed from the clause sequence; selected says the content
+// was chosen by selectors, which are trusted as they are.
+func readClauses(content []*html.Node, flat, selected bool) ([]Clause, bool) {
+	w := newWalker()
+	for _, n := range content {
+		w.walk(n)
+		w.flush()
+	}
+	raw := w.out
+	if flat {
+		raw = trimRegion(raw)
+	} else if !selected {
+		raw = trimLinkEdges(raw)
+	}
+	return finishClauses(raw, w.stopped)
 }
 
 // decodeHTML converts the page to UTF-8.

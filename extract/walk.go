@@ -2,6 +2,7 @@ package extract
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -59,11 +60,11 @@ func isBlock(n *html.Node) bool {
 	if n.Type != html.ElementNode {
 		return false
 	}
-	if n.DataAtom == 0 {
+	if n.DataAtom == 0 && strings.Contains(n.Data, "-") {
 		// Custom elements (<policy-section>) lay out as blocks in practice.
-		return strings.Contains(n.Data, "-")
+		return true
 	}
-	return blockTags[n.DataAtom]
+	return blockTags[n.DataAtom] || laidOutAsBlock(n)
 }
 
 // piece is one run of inline text, with what the walker knew about it.
@@ -193,11 +194,46 @@ func (w *walker) visit(n *html.Node, ctx position) {
 		w.flush()
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if elementBoundary(c) && w.addressBefore(c) {
+			w.buf = append(w.buf, piece{text: " ", bold: ctx.bold, heading: ctx.heading, item: ctx.item})
+		}
 		w.visit(c, ctx)
 	}
 	if block {
 		w.flush()
 	}
+}
+
+// addressBefore reports whether the buffered text ends with an address
+// that the text of c, next, would run into (see addressJoin). The cheap
+// tests go first: it runs at every element boundary.
+func (w *walker) addressBefore(c *html.Node) bool {
+	k := len(w.buf)
+	if k == 0 || w.buf[k-1].br || !endsInWord(w.buf[k-1].text) || !startsAfterAddress(firstText(c)) {
+		return false
+	}
+	return endsInAddress(w.lastWord())
+}
+
+// lastWord returns the buffered text back to its last white space or line
+// break (at most 200 bytes or 16 pieces back): the word an element that
+// follows would touch.
+func (w *walker) lastWord() string {
+	var parts []string
+	size := 0
+	for i := len(w.buf) - 1; i >= 0 && i >= len(w.buf)-16 && size < 200; i-- {
+		p := w.buf[i]
+		if p.br {
+			break
+		}
+		parts = append(parts, p.text)
+		size += len(p.text)
+		if strings.ContainsFunc(p.text, unicode.IsSpace) {
+			break
+		}
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, "")
 }
 
 // flush turns the buffered inline text into clauses.
@@ -435,6 +471,9 @@ func blockText(n *html.Node) string {
 			b.WriteByte('\n')
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if b.Len() > 0 && elementBoundary(c) && endsInWord(b.String()) && addressJoin(tail(b.String()), firstText(c)) {
+				b.WriteByte(' ')
+			}
 			visit(c)
 		}
 		if block {
@@ -443,6 +482,18 @@ func blockText(n *html.Node) string {
 	}
 	visit(n)
 	return b.String()
+}
+
+// tail returns the last 200 bytes of s or so, for looking at its last word.
+func tail(s string) string {
+	if len(s) <= 200 {
+		return s
+	}
+	i := len(s) - 200
+	for i < len(s) && !utf8.RuneStart(s[i]) {
+		i++
+	}
+	return s[i:]
 }
 
 func joinPieces(ps []piece) string {

@@ -31,6 +31,9 @@ const (
 	TokenName    NameKind = "token name"
 	BaselineName NameKind = "baseline name"
 	RubricName   NameKind = "rubric version"
+	// SectionName is a source's section: the heading of the document it
+	// keeps on a page that holds several.
+	SectionName NameKind = "section"
 )
 
 // InputError is a name or URL that cannot be stored: what it is, the

@@ -48,6 +48,12 @@ func TestValidName(t *testing.T) {
 		{store.SupplierName, "é", ""},
 		{store.RubricName, "2.0\x1b[2J", "control character U+001B"},
 		{store.RubricName, "2.0", ""},
+		{store.SectionName, "Privacy Policy", ""},
+		{store.SectionName, "42", ""}, // a numbered heading is fine
+		{store.SectionName, strings.Repeat("s", store.MaxName), ""},
+		{store.SectionName, strings.Repeat("s", store.MaxName+1), "more than the 200 allowed"},
+		{store.SectionName, "Privacy\u202ePolicy", "format character U+202E"},
+		{store.SectionName, "Privacy\nPolicy", "control character U+000A"},
 	}
 	for _, c := range cases {
 		err := store.ValidName(c.kind, c.name)
@@ -90,6 +96,8 @@ func TestSourceChecks(t *testing.T) {
 		{"ESC in name", src("b\x1b[2J", "https://b.example/", "B"), "control character"},
 		{"newline in supplier", src("b", "https://b.example/", "B\nfake"), "control character"},
 		{"name is another's URL", src(a.URL, "https://b.example/", "B"), "looks like a URL"},
+		{"long section", store.Source{Name: "b", URL: "https://b.example/", Supplier: "B", Section: long}, "section"},
+		{"ESC in section", store.Source{Name: "b", URL: "https://b.example/", Supplier: "B", Section: "Privacy\x1b[2J"}, "control character"},
 	}
 	for _, c := range bad {
 		if _, err := db.AddSource(ctx, c.src); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), c.says) {
@@ -100,6 +108,16 @@ func TestSourceChecks(t *testing.T) {
 		if err := db.UpdateSource(ctx, up); !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("UpdateSource, %s: got %.200v, want ErrInvalid saying %q", c.name, err, c.says)
 		}
+	}
+	// A section is stored trimmed, and read back as it went in.
+	sec := src("sectioned", "https://s.example/", "S")
+	sec.Section = "  Privacy Policy "
+	got, err := db.AddSource(ctx, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, err := db.SourceByID(ctx, got.ID); err != nil || back.Section != "Privacy Policy" {
+		t.Errorf("section read back %q (%v), want %q", back.Section, err, "Privacy Policy")
 	}
 	if _, _, err := db.CreateToken(ctx, "bob\x1b[31m"); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("CreateToken with ESC: %v", err)

@@ -10,8 +10,8 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// validate checks a source before it is stored: its name, supplier and
-// URL (ValidName, ValidURL) and its kind. was is the stored source when
+// validate checks a source before it is stored: its name, supplier,
+// section and URL (ValidName, ValidURL) and its kind. was is the stored source when
 // s replaces one (nil for a new one): a name, supplier or URL it keeps
 // unchanged is not checked again, so a source stored before a check
 // existed can still be paused, or edited in other ways.
@@ -34,6 +34,12 @@ func (s *Source) validate(was *Source) error {
 	}
 	if was == nil || s.URL != old.URL {
 		if err := ValidURL("URL", s.URL); err != nil {
+			return fmt.Errorf("source %q: %w", s.Name, err)
+		}
+	}
+	s.Section = strings.TrimSpace(s.Section)
+	if s.Section != "" && (was == nil || s.Section != old.Section) {
+		if err := ValidName(SectionName, s.Section); err != nil {
 			return fmt.Errorf("source %q: %w", s.Name, err)
 		}
 	}

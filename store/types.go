@@ -16,17 +16,20 @@ const (
 
 // Source is a page to watch and how to read it.
 type Source struct {
-	V        int       `json:"v"`
-	ID       uint64    `json:"id"`
-	Name     string    `json:"name"`
-	URL      string    `json:"url"`
-	Supplier string    `json:"supplier"`
-	Kind     Kind      `json:"kind"`
-	Schedule string    `json:"schedule,omitempty"` // cron spec; empty means the daemon's default
-	Select   []string  `json:"select,omitempty"`   // CSS selectors for the policy text
-	Remove   []string  `json:"remove,omitempty"`   // CSS selectors to drop
-	Paused   bool      `json:"paused,omitempty"`
-	Added    time.Time `json:"added"`
+	V        int      `json:"v"`
+	ID       uint64   `json:"id"`
+	Name     string   `json:"name"`
+	URL      string   `json:"url"`
+	Supplier string   `json:"supplier"`
+	Kind     Kind     `json:"kind"`
+	Schedule string   `json:"schedule,omitempty"` // cron spec; empty means the daemon's default
+	Select   []string `json:"select,omitempty"`   // CSS selectors for the policy text
+	Remove   []string `json:"remove,omitempty"`   // CSS selectors to drop
+	// Section is the heading of the document to keep when the page holds
+	// several (extract.Options.Section); empty keeps the whole policy.
+	Section string    `json:"section,omitempty"`
+	Paused  bool      `json:"paused,omitempty"`
+	Added   time.Time `json:"added"`
 	// Origin says how the source came in: "cli", "watchlist" or "api".
 	Origin string `json:"origin"`
 	// AllowPrivate switches the SSRF guard off for this source (an

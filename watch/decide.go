@@ -142,11 +142,17 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		return unchanged()
 	}
 
-	doc, err := extract.Bytes(capture.Body, extract.Options{ContentType: capture.ContentType(), Select: src.Select, Remove: src.Remove})
+	doc, err := extract.Bytes(capture.Body, extractOptions(src, capture.ContentType()))
 	if err != nil {
 		f.Error = err.Error()
 		if errors.Is(err, extract.ErrEmpty) {
 			return fail(store.OutcomeSuspect, "empty page: no policy text")
+		}
+		if se := (*extract.SectionError)(nil); errors.As(err, &se) {
+			// The document the source keeps is gone from the page (moved,
+			// renamed, or the page is something else now): nothing is
+			// recorded, and the reason lists the headings there are.
+			return fail(store.OutcomeSuspect, strings.TrimPrefix(se.Error(), "extract: "))
 		}
 		if challenge := fetch.Challenge(capture.Body); challenge != "" {
 			return fail(store.OutcomeSuspect, "bot challenge ("+challenge+")")
@@ -157,7 +163,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		// Not a policy (the largest real ones have hundreds of clauses),
 		// and too costly to diff and show: refused, never cut short and
 		// recorded. --select can narrow a page that holds a policy.
-		return fail(store.OutcomeSuspect, fmt.Sprintf("too large for a policy: more than %d clauses or %d KiB of text, not recorded (a select selector can narrow the page)", extract.MaxClauses, extract.MaxText>>10))
+		return fail(store.OutcomeSuspect, fmt.Sprintf("too large for a policy: more than %d clauses or %d KiB of text, not recorded (a select selector or a section can narrow the page)", extract.MaxClauses, extract.MaxText>>10))
 	}
 	docJSON, _ := json.Marshal(doc)
 	rec.Doc = docJSON
@@ -263,12 +269,21 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 const maxUnconfirmed = 8
 
 // readingOf identifies how a page is read: the extractor, the source's
-// selectors and the Content-Type it came with (its charset matters).
-// Equal bytes read the same way give equal text.
+// selectors and section, and the Content-Type it came with (its charset
+// matters). Equal bytes read the same way give equal text. A source
+// without a section hashes as it did before sections existed.
 func readingOf(src store.Source, contentType string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%q\x00%q\x00%s", extract.Version, src.Select, src.Remove, contentType)
+	if src.Section != "" {
+		fmt.Fprintf(h, "\x00section\x00%s", src.Section)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// extractOptions are the options a source's pages are read with.
+func extractOptions(src store.Source, contentType string) extract.Options {
+	return extract.Options{ContentType: contentType, Select: src.Select, Remove: src.Remove, Section: src.Section}
 }
 
 // TextHash identifies a document's clause text: what versions compare.

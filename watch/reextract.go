@@ -60,7 +60,7 @@ func (c *Checker) Reextract(ctx context.Context, src store.Source) (Rebuilt, err
 		if err != nil {
 			return reading{}, err
 		}
-		doc, err := extract.Bytes(body, extract.Options{ContentType: contentType(f), Select: src.Select, Remove: src.Remove})
+		doc, err := extract.Bytes(body, extractOptions(src, contentType(f)))
 		if err != nil {
 			return reading{}, fmt.Errorf("fetch %d: %w", f.ID, err)
 		}

@@ -26,6 +26,7 @@ var ErrWatchlist = errors.New("watch: bad watchlist")
 //	    schedule: "0 6 * * *"    # cron spec or @daily, @every 6h; optional
 //	    select: ["main article"] # CSS; optional
 //	    remove: [".newsletter"]  # CSS; optional
+//	    section: Privacy Policy  # heading of the document to keep; optional
 //	    paused: false
 type watchlist struct {
 	Sources []watchlistEntry `yaml:"sources"`
@@ -39,13 +40,15 @@ type watchlistEntry struct {
 	Schedule string   `yaml:"schedule"`
 	Select   []string `yaml:"select"`
 	Remove   []string `yaml:"remove"`
+	Section  string   `yaml:"section"`
 	Paused   bool     `yaml:"paused"`
 }
 
 // ParseWatchlist reads a watchlist (name is the file, for messages) and
 // returns its sources, validated: every entry has a name, an http(s) URL
-// and a supplier; kinds, cron schedules and CSS selectors parse; names and
-// URLs are not repeated. Errors name the file and line.
+// and a supplier; kinds, cron schedules and CSS selectors parse; names,
+// suppliers and sections are storable (store.ValidName); names and URLs
+// are not repeated. Errors name the file and line.
 func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -115,6 +118,11 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 		if err := extract.CheckSelectors(e.Select, e.Remove); err != nil {
 			return nil, bad("%q: %v", e.Name, err)
 		}
+		if e.Section != "" {
+			if err := store.ValidName(store.SectionName, e.Section); err != nil {
+				return nil, bad("%q: %v", e.Name, err)
+			}
+		}
 		if prev, ok := seenName[e.Name]; ok {
 			return nil, bad("name %q is already used at line %d", e.Name, prev)
 		}
@@ -123,7 +131,7 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 		}
 		seenName[e.Name], seenURL[e.URL] = line, line
 		out = append(out, store.Source{Name: e.Name, URL: e.URL, Supplier: e.Supplier, Kind: kind, Schedule: e.Schedule,
-			Select: e.Select, Remove: e.Remove, Paused: e.Paused, Origin: "watchlist"})
+			Select: e.Select, Remove: e.Remove, Section: e.Section, Paused: e.Paused, Origin: "watchlist"})
 	}
 	return out, nil
 }
@@ -162,6 +170,7 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 			updated := old
 			updated.Name, updated.URL, updated.Supplier, updated.Kind = want.Name, want.URL, want.Supplier, want.Kind
 			updated.Schedule, updated.Select, updated.Remove, updated.Paused = want.Schedule, want.Select, want.Remove, want.Paused
+			updated.Section = want.Section
 			// The list's word on private addresses is the operator's
 			// grant for the listed URL: given again at each apply,
 			// cleared when the list no longer gives it.
@@ -222,5 +231,6 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 // sameSettings reports whether two versions of a source read the same.
 func sameSettings(a, b store.Source) bool {
 	return a.Name == b.Name && a.URL == b.URL && a.Supplier == b.Supplier && a.Kind == b.Kind && a.Schedule == b.Schedule &&
-		slices.Equal(a.Select, b.Select) && slices.Equal(a.Remove, b.Remove) && a.Paused == b.Paused && a.AllowPrivate == b.AllowPrivate
+		slices.Equal(a.Select, b.Select) && slices.Equal(a.Remove, b.Remove) && a.Section == b.Section && a.Paused == b.Paused &&
+		a.AllowPrivate == b.AllowPrivate
 }

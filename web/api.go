@@ -155,6 +155,7 @@ type sourceInput struct {
 	Schedule *string   `json:"schedule"`
 	Select   *[]string `json:"select"`
 	Remove   *[]string `json:"remove"`
+	Section  *string   `json:"section"`
 	Paused   *bool     `json:"paused"`
 }
 
@@ -170,6 +171,7 @@ func (in sourceInput) apply(src *store.Source) error {
 	set(&src.URL, in.URL)
 	set(&src.Supplier, in.Supplier)
 	set(&src.Schedule, in.Schedule)
+	set(&src.Section, in.Section)
 	if in.Kind != nil {
 		src.Kind = store.Kind(*in.Kind)
 	}

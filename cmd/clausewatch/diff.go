@@ -25,10 +25,11 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var sel, rem stringList
 	fs.Var(&sel, "select", "CSS `selector` of the policy text to keep, in both inputs (repeatable)")
 	fs.Var(&rem, "remove", "CSS `selector` of elements to drop first, in both inputs (repeatable)")
+	section := fs.String("section", "", "compare only the document under this `heading`, in both inputs")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout for fetching a URL")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintln(w, "Usage: clausewatch diff [--json|--html] [--all] [--rules FILE] [--select CSS] [--remove CSS] OLD NEW")
+		fmt.Fprintln(w, "Usage: clausewatch diff [--json|--html] [--all] [--rules FILE] [--select CSS] [--remove CSS] [--section HEADING] OLD NEW")
 		fmt.Fprintln(w, "\nCompares two versions of a policy clause by clause and says which changes need re-vetting.")
 		fmt.Fprintln(w, "OLD and NEW are files (HTML, text or Markdown), URLs or - (standard input, for one of them).")
 		fmt.Fprintln(w, "Exit status: 0 when the clause text is the same, 1 when it differs, 2 on error.\n\nFlags:")
@@ -60,7 +61,7 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	opts := extract.Options{Select: sel, Remove: rem}
+	opts := extract.Options{Select: sel, Remove: rem, Section: *section}
 	var docs [2]*extract.Document
 	for i, input := range fs.Args() {
 		data, contentType, err := readInput(ctx, input, stdin, *timeout)

@@ -31,11 +31,12 @@ func runExtract(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var sel, rem stringList
 	fs.Var(&sel, "select", "CSS `selector` of the policy text to keep (repeatable)")
 	fs.Var(&rem, "remove", "CSS `selector` of elements to drop first (repeatable)")
+	section := fs.String("section", "", "keep only the document under this `heading` (a page that holds several)")
 	ctype := fs.String("content-type", "", "media `type` of the input (default: from the server, or sniffed)")
 	timeout := fs.Duration("timeout", 30*time.Second, "timeout for fetching a URL")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintln(w, "Usage: clausewatch extract [--json] [--select CSS] [--remove CSS] [--content-type T] [--timeout D] FILE|URL|-")
+		fmt.Fprintln(w, "Usage: clausewatch extract [--json] [--select CSS] [--remove CSS] [--section HEADING] [--content-type T] [--timeout D] FILE|URL|-")
 		fmt.Fprintln(w, "\nPrints the clauses of a policy page: each clause's heading path, then its text.")
 		fmt.Fprintln(w, "Input may be HTML, plain text or Markdown, up to 64 MiB. Flags go before the input.\n\nFlags:")
 		fs.PrintDefaults()
@@ -60,7 +61,7 @@ func runExtract(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if *ctype != "" {
 		contentType = *ctype
 	}
-	doc, err := extract.Bytes(data, extract.Options{ContentType: contentType, Select: sel, Remove: rem})
+	doc, err := extract.Bytes(data, extract.Options{ContentType: contentType, Select: sel, Remove: rem, Section: *section})
 	if err != nil {
 		return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", input, err)}
 	}

@@ -113,6 +113,7 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	var sel, rem stringList
 	c.fs.Var(&sel, "select", "CSS `selector` of the policy text (repeatable)")
 	c.fs.Var(&rem, "remove", "CSS `selector` of elements to drop (repeatable)")
+	section := c.fs.String("section", "", "keep only the document under this `heading` (a page that holds several, such as a legal centre)")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
@@ -121,6 +122,9 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 	case *from != "":
 		if c.fs.NArg() != 0 {
 			return usageError("add: --from takes no URL")
+		}
+		if *section != "" {
+			return usageError("add: --section is per source; give it as section: in the watchlist entries")
 		}
 		data, err := os.ReadFile(*from)
 		if err != nil {
@@ -144,7 +148,7 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 			return usageError("add: %v", err)
 		}
 		srcs = []store.Source{{Name: *name, URL: c.fs.Arg(0), Supplier: *supplier, Kind: store.Kind(*kind), Schedule: *schedule,
-			Select: sel, Remove: rem, Origin: "cli", AllowPrivate: *allowPrivate}}
+			Select: sel, Remove: rem, Section: *section, Origin: "cli", AllowPrivate: *allowPrivate}}
 	}
 	db, err := c.open(true)
 	if err != nil {

@@ -89,6 +89,7 @@ type Source struct {
 	Supplier string   `json:"supplier,omitempty"`
 	Select   []string `json:"select,omitempty"`
 	Remove   []string `json:"remove,omitempty"`
+	Section  string   `json:"section,omitempty"`
 }
 
 // Notification is the vetting notification the window counts from.
@@ -302,7 +303,7 @@ func Build(ctx context.Context, db *store.DB, req Request) (*Bundle, error) {
 	m := Manifest{
 		Format: Format, Created: created,
 		Generator:    generator(),
-		Source:       Source{ID: src.ID, Name: src.Name, URL: src.URL, Supplier: src.Supplier, Select: src.Select, Remove: src.Remove},
+		Source:       Source{ID: src.ID, Name: src.Name, URL: src.URL, Supplier: src.Supplier, Select: src.Select, Remove: src.Remove, Section: src.Section},
 		Notification: notif,
 		Deadline:     Deadline{Window: window, Outcome: outcome, Statement: statement(outcome, startOf(caps, RoleAfter), startOf(caps, RoleLast), window)},
 		Log: LogInfo{Origin: latest.Origin, Key: vkey, LatestSize: latest.Size, LatestTime: latest.Time,
@@ -549,7 +550,7 @@ func captureName(f store.Fetch) string {
 
 // readBody extracts a capture's document the way the checker did.
 func readBody(body []byte, header map[string][]string, src Source) (*extract.Document, error) {
-	return extract.Bytes(body, extract.Options{ContentType: http.Header(header).Get("Content-Type"), Select: src.Select, Remove: src.Remove})
+	return extract.Bytes(body, extract.Options{ContentType: http.Header(header).Get("Content-Type"), Select: src.Select, Remove: src.Remove, Section: src.Section})
 }
 
 // compareBodies extracts both bodies, read as their headers say, and
