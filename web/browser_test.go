@@ -55,7 +55,7 @@ func browser(t *testing.T) context.Context {
 	opts = append(opts, chromedp.UserDataDir(profile))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute) // a generous bound, not a speed check
 	t.Cleanup(func() {
 		chromedp.Cancel(ctx) // closes the browser and waits for it
 		cancelTimeout()
@@ -183,7 +183,7 @@ func TestBrowserTriage(t *testing.T) {
 		{"reload", []chromedp.Action{chromedp.Reload(), chromedp.WaitVisible(`#triage-state`), chromedp.Text(`#triage-state`, &state), chromedp.Text(`#triage-note`, &note)}},
 	}
 	for _, st := range steps {
-		stepCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		stepCtx, cancel := context.WithTimeout(ctx, time.Minute) // generous: a loaded machine
 		err := chromedp.Run(stepCtx, st.acts...)
 		cancel()
 		if err != nil {
@@ -441,8 +441,21 @@ func TestBrowserEvidence(t *testing.T) {
 			var diffTitle string
 			err = chromedp.Run(ctx,
 				chromedp.Click("#diff-link", chromedp.ByID),
-				chromedp.WaitReady("body", chromedp.ByQuery),
-				chromedp.Text("body", &diffTitle, chromedp.ByQuery),
+				// The summary's body is there until the browser has moved
+				// on: wait for the diff's address, then read its text
+				// (a node read during the switch is gone: read again).
+				chromedp.ActionFunc(func(ctx context.Context) error {
+					for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+						var here string
+						if err := chromedp.Location(&here).Do(ctx); err != nil || !strings.HasSuffix(here, "diff/diff.html") {
+							continue
+						}
+						if err := chromedp.Evaluate(`document.readyState === "complete" && document.body ? document.body.innerText : ""`, &diffTitle).Do(ctx); err == nil && diffTitle != "" {
+							return nil
+						}
+					}
+					return fmt.Errorf("the diff link did not open the diff (at %q)", diffTitle)
+				}),
 			)
 			if err != nil {
 				t.Fatal(err)
