@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/clausewatch/clausewatch/diff"
@@ -84,11 +85,33 @@ var sourceOptions = map[string]extract.Options{
 	"buffer/privacy-policy": {Select: []string{`section[aria-labelledby="privacy-policy"], section[aria-labelledby="crpn"], section[aria-labelledby="gdpr"], section[aria-labelledby="dpf"], section[aria-labelledby="data-retention"]`}},
 }
 
+// extractFile reads a corpus page with its source's options. The corpus
+// tests (sweep, labels) read the same pages: each is extracted once per
+// test binary (Compare never changes a Document).
 func extractFile(p string) (*extract.Document, error) {
+	extracted.mu.Lock()
+	defer extracted.mu.Unlock()
+	if r, ok := extracted.docs[p]; ok {
+		return r.doc, r.err
+	}
 	data, err := os.ReadFile(p)
 	if err != nil {
 		return nil, err
 	}
 	source := filepath.Base(filepath.Dir(filepath.Dir(p))) + "/" + filepath.Base(filepath.Dir(p))
-	return extract.Bytes(data, sourceOptions[source])
+	d, err := extract.Bytes(data, sourceOptions[source])
+	extracted.docs[p] = extractResult{d, err}
+	return d, err
 }
+
+type extractResult struct {
+	doc *extract.Document
+	err error
+}
+
+// extracted is extractFile's memo: test-only state, so the corpus is
+// read once however many corpus tests run.
+var extracted = struct {
+	mu   sync.Mutex
+	docs map[string]extractResult
+}{docs: map[string]extractResult{}}

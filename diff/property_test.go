@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/clausewatch/clausewatch/diff"
@@ -51,8 +52,23 @@ func corpusPairs(t testing.TB) []pagePair {
 	if err != nil || len(files) == 0 {
 		t.Skipf("corpus not found at %s (set CLAUSEWATCH_CORPUS, or check out shared/ beside the repo)", dir)
 	}
-	return consecutive(t, files, os.ReadFile)
+	// The mirror test and the labels' reading burden walk the same pairs:
+	// extract them once per test binary.
+	pairsMemo.mu.Lock()
+	defer pairsMemo.mu.Unlock()
+	if ps, ok := pairsMemo.pairs[dir]; ok {
+		return ps
+	}
+	ps := consecutive(t, files, os.ReadFile)
+	pairsMemo.pairs[dir] = ps
+	return ps
 }
+
+// pairsMemo is corpusPairs' memo (test-only state).
+var pairsMemo = struct {
+	mu    sync.Mutex
+	pairs map[string][]pagePair
+}{pairs: map[string][]pagePair{}}
 
 func consecutive(t testing.TB, files []string, read func(string) ([]byte, error)) []pagePair {
 	sort.Strings(files)
