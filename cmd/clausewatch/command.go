@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+)
+
+// command is the shared set-up of the history commands: a flag set with
+// --db (and --json where the output is data), and usage text.
+type command struct {
+	fs     *flag.FlagSet
+	db     *string
+	asJSON *bool
+	name   string
+}
+
+func newCommand(name, usageLine, about string, withJSON bool) *command {
+	c := &command{fs: flag.NewFlagSet(name, flag.ContinueOnError), name: name}
+	c.db = c.fs.String("db", defaultDB, "database `file`")
+	if withJSON {
+		c.asJSON = c.fs.Bool("json", false, "print the result as JSON")
+	}
+	c.fs.Usage = func() {
+		w := c.fs.Output()
+		fmt.Fprintf(w, "Usage: clausewatch %s\n\n%s\n\nFlags:\n", usageLine, about)
+		c.fs.PrintDefaults()
+	}
+	return c
+}
+
+// parse parses args; done is true when -h was asked for and answered.
+// Flags may come before, between or after the arguments ("evidence SOURCE
+// --notified DATE"); everything after "--" is an argument.
+func (c *command) parse(args []string, stdout io.Writer) (done bool, err error) {
+	c.fs.SetOutput(io.Discard)
+	var positional []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				c.fs.SetOutput(stdout)
+				c.fs.Usage()
+				return true, nil
+			}
+			return false, usageError("%s: %v (see clausewatch %s -h)", c.name, err, c.name)
+		}
+		rest := c.fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	// Parse the arguments once more after "--", so that Args sees them.
+	if err := c.fs.Parse(append([]string{"--"}, positional...)); err != nil {
+		return false, usageError("%s: %v", c.name, err)
+	}
+	return false, nil
+}
+
+// open opens the database. Commands that only read refuse to create one.
+func (c *command) open(create bool) (*store.DB, error) {
+	if !create {
+		if _, err := os.Stat(*c.db); err != nil {
+			return nil, fmt.Errorf("%s: no database at %s (add a source first, or pass --db)", c.name, *c.db)
+		}
+	}
+	db, err := store.Open(*c.db, store.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.name, explainLocked(*c.db, err))
+	}
+	return db, nil
+}
+
+// printJSON writes v indented.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
