@@ -343,29 +343,13 @@ func (s *Server) apiChanges(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiChange(w http.ResponseWriter, r *http.Request) {
-	id, ok := idParam(r, "id")
-	if !ok {
-		s.fail(w, r, http.StatusNotFound, "no such change")
-		return
-	}
-	page, ok := pageParam(r)
-	if !ok {
-		s.fail(w, r, http.StatusBadRequest, "page: want a number from 1")
-		return
-	}
-	release, ok := s.acquire(w, r)
+	// The diff comes a page of changes at a time, like the change page;
+	// page says which, and links the next.
+	id, page, p, d, release, ok := s.openChange(w, r)
 	if !ok {
 		return
 	}
 	defer release()
-	// The diff comes a page of changes at a time, like the change page;
-	// page says which, and links the next.
-	p := newPager(changesPerPage, changeText, page)
-	d, err := s.loadChange(r.Context(), id, p)
-	if err != nil {
-		s.failErr(w, r, fmt.Sprintf("change %d", id), err)
-		return
-	}
 	pi, ok := p.info(s.baseURL(r)+r.URL.Path, nil)
 	if !ok {
 		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("change %d has no page %d", id, page))

@@ -98,28 +98,37 @@ func (s *Server) loadChange(ctx context.Context, id uint64, p *pager) (changeDat
 	return d, nil
 }
 
-func (s *Server) changePage(w http.ResponseWriter, r *http.Request) {
-	id, ok := idParam(r, "id")
-	if !ok {
+// openChange reads the change and page a request names and loads that
+// page of its diff in a render slot (release gives the slot back); on
+// any failure it has answered and ok is false.
+func (s *Server) openChange(w http.ResponseWriter, r *http.Request) (id uint64, page int, p *pager, d changeData, release func(), ok bool) {
+	if id, ok = idParam(r, "id"); !ok {
 		s.fail(w, r, http.StatusNotFound, "no such change")
 		return
 	}
-	page, ok := pageParam(r)
-	if !ok {
+	if page, ok = pageParam(r); !ok {
 		s.fail(w, r, http.StatusBadRequest, "page: want a number from 1")
 		return
 	}
-	release, ok := s.acquire(w, r)
+	if release, ok = s.acquire(w, r); !ok {
+		return
+	}
+	p = newPager(changesPerPage, changeText, page)
+	d, err := s.loadChange(r.Context(), id, p)
+	if err != nil {
+		release()
+		s.failErr(w, r, fmt.Sprintf("change %d", id), err)
+		return id, page, p, d, nil, false
+	}
+	return id, page, p, d, release, true
+}
+
+func (s *Server) changePage(w http.ResponseWriter, r *http.Request) {
+	id, page, p, d, release, ok := s.openChange(w, r)
 	if !ok {
 		return
 	}
 	defer release()
-	p := newPager(changesPerPage, changeText, page)
-	d, err := s.loadChange(r.Context(), id, p)
-	if err != nil {
-		s.failErr(w, r, fmt.Sprintf("change %d", id), err)
-		return
-	}
 	q := url.Values{}
 	if d.Inline = r.URL.Query().Get("view") == "inline"; d.Inline {
 		q.Set("view", "inline")
