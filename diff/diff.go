@@ -172,9 +172,6 @@ type Result struct {
 // took 46 s and 1.4 GB), so the clauses past the cap are left out.
 const MaxClauses = extract.MaxClauses + 1
 
-// maxClauses is MaxClauses for the package's own bounds.
-const maxClauses = MaxClauses
-
 // Same reports whether the two documents had the same clause text.
 func (r *Result) Same() bool { return len(r.Changes) == 0 }
 

@@ -452,7 +452,8 @@ type termSet struct {
 }
 
 // docTerms finds which lexicon terms a document names anywhere outside
-// addresses (a word inside a URL or e-mail address names nothing). A
+// the words the judge masks too (addresses, domains, company names: "AI"
+// in a company's name names no purpose; token.masked). A
 // pattern is looked for clause by clause only when its first word occurs
 // in the document at all, which keeps the scan near linear.
 func docTerms(cls []*clause, rules *Rules) termSet {
@@ -461,7 +462,7 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 	uniq := map[string]bool{}
 	for i, cl := range cls {
 		for _, t := range cl.toks {
-			if !t.inAddress {
+			if !t.masked() {
 				ks[i] = append(ks[i], t.key)
 				uniq[t.key] = true
 			}

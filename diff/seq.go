@@ -16,11 +16,11 @@ import (
 const maxSeqCells = 4_000_000
 
 // maxBackboneCells bounds the clause-level diff of two documents: every
-// pair of documents Compare reads (at most maxClauses clauses a side) is
+// pair of documents Compare reads (at most MaxClauses clauses a side) is
 // diffed, never reported as one replacement. Myers' time is O((N+M)·D)
 // and its memory O(N+M): 10,002 clauses that all differ take some 50
 // million steps of the search and a few hundred kilobytes.
-const maxBackboneCells = maxClauses * maxClauses
+const maxBackboneCells = MaxClauses * MaxClauses
 
 // edit is one step of an edit script between sequences a and b: a[aLo:aHi]
 // is replaced by b[bLo:bHi]. Equal steps have the same length on both
