@@ -73,17 +73,13 @@ func WriteCalendar(w io.Writer, items []Item, opt CalendarOptions) error {
 // every other one — from a name or rubric version stored before names were
 // checked — is written as a visible \uXXXX.
 func icsText(s string) string {
-	return strings.NewReplacer(controlPairs()...).Replace(s)
-}
-
-// controlPairs lists, for strings.NewReplacer, every control character
-// but line feed and tab with its visible escape.
-func controlPairs() []string {
-	var out []string
-	for r := rune(0); r < 0xa0; r++ {
+	var b strings.Builder
+	for _, r := range s {
 		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			out = append(out, string(r), fmt.Sprintf("\\u%04x", r))
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
 		}
+		b.WriteRune(r)
 	}
-	return out
+	return b.String()
 }
