@@ -15,6 +15,9 @@ type judge struct {
 	// oldSigs and newSigs hold the clause identities of each version, so
 	// that a clause removed while a copy of it stays is not news.
 	oldSigs, newSigs map[string]bool
+	// oldText and newText are each version's keys (docText), to tell
+	// whether a party named in one version is named anywhere in the other.
+	oldText, newText string
 	// kept holds the clauses both versions have, by opening words.
 	kept map[string][]*clause
 }
@@ -194,6 +197,14 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 	if contact {
 		cats = union(cats, []string{"contact"})
 	}
+	otherText := j.newText
+	if verb == "added" {
+		otherText = j.oldText
+	}
+	party, named := j.partyGone(f, otherText, verb)
+	if named && (len(cats) == 0 || len(keys) < 3) {
+		return Substantive, []finding{party}
+	}
 	if len(cats) == 0 || len(keys) < 3 {
 		why := "clause " + verb + "; it states no practice of the provider about a privacy category"
 		if low != tierProvider {
@@ -206,6 +217,9 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 		labels = append(labels, j.rules.label(k))
 	}
 	fs := []finding{{reason: fmt.Sprintf("clause %s about %s", verb, strings.Join(labels, ", ")), categories: cats, substantive: true}}
+	if named {
+		fs = append(fs, party)
+	}
 	for _, t := range j.rules.terms {
 		set := matchedSet(t.words, j.rules.falseFriends[t.category], f.lex)
 		if len(set) == 0 {
@@ -262,6 +276,7 @@ func (j judge) pair(o, n flatSide, olds, news []*clause, m match) (Class, []find
 	fs = append(fs, j.lists(o, n, meaningful)...)
 	fs = append(fs, j.sentencesAdded(o, n, meaningful)...)
 	fs = append(fs, j.contact(o, n)...)
+	fs = append(fs, j.parties(o, n, meaningful)...)
 	if slices.ContainsFunc(fs, func(f finding) bool { return f.substantive }) {
 		// A change-log entry, a rule for users or a term of the contract
 		// is a lower tier: its findings are shown, not acted on.

@@ -35,6 +35,14 @@ const (
 <tr><td>Stripe</td><td>Payments</td><td>USA</td></tr>
 <tr><td>Sentry</td><td>Error logging</td><td>USA</td></tr>
 </table>`
+	imprint = `<h2>Publisher</h2>
+<p>The platform is published by the Office for Digital Affairs, located in Paris.</p>
+<p>The help pages are hosted by volunteers of the community.</p>
+<p>The service is operated by Example SAS, Paris.</p>
+<h2>Hosting</h2>
+<p>This site is hosted by Scalingo.</p>`
+	enterprise = `<p>We use your email address to create your account.</p>
+<p>Business accounts. Contact your account manager for plans and pricing.</p>`
 	trainingPromise = `<p>We do not use your conversations to train our models when you use ChatGPT Enterprise, ChatGPT Team, or the API.</p>
 <p>Built by Acme Labs, Inc. You can sign in with Google.</p>`
 )
@@ -72,6 +80,21 @@ func TestJudgementEdits(t *testing.T) {
 		// 4. A list narrowed inside a negative promise widens the practice.
 		{name: "list narrowed inside a negative training promise", title: "Privacy Policy", body: trainingPromise, revet: true, category: "use",
 			edits: []replacement{{"ChatGPT Enterprise, ChatGPT Team, or the API", "ChatGPT Enterprise or the API"}}},
+		// The party responsible: a publisher or host replaced by another
+		// is material; a name kept is not.
+		{name: "host replaced after 'hosted by'", title: "Legal notice", body: imprint, revet: true, category: "sharing",
+			edits: []replacement{{"hosted by Scalingo", "hosted by GitHub Pages"}}},
+		{name: "publisher clause replaced by an address", title: "Legal notice", body: imprint, revet: true, category: "scope",
+			edits: []replacement{{"<p>The platform is published by the Office for Digital Affairs, located in Paris.</p>", "<p>Example collective, 6 chemin des gandins, Grenoble.</p>"}}},
+		{name: "operator sentence reworded, same party", title: "Legal notice", body: imprint, revet: false,
+			edits: []replacement{{"The service is operated by Example SAS, Paris.", "This service is operated by Example SAS in Paris."}}},
+		{name: "operator replaced", title: "Legal notice", body: imprint, revet: true, category: "scope",
+			edits: []replacement{{"operated by Example SAS", "operated by Other Corp"}}},
+		{name: "'hosted by volunteers' clause removed names no party", title: "Legal notice", body: imprint, revet: false,
+			edits: []replacement{{"<p>The help pages are hosted by volunteers of the community.</p>", ""}}},
+		// A third party given access to the user's account is a recipient.
+		{name: "organisation's administrator may access the account", title: "Terms of Service", body: enterprise, revet: true, category: "sharing",
+			edits: []replacement{{"<p>Business accounts.", "<p>If you use an email address of your employer, the organization's administrator may access, monitor and control your account.</p>\n<p>Business accounts."}}},
 		// 5. A user-conduct rule is a lower tier.
 		{name: "'you shall not' conduct clause edit", title: "Terms of Service", body: termsPage, revet: false,
 			edits: []replacement{{"to collect personal data of other users or share it", "to collect, sell or publish personal data of other users or share it"}}},

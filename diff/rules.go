@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -59,6 +60,9 @@ type Rules struct {
 	// mailboxes are the mailbox names of a privacy contact address
 	// ("privacy@", "dpo@").
 	mailboxes map[string]bool
+	// parties are, per category, the cues before the name of a party
+	// that publishes, operates or hosts the service (parties.go).
+	parties []partyCue
 }
 
 // tierRules tell who a sentence is about (docs/decisions/0021): the
@@ -106,6 +110,7 @@ type rulesFile struct {
 	ChangelogHeadings []string            `yaml:"changelog_headings"`
 	ListHeadings      map[string][]string `yaml:"list_headings"`
 	ContactMailboxes  []string            `yaml:"contact_mailboxes"`
+	Parties           map[string][]string `yaml:"parties"`
 }
 
 type categoryYAML struct {
@@ -251,6 +256,14 @@ func ParseRules(data []byte) (*Rules, error) {
 			return nil, bad("unknown category %q under list_headings", name)
 		}
 		r.listHeadings[name] = compile("list_headings."+name, ws)
+	}
+	for _, name := range slices.Sorted(maps.Keys(f.Parties)) {
+		if !slices.Contains(categoryOrder, name) {
+			return nil, bad("unknown category %q under parties", name)
+		}
+		for _, p := range compile("parties."+name, f.Parties[name]) {
+			r.parties = append(r.parties, partyCue{cue: p, category: name})
+		}
 	}
 	r.mailboxes = map[string]bool{}
 	for _, m := range f.ContactMailboxes {
