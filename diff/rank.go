@@ -64,15 +64,25 @@ type RankItem struct {
 	// Excerpt is the changed text, shortened: wdiff-style marks for a
 	// changed clause, the text itself for an added or removed one.
 	Excerpt string `json:"excerpt"`
+	// Also are the indexes in Result.Changes of further substantive
+	// changes folded under this one: they report nothing the ranking
+	// has not reported higher up (the same new term in other clauses,
+	// more rows of the same table, the same identity fact).
+	Also []int `json:"also,omitempty"`
 }
 
-// Line renders the item as one line: "widens · Section: why".
+// Line renders the item as one line: "widens · Section: why", and how
+// many changes are folded under it.
 func (it RankItem) Line() string {
 	s := string(it.Direction)
 	if it.Section != "" {
 		s += " · " + it.Section
 	}
-	return s + ": " + it.Why
+	s += ": " + it.Why
+	if n := len(it.Also); n > 0 {
+		s += fmt.Sprintf(" (and %s saying the same)", plural(n, "more change"))
+	}
+	return s
 }
 
 // RankLimit is how many ranked changes a Result keeps in Rank; the rest
@@ -86,6 +96,12 @@ type signal struct {
 	// weight orders changes within a direction: the sum of their
 	// signals' weights.
 	weight int
+	// keys are the facts the signal reports, when another change may
+	// report the same (a term new to a clause, an identity fact, a row of
+	// a table): a change whose facts all stand higher in the ranking is
+	// folded under them (fold.go). A signal of medium weight or more
+	// without keys is the change's own and keeps it apart.
+	keys []string
 }
 
 // Signal weights: a change of who is responsible, a lost negation or a
@@ -107,6 +123,7 @@ var (
 	reTerm     = regexp.MustCompile(`^(adds|drops|names|named) ([^:]+): (.*)$`)
 	reList     = regexp.MustCompile(`^(widens|narrows) a list`)
 	reContact  = regexp.MustCompile(`^contact address changed`)
+	reRow      = regexp.MustCompile(`^(adds|removes) a row of a list of ([^:]+): `)
 	reDigits   = regexp.MustCompile(`\d+(?:[.,]\d+)?`)
 )
 
@@ -124,6 +141,7 @@ func protective(category string) bool {
 
 // ranker ranks the substantive changes of a result.
 type ranker struct {
+	rules        *Rules
 	kindCategory map[string]string
 	// fresh and gone are the gist's terms new to or gone from the whole
 	// policy, by kind.
@@ -133,7 +151,7 @@ type ranker struct {
 }
 
 func newRanker(rules *Rules, g *Gist) ranker {
-	rk := ranker{kindCategory: map[string]string{}, fresh: map[string][]string{}, gone: map[string][]string{}, facts: map[string]Fact{}}
+	rk := ranker{rules: rules, kindCategory: map[string]string{}, fresh: map[string][]string{}, gone: map[string][]string{}, facts: map[string]Fact{}}
 	for _, t := range rules.terms {
 		rk.kindCategory[t.kind] = t.category
 	}
@@ -163,11 +181,16 @@ func (rk ranker) signals(c Change) []signal {
 	if s, ok := retentionLimitDropped(c); ok {
 		out = append(out, s)
 	}
+	if s, ok := rk.statesFirst(c); ok {
+		out = append(out, s)
+	}
 	return out
 }
 
 // retentionPeriod is a stated period: "30 days", "thirty days", "12 months".
-var retentionPeriod = regexp.MustCompile(`(?i)\b(\d+|one|two|three|six|twelve|thirty|sixty|ninety)\s+(?:calendar\s+|business\s+)?(days?|weeks?|months?|years?)\b`)
+// A number may be written twice ("thirty (30) days"); an age ("13 years of
+// age", "16 years old") is not a period.
+var retentionPeriod = regexp.MustCompile(`(?i)\b(\d+|one|two|three|six|twelve|thirty|sixty|ninety)(?:\s*\(\d+\))?\s+(?:calendar\s+|business\s+)?(days?|weeks?|months?|years?)\b(?:\s+(of\s+age|old))?`)
 
 // retentionLimitDropped reads a removed clause about retention that stated
 // a period: the limit is gone, which widens what the provider may keep.
@@ -175,11 +198,12 @@ func retentionLimitDropped(c Change) (signal, bool) {
 	if c.New != nil || c.Old == nil || !slices.Contains(c.Categories, "retention") {
 		return signal{}, false
 	}
-	m := retentionPeriod.FindString(c.Old.Text)
-	if m == "" {
-		return signal{}, false
+	for _, m := range retentionPeriod.FindAllStringSubmatch(c.Old.Text, -1) {
+		if m[3] == "" {
+			return signal{Widens, "retention limit removed: " + strconv.Quote(m[0]), strong, nil}, true
+		}
 	}
-	return signal{Widens, "retention limit removed: " + strconv.Quote(m), strong}, true
+	return signal{}, false
 }
 
 // identity finds the changed identity facts a change states: a value the
@@ -213,7 +237,7 @@ func (rk ranker) identity(c Change) []signal {
 					if kind == "privacy contact" {
 						w = medium
 					}
-					out = append(out, signal{Identity, why, w})
+					out = append(out, signal{Identity, why, w, []string{"identity " + why}})
 				}
 			}
 		})
@@ -232,24 +256,27 @@ func (rk ranker) signal(c Change, reason string) (signal, bool) {
 			lost = !lost
 		}
 		if lost {
-			return signal{Widens, "negation lost", strong}, true
+			return signal{Widens, "negation lost", strong, nil}, true
 		}
-		return signal{Narrows, "negation added", strong}, true
+		return signal{Narrows, "negation added", strong, nil}, true
 	}
 	if m := rePromise.FindStringSubmatch(reason); m != nil {
 		if firmness(m[1]) > firmness(m[2]) {
-			return signal{Widens, "promise weakened (" + m[1] + " → " + m[2] + ")", medium}, true
+			return signal{Widens, "promise weakened (" + m[1] + " → " + m[2] + ")", medium, nil}, true
 		}
-		return signal{Changes, "promise changed (" + m[1] + " → " + m[2] + ")", weak}, true
+		return signal{Changes, "promise changed (" + m[1] + " → " + m[2] + ")", weak, nil}, true
 	}
 	if m := reNumber.FindStringSubmatch(reason); m != nil {
 		return numberSignal(c, m[1], m[2]), true
 	}
 	if m := reList.FindStringSubmatch(reason); m != nil {
-		return signal{Direction(m[1]), strings.SplitN(reason, ":", 2)[0], weak}, true
+		return signal{Direction(m[1]), strings.SplitN(reason, ":", 2)[0], weak, nil}, true
+	}
+	if m := reRow.FindStringSubmatch(reason); m != nil {
+		return rowSignal(c, m[1] == "adds", m[2]), true
 	}
 	if reContact.MatchString(reason) {
-		return signal{Changes, "contact address changed", medium}, true
+		return signal{Changes, "contact address changed", medium, nil}, true
 	}
 	if m := reTerm.FindStringSubmatch(reason); m != nil {
 		return rk.termSignal(m[1], m[2], m[3])
@@ -277,21 +304,21 @@ func numberSignal(c Change, from, to string) signal {
 	a, b := firstNumber(from), firstNumber(to)
 	why := fmt.Sprintf("number %q → %q", from, to)
 	if a < 0 || b < 0 || a == b {
-		return signal{Changes, why, weak}
+		return signal{Changes, why, weak, nil}
 	}
 	switch {
 	case slices.Contains(c.Categories, "retention"):
 		if b > a {
-			return signal{Widens, "kept longer: " + why, strong}
+			return signal{Widens, "kept longer: " + why, strong, nil}
 		}
-		return signal{Narrows, "kept shorter: " + why, strong}
+		return signal{Narrows, "kept shorter: " + why, strong, nil}
 	case slices.Contains(c.Categories, "children"):
 		if b < a {
-			return signal{Widens, "lower age: " + why, strong}
+			return signal{Widens, "lower age: " + why, strong, nil}
 		}
-		return signal{Narrows, "higher age: " + why, strong}
+		return signal{Narrows, "higher age: " + why, strong, nil}
 	}
-	return signal{Changes, why, weak}
+	return signal{Changes, why, weak, nil}
 }
 
 func firstNumber(s string) float64 {
@@ -334,10 +361,17 @@ func (rk ranker) termSignal(verb, kind, terms string) (signal, bool) {
 	if !arrives {
 		what = kind + " gone: "
 	}
-	if widens {
-		return signal{Widens, what + terms, medium}, true
+	keys := termKeys(what, terms)
+	w := medium
+	// A term arriving in a clause that stays ranks first; one named by
+	// an added clause does when a sentence states it (statesFirst).
+	if verb == "adds" && rk.anyFirst(lexKeys(terms, rk.rules)) {
+		w = strong
 	}
-	return signal{Narrows, what + terms, medium}, true
+	if widens {
+		return signal{Widens, what + terms, w, keys}, true
+	}
+	return signal{Narrows, what + terms, w, keys}, true
 }
 
 // rankChanges orders the substantive changes: widening before
@@ -345,10 +379,6 @@ func (rk ranker) termSignal(verb, kind, terms string) (signal, bool) {
 // removed about a category; within a tier, more signals first, then
 // document order.
 func rankChanges(r *Result, rk ranker) []RankItem {
-	type scored struct {
-		item         RankItem
-		tier, weight int
-	}
 	var all []scored
 	for i, c := range r.Changes {
 		if c.Class != Substantive {
@@ -381,24 +411,30 @@ func rankChanges(r *Result, rk ranker) []RankItem {
 		if len(whys) == 0 && len(c.Reasons) > 0 {
 			whys = append(whys, c.Reasons[0])
 		}
-		n := 0
+		n, top := 0, 0
 		for _, s := range sigs {
 			if s.dir == dir {
 				n += s.weight
+				top = max(top, s.weight)
 			}
 		}
 		if best < 0 {
 			n = addedWeight(c)
 		}
 		it := RankItem{Change: i, Direction: dir, Why: strings.Join(whys, "; "), Kind: c.Kind, Section: sectionOf(c), Excerpt: excerpt(c)}
-		all = append(all, scored{it, directionRank(dir), n})
+		keys, own := foldKeys(sigs)
+		all = append(all, scored{item: it, tier: directionRank(dir), top: top, weight: n, keys: keys, own: own})
 	}
 	slices.SortStableFunc(all, func(a, b scored) int {
 		if c := cmp.Compare(a.tier, b.tier); c != 0 {
 			return c
 		}
+		if c := cmp.Compare(b.top, a.top); c != 0 {
+			return c
+		}
 		return cmp.Compare(b.weight, a.weight)
 	})
+	all = fold(all)
 	out := make([]RankItem, len(all))
 	for i, s := range all {
 		out[i] = s.item
@@ -475,13 +511,15 @@ func (r *Result) RankOf(anchor string) int {
 		return 0
 	}
 	for k, it := range items {
-		if it.Change < 0 || it.Change >= len(r.Changes) {
-			continue
-		}
-		c := r.Changes[it.Change]
-		for _, s := range []*Side{c.Old, c.New} {
-			if s != nil && strings.Contains(foldSpace(s.Text), a) {
-				return k + 1
+		for _, i := range it.Changes() {
+			if i < 0 || i >= len(r.Changes) {
+				continue
+			}
+			c := r.Changes[i]
+			for _, s := range []*Side{c.Old, c.New} {
+				if s != nil && strings.Contains(foldSpace(s.Text), a) {
+					return k + 1
+				}
 			}
 		}
 	}

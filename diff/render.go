@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -181,6 +182,9 @@ func writeReadingAids(ew *errWriter, r *Result, style func(code, s string) strin
 		ew.printf("\n%s\n", style(ansiBold, fmt.Sprintf("Ranked (%d of %d substantive)", min(len(r.Rank), textRankShown), r.Counts.Substantive)))
 		for i, it := range r.Rank[:min(len(r.Rank), textRankShown)] {
 			ew.printf("  %d. %s\n     %s\n", i+1, it.Line(), it.Excerpt)
+			if also := alsoSections(r, it); also != "" {
+				ew.printf("     also in: %s\n", also)
+			}
 		}
 	}
 	if len(r.Sections) > 0 {
@@ -189,6 +193,28 @@ func writeReadingAids(ew *errWriter, r *Result, style func(code, s string) strin
 			ew.printf("  %s: %s\n", orTop(s.Section), s.counts())
 		}
 	}
+}
+
+// maxAlsoSections bounds the sections listed for the changes folded under
+// a ranked one.
+const maxAlsoSections = 3
+
+// alsoSections names the sections of the changes folded under a ranked
+// one: "Sharing; Cookies (and 2 more)".
+func alsoSections(r *Result, it RankItem) string {
+	var names []string
+	for _, i := range it.Also {
+		if i < 0 || i >= len(r.Changes) {
+			continue
+		}
+		if s := orTop(sectionOf(r.Changes[i])); !slices.Contains(names, s) {
+			names = append(names, s)
+		}
+	}
+	if len(names) > maxAlsoSections {
+		return strings.Join(names[:maxAlsoSections], "; ") + fmt.Sprintf(" (and %d more)", len(names)-maxAlsoSections)
+	}
+	return strings.Join(names, "; ")
 }
 
 // RewriteNote is the rewrite banner: "rewritten — review as a new

@@ -62,7 +62,9 @@ func isRewrite(r *Result, oldClauses int) bool {
 func sections(r *Result) []Section {
 	inRank := map[int]bool{}
 	for _, it := range r.Rank {
-		inRank[it.Change] = true
+		for _, i := range it.Changes() {
+			inRank[i] = true
+		}
 	}
 	var out []Section
 	at := map[string]int{}

@@ -39,12 +39,15 @@ type Rules struct {
 	file rulesFile
 
 	negations, filler []pattern
-	firm, soft        []pattern
-	modals            []pattern // firm then soft, for scanning an edit
-	spelling          map[string]string
-	categories        []categoryRule
-	listCategories    map[string]bool
-	terms             []termRule
+	// idioms are phrases whose negation word negates no promise
+	// ("including but not limited to").
+	idioms         []pattern
+	firm, soft     []pattern
+	modals         []pattern // firm then soft, for scanning an edit
+	spelling       map[string]string
+	categories     []categoryRule
+	listCategories map[string]bool
+	terms          []termRule
 	// falseFriends are, per category, phrases in which its keywords mean
 	// something else ("protection des données" is not a security measure).
 	falseFriends map[string][]pattern
@@ -63,6 +66,9 @@ type Rules struct {
 	// parties are, per category, the cues before the name of a party
 	// that publishes, operates or hosts the service (parties.go).
 	parties []partyCue
+	// rankFirst are the terms whose new statement ranks a change first
+	// within its direction (rank.go); they never decide the verdict.
+	rankFirst []pattern
 }
 
 // tierRules tell who a sentence is about (docs/decisions/0021): the
@@ -87,6 +93,7 @@ type rulesFile struct {
 		MaxWords   int `yaml:"max_words"`
 	} `yaml:"rename"`
 	Negations []string `yaml:"negations"`
+	Idioms    []string `yaml:"negation_idioms"`
 	Modals    struct {
 		Firm []string `yaml:"firm"`
 		Soft []string `yaml:"soft"`
@@ -111,6 +118,7 @@ type rulesFile struct {
 	ListHeadings      map[string][]string `yaml:"list_headings"`
 	ContactMailboxes  []string            `yaml:"contact_mailboxes"`
 	Parties           map[string][]string `yaml:"parties"`
+	RankFirst         []string            `yaml:"rank_first"`
 }
 
 type categoryYAML struct {
@@ -201,6 +209,7 @@ func ParseRules(data []byte) (*Rules, error) {
 		return ps
 	}
 	r.negations = compile("negations", f.Negations)
+	r.idioms = compile("negation_idioms", f.Idioms)
 	r.filler = compile("filler", f.Filler)
 	r.firm = compile("modals.firm", f.Modals.Firm)
 	r.soft = compile("modals.soft", f.Modals.Soft)
@@ -265,6 +274,7 @@ func ParseRules(data []byte) (*Rules, error) {
 			r.parties = append(r.parties, partyCue{cue: p, category: name})
 		}
 	}
+	r.rankFirst = compile("rank_first", f.RankFirst)
 	r.mailboxes = map[string]bool{}
 	for _, m := range f.ContactMailboxes {
 		r.mailboxes[strings.ToLower(m)] = true
@@ -449,6 +459,33 @@ func covered(ps []pattern, keys []string, i int) bool {
 			if p.matchAt(keys, s) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// negationAt reports whether a negation starts at keys[i], outside the
+// negation idioms.
+func (r *Rules) negationAt(keys []string, i int) bool {
+	return startsAt(r.negations, keys, i) && !covered(r.idioms, keys, i)
+}
+
+// countNegations counts the negations in keys.
+func (r *Rules) countNegations(keys []string) int {
+	n := 0
+	for i := range keys {
+		if r.negationAt(keys, i) {
+			n++
+		}
+	}
+	return n
+}
+
+// hasNegation reports whether keys[lo:hi] hold a negation.
+func (r *Rules) hasNegation(keys []string, lo, hi int) bool {
+	for i := lo; i < hi; i++ {
+		if r.negationAt(keys, i) {
+			return true
 		}
 	}
 	return false

@@ -9,7 +9,7 @@ import (
 // negation fires when the number of negations differs: "will not share"
 // → "may share", "do not collect" → "collect".
 func (j judge) negation(o, n flatSide, es []edit) []finding {
-	no, nn := countAny(j.rules.negations, o.lex), countAny(j.rules.negations, n.lex)
+	no, nn := j.rules.countNegations(o.lex), j.rules.countNegations(n.lex)
 	if no == nn {
 		return nil
 	}
@@ -18,8 +18,8 @@ func (j judge) negation(o, n flatSide, es []edit) []finding {
 		what = "negation added"
 	}
 	for _, e := range es {
-		_, _, inDel := findAny(j.rules.negations, o.lex, e.aLo, e.aHi)
-		_, _, inIns := findAny(j.rules.negations, n.lex, e.bLo, e.bHi)
+		inDel := j.rules.hasNegation(o.lex, e.aLo, e.aHi)
+		inIns := j.rules.hasNegation(n.lex, e.bLo, e.bHi)
 		if inDel || inIns {
 			return []finding{{
 				reason:      fmt.Sprintf("%s: %q → %q", what, o.context(e.aLo, e.aHi, 2), n.context(e.bLo, e.bHi, 2)),
@@ -232,7 +232,7 @@ func (j judge) lists(o, n flatSide, es []edit) []finding {
 		// narrows it, except in a promise not to do something ("we do
 		// not use … to train models when you use A, B or C"), where a
 		// shorter list widens what the provider may do.
-		_, _, negated := findAny(j.rules.negations, f.lex, sLo, sHi)
+		negated := j.rules.hasNegation(f.lex, sLo, sHi)
 		dir := "widen"
 		if (verb == "narrows") != negated {
 			dir = "narrow"
