@@ -177,6 +177,11 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 		return Editorial, []finding{{reason: "clause " + verb + "; a near copy of a clause both versions keep"}}
 	}
 	if j.inChangelog(c) {
+		// Symmetric, as every verdict is: an entry dropped that declared
+		// such a change is judged as one added.
+		if cat := j.declaredListChange(f); cat != "" {
+			return Substantive, []finding{{reason: fmt.Sprintf("change-log entry %s; it declares a change to a list of %s", verb, j.rules.label(cat)), categories: []string{cat}, substantive: true}}
+		}
 		return Editorial, []finding{{reason: "change-log entry " + verb + "; the change it describes is judged where it is made", categories: j.categoriesIn(f.lex, 0, len(f.lex))}}
 	}
 	if cat := j.listCategory(cls, i); cat != "" && len(keys) > 0 {

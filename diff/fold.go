@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -27,9 +26,14 @@ type scored struct {
 	own  bool
 }
 
-// foldKeys collects the fold keys of a change's signals.
-func foldKeys(sigs []signal) (keys []string, own bool) {
+// foldKeys collects the fold keys of a change's signals in the direction
+// it ranks in: what it shows in the ranking. Its findings of a lower
+// direction stay in the clause list.
+func foldKeys(sigs []signal, dir Direction) (keys []string, own bool) {
 	for _, s := range sigs {
+		if s.dir != dir {
+			continue
+		}
 		if len(s.keys) == 0 {
 			own = own || s.weight >= medium
 			continue
@@ -100,55 +104,4 @@ func foldInto(s scored, owner map[string]int) (int, bool) {
 // under it.
 func (it RankItem) Changes() []int {
 	return append([]int{it.Change}, it.Also...)
-}
-
-// statesFirst reads an added clause (or table row) that states a
-// rank_first term in a sentence without a negation: "we record your
-// browsing history", "shared with affiliates for marketing and
-// advertising". "We do not sell your data" states nothing of the kind.
-func (rk ranker) statesFirst(c Change) (signal, bool) {
-	if c.Old != nil || c.New == nil || len(rk.rules.rankFirst) == 0 {
-		return signal{}, false
-	}
-	toks := tokenize(c.New.Text, rk.rules.spelling)
-	keys := make([]string, len(toks))
-	for i, t := range toks {
-		if !t.masked() {
-			keys[i] = t.key
-		}
-	}
-	var found []string
-	lo := 0
-	for i, t := range toks {
-		if !t.sentEnd && i < len(toks)-1 {
-			continue
-		}
-		if !rk.rules.hasNegation(keys, lo, i+1) {
-			for _, p := range rk.rules.rankFirst {
-				at, _, ok := findAny([]pattern{p}, keys, lo, i+1)
-				if !ok {
-					continue
-				}
-				if w := strings.Join(keys[at:at+len(p.pieces)], " "); !slices.Contains(found, w) {
-					found = append(found, w)
-				}
-			}
-		}
-		lo = i + 1
-	}
-	if len(found) == 0 {
-		return signal{}, false
-	}
-	slices.Sort(found)
-	var ks []string
-	for _, f := range found {
-		ks = append(ks, "states "+f)
-	}
-	return signal{Widens, "states " + strings.Join(found, ", "), strong, ks}, true
-}
-
-// anyFirst reports whether keys hold a rank_first term.
-func (rk ranker) anyFirst(keys []string) bool {
-	_, _, ok := findAny(rk.rules.rankFirst, keys, 0, len(keys))
-	return ok
 }

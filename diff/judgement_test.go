@@ -41,6 +41,10 @@ const (
 <p>The service is operated by Example SAS, Paris.</p>
 <h2>Hosting</h2>
 <p>This site is hosted by Scalingo.</p>`
+	changelog = `<p>We share your data with the sub-processors listed on our sub-processor page.</p>
+<p>You are responsible for ensuring that your content does not violate the law.</p>
+<h2>Changelog</h2>
+<p>March 1, 2026: Updated the introduction.</p>`
 	enterprise = `<p>We use your email address to create your account.</p>
 <p>Business accounts. Contact your account manager for plans and pricing.</p>`
 	trainingPromise = `<p>We do not use your conversations to train our models when you use ChatGPT Enterprise, ChatGPT Team, or the API.</p>
@@ -95,6 +99,16 @@ func TestJudgementEdits(t *testing.T) {
 		// A third party given access to the user's account is a recipient.
 		{name: "organisation's administrator may access the account", title: "Terms of Service", body: enterprise, revet: true, category: "sharing",
 			edits: []replacement{{"<p>Business accounts.", "<p>If you use an email address of your employer, the organization's administrator may access, monitor and control your account.</p>\n<p>Business accounts."}}},
+		// A change-log entry is judged where its change is made, except
+		// one that declares a change to a list of recipients (the list may
+		// live on another page).
+		{name: "change-log entry declares a sub-processor replaced", title: "Privacy Policy", body: changelog, revet: true, category: "sharing",
+			edits: []replacement{{"<p>March 1, 2026:", "<p>April 16, 2026: Replaced Rollbar with Sentry in the list of sub-processors.</p>\n<p>March 1, 2026:"}}},
+		{name: "change-log entry about more detail on cookies", title: "Privacy Policy", body: changelog, revet: false,
+			edits: []replacement{{"<p>March 1, 2026:", "<p>April 16, 2026: We added more detail about cookies and your choices.</p>\n<p>March 1, 2026:"}}},
+		// A negation in a rule for users is not the provider's promise.
+		{name: "negation dropped from a user obligation", title: "Terms of Service", body: changelog, revet: false,
+			edits: []replacement{{"does not violate the law", "complies with the law"}}},
 		// 5. A user-conduct rule is a lower tier.
 		{name: "'you shall not' conduct clause edit", title: "Terms of Service", body: termsPage, revet: false,
 			edits: []replacement{{"to collect personal data of other users or share it", "to collect, sell or publish personal data of other users or share it"}}},

@@ -249,6 +249,9 @@ func (rk ranker) identity(c Change) []signal {
 
 func (rk ranker) signal(c Change, reason string) (signal, bool) {
 	if m := reNegation.FindStringSubmatch(reason); m != nil {
+		if strings.HasSuffix(reason, "("+tierUser.String()+")") || strings.HasSuffix(reason, "("+tierContract.String()+")") {
+			return signal{}, false // not the provider's promise
+		}
 		lost := m[1] == "removed"
 		// A negation lost widens, unless the clause is only about the
 		// user's rights ("you cannot opt out" → "you can opt out").
@@ -279,7 +282,7 @@ func (rk ranker) signal(c Change, reason string) (signal, bool) {
 		return signal{Changes, "contact address changed", medium, nil}, true
 	}
 	if m := reTerm.FindStringSubmatch(reason); m != nil {
-		return rk.termSignal(m[1], m[2], m[3])
+		return rk.termSignal(c, m[1], m[2], m[3])
 	}
 	return signal{}, false
 }
@@ -338,7 +341,7 @@ func firstNumber(s string) float64 {
 // ("names data type"). An added or removed clause gives a direction only
 // when its term is new to, or gone from, the whole policy: otherwise the
 // policy still says the same elsewhere.
-func (rk ranker) termSignal(verb, kind, terms string) (signal, bool) {
+func (rk ranker) termSignal(c Change, verb, kind, terms string) (signal, bool) {
 	arrives := verb == "adds" || verb == "names"
 	if verb == "names" || verb == "named" {
 		pool := rk.fresh[kind]
@@ -355,6 +358,9 @@ func (rk ranker) termSignal(verb, kind, terms string) (signal, bool) {
 			return signal{}, false
 		}
 		terms = strings.Join(hit, ", ")
+	}
+	if arrives && !protective(rk.kindCategory[kind]) && c.New != nil && rk.deniedOnly(c.New.Text, terms) {
+		return signal{Narrows, "promise not to: " + terms, medium, nil}, true
 	}
 	widens := arrives != protective(rk.kindCategory[kind])
 	what := "new " + kind + ": "
@@ -422,7 +428,7 @@ func rankChanges(r *Result, rk ranker) []RankItem {
 			n = addedWeight(c)
 		}
 		it := RankItem{Change: i, Direction: dir, Why: strings.Join(whys, "; "), Kind: c.Kind, Section: sectionOf(c), Excerpt: excerpt(c)}
-		keys, own := foldKeys(sigs)
+		keys, own := foldKeys(sigs, dir)
 		all = append(all, scored{item: it, tier: directionRank(dir), top: top, weight: n, keys: keys, own: own})
 	}
 	slices.SortStableFunc(all, func(a, b scored) int {

@@ -41,7 +41,9 @@ type Rules struct {
 	negations, filler []pattern
 	// idioms are phrases whose negation word negates no promise
 	// ("including but not limited to").
-	idioms         []pattern
+	idioms []pattern
+	// negPrefixes negate the word they open ("inappropriate").
+	negPrefixes    []string
 	firm, soft     []pattern
 	modals         []pattern // firm then soft, for scanning an edit
 	spelling       map[string]string
@@ -57,6 +59,9 @@ type Rules struct {
 	// changelogOpenings open a sentence that describes the document's own
 	// change ("We added more detail about …").
 	changelogOpenings []pattern
+	// changelogVerbs, with a list heading, make a new change-log entry a
+	// declared change to a list of recipients or trackers.
+	changelogVerbs []pattern
 	// listHeadings are, per category, headings of a list or table whose
 	// rows are items of that category (sub-processors, cookies).
 	listHeadings map[string][]pattern
@@ -94,6 +99,7 @@ type rulesFile struct {
 	} `yaml:"rename"`
 	Negations []string `yaml:"negations"`
 	Idioms    []string `yaml:"negation_idioms"`
+	Prefixes  []string `yaml:"negation_prefixes"`
 	Modals    struct {
 		Firm []string `yaml:"firm"`
 		Soft []string `yaml:"soft"`
@@ -115,6 +121,7 @@ type rulesFile struct {
 	} `yaml:"tiers"`
 	ChangelogOpenings []string            `yaml:"changelog_openings"`
 	ChangelogHeadings []string            `yaml:"changelog_headings"`
+	ChangelogVerbs    []string            `yaml:"changelog_list_verbs"`
 	ListHeadings      map[string][]string `yaml:"list_headings"`
 	ContactMailboxes  []string            `yaml:"contact_mailboxes"`
 	Parties           map[string][]string `yaml:"parties"`
@@ -210,6 +217,9 @@ func ParseRules(data []byte) (*Rules, error) {
 	}
 	r.negations = compile("negations", f.Negations)
 	r.idioms = compile("negation_idioms", f.Idioms)
+	for _, p := range f.Prefixes {
+		r.negPrefixes = append(r.negPrefixes, strings.ToLower(p))
+	}
 	r.filler = compile("filler", f.Filler)
 	r.firm = compile("modals.firm", f.Modals.Firm)
 	r.soft = compile("modals.soft", f.Modals.Soft)
@@ -259,6 +269,7 @@ func ParseRules(data []byte) (*Rules, error) {
 	}
 	r.changelogOpenings = compile("changelog_openings", f.ChangelogOpenings)
 	r.changelog = compile("changelog_headings", f.ChangelogHeadings)
+	r.changelogVerbs = compile("changelog_list_verbs", f.ChangelogVerbs)
 	r.listHeadings = map[string][]pattern{}
 	for name, ws := range f.ListHeadings {
 		if !slices.Contains(categoryOrder, name) {
@@ -476,6 +487,31 @@ func (r *Rules) countNegations(keys []string) int {
 	for i := range keys {
 		if r.negationAt(keys, i) {
 			n++
+		}
+	}
+	return n
+}
+
+// affixNegations counts the words of keys that negate, by a prefix, a word
+// that other negates with a negation word: "not appropriate" in other and
+// "inappropriate" in keys say the same.
+func (r *Rules) affixNegations(keys, other []string) int {
+	stems := map[string]bool{}
+	for i := 0; i+1 < len(other); i++ {
+		if r.negationAt(other, i) {
+			stems[other[i+1]] = true
+		}
+	}
+	if len(stems) == 0 {
+		return 0
+	}
+	n := 0
+	for _, k := range keys {
+		for _, p := range r.negPrefixes {
+			if w, ok := strings.CutPrefix(k, p); ok && stems[w] {
+				n++
+				break
+			}
 		}
 	}
 	return n

@@ -192,6 +192,21 @@ func (j judge) inChangelog(cl *clause) bool {
 	return datedEntry(cl.c.Text) || startsAt(j.rules.changelogOpenings, ks, 0)
 }
 
+// declaredListChange returns "sharing" when a change-log entry declares,
+// with a changelog_list_verbs word, a change to a list of recipients
+// (list_headings.sharing: "Replaced X with Y in the list of
+// sub-processors"), else "". Tracker lists are left out: their headings
+// ("cookies") are words every cookie banner entry uses.
+func (j judge) declaredListChange(f flatSide) string {
+	if _, _, ok := findAny(j.rules.changelogVerbs, f.lex, 0, len(f.lex)); !ok {
+		return ""
+	}
+	if _, _, ok := findAny(j.rules.listHeadings["sharing"], f.lex, 0, len(f.lex)); ok {
+		return "sharing"
+	}
+	return ""
+}
+
 // aboutData reports whether lex[lo:hi] names data: a data word (tiers.data)
 // or a lexicon term.
 func (j judge) aboutData(lex []string, lo, hi int) bool {
@@ -275,6 +290,16 @@ func (j judge) practiceCategories(f flatSide, cls []*clause, i int) (cats []stri
 		return nil, low // the item itself must name something a rule reads
 	}
 	return union(j.categoriesIn(ctx, 0, len(ctx)), own), low
+}
+
+// spanTier returns the tier of the sentences holding f's keys lo:hi.
+func (j judge) spanTier(f flatSide, lo, hi int) tier {
+	if len(f.keys) == 0 {
+		return tierProvider
+	}
+	sLo, _ := f.sentenceAt(min(lo, len(f.keys)-1))
+	_, sHi := f.sentenceAt(min(max(hi-1, lo), len(f.keys)-1))
+	return j.sentenceTier(f.lex, sLo, sHi, f.refs[sLo].cl, nil)
 }
 
 // editTier returns the tier of the sentences the edits touch: the

@@ -9,7 +9,8 @@ import (
 // negation fires when the number of negations differs: "will not share"
 // → "may share", "do not collect" → "collect".
 func (j judge) negation(o, n flatSide, es []edit) []finding {
-	no, nn := j.rules.countNegations(o.lex), j.rules.countNegations(n.lex)
+	no := j.rules.countNegations(o.lex) + j.rules.affixNegations(o.lex, n.lex)
+	nn := j.rules.countNegations(n.lex) + j.rules.affixNegations(n.lex, o.lex)
 	if no == nn {
 		return nil
 	}
@@ -21,11 +22,23 @@ func (j judge) negation(o, n flatSide, es []edit) []finding {
 		inDel := j.rules.hasNegation(o.lex, e.aLo, e.aHi)
 		inIns := j.rules.hasNegation(n.lex, e.bLo, e.bHi)
 		if inDel || inIns {
-			return []finding{{
+			f := finding{
 				reason:      fmt.Sprintf("%s: %q → %q", what, o.context(e.aLo, e.aHi, 2), n.context(e.bLo, e.bHi, 2)),
 				categories:  j.nearOrClause(o, n, e),
 				substantive: true,
-			}}
+			}
+			// A negation in a rule for users or a term of the contract
+			// ("you are responsible for ensuring it does not violate
+			// the law") is not a promise of the provider.
+			side, lo, hi := n, e.bLo, e.bHi
+			if inDel {
+				side, lo, hi = o, e.aLo, e.aHi
+			}
+			if t := j.spanTier(side, lo, hi); t != tierProvider {
+				f.reason += " (" + t.String() + ")"
+				f.substantive = false
+			}
+			return []finding{f}
 		}
 	}
 	return []finding{{reason: what, categories: union(j.clauseCategories(o), j.clauseCategories(n)), substantive: true}}

@@ -1,0 +1,99 @@
+package diff
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Terms in the ranking: which new statements a reviewer reads first
+// (rules.yaml rank_first), and term arrivals that only deny a practice.
+
+// sentenceKeys splits text into its sentences' lexicon keys (masked words
+// blank), for reading one sentence at a time.
+func (rk ranker) sentenceKeys(text string) [][]string {
+	toks := tokenize(text, rk.rules.spelling)
+	var out [][]string
+	var cur []string
+	for i, t := range toks {
+		k := t.key
+		if t.masked() {
+			k = ""
+		}
+		cur = append(cur, k)
+		if t.sentEnd || i == len(toks)-1 {
+			out = append(out, cur)
+			cur = nil
+		}
+	}
+	return out
+}
+
+// statesFirst reads an added clause (or table row) that states a
+// rank_first term in a sentence where the provider acts, without a
+// negation: "we record your browsing history", "data may be shared with
+// affiliates for marketing and advertising". "We do not sell your data"
+// and "you may opt out of targeted advertising" state no such practice.
+func (rk ranker) statesFirst(c Change) (signal, bool) {
+	if c.Old != nil || c.New == nil || len(rk.rules.rankFirst) == 0 {
+		return signal{}, false
+	}
+	var found []string
+	j := judge{rules: rk.rules}
+	for _, keys := range rk.sentenceKeys(c.New.Text) {
+		if rk.rules.hasNegation(keys, 0, len(keys)) || !j.providerActs(keys, 0, len(keys)) {
+			continue
+		}
+		for _, p := range rk.rules.rankFirst {
+			at, _, ok := findAny([]pattern{p}, keys, 0, len(keys))
+			if !ok {
+				continue
+			}
+			if w := strings.Join(keys[at:at+len(p.pieces)], " "); !slices.Contains(found, w) {
+				found = append(found, w)
+			}
+		}
+	}
+	if len(found) == 0 {
+		return signal{}, false
+	}
+	slices.Sort(found)
+	var ks []string
+	for _, f := range found {
+		ks = append(ks, "states "+f)
+	}
+	return signal{Widens, "states " + strings.Join(found, ", "), strong, ks}, true
+}
+
+// anyFirst reports whether keys hold a rank_first term.
+func (rk ranker) anyFirst(keys []string) bool {
+	_, _, ok := findAny(rk.rules.rankFirst, keys, 0, len(keys))
+	return ok
+}
+
+// deniedOnly reports whether every sentence of text that names one of
+// terms (a quoted list, as in a reason) also holds a negation: "OpenAI
+// will not sell Customer Data" names "sell" only to deny it. A term
+// arriving that way is a promise added, not a practice.
+func (rk ranker) deniedOnly(text, terms string) bool {
+	var pats []pattern
+	for _, t := range strings.Split(terms, ", ") {
+		if u, err := strconv.Unquote(t); err == nil {
+			t = u
+		}
+		if p, err := compilePattern(t); err == nil && len(p.pieces) > 0 {
+			pats = append(pats, p)
+		}
+	}
+	named := false
+	for _, keys := range rk.sentenceKeys(text) {
+		if _, _, ok := findAny(pats, keys, 0, len(keys)); !ok {
+			continue
+		}
+		if !rk.rules.hasNegation(keys, 0, len(keys)) {
+			return false
+		}
+		named = true
+	}
+	return named
+}
