@@ -134,3 +134,30 @@ func TestRetentionLimitDropped(t *testing.T) {
 		})
 	}
 }
+
+// TestNegationByPrefix: "not appropriate" → "inappropriate" keeps the
+// negation; "not appropriate" → "appropriate" loses it.
+func TestNegationByPrefix(t *testing.T) {
+	cases := []struct {
+		old, new string
+		lost     bool
+	}{
+		{"We do not show content that is not appropriate for children.", "We do not show content that is inappropriate for children.", false},
+		{"Your profile is not available to advertisers.", "Your profile is unavailable to advertisers.", false},
+		{"Your profile is not available to advertisers.", "Your profile is available to advertisers.", true},
+	}
+	for _, tc := range cases {
+		for _, dir := range [][2]string{{tc.old, tc.new}, {tc.new, tc.old}} {
+			r := diff.Compare(textDoc(t, dir[0]), textDoc(t, dir[1]), nil)
+			found := false
+			for _, c := range r.Changes {
+				for _, why := range c.Reasons {
+					found = found || strings.HasPrefix(why, "negation")
+				}
+			}
+			if found != tc.lost {
+				t.Errorf("%q → %q: negation finding %v, want %v; %v", dir[0], dir[1], found, tc.lost, r.Changes)
+			}
+		}
+	}
+}
