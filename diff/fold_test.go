@@ -161,3 +161,37 @@ func TestNegationByPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestRankNegationElsewhere: a negation lost from a clause while the
+// other version still states it elsewhere ranks as a change without a
+// direction; a negation lost outright still widens, though a shorter
+// phrase with the same negation stands elsewhere.
+func TestRankNegationElsewhere(t *testing.T) {
+	cases := []struct {
+		name     string
+		old, new []string
+		anchor   string
+		want     diff.Direction
+	}{
+		{"moved to another clause",
+			[]string{"We will not discriminate against you for exercising your rights, and we answer requests within 30 days.", "We keep your data safe."},
+			[]string{"We will require you to verify your identity, and we answer requests within 30 days.", "We keep your data safe.", "We will not discriminate against individuals who exercise a privacy right."},
+			"We will require you to verify", diff.Changes},
+		{"lost outright",
+			[]string{"We do not share your data with advertisers.", "We do not share your password with anyone."},
+			[]string{"We share your data with advertisers.", "We do not share your password with anyone."},
+			"We share your data with advertisers", diff.Widens},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := diff.Compare(textDoc(t, tc.old...), textDoc(t, tc.new...), nil)
+			k := r.RankOf(tc.anchor)
+			if k == 0 {
+				t.Fatalf("%q not ranked; %v", tc.anchor, r.Changes)
+			}
+			if it := r.Ranking()[k-1]; it.Direction != tc.want {
+				t.Errorf("ranked %s, want direction %s", it.Line(), tc.want)
+			}
+		})
+	}
+}

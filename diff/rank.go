@@ -148,6 +148,9 @@ type ranker struct {
 	fresh, gone map[string][]string
 	// facts are the gist's changed identity facts.
 	facts map[string]Fact
+	// oldText and newText are each version's keys (docText), to tell a
+	// negation lost from one that moved to another clause.
+	oldText, newText string
 }
 
 func newRanker(rules *Rules, g *Gist) ranker {
@@ -253,6 +256,9 @@ func (rk ranker) signal(c Change, reason string) (signal, bool) {
 			return signal{}, false // not the provider's promise
 		}
 		lost := m[1] == "removed"
+		if phrase, ok := rk.negationStands(reason, lost); ok {
+			return signal{Changes, "negation still stated elsewhere: " + strconv.Quote(phrase), weak, nil}, true
+		}
 		// A negation lost widens, unless the clause is only about the
 		// user's rights ("you cannot opt out" → "you can opt out").
 		if slices.Equal(c.Categories, []string{"rights"}) {

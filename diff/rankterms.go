@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,4 +97,50 @@ func (rk ranker) deniedOnly(text, terms string) bool {
 		named = true
 	}
 	return named
+}
+
+// reNegationQuote reads the two sides a negation reason quotes.
+var reNegationQuote = regexp.MustCompile(`^negation (?:removed|added): ("(?:[^"\\]|\\.)*") → ("(?:[^"\\]|\\.)*")`)
+
+// negationStands reports whether the negated phrase of a negation lost
+// (or added) in one clause still stands (or already stood) elsewhere in
+// the other version: "We will not discriminate against you for …" split
+// off into "We will not discriminate against individuals who …". The
+// phrase is the negation and the words after it up to two that are not
+// filler ("not share your data"). Ranking only: the change stays
+// substantive.
+func (rk ranker) negationStands(reason string, lost bool) (string, bool) {
+	m := reNegationQuote.FindStringSubmatch(reason)
+	if m == nil {
+		return "", false
+	}
+	quoted, other := m[1], rk.newText
+	if !lost {
+		quoted, other = m[2], rk.oldText
+	}
+	text, err := strconv.Unquote(quoted)
+	if err != nil || other == "" {
+		return "", false
+	}
+	keys := lexKeys(text, rk.rules)
+	for i := range keys {
+		if !rk.rules.negationAt(keys, i) {
+			continue
+		}
+		phrase := []string{keys[i]}
+		content := 0
+		for k := i + 1; k < len(keys) && content < 2 && len(phrase) < 5; k++ {
+			if keys[k] == "" {
+				break
+			}
+			phrase = append(phrase, keys[k])
+			if !rk.rules.isFiller([]string{keys[k]}) {
+				content++
+			}
+		}
+		if content == 2 && strings.Contains(other, " "+strings.Join(phrase, " ")+" ") {
+			return strings.Join(phrase, " "), true
+		}
+	}
+	return "", false
 }

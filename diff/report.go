@@ -36,7 +36,9 @@ func report(r *Result, olds, news []*clause, rules *Rules) {
 		return
 	}
 	r.Gist = buildGist(olds, news, rules)
-	r.ranked = rankChanges(r, newRanker(rules, r.Gist))
+	rk := newRanker(rules, r.Gist)
+	rk.oldText, rk.newText = docText(olds), docText(news)
+	r.ranked = rankChanges(r, rk)
 	r.Rank = r.ranked[:min(len(r.ranked), RankLimit)]
 	r.Sections = sections(r)
 }
