@@ -112,7 +112,7 @@ func TestLabels(t *testing.T) {
 				missedAnchors = append(missedAnchors, fmt.Sprintf("%s %s → %s: anchor %q (%s side) not inside a substantive change (%d substantive)",
 					l.doc, l.old, l.new, l.anchor, l.side, len(subs)))
 			} else {
-				t.Logf("anchor %s %s → %s: rank %d of %d substantive", l.doc, l.old, l.new, rank, len(subs))
+				t.Logf("anchor %s %s → %s: rank %d of %d substantive (in document order: %d)", l.doc, l.old, l.new, rank, len(subs), docOrder(subs, l.side, l.anchor))
 			}
 		}
 	}
@@ -169,6 +169,24 @@ func rankOf(r *diff.Result, side, anchor string) int {
 			if s != nil && strings.Contains(normAnchor(s.Text), want) {
 				return k + 1
 			}
+		}
+	}
+	return 0
+}
+
+// docOrder returns the 1-based position, among the substantive changes in
+// document order (the clause list without the ranking), of the first one
+// whose side holds the anchor phrase: where a reader finds it without the
+// ranking.
+func docOrder(subs []diff.Change, side, anchor string) int {
+	want := normAnchor(anchor)
+	for k, c := range subs {
+		s := c.New
+		if side == "old" {
+			s = c.Old
+		}
+		if s != nil && strings.Contains(normAnchor(s.Text), want) {
+			return k + 1
 		}
 	}
 	return 0
