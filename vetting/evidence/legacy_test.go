@@ -16,6 +16,7 @@ import (
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/fixtures"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/vetting/evidence"
 	"github.com/clausewatch/clausewatch/watch"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -124,4 +125,87 @@ func legacyLeaves(t *testing.T) map[uint64]struct {
 		}{n, fields[2]}
 	}
 	return out
+}
+
+// TestLegacyDatabase opens the schema-5 fixture with this build, which
+// migrates it (compact fetch records, the tree in tiles), and finds every
+// fetch at its old log record with its old leaf hash, the log check
+// clean, the bundle exported before the migration still verifying against
+// the log's key, and a bundle built now carrying the same records.
+func TestLegacyDatabase(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"history.db", "history.db.key"} {
+		data, err := os.ReadFile(filepath.Join(legacyDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := store.Open(filepath.Join(dir, "history.db"), store.Options{Now: func() time.Time { return noon("2022-06-01") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	if v, _ := db.Schema(ctx); v != store.SchemaVersion {
+		t.Fatalf("schema %d after open, want %d", v, store.SchemaVersion)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Errorf("check: %v", err)
+	}
+	rep, err := db.CheckLog(ctx)
+	if err != nil || !rep.OK() || rep.Size != 16 || rep.Fetches != 16 {
+		t.Errorf("log check: %+v, %v", rep, err)
+	}
+	src, err := db.Source(ctx, "ims-privacy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := db.Fetches(ctx, src.ID, time.Time{}, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := legacyLeaves(t)
+	if len(fs) != len(leaves) {
+		t.Fatalf("%d fetches, the fixture logged %d", len(fs), len(leaves))
+	}
+	for _, f := range fs {
+		want := leaves[f.ID]
+		n, err := db.LogIndex(ctx, f.ID)
+		if got := tlog.RecordHash(store.LogLeaf(f)).String(); err != nil || n != want.n || got != want.hash {
+			t.Errorf("fetch %d: log record %d (%v), leaf %s; want %d, %s", f.ID, n, err, got, want.n, want.hash)
+		}
+	}
+	key, err := db.PublicKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.ReadFile(filepath.Join(legacyDir, "bundle.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := evidence.Verify(old, evidence.VerifyOptions{Key: key}); !r.OK() || !r.Verified {
+		t.Errorf("the bundle exported before the migration: %s", r.Failures())
+	}
+	w := &world{db: db, src: src}
+	now := w.build(t, "2022-05-13", noon("2022-06-01"))
+	if r := evidence.Verify(now.Data, evidence.VerifyOptions{Key: key}); !r.OK() {
+		t.Errorf("a bundle built after the migration: %s", r.Failures())
+	}
+	oldNames, oldFiles := members(t, old)
+	_, newFiles := members(t, now.Data)
+	records := 0
+	for _, name := range oldNames {
+		if strings.HasSuffix(name, "/record.json") {
+			records++
+			if !bytes.Equal(oldFiles[name], newFiles[name]) {
+				t.Errorf("%s differs after the migration:\n%s\n%s", name, oldFiles[name], newFiles[name])
+			}
+		}
+	}
+	if records == 0 {
+		t.Errorf("no record.json in the old bundle's members %v", oldNames)
+	}
 }
