@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -68,9 +69,10 @@ func (d *DB) Check(ctx context.Context) error {
 				}
 			}
 			if fb := tx.Bucket(bucketFetches).Bucket(k); fb != nil {
+				r := newFetchReader(tx, s.ID)
 				fb.ForEach(func(fk, fv []byte) error {
-					var f Fetch
-					if err := decode(fv, &f); err != nil {
+					f, err := r.read(fk, fv)
+					if err != nil {
 						errs = append(errs, fmt.Errorf("source %d fetch %x: %w", s.ID, fk, err))
 						return nil
 					}
@@ -136,6 +138,7 @@ func (d *DB) Check(ctx context.Context) error {
 			return nil
 		})
 		checkSchedule(tx, &errs)
+		checkSets(tx, &errs)
 		blobs.ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -151,4 +154,33 @@ func (d *DB) Check(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// checkSets checks every source's fetch sets: each decodes, and the hash
+// index names each set by the SHA-256 of its content.
+func checkSets(tx *bbolt.Tx, errs *[]error) {
+	all := tx.Bucket(bucketFetchSets)
+	all.ForEachBucket(func(sk []byte) error {
+		b := all.Bucket(sk)
+		return b.ForEach(func(k, v []byte) error {
+			what := fmt.Sprintf("source %d fetch set %x", fromU64(sk), k)
+			var err error
+			switch {
+			case len(k) == 9 && k[0] == setSeqPrefix && len(v) > 0 && v[0] == setContext:
+				_, err = decodeContext(v)
+			case len(k) == 9 && k[0] == setSeqPrefix && len(v) > 0 && v[0] == setHeader:
+				_, err = decodeHeaderSet(v)
+			case len(k) == 33 && k[0] == setHashPrefix && len(v) == 8:
+				if set := b.Get(setSeqKey(fromU64(v))); set == nil || sha256.Sum256(set) != [32]byte(k[1:]) {
+					err = fmt.Errorf("the index names set %d, which is not this content", fromU64(v))
+				}
+			default:
+				err = fmt.Errorf("neither a set nor an index entry")
+			}
+			if err != nil {
+				*errs = append(*errs, fmt.Errorf("%s: %w: %v", what, ErrCorrupt, err))
+			}
+			return nil
+		})
+	})
 }

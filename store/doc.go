@@ -8,35 +8,38 @@
 // Update: the blobs, the fetch, the version it started or extended, the
 // change and the source's new state, all or nothing.
 //
-// Layout (every value is JSON with a "v" field, every ID a big-endian
-// uint64, so keys sort by number and, for fetches, by time):
+// Layout (every value but fetch records, sets and tiles is JSON with a
+// "v" field; every ID a big-endian uint64, so keys sort by number and, for
+// fetches, by time):
 //
 //	meta                        "schema" → schema version
 //	sources    <id>             Source (what to watch and how)
 //	state      <id>             State (validators, current version, health)
 //	names      <name>           source id (names are unique)
 //	urls       <url>            source id (URLs are unique)
-//	fetches    <src>/<start><id> Fetch (one per attempt, small)
+//	fetches    <src>/<start><id> Fetch, compact (fetchrec.go; JSON before schema 6)
+//	fetch_sets <src>/0x00<seq>  a context or header set fetches refer to (schema 6)
+//	           <src>/0x01<sha256> its number (sets are stored once per source)
 //	versions   <src>/<gen>/<seq> Version (distinct clause texts, with first and last seen)
 //	changes    <id>             Change (summary, triage; the diff itself is a blob)
 //	blobs      <sha256>         codec byte + compressed bytes (raw bodies, documents, diffs)
 //	due        <src>            Due (the daemon's next check of the source; schema 2)
 //	queue      <at><src>        empty (due records ordered by due time)
-//	log        <index>          32-byte tree hash at tlog.StoredHashIndex (schema 5)
-//	log_leaves <n>              source id + fetch key of log record n
-//	log_index  <fetch id>       log record number
+//	log_tiles  <level><n>       tlog tile of height 4: up to 16 tree hashes (schema 7)
 //	checkpoints <size>          signed checkpoint kept (first of each day; each new text)
 //	meta "log_size", "checkpoint", "log_vkey": the log's size, latest signed checkpoint, public key
 //
 // Every fetch is appended to the transparency log (an RFC 6962 tree of
-// LogLeaf entries) in the transaction that stores it, and a checkpoint is
-// signed with the key in the file beside the database. CheckLog
-// recomputes the tree from the fetch records.
+// LogLeaf entries) in the transaction that stores it, as record ID−1, and
+// a checkpoint is signed with the key in the file beside the database.
+// CheckLog recomputes the tree from the fetch records; the compact record
+// rebuilds each leaf byte for byte.
 //
 // Blobs are keyed by the SHA-256 of their uncompressed content, so a body
 // or document is stored once however often it is fetched. They are
 // compressed with zstd; a raw body may be compressed against an earlier
 // body of the same source as a dictionary (one level deep), which turns a
 // page whose markup churns on every fetch into a few hundred bytes.
-// Decision record 0008 explains the schema, 0010 the schedule, 0013 the log.
+// Decision record 0008 explains the schema, 0010 the schedule, 0013 the log,
+// 0025 the compact records and the tiles.
 package store

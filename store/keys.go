@@ -37,6 +37,11 @@ var (
 	bucketLogLeaves   = []byte("log_leaves")
 	bucketLogIndex    = []byte("log_index")
 	bucketCheckpoints = []byte("checkpoints")
+	// Schema 6: the sets compact fetch records refer to (fetchstore.go).
+	bucketFetchSets = []byte("fetch_sets")
+	// Schema 7: the log's tree as tiles (tiles.go), replacing log,
+	// log_leaves and log_index.
+	bucketLogTiles = []byte("log_tiles")
 )
 
 // allBuckets are created by the first migration.

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -48,8 +46,11 @@ func (p LogProblem) String() string {
 	if p.Leaf >= 0 {
 		where = fmt.Sprintf("log record %d: ", p.Leaf)
 	}
-	if p.Fetch != 0 {
+	switch {
+	case p.Fetch != 0 && p.Source != 0:
 		where += fmt.Sprintf("fetch %d of source %d at %s: ", p.Fetch, p.Source, p.Start.UTC().Format(time.RFC3339))
+	case p.Fetch != 0:
+		where += fmt.Sprintf("fetch %d: ", p.Fetch)
 	}
 	return fmt.Sprintf("%s: %s%s", p.Kind, where, p.Detail)
 }
@@ -82,71 +83,8 @@ func (d *DB) CheckLog(ctx context.Context) (LogReport, error) {
 		n := logSize(tx)
 		rep.Size = n
 		add := func(p LogProblem) { rep.Problems = append(rep.Problems, p) }
-		hashes := tx.Bucket(bucketLog)
-		leaves := tx.Bucket(bucketLogLeaves)
-		index := tx.Bucket(bucketLogIndex)
-		fetches := tx.Bucket(bucketFetches)
-		// Recompute every leaf hash from the fetch it points at.
-		leafHashes := make([]tlog.Hash, n)
-		bodies := map[string]bool{}
-		for i := range n {
-			if i%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			ref := leaves.Get(u64(uint64(i)))
-			if len(ref) != 24 {
-				add(LogProblem{Kind: ProblemTree, Leaf: i, Detail: "no record of which fetch this leaf is"})
-				continue
-			}
-			src, fk := fromU64(ref[:8]), ref[8:]
-			id, start := binary.BigEndian.Uint64(fk[8:]), time.Unix(0, int64(binary.BigEndian.Uint64(fk[:8]))).UTC()
-			var raw []byte
-			if sb := fetches.Bucket(ref[:8]); sb != nil {
-				raw = sb.Get(fk)
-			}
-			if raw == nil {
-				add(LogProblem{Kind: ProblemDeleted, Leaf: i, Fetch: id, Source: src, Start: start, Detail: "the fetch record was deleted after it was logged"})
-				continue
-			}
-			var f Fetch
-			if err := decode(raw, &f); err != nil {
-				add(LogProblem{Kind: ProblemEdited, Leaf: i, Fetch: id, Source: src, Start: start, Detail: fmt.Sprintf("the fetch record no longer decodes: %v", err)})
-				continue
-			}
-			leafHashes[i] = tlog.RecordHash(LogLeaf(f))
-			if stored := hashes.Get(u64(uint64(tlog.StoredHashIndex(0, i)))); !bytes.Equal(stored, leafHashes[i][:]) {
-				add(LogProblem{Kind: ProblemEdited, Leaf: i, Fetch: id, Source: src, Start: start, Detail: "the fetch record was edited after it was logged (it no longer hashes to its leaf)"})
-			}
-			if f.ID != id || f.SourceID != src {
-				add(LogProblem{Kind: ProblemEdited, Leaf: i, Fetch: id, Source: src, Start: start, Detail: fmt.Sprintf("the record stored there is fetch %d of source %d", f.ID, f.SourceID)})
-			}
-			if f.BodySHA256 != "" && !bodies[f.BodySHA256] {
-				bodies[f.BodySHA256] = true
-				if k, err := blobKey(f.BodySHA256); err == nil {
-					if _, err := d.getBlob(tx, k); err != nil {
-						add(LogProblem{Kind: ProblemBody, Leaf: i, Fetch: id, Source: src, Start: start, Detail: fmt.Sprintf("the raw body %s cannot be read back intact: %v", f.BodySHA256, err)})
-					}
-				}
-			}
-		}
-		// Every fetch must be in the log, at the leaf that points back at it.
-		err := fetches.ForEachBucket(func(sk []byte) error {
-			return fetches.Bucket(sk).ForEach(func(fk, _ []byte) error {
-				rep.Fetches++
-				id, start := fromU64(fk[8:]), time.Unix(0, int64(fromU64(fk[:8]))).UTC()
-				leaf := index.Get(u64(id))
-				if leaf == nil || int64(fromU64(leaf)) >= n {
-					add(LogProblem{Kind: ProblemUnlogged, Leaf: -1, Fetch: id, Source: fromU64(sk), Start: start, Detail: "the fetch record is not in the log (it was written around it)"})
-					return nil
-				}
-				if ref := leaves.Get(leaf); !bytes.Equal(ref, append(bytes.Clone(sk), fk...)) {
-					add(LogProblem{Kind: ProblemTree, Leaf: int64(fromU64(leaf)), Fetch: id, Source: fromU64(sk), Start: start, Detail: "the log's index points this fetch at a leaf that is not its own"})
-				}
-				return nil
-			})
-		})
+		tb := tiles(tx)
+		leafHashes, err := d.checkLeaves(ctx, tx, n, &rep)
 		if err != nil {
 			return err
 		}
@@ -161,9 +99,12 @@ func (d *DB) CheckLog(ctx context.Context) (LogReport, error) {
 			rebuilt = append(rebuilt, more...)
 		}
 		differ := 0
-		for k, h := range rebuilt {
-			if level, _ := tlog.SplitStoredHashIndex(int64(k)); level > 0 && !bytes.Equal(hashes.Get(u64(uint64(k))), h[:]) {
-				differ++
+		for level := 1; n>>(tileHeight*level) > 0; level++ {
+			for i := range n >> (tileHeight * level) {
+				h, ok := tileHash(tb, level, i)
+				if !ok || h != rebuilt[tlog.StoredHashIndex(tileHeight*level, i)] {
+					differ++
+				}
 			}
 		}
 		// Interior hashes follow from the leaves: compare them only when
@@ -246,4 +187,106 @@ func (m memoryHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		out[i] = m[x]
 	}
 	return out, nil
+}
+
+// tileHash is hash i of tree level tileHeight·level as its tile holds it.
+func tileHash(b *bbolt.Bucket, level int, i int64) (tlog.Hash, bool) {
+	var h tlog.Hash
+	if b == nil {
+		return h, false
+	}
+	data := b.Get(tileKey(level, i>>tileHeight))
+	pos := int(i&(1<<tileHeight-1)) * tlog.HashSize
+	if len(data) < pos+tlog.HashSize {
+		return h, false
+	}
+	copy(h[:], data[pos:])
+	return h, true
+}
+
+// checkLeaves recomputes the leaf of every stored fetch record (record n
+// is fetch n+1) and compares it with the leaf hash logged, reporting
+// records edited, deleted, written around the log, and bodies that no
+// longer match. It returns the recomputed leaf hashes.
+func (d *DB) checkLeaves(ctx context.Context, tx *bbolt.Tx, n int64, rep *LogReport) ([]tlog.Hash, error) {
+	add := func(p LogProblem) { rep.Problems = append(rep.Problems, p) }
+	tb := tiles(tx)
+	leafHashes := make([]tlog.Hash, n)
+	const matched = 2
+	found := make([]byte, n) // 0 no record, 1 a record that does not match, matched
+	bodies := map[string]bool{}
+	fetches := tx.Bucket(bucketFetches)
+	err := fetches.ForEachBucket(func(sk []byte) error {
+		src := fromU64(sk)
+		r := newFetchReader(tx, src)
+		return fetches.Bucket(sk).ForEach(func(fk, fv []byte) error {
+			if rep.Fetches++; rep.Fetches%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			id, start := fromU64(fk[8:]), time.Unix(0, int64(fromU64(fk[:8]))).UTC()
+			at := LogProblem{Leaf: int64(id) - 1, Fetch: id, Source: src, Start: start}
+			problem := func(kind, detail string) { p := at; p.Kind, p.Detail = kind, detail; add(p) }
+			if id == 0 || id > uint64(n) {
+				at.Leaf = -1
+				problem(ProblemUnlogged, "the fetch record is not in the log (it was written around it)")
+				return nil
+			}
+			i := id - 1
+			if found[i] == matched {
+				problem(ProblemUnlogged, fmt.Sprintf("another fetch record already is fetch %d in the log (this one was written around it)", id))
+				return nil
+			}
+			f, err := r.read(fk, fv)
+			if err != nil {
+				found[i] = max(found[i], 1)
+				problem(ProblemEdited, fmt.Sprintf("the fetch record no longer decodes: %v", err))
+				return nil
+			}
+			leaf := tlog.RecordHash(LogLeaf(f))
+			stored, ok := tileHash(tb, 0, int64(i))
+			switch {
+			case !ok:
+				problem(ProblemTree, "the log has no leaf hash for this record")
+			case stored != leaf:
+				problem(ProblemEdited, "the fetch record was edited after it was logged (it no longer hashes to its leaf)")
+			default:
+				found[i] = matched
+			}
+			if found[i] == 0 || found[i] == matched {
+				leafHashes[i] = leaf
+			}
+			found[i] = max(found[i], 1)
+			if f.ID != id || f.SourceID != src {
+				problem(ProblemEdited, fmt.Sprintf("the record stored there is fetch %d of source %d", f.ID, f.SourceID))
+			}
+			d.checkBody(tx, f, bodies, problem)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, got := range found {
+		if got == 0 {
+			add(LogProblem{Kind: ProblemDeleted, Leaf: int64(i), Fetch: uint64(i) + 1,
+				Detail: fmt.Sprintf("no fetch record with ID %d remains: it was deleted after it was logged", i+1)})
+		}
+	}
+	return leafHashes, nil
+}
+
+// checkBody reports a logged body that cannot be read back intact, once
+// per body.
+func (d *DB) checkBody(tx *bbolt.Tx, f Fetch, seen map[string]bool, problem func(kind, detail string)) {
+	if f.BodySHA256 == "" || seen[f.BodySHA256] {
+		return
+	}
+	seen[f.BodySHA256] = true
+	if k, err := blobKey(f.BodySHA256); err == nil {
+		if _, err := d.getBlob(tx, k); err != nil {
+			problem(ProblemBody, fmt.Sprintf("the raw body %s cannot be read back intact: %v", f.BodySHA256, err))
+		}
+	}
 }

@@ -31,12 +31,13 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 		if !to.IsZero() {
 			end = timeKey(to)
 		}
+		r := newFetchReader(tx, sourceID)
 		for ; k != nil; k, v = c.Next() {
 			if end != nil && bytes.Compare(k, end) >= 0 {
 				break
 			}
-			var f Fetch
-			if err := decode(v, &f); err != nil {
+			f, err := r.read(k, v)
+			if err != nil {
 				return fmt.Errorf("fetch %x: %w", k, err)
 			}
 			out = append(out, f)
@@ -57,7 +58,18 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 func (d *DB) FetchAt(ctx context.Context, sourceID uint64, start time.Time, id uint64) (Fetch, error) {
 	var f Fetch
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
-		return getJSON(tx.Bucket(bucketFetches).Bucket(u64(sourceID)), fetchKey(start, id), &f)
+		b := tx.Bucket(bucketFetches).Bucket(u64(sourceID))
+		if b == nil {
+			return ErrNotFound
+		}
+		k := fetchKey(start, id)
+		v := b.Get(k)
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		f, err = newFetchReader(tx, sourceID).read(k, v)
+		return err
 	})
 	if err != nil {
 		return Fetch{}, fmt.Errorf("fetch %d of source %d: %w", id, sourceID, err)

@@ -190,7 +190,7 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 		if err != nil {
 			return err
 		}
-		if err := putJSON(fb, fetchKey(f.Start, fid), f); err != nil {
+		if err := putFetch(tx, fb, f, inGeneration(tx, id, r.State.Generation)); err != nil {
 			return err
 		}
 		firstSight := false

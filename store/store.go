@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 5
+const SchemaVersion = 7
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -238,6 +238,12 @@ var migrations = []migration{
 		}
 		return tx.Bucket(bucketMeta).Put(keyBackfill, []byte{1})
 	},
+	// 6: compact fetch records and the sets they refer to; the JSON
+	// records are rewritten, each only when it decodes to the same log
+	// leaf (migrate.go).
+	compactFetches,
+	// 7: the log's tree as tiles, without the leaf maps (tiles.go).
+	tileLog,
 }
 
 // setUpLog loads the log's signing key (creating it for a database that has
@@ -373,6 +379,9 @@ func getJSON(b *bbolt.Bucket, key []byte, v any) error {
 
 // jsonUnmarshal is json.Unmarshal (one place to change the codec).
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// jsonMarshal is json.Marshal.
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 
 // putJSON encodes v at key.
 func putJSON(b *bbolt.Bucket, key []byte, v any) error {

@@ -95,26 +95,6 @@ func ParseLeaf(leaf []byte) (LogEntry, error) {
 	return e, nil
 }
 
-// leafRef is where a leaf's fetch is stored: source ID, then its fetch key.
-func leafRef(f Fetch) []byte {
-	return append(u64(f.SourceID), fetchKey(f.Start, f.ID)...)
-}
-
-// hashReader reads stored tree hashes inside a transaction.
-type hashReader struct{ b *bbolt.Bucket }
-
-func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		v := r.b.Get(u64(uint64(x)))
-		if len(v) != tlog.HashSize {
-			return nil, fmt.Errorf("%w: log hash %d missing", ErrCorrupt, x)
-		}
-		copy(out[i][:], v)
-	}
-	return out, nil
-}
-
 // logSize is the number of records in the log.
 func logSize(tx *bbolt.Tx) int64 {
 	return int64(fromU64(tx.Bucket(bucketMeta).Get(keyLogSize)))
@@ -130,25 +110,21 @@ func (d *DB) appendLog(tx *bbolt.Tx, f Fetch, keep bool) error {
 	return d.signTree(tx, keep)
 }
 
-// appendLeaf appends f's entry to the tree: its leaf hash and the interior
-// hashes it completes, where the leaf's fetch is, and the new size.
+// appendLeaf appends f's entry to the tree as record f.ID-1 (the log's
+// records are the fetches in ID order): its leaf hash and the interior
+// hashes it completes go into their tiles, and the size moves on.
 func appendLeaf(tx *bbolt.Tx, f Fetch) error {
-	hashes := tx.Bucket(bucketLog)
+	b := tiles(tx)
 	n := logSize(tx)
-	stored, err := tlog.StoredHashes(n, LogLeaf(f), hashReader{hashes})
+	if f.ID != uint64(n)+1 {
+		return fmt.Errorf("%w: fetch %d cannot be log record %d (record n is fetch n+1)", ErrCorrupt, f.ID, n)
+	}
+	stored, err := tlog.StoredHashes(n, LogLeaf(f), tileReader{b})
 	if err != nil {
 		return fmt.Errorf("log record %d: %w", n, err)
 	}
-	for i, h := range stored {
-		if err := hashes.Put(u64(uint64(tlog.StoredHashIndex(0, n)+int64(i))), h[:]); err != nil {
-			return err
-		}
-	}
-	if err := tx.Bucket(bucketLogLeaves).Put(u64(uint64(n)), leafRef(f)); err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketLogIndex).Put(u64(f.ID), u64(uint64(n))); err != nil {
-		return err
+	if err := putStoredHashes(b, n, stored); err != nil {
+		return fmt.Errorf("log record %d: %w", n, err)
 	}
 	return tx.Bucket(bucketMeta).Put(keyLogSize, u64(uint64(n+1)))
 }
@@ -161,7 +137,7 @@ func (d *DB) signTree(tx *bbolt.Tx, keep bool) error {
 		return fmt.Errorf("%w: none loaded (the database is open read-only)", ErrKey)
 	}
 	n := logSize(tx)
-	root, err := tlog.TreeHash(n, hashReader{tx.Bucket(bucketLog)})
+	root, err := tlog.TreeHash(n, tileReader{tiles(tx)})
 	if err != nil {
 		return fmt.Errorf("log root at size %d: %w", n, err)
 	}
@@ -201,29 +177,28 @@ func parseSigned(signed []byte) (Checkpoint, error) {
 // backfillLog appends, oldest fetch first, every fetch that is not yet in
 // the log: the fetches of a database made before the log existed.
 func (d *DB) backfillLog(tx *bbolt.Tx) error {
-	type ref struct {
-		id   uint64
-		data []byte
-	}
-	var refs []ref
-	index := tx.Bucket(bucketLogIndex)
-	err := tx.Bucket(bucketFetches).ForEachBucket(func(src []byte) error {
-		return tx.Bucket(bucketFetches).Bucket(src).ForEach(func(k, v []byte) error {
-			if id := fromU64(k[8:]); index.Get(u64(id)) == nil {
-				refs = append(refs, ref{id, v})
+	n := uint64(logSize(tx))
+	var fs []Fetch
+	fetches := tx.Bucket(bucketFetches)
+	err := fetches.ForEachBucket(func(src []byte) error {
+		r := newFetchReader(tx, fromU64(src))
+		return fetches.Bucket(src).ForEach(func(k, v []byte) error {
+			if fromU64(k[8:]) <= n {
+				return nil
 			}
+			f, err := r.read(k, v)
+			if err != nil {
+				return fmt.Errorf("fetch %d: %w", fromU64(k[8:]), err)
+			}
+			fs = append(fs, f)
 			return nil
 		})
 	})
-	if err != nil || len(refs) == 0 {
+	if err != nil || len(fs) == 0 {
 		return err
 	}
-	slices.SortFunc(refs, func(a, b ref) int { return cmp.Compare(a.id, b.id) })
-	for _, r := range refs {
-		var f Fetch
-		if err := decode(r.data, &f); err != nil {
-			return fmt.Errorf("fetch %d: %w", r.id, err)
-		}
+	slices.SortFunc(fs, func(a, b Fetch) int { return cmp.Compare(a.ID, b.ID) })
+	for _, f := range fs {
 		if err := appendLeaf(tx, f); err != nil {
 			return err
 		}
@@ -255,15 +230,15 @@ func (d *DB) LogSize(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// LogIndex returns the log record number of a fetch.
+// LogIndex returns the log record number of a fetch: its ID less one,
+// once it is in the log.
 func (d *DB) LogIndex(ctx context.Context, fetchID uint64) (int64, error) {
 	var n int64
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketLogIndex).Get(u64(fetchID))
-		if v == nil {
+		if fetchID == 0 || fetchID > uint64(logSize(tx)) {
 			return fmt.Errorf("fetch %d in the log: %w", fetchID, ErrNotFound)
 		}
-		n = int64(fromU64(v))
+		n = int64(fetchID) - 1
 		return nil
 	})
 	return n, err
@@ -314,7 +289,7 @@ func (d *DB) ProveRecord(ctx context.Context, size, n int64) (tlog.RecordProof, 
 			return fmt.Errorf("%w: record %d of a tree of %d (the log has %d)", ErrInvalid, n, size, logSize(tx))
 		}
 		var err error
-		p, err = tlog.ProveRecord(size, n, hashReader{tx.Bucket(bucketLog)})
+		p, err = tlog.ProveRecord(size, n, tileReader{tiles(tx)})
 		return err
 	})
 	if err != nil {
@@ -332,7 +307,7 @@ func (d *DB) ProveTree(ctx context.Context, size, old int64) (tlog.TreeProof, er
 			return fmt.Errorf("%w: tree %d from %d (the log has %d)", ErrInvalid, size, old, logSize(tx))
 		}
 		var err error
-		p, err = tlog.ProveTree(size, old, hashReader{tx.Bucket(bucketLog)})
+		p, err = tlog.ProveTree(size, old, tileReader{tiles(tx)})
 		return err
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -172,7 +173,7 @@ func TestLogCheckFindsTampering(t *testing.T) {
 			if err := tx.Bucket(bucketFetches).Bucket(u64(f.SourceID)).Delete(fetchKey(f.Start, f.ID)); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{ProblemDeleted, ProblemCheckpoint}, "fetch 3 of source 1"},
+		}, []string{ProblemDeleted, ProblemCheckpoint}, "log record 2: fetch 3: no fetch record with ID 3 remains"},
 		{"write a fetch around the log", func(t *testing.T, tx *bbolt.Tx, fx logFixture) {
 			f := fx.fetches[1]
 			f.ID, f.Start = 99, f.Start.Add(time.Minute)
@@ -184,12 +185,10 @@ func TestLogCheckFindsTampering(t *testing.T) {
 			f := fx.fetches[4]
 			rewriteFetch(t, tx, f, func(f *Fetch) { f.Start = f.Start.Add(-48 * time.Hour) })
 			// The forger recomputes every stored hash, but cannot sign.
-			hashes := tx.Bucket(bucketLog)
 			n := logSize(tx)
 			var rebuilt memoryHashes
 			for i := range n {
-				var leaf tlog.Hash
-				copy(leaf[:], hashes.Get(u64(uint64(tlog.StoredHashIndex(0, i)))))
+				leaf, _ := tileHash(tiles(tx), 0, i)
 				if i == 4 {
 					edited := f
 					edited.Start = f.Start.Add(-48 * time.Hour)
@@ -198,8 +197,8 @@ func TestLogCheckFindsTampering(t *testing.T) {
 				more, _ := tlog.StoredHashesForRecordHash(i, leaf, rebuilt)
 				rebuilt = append(rebuilt, more...)
 			}
-			for k, h := range rebuilt {
-				hashes.Put(u64(uint64(k)), h[:])
+			if err := writeTiles(tiles(tx), n, rebuilt); err != nil {
+				t.Fatal(err)
 			}
 		}, []string{ProblemCheckpoint}, "kept checkpoint 5 (size 5, signed 2022-05-13T02:00:00Z) does not match the tree recomputed from the stored fetch records: one of its first 5 records was edited or deleted (as do 1 later checkpoints)"},
 		{"truncate the log", func(t *testing.T, tx *bbolt.Tx, fx logFixture) {
@@ -243,16 +242,29 @@ func TestLogCheckFindsTampering(t *testing.T) {
 	}
 }
 
-// rewriteFetch edits a stored fetch record in place.
+// rewriteFetch edits a stored fetch record in place: as a compact record
+// when the edit leaves it at its key, else as JSON (the older format,
+// which is still read), at its old key.
 func rewriteFetch(t *testing.T, tx *bbolt.Tx, f Fetch, edit func(*Fetch)) {
 	t.Helper()
 	b := tx.Bucket(bucketFetches).Bucket(u64(f.SourceID))
-	var stored Fetch
-	if err := getJSON(b, fetchKey(f.Start, f.ID), &stored); err != nil {
+	k := fetchKey(f.Start, f.ID)
+	stored, err := newFetchReader(tx, f.SourceID).read(k, b.Get(k))
+	if err != nil {
 		t.Fatal(err)
 	}
 	edit(&stored)
-	if err := putJSON(b, fetchKey(f.Start, f.ID), stored); err != nil {
+	if !bytes.Equal(fetchKey(stored.Start, stored.ID), k) {
+		if err := putJSON(b, k, stored); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	data, ok, err := compactRecord(tx, stored, anyGeneration(tx, f.SourceID, stored))
+	if err != nil || !ok {
+		t.Fatalf("compact record of the edited fetch: %v, %v", ok, err)
+	}
+	if err := b.Put(k, data); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -313,7 +325,7 @@ func TestLogBackfill(t *testing.T) {
 	path := fx.db.Path()
 	// Make it a schema-4 database: no log.
 	err := fx.db.bolt.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketLog, bucketLogLeaves, bucketLogIndex, bucketCheckpoints} {
+		for _, b := range [][]byte{bucketLogTiles, bucketCheckpoints} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}

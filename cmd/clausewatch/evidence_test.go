@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -127,16 +128,31 @@ func TestEvidenceCommands(t *testing.T) {
 		}
 	}
 
-	// Edit a capture in the database behind clausewatch's back.
+	// Edit a capture in the database behind clausewatch's back: write
+	// the first fetch back with another status, as JSON (the format
+	// before compact records, which is still read).
+	ro, err := store.Open(db, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := ro.Fetches(t.Context(), 1, time.Time{}, time.Time{}, 0)
+	ro.Close()
+	if err != nil || len(first) == 0 || first[0].Status != 200 {
+		t.Fatalf("first fetch: %v, %v", first, err)
+	}
+	first[0].Status = 503
+	edited, err := json.Marshal(first[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := bbolt.Open(db, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = b.Update(func(tx *bbolt.Tx) error {
 		src := tx.Bucket([]byte("fetches")).Bucket(binary.BigEndian.AppendUint64(nil, 1))
-		k, v := src.Cursor().First()
-		edited := strings.Replace(string(v), `"status":200`, `"status":503`, 1)
-		return src.Put(k, []byte(edited))
+		k, _ := src.Cursor().First()
+		return src.Put(k, edited)
 	})
 	b.Close()
 	if err != nil {
