@@ -16,8 +16,10 @@ type judge struct {
 	// that a clause removed while a copy of it stays is not news.
 	oldSigs, newSigs map[string]bool
 	// oldText and newText are each version's keys (docText), to tell
-	// whether a party named in one version is named anywhere in the other.
+	// whether a party named in one version is named anywhere in the other;
+	// partyLookups bounds how many such searches one comparison makes.
 	oldText, newText string
+	partyLookups     *int
 	// kept holds the clauses both versions have, by opening words.
 	kept map[string][]*clause
 }

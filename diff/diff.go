@@ -218,7 +218,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	for _, rn := range renames {
 		res.Renames = append(res.Renames, rn.public())
 	}
-	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news), oldText: docText(olds), newText: docText(news)}
+	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news), oldText: docText(olds), newText: docText(news), partyLookups: new(int)}
 	j.kept = keptByOpening(news, j.oldSigs)
 	for _, m := range matches {
 		if m.kind == "" {

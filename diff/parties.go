@@ -76,7 +76,7 @@ func (j judge) partyGone(f flatSide, other, verb string) (finding, bool) {
 				continue
 			}
 			lo, hi := j.partyName(f, i+len(pc.cue.pieces))
-			if lo == hi || strings.Contains(other, " "+strings.Join(f.keys[lo:min(hi, lo+3)], " ")+" ") {
+			if lo == hi || !j.lookupParty() || strings.Contains(other, " "+strings.Join(f.keys[lo:min(hi, lo+3)], " ")+" ") {
 				continue
 			}
 			gone := "named only in the new version"
@@ -91,6 +91,21 @@ func (j judge) partyGone(f flatSide, other, verb string) (finding, bool) {
 		}
 	}
 	return finding{}, false
+}
+
+// maxPartyLookups bounds the searches of the other version partyGone makes
+// in one comparison (each reads the whole document): a page of thousands
+// of "hosted by X" clauses costs no more than this many.
+const maxPartyLookups = 200
+
+// lookupParty takes one search from the comparison's budget; false when
+// none is left.
+func (j judge) lookupParty() bool {
+	if j.partyLookups == nil || *j.partyLookups >= maxPartyLookups {
+		return false
+	}
+	*j.partyLookups++
+	return true
 }
 
 // partyName returns the key range of the proper name that starts at or

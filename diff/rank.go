@@ -148,9 +148,9 @@ type ranker struct {
 	fresh, gone map[string][]string
 	// facts are the gist's changed identity facts.
 	facts map[string]Fact
-	// oldText and newText are each version's keys (docText), to tell a
-	// negation lost from one that moved to another clause.
-	oldText, newText string
+	// oldNeg and newNeg are each version's negated phrases (negPhrases),
+	// to tell a negation lost from one that moved to another clause.
+	oldNeg, newNeg map[string]bool
 }
 
 func newRanker(rules *Rules, g *Gist) ranker {

@@ -114,12 +114,12 @@ func (rk ranker) negationStands(reason string, lost bool) (string, bool) {
 	if m == nil {
 		return "", false
 	}
-	quoted, other := m[1], rk.newText
+	quoted, other := m[1], rk.newNeg
 	if !lost {
-		quoted, other = m[2], rk.oldText
+		quoted, other = m[2], rk.oldNeg
 	}
 	text, err := strconv.Unquote(quoted)
-	if err != nil || other == "" {
+	if err != nil || len(other) == 0 {
 		return "", false
 	}
 	keys := lexKeys(text, rk.rules)
@@ -138,9 +138,32 @@ func (rk ranker) negationStands(reason string, lost bool) (string, bool) {
 				content++
 			}
 		}
-		if content == 2 && strings.Contains(other, " "+strings.Join(phrase, " ")+" ") {
+		if content == 2 && other[strings.Join(phrase, " ")] {
 			return strings.Join(phrase, " "), true
 		}
 	}
 	return "", false
+}
+
+// maxNegPhrase is the longest negated phrase negPhrases records: the
+// negation and up to four words after it.
+const maxNegPhrase = 5
+
+// negPhrases records every negated phrase of a version — a negation and
+// the one to four words after it, within a clause — so that
+// negationStands looks a phrase up instead of searching the document.
+func negPhrases(cls []*clause, rules *Rules) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range cls {
+		keys := c.keys()
+		for i := range keys {
+			if !rules.negationAt(keys, i) {
+				continue
+			}
+			for n := 2; n <= maxNegPhrase && i+n <= len(keys); n++ {
+				out[strings.Join(keys[i:i+n], " ")] = true
+			}
+		}
+	}
+	return out
 }

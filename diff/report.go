@@ -37,7 +37,7 @@ func report(r *Result, olds, news []*clause, rules *Rules) {
 	}
 	r.Gist = buildGist(olds, news, rules)
 	rk := newRanker(rules, r.Gist)
-	rk.oldText, rk.newText = docText(olds), docText(news)
+	rk.oldNeg, rk.newNeg = negPhrases(olds, rules), negPhrases(news, rules)
 	r.ranked = rankChanges(r, rk)
 	r.Rank = r.ranked[:min(len(r.ranked), RankLimit)]
 	r.Sections = sections(r)
