@@ -136,6 +136,7 @@ func (d *DB) Check(ctx context.Context) error {
 			return nil
 		})
 		checkSchedule(tx, &errs)
+		checkIndexes(tx, &errs)
 		blobs.ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err

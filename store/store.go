@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -238,6 +238,10 @@ var migrations = []migration{
 		}
 		return tx.Bucket(bucketMeta).Put(keyBackfill, []byte{1})
 	},
+	// 6: the feed's indexes of changes by source, triage state and
+	// re-vetting, and of sources by supplier, built from the records
+	// (decision record 0026).
+	buildIndexes,
 }
 
 // setUpLog loads the log's signing key (creating it for a database that has
