@@ -57,6 +57,15 @@ func BenchmarkChangePage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	db.view(b.Context(), func(tx *bbolt.Tx) error {
+		inuse := func(name []byte) int {
+			st := tx.Bucket(name).Stats()
+			return st.BranchInuse + st.LeafInuse
+		}
+		b.Logf("%d changes: changes bucket %d B in use, change_index %d B, supplier_index %d B",
+			*benchChanges, inuse(bucketChanges), inuse(bucketChangeIndex), inuse(bucketSupplierIndex))
+		return nil
+	})
 	queries := []struct {
 		name string
 		q    ChangeQuery
