@@ -139,6 +139,7 @@ func (d *DB) Check(ctx context.Context) error {
 		})
 		checkSchedule(tx, &errs)
 		checkSets(tx, &errs)
+		checkIndexes(tx, &errs)
 		blobs.ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err

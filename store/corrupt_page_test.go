@@ -158,6 +158,56 @@ func TestCorruptPageServesTheRest(t *testing.T) {
 	}
 }
 
+// TestCorruptIndexPageServesTheRest damages the change index's page (the
+// indexes are ordinary buckets to decision record 0018's handling): the
+// filtered queries that read it fail with an error naming the bucket,
+// Check reports it, and the unfiltered feed and the changes themselves,
+// which do not read it, go on being served.
+func TestCorruptIndexPageServesTheRest(t *testing.T) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	data, key, _ := seed(t)
+	ps, _ := pagesOf(data)
+	roots, _ := layout(t, data, key)
+	damaged := append([]byte(nil), data...)
+	root := int(roots["change_index"])
+	if flags := binary.NativeEndian.Uint16(damaged[root*ps+8:]); flags != 0x02 {
+		t.Fatalf("the change index's root is not a leaf page (flags %#x)", flags)
+	}
+	binary.NativeEndian.PutUint32(damaged[root*ps+16+4:], 0x7fff0000) // element 0's key position
+	path := writeDB(t, damaged, key)
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	want := fmt.Sprintf("database %s is corrupt (bucket %q)", path, "change_index")
+	for name, call := range map[string]func() error{
+		"ChangePage re-vet only": func() error { // walks down to the damaged element
+			_, _, err := db.ChangePage(ctx, store.ChangeQuery{Revet: true})
+			return err
+		},
+		"Check": func() error { return db.Check(ctx) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s panicked: %v", name, r)
+				}
+			}()
+			if err := call(); !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: got %v, want ErrCorrupt saying %q", name, err, want)
+			}
+		}()
+	}
+	if page, _, err := db.ChangePage(ctx, store.ChangeQuery{}); err != nil || len(page) == 0 {
+		t.Errorf("the unfiltered feed: %d changes, %v", len(page), err)
+	}
+	if _, err := db.Change(ctx, 3); err != nil {
+		t.Errorf("a change page: %v", err)
+	}
+}
+
 // TestTruncatedWhileOpen cuts the file to its meta pages under an open
 // database: reads and writes fault on the missing pages. Each call
 // returns an error saying the file was truncated; a write whose rollback

@@ -129,6 +129,15 @@ func readAll(ctx context.Context, db *store.DB, ids []uint64, write bool) (panic
 		{"Changes", func() error { _, err := db.Changes(ctx, store.ChangeFilter{}); return err }},
 		{"Change", func() error { _, err := db.Change(ctx, 3); return err }},
 		{"ChangePage", func() error { _, _, err := db.ChangePage(ctx, store.ChangeQuery{Limit: 5}); return err }},
+		{"ChangePage by supplier", func() error {
+			_, _, err := db.ChangePage(ctx, store.ChangeQuery{Supplier: "Supplier", Revet: true, Limit: 5})
+			return err
+		}},
+		{"ChangePage by triage", func() error {
+			_, _, err := db.ChangePage(ctx, store.ChangeQuery{Triage: []store.TriageState{store.TriageReviewed}})
+			return err
+		}},
+		{"Changes of a source", func() error { _, err := db.Changes(ctx, store.ChangeFilter{SourceID: src}); return err }},
 		{"ChangesAfter", func() error { _, err := db.ChangesAfter(ctx, 0, 100); return err }},
 		{"Census", func() error { _, err := db.Census(ctx, time.Now()); return err }},
 		{"Dues", func() error { _, err := db.Dues(ctx); return err }},

@@ -28,6 +28,8 @@
 //	log_tiles  <level><n>       tlog tile of height 4: up to 16 tree hashes (schema 7)
 //	checkpoints <size>          signed checkpoint kept (first of each day; each new text)
 //	meta "log_size", "checkpoint", "log_vkey": the log's size, latest signed checkpoint, public key
+//	change_index 's'<src><id>, 't'<len><state><id>, 'r'<id>   posting: source, flags, triage state (schema 8)
+//	supplier_index <len><supplier><src>  empty (each source under its supplier)
 //
 // Every fetch is appended to the transparency log (an RFC 6962 tree of
 // LogLeaf entries) in the transaction that stores it, as record ID−1, and
@@ -41,5 +43,7 @@
 // body of the same source as a dictionary (one level deep), which turns a
 // page whose markup churns on every fetch into a few hundred bytes.
 // Decision record 0008 explains the schema, 0010 the schedule, 0013 the log,
-// 0025 the compact records and the tiles.
+// 0025 the compact records and the tiles, 0026 the feed's indexes (derived
+// from changes and sources, written in the same transactions, compared
+// with them by Check).
 package store

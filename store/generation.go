@@ -92,6 +92,9 @@ func (d *DB) ReplaceGeneration(ctx context.Context, sourceID, rev uint64, g Gene
 			if err := putJSON(changes, u64(c.ID), c); err != nil {
 				return err
 			}
+			if err := indexChange(tx, nil, &c); err != nil {
+				return err
+			}
 		}
 		st.Generation, st.Current, st.Pending = gen, uint64(len(g.Versions)), nil
 		st.Unconfirmed, st.Reported, st.Flips = nil, nil, 0

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -141,21 +140,27 @@ type ChangeFilter struct {
 // Changes returns the changes that pass f, in the order they were recorded.
 func (d *DB) Changes(ctx context.Context, f ChangeFilter) ([]Change, error) {
 	var out []Change
+	keep := func(c Change) error {
+		switch {
+		case f.SourceID != 0 && c.SourceID != f.SourceID,
+			!f.Since.IsZero() && c.Detected.Before(f.Since),
+			f.Revet && !c.Revet,
+			!f.Reextracted && c.Reextracted:
+			return nil
+		}
+		out = append(out, c)
+		return nil
+	}
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		if f.SourceID != 0 {
+			return sourceChanges(tx, f.SourceID, keep)
+		}
 		return tx.Bucket(bucketChanges).ForEach(func(k, v []byte) error {
 			var c Change
 			if err := decode(v, &c); err != nil {
 				return fmt.Errorf("change %d: %w", fromU64(k), err)
 			}
-			switch {
-			case f.SourceID != 0 && c.SourceID != f.SourceID,
-				!f.Since.IsZero() && c.Detected.Before(f.Since),
-				f.Revet && !c.Revet,
-				!f.Reextracted && c.Reextracted:
-				return nil
-			}
-			out = append(out, c)
-			return nil
+			return keep(c)
 		})
 	})
 	if err != nil {
@@ -190,8 +195,12 @@ func (d *DB) SetTriage(ctx context.Context, id uint64, t Triage) error {
 		if err := getJSON(b, u64(id), &c); err != nil {
 			return err
 		}
+		old := c
 		c.Triage = t
-		return putJSON(b, u64(id), c)
+		if err := putJSON(b, u64(id), c); err != nil {
+			return err
+		}
+		return indexChange(tx, &old, &c)
 	})
 	if err != nil {
 		return fmt.Errorf("triage change %d: %w", id, err)
@@ -220,10 +229,14 @@ func (d *DB) BlobStats(ctx context.Context) (count int, stored int64, err error)
 	return count, stored, err
 }
 
-// ChangeQuery selects a page of changes, newest first.
+// ChangeQuery selects a page of changes, newest first. The filters
+// combine: a change must pass each one set.
 type ChangeQuery struct {
 	// Sources keeps only changes of these sources (nil: all).
 	Sources []uint64
+	// Supplier keeps only changes of the sources whose supplier it is
+	// now ("": all).
+	Supplier string
 	// Revet keeps only changes that call for re-vetting.
 	Revet bool
 	// Triage keeps only changes in these states (nil: any).
@@ -237,50 +250,27 @@ type ChangeQuery struct {
 }
 
 // ChangePage returns up to q.Limit changes that pass q, newest first, and
-// the Before of the next page (0 when there is none). It walks the changes
-// backwards from q.Before and stops when the page is full, so the first
-// page costs the same however many changes are stored.
+// the Before of the next page (0 when there is none). A query by source,
+// supplier, triage state or re-vetting walks the change index's lists
+// for it and decodes only the changes it returns (decision record 0026);
+// any other walks the changes backwards from q.Before and stops when the
+// page is full. Either way the first page costs about the same however
+// many changes are stored.
 func (d *DB) ChangePage(ctx context.Context, q ChangeQuery) ([]Change, uint64, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	var sources map[uint64]bool
-	if q.Sources != nil {
-		sources = make(map[uint64]bool, len(q.Sources))
-		for _, id := range q.Sources {
-			sources[id] = true
-		}
-	}
 	var out []Change
 	var next uint64
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketChanges).Cursor()
-		var k, v []byte
-		if q.Before == 0 {
-			k, v = c.Last()
+		s := selectionOf(tx, q)
+		var err error
+		if lists, ok := s.lists(tx); ok {
+			out, next, err = indexedPage(tx, lists, s, q.Before, q.Limit)
 		} else {
-			c.Seek(u64(q.Before))
-			k, v = c.Prev()
+			out, next, err = scanPage(tx, s, q.Before, q.Limit)
 		}
-		for ; k != nil; k, v = c.Prev() {
-			var ch Change
-			if err := decode(v, &ch); err != nil {
-				return fmt.Errorf("change %d: %w", fromU64(k), err)
-			}
-			switch {
-			case sources != nil && !sources[ch.SourceID],
-				q.Revet && !ch.Revet,
-				q.Triage != nil && !slices.Contains(q.Triage, ch.Triage.State),
-				!q.Reextracted && ch.Reextracted:
-				continue
-			}
-			if len(out) == q.Limit {
-				next = out[len(out)-1].ID
-				break
-			}
-			out = append(out, ch)
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list changes: %w", err)

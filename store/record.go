@@ -174,6 +174,9 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 				if err := putJSON(changes, u64(c.ID), c); err != nil {
 					return err
 				}
+				if err := indexChange(tx, nil, &c); err != nil {
+					return err
+				}
 				recorded = &c
 			}
 		case r.Seen:

@@ -116,6 +116,9 @@ func addSource(tx *bbolt.Tx, s *Source) error {
 	if err := names.Put([]byte(s.Name), u64(id)); err != nil {
 		return err
 	}
+	if err := indexSupplier(tx, nil, s); err != nil {
+		return err
+	}
 	return urls.Put([]byte(s.URL), u64(id))
 }
 
@@ -155,6 +158,9 @@ func (d *DB) UpdateSource(ctx context.Context, s Source) error {
 			return err
 		}
 		if err := urls.Put([]byte(s.URL), u64(s.ID)); err != nil {
+			return err
+		}
+		if err := indexSupplier(tx, &old, &s); err != nil {
 			return err
 		}
 		return putJSON(sources, u64(s.ID), s)

@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -244,6 +244,10 @@ var migrations = []migration{
 	compactFetches,
 	// 7: the log's tree as tiles, without the leaf maps (tiles.go).
 	tileLog,
+	// 8: the feed's indexes of changes by source, triage state and
+	// re-vetting, and of sources by supplier, built from the records
+	// (decision record 0026).
+	buildIndexes,
 }
 
 // setUpLog loads the log's signing key (creating it for a database that has

@@ -175,20 +175,9 @@ func (e entry) Updated() time.Time {
 
 // entries reads a page of the feed.
 func (s *Server) entries(ctx context.Context, q feedQuery) ([]entry, uint64, error) {
-	cq := store.ChangeQuery{Revet: q.Revet, Before: q.Before, Limit: q.Limit}
+	cq := store.ChangeQuery{Supplier: q.Supplier, Revet: q.Revet, Before: q.Before, Limit: q.Limit}
 	if q.Source != 0 {
 		cq.Sources = []uint64{q.Source}
-	}
-	if q.Supplier != "" {
-		ids, err := s.supplierSources(ctx, q.Supplier)
-		if err != nil {
-			return nil, 0, err
-		}
-		if cq.Sources != nil {
-			// ids is the cache's own slice: filter a copy.
-			ids = slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return id != q.Source })
-		}
-		cq.Sources = append([]uint64{}, ids...)
 	}
 	switch q.Triage {
 	case "":
@@ -220,55 +209,47 @@ func (s *Server) entries(ctx context.Context, q feedQuery) ([]entry, uint64, err
 	return out, next, nil
 }
 
-// supplierIndex caches which sources belong to which supplier: the feed
-// filter needs it on every request, and reading 10,000 sources for it
-// would cost more than the page. Source edits through this server
-// invalidate it; edits by other means show within a minute.
+// supplierIndex caches the suppliers' names the feed page offers as a
+// filter: reading 10,000 sources for them on every page would cost more
+// than the page. Source edits through this server invalidate it; edits
+// by other means show within a minute. (The filter itself is the
+// store's: ChangeQuery.Supplier, read in the page's transaction.)
 type supplierIndex struct {
 	mu    sync.Mutex
 	at    time.Time
-	bySup map[string][]uint64
-	names []string
+	names []string // nil: not read yet, or invalidated
 }
 
 const supplierIndexTTL = time.Minute
 
-func (s *Server) suppliers(ctx context.Context) (map[string][]uint64, []string, error) {
+func (s *Server) suppliers(ctx context.Context) ([]string, error) {
 	x := &s.supIndex
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.bySup != nil && time.Since(x.at) < supplierIndexTTL {
-		return x.bySup, x.names, nil
+	if x.names != nil && time.Since(x.at) < supplierIndexTTL {
+		return x.names, nil
 	}
 	srcs, err := s.db.Sources(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	by := map[string][]uint64{}
-	for _, src := range srcs {
-		by[src.Supplier] = append(by[src.Supplier], src.ID)
-	}
-	names := make([]string, 0, len(by))
-	for n := range by {
-		names = append(names, n)
-	}
-	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-	x.bySup, x.names, x.at = by, names, time.Now()
-	return by, names, nil
-}
-
-func (s *Server) supplierSources(ctx context.Context, name string) ([]uint64, error) {
-	by, _, err := s.suppliers(ctx)
-	if err != nil {
 		return nil, err
 	}
-	return by[name], nil
+	seen := map[string]bool{}
+	names := []string{}
+	for _, src := range srcs {
+		if !seen[src.Supplier] {
+			seen[src.Supplier] = true
+			names = append(names, src.Supplier)
+		}
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	x.names, x.at = names, time.Now()
+	return names, nil
 }
 
 // sourcesChanged drops the supplier cache after a source edit.
 func (s *Server) sourcesChanged() {
 	s.supIndex.mu.Lock()
-	s.supIndex.bySup = nil
+	s.supIndex.names = nil
 	s.supIndex.mu.Unlock()
 	if s.opts.Scheduler != nil {
 		s.opts.Scheduler.Resync()
@@ -298,7 +279,7 @@ func (s *Server) feedPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "changes", err)
 		return
 	}
-	_, names, err := s.suppliers(r.Context())
+	names, err := s.suppliers(r.Context())
 	if err != nil {
 		s.failErr(w, r, "suppliers", err)
 		return

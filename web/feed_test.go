@@ -168,3 +168,28 @@ func TestAtomFeed(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedSupplierFollowsStore: a supplier reassigned outside this
+// server (the command line, another process) moves the source's changes
+// between the suppliers' feeds at once: the filter is read from the
+// store's supplier index in the page's own transaction, not from a cache.
+func TestFeedSupplierFollowsStore(t *testing.T) {
+	h := newHistory(t)
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	count := func(supplier string) int {
+		t.Helper()
+		_, body := do(t, "GET", srv.URL+"/feed.atom?supplier="+supplier, "", "", nil)
+		return len(checkRFC4287(t, body).Entries)
+	}
+	if cor, ims := count("COR"), count("1EdTech+Consortium"); cor != 1 || ims != 2 {
+		t.Fatalf("before: COR %d entries, 1EdTech %d; want 1 and 2", cor, ims)
+	}
+	cor := h.COR
+	cor.Supplier = "1EdTech Consortium"
+	if err := h.DB.UpdateSource(t.Context(), cor); err != nil {
+		t.Fatal(err)
+	}
+	if cor, ims := count("COR"), count("1EdTech+Consortium"); cor != 0 || ims != 3 {
+		t.Errorf("after reassigning cor-privacy: COR %d entries, 1EdTech %d; want 0 and 3", cor, ims)
+	}
+}
