@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -196,15 +197,29 @@ func isProse(s string) bool {
 	return strings.ContainsAny(t, ".!?;:") || len(strings.Fields(t)) >= 12
 }
 
+// countLetters counts the letters and digits in s, a byte at a time
+// while the text is ASCII.
 func countLetters(s string) int {
 	n := 0
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiAlnum(c) {
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			n++
 		}
+		i += size
 	}
 	return n
 }
+
+// asciiAlnum reports whether an ASCII byte is a letter or a digit.
+func asciiAlnum(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // prune removes page furniture below body, in place.
 func prune(body *html.Node) {

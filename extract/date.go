@@ -5,11 +5,74 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // updatedCue matches the words a policy uses before its own date, in
 // English, French, German and Spanish.
 var updatedCue = regexp.MustCompile(`(?i)\b(last\s+(?:updated|modified|revised|changed|reviewed|amended)|updated|modified|revised|effective(?:\s+(?:date|as\s+of|from|on))?|posted|published|date\s+of\s+last\s+(?:revision|update|change)|version\s+(?:date|of)|in\s+force\s+(?:from|since)|derni[eè]re\s+mise\s+[aà]\s+jour|mis[ea]?\s+[aà]\s+jour|en\s+vigueur|stand|zuletzt\s+(?:aktualisiert|ge[aä]ndert)|g[uü]ltig\s+ab|[uú]ltima\s+actualizaci[oó]n|vigente\s+desde)\b`)
+
+// cueWords are the parts of updatedCue's phrases that every match holds
+// at least one of: a match of each alternative contains one of them, in
+// ASCII letters, where the flag is set at the start of a word (after \b
+// or \s). mayHaveCue looks for them before the regular expression runs:
+// it would otherwise try each of its alternatives at every position of
+// every clause it is shown.
+var cueWords = []struct {
+	word      string
+	wordStart bool
+}{
+	// last …, updated, modified, revised, date of last …
+	{"update", true}, {"modified", true}, {"revised", true}, {"change", true},
+	{"reviewed", true}, {"amended", true}, {"revision", true},
+	{"effective", true}, {"posted", true}, {"published", true},
+	{"version", true}, {"force", true}, {"stand", true},
+	{"jour", true}, {"vigueur", true}, // (dernière) mise à jour, en vigueur
+	{"zuletzt", true}, {"ltig", false}, // zuletzt …, gültig ab ("ü" or "u" before)
+	{"actualizaci", true}, {"vigente", true},
+}
+
+// mayHaveCue reports whether s can hold a match of updatedCue; false
+// means it certainly holds none. It folds ASCII case as (?i) does; the
+// two non-ASCII letters (?i) also folds into ASCII ones, the long s
+// "ſ" (U+017F) and the Kelvin sign "K" (U+212A), make it answer true.
+func mayHaveCue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			if strings.HasPrefix(s[i:], "\u017F") || strings.HasPrefix(s[i:], "\u212A") {
+				return true
+			}
+			continue
+		}
+		c |= 0x20 // ASCII lower case for letters; no cue word holds anything else
+		for _, w := range cueWords {
+			if w.word[0] != c || len(s)-i < len(w.word) || !hasFoldPrefix(s[i:], w.word) {
+				continue
+			}
+			if !w.wordStart || i == 0 || !asciiWord(s[i-1]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasFoldPrefix reports whether s starts with the lower-case ASCII word w,
+// in any ASCII case.
+func hasFoldPrefix(s, w string) bool {
+	for j := 0; j < len(w); j++ {
+		if s[j]|0x20 != w[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiWord reports whether b is a word byte as \b sees it: [0-9A-Za-z_].
+func asciiWord(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_'
+}
 
 var months = map[string]int{
 	"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
@@ -53,6 +116,9 @@ func findUpdated(clauses []Clause) (string, string) {
 		text := clauses[i].Text
 		if len(text) > 600 {
 			text = text[:600]
+		}
+		if !mayHaveCue(text) {
+			continue
 		}
 		for _, loc := range updatedCue.FindAllStringIndex(text, -1) {
 			end := loc[1] + 60
@@ -146,7 +212,7 @@ func daysIn(y, m int) int {
 // date ("Last updated", "Effective", "Dernière mise à jour", "Stand",
 // "Gültig ab", "Última actualización"). The diff reads the policy's date
 // line with it, so both packages share one multilingual reader.
-func DateCue(s string) bool { return updatedCue.MatchString(s) }
+func DateCue(s string) bool { return mayHaveCue(s) && updatedCue.MatchString(s) }
 
 // MonthName reports whether w names a month (or its abbreviation) in one
 // of the languages the extractor reads, in any case.

@@ -21,6 +21,9 @@ import (
 // Letter case and punctuation are kept: they are visible, and the diff package
 // decides whether such an edit matters.
 func Normalize(s string) string {
+	if isASCII(s) {
+		return normalizeASCII(s)
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
@@ -51,9 +54,72 @@ func Normalize(s string) string {
 	return b.String()
 }
 
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiSpace reports whether b is white space as unicode.IsSpace has it.
+func asciiSpace(b byte) bool { return b == ' ' || b >= '\t' && b <= '\r' }
+
+// normalizeASCII is Normalize for text that is all ASCII, where NFKC
+// changes nothing, the only invisible characters are the control
+// characters other than white space, and the only quote to map is "`".
+// It returns s itself when nothing changes, as for most clauses.
+func normalizeASCII(s string) string {
+	clean := len(s) == 0 || s[0] != ' ' && s[len(s)-1] != ' '
+	for i := 0; clean && i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			clean = s[i+1] != ' ' // never the last byte, so s[i+1] exists
+		case c < 0x20 || c == 0x7F || c == '`':
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case asciiSpace(c):
+			space = true
+			continue
+		case c < 0x20 || c == 0x7F:
+			continue // a control character: invisible
+		case c == '`':
+			c = '\''
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
 // foldRune maps one rune to its normalised form. ok is false when the rune is
 // invisible and must be dropped.
 func foldRune(r rune) (rune, bool) {
+	if r < utf8.RuneSelf {
+		switch {
+		case r == '`':
+			return '\'', true
+		case r < 0x20 && !asciiSpace(byte(r)), r == 0x7F:
+			return 0, false // a control character
+		}
+		return r, true
+	}
 	switch r {
 	case '\u00AD', // soft hyphen
 		'\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', // zero-width space, (non-)joiner, word joiner, BOM
@@ -82,6 +148,9 @@ func foldRune(r rune) (rune, bool) {
 // displayText folds white space (every kind, NBSP included) to single spaces
 // and trims, without otherwise changing what the page showed.
 func displayText(s string) string {
+	if isASCII(s) {
+		return foldSpaceASCII(s)
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -98,6 +167,37 @@ func displayText(s string) string {
 		}
 		space = false
 		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// foldSpaceASCII is displayText for text that is all ASCII. It returns s
+// itself when it has no white space to fold or trim.
+func foldSpaceASCII(s string) string {
+	clean := len(s) == 0 || s[0] != ' ' && s[len(s)-1] != ' '
+	for i := 0; clean && i < len(s); i++ {
+		if c := s[i]; c == ' ' {
+			clean = s[i+1] != ' '
+		} else if asciiSpace(c) {
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		if asciiSpace(s[i]) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteByte(s[i])
 	}
 	return b.String()
 }

@@ -274,6 +274,9 @@ func runTogether(s string) int {
 
 // isDateLine reports whether a short line is the policy's date statement.
 func isDateLine(s string) bool {
+	if !mayHaveCue(s) {
+		return false
+	}
 	loc := updatedCue.FindStringIndex(s)
 	return loc != nil && loc[0] < 10 && parseDate(s[loc[1]:]) != ""
 }

@@ -544,10 +544,19 @@ func allEmphasised(ps []piece) bool {
 }
 
 func hasWordChar(s string) bool {
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiAlnum(c) {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			return true
 		}
+		i += size
 	}
 	return false
 }

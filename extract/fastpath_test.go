@@ -1,0 +1,134 @@
+package extract
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// The ASCII fast paths and the date-cue prefilter must answer exactly as
+// the plain Unicode code they shortcut, which is kept here as the
+// reference: extraction output may not change with them (extract.Version
+// stays). FuzzFastPaths checks every one on arbitrary input.
+
+// normalizeReference is Normalize without its ASCII fast path.
+func normalizeReference(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.Map(func(r rune) rune {
+		if _, ok := foldRuneReference(r); !ok {
+			return -1
+		}
+		return r
+	}, s)
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		r, _ = foldRuneReference(r)
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// foldRuneReference is foldRune without its ASCII fast path.
+func foldRuneReference(r rune) (rune, bool) {
+	if r >= utf8.RuneSelf {
+		return foldRune(r)
+	}
+	switch {
+	case r == '\u0060':
+		return '\'', true
+	case unicode.Is(unicode.Cf, r), unicode.IsControl(r) && !unicode.IsSpace(r):
+		return 0, false
+	}
+	return r, true
+}
+
+// displayTextReference is displayText without its ASCII fast path.
+func displayTextReference(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) || r == '\u00A0' || r == '\u200B' || r == '\uFEFF' {
+			space = true
+			continue
+		}
+		if r == '\u00AD' {
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func countLettersReference(s string) (n int, any bool) {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n, n > 0
+}
+
+// checkFastPaths compares each fast path with its reference on s.
+func checkFastPaths(t *testing.T, s string) {
+	t.Helper()
+	if got, want := Normalize(s), normalizeReference(s); got != want {
+		t.Errorf("Normalize(%q) = %q, want %q", s, got, want)
+	}
+	if got, want := displayText(s), displayTextReference(s); got != want {
+		t.Errorf("displayText(%q) = %q, want %q", s, got, want)
+	}
+	n, any := countLettersReference(s)
+	if got := countLetters(s); got != n {
+		t.Errorf("countLetters(%q) = %d, want %d", s, got, n)
+	}
+	if got := hasWordChar(s); got != any {
+		t.Errorf("hasWordChar(%q) = %v, want %v", s, got, any)
+	}
+	if updatedCue.MatchString(s) && !mayHaveCue(s) {
+		t.Errorf("mayHaveCue(%q) = false, but updatedCue matches %q", s, updatedCue.FindString(s))
+	}
+}
+
+var fastPathCases = []string{
+	"", " ", "  a  ", "a\tb\r\nc", "a\x01b", "a \x01 b", "\x7fx`y`", "plain text, as most clauses are.",
+	"Last updated: May 6, 2019", "LAST   UPDATED 2019-05-06", "Effective as of 1 January 2024",
+	"Dernière mise à jour : 6 mai 2019", "Mis a jour le 3 mars 2020", "Stand: 01.02.2023",
+	"Gültig ab 1. März 2022", "gultig ab 2022", "Última actualización: 5 de mayo de 2021",
+	"xúltima actualización 2021", "vigente desde 2020", "version date 2021", "in force from 2020",
+	"date of last revision 2020", "Posted 03/17/2016", "published 2020", "reviewed",
+	"la\u017Ft updated", "po\u017Fted", "\u017Ftand", "\u212Aeep", "under\u017Ftand", "understand", "standard",
+	"exchange rates", "we amended it", "\u00a0Caf\u00e9\u200b \u00ad\u2019s \u201cquoted\u201d \u2013 x\ufb01",
+	"\xff\xfe invalid", "caf\xc3", "A\u0301 combining", "\u2160 roman", "١٢٣ digits",
+}
+
+func TestFastPaths(t *testing.T) {
+	for _, s := range fastPathCases {
+		checkFastPaths(t, s)
+	}
+}
+
+func FuzzFastPaths(f *testing.F) {
+	for _, s := range fastPathCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkFastPaths(t, s) })
+}
