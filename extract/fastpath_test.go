@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"reflect"
+	"regexp/syntax"
 	"strings"
 	"testing"
 	"unicode"
@@ -103,8 +105,10 @@ func checkFastPaths(t *testing.T, s string) {
 	if got := hasWordChar(s); got != any {
 		t.Errorf("hasWordChar(%q) = %v, want %v", s, got, any)
 	}
-	if updatedCue.MatchString(s) && !mayHaveCue(s) {
-		t.Errorf("mayHaveCue(%q) = false, but updatedCue matches %q", s, updatedCue.FindString(s))
+	for _, n := range []int{-1, 1, 2} {
+		if got, want := cueMatches(s, n), updatedCue.FindAllStringIndex(s, n); !reflect.DeepEqual(got, want) {
+			t.Errorf("cueMatches(%q, %d) = %v, want %v", s, n, got, want)
+		}
 	}
 }
 
@@ -114,10 +118,11 @@ var fastPathCases = []string{
 	"Dernière mise à jour : 6 mai 2019", "Mis a jour le 3 mars 2020", "Stand: 01.02.2023",
 	"Gültig ab 1. März 2022", "gultig ab 2022", "Última actualización: 5 de mayo de 2021",
 	"xúltima actualización 2021", "vigente desde 2020", "version date 2021", "in force from 2020",
-	"date of last revision 2020", "Posted 03/17/2016", "published 2020", "reviewed",
+	"date of last revision 2020", "Posted 03/17/2016", "published 2020", "reviewed", "G\u00dcLTIG ab", "gUltig ab", "g\u00fcltigab",
 	"la\u017Ft updated", "po\u017Fted", "\u017Ftand", "\u212Aeep", "under\u017Ftand", "understand", "standard",
 	"exchange rates", "we amended it", "\u00a0Caf\u00e9\u200b \u00ad\u2019s \u201cquoted\u201d \u2013 x\ufb01",
-	"\xff\xfe invalid", "caf\xc3", "A\u0301 combining", "\u2160 roman", "١٢٣ digits",
+	"last updated 12:00, effective 2020; updated_x updated2 2updated _Updated. (modified)",
+	"mise\và jour, mise \u00e0\tjour, \u00fcltima actualizaci\u00f3n; x\u00faltima actualizacion", "\xff\xfe invalid", "caf\xc3", "A\u0301 combining", "\u2160 roman", "١٢٣ digits",
 }
 
 func TestFastPaths(t *testing.T) {
@@ -131,4 +136,39 @@ func FuzzFastPaths(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkFastPaths(t, s) })
+}
+
+// TestCueAlphabet holds cueMatches to its premise: updatedCue matches no
+// ASCII character but letters and \s's white space, so the other ASCII
+// characters cut the text into stretches no match crosses.
+func TestCueAlphabet(t *testing.T) {
+	re, err := syntax.Parse(updatedCue.String(), syntax.Perl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		var runes []rune
+		switch re.Op {
+		case syntax.OpLiteral:
+			runes = re.Rune
+		case syntax.OpCharClass:
+			for i := 0; i < len(re.Rune); i += 2 {
+				for r := re.Rune[i]; r <= re.Rune[i+1] && r < utf8.RuneSelf; r++ {
+					runes = append(runes, r)
+				}
+			}
+		case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+			t.Errorf("updatedCue matches any character (%v)", re)
+		}
+		for _, r := range runes {
+			if r < utf8.RuneSelf && cueBreak(byte(r)) {
+				t.Errorf("updatedCue can match %q (in %v), which cueBreak cuts at", r, re)
+			}
+		}
+		for _, sub := range re.Sub {
+			walk(sub)
+		}
+	}
+	walk(re)
 }
