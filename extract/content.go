@@ -121,9 +121,18 @@ type textStats struct {
 	good int // of which in blocks that are running text, not link lists
 }
 
-// measure counts the text below every element of the tree.
-func measure(root *html.Node) map[*html.Node]textStats {
-	stats := make(map[*html.Node]textStats, 256)
+// measure counts the text below every element of the tree. known, when
+// not nil, is what an earlier measure of the same tree found, and its
+// counts are reused for every element not in changed: the elements that
+// had something removed below them since. An element's counts depend only
+// on its subtree, its parent's display and whether it sits in a link, and
+// removing other elements changes none of these. known is updated in
+// place and returned.
+func measure(root *html.Node, known map[*html.Node]textStats, changed map[*html.Node]bool) map[*html.Node]textStats {
+	stats := known
+	if stats == nil {
+		stats = make(map[*html.Node]textStats, 256)
+	}
 	var visit func(n *html.Node, inLink bool) textStats
 	visit = func(n *html.Node, inLink bool) textStats {
 		if n.Type == html.TextNode {
@@ -137,31 +146,38 @@ func measure(root *html.Node) map[*html.Node]textStats {
 		if n.Type != html.ElementNode && n.Type != html.DocumentNode || n.Type == html.ElementNode && (skipTags[n.DataAtom] || invisible(n)) {
 			return textStats{}
 		}
+		if known != nil && !changed[n] {
+			if s, ok := known[n]; ok {
+				return s
+			}
+		}
 		if n.Type == html.ElementNode && n.DataAtom == atom.A {
 			inLink = true
 		}
 		var s textStats
-		blockChildren := false
+		blockChildren, blockText := false, 0
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			cs := visit(c, inLink)
 			s.text += cs.text
 			s.link += cs.link
 			s.good += cs.good
-			if c.Type == html.ElementNode && isBlock(c) {
+			if isBlock(c) {
 				blockChildren = true
+				blockText += cs.text
 			}
 		}
+		block := n.Type == html.ElementNode && isBlock(n)
 		// A leaf block's own text is running text when links make up less
 		// than half of it and it has a few words in it.
-		if n.Type == html.ElementNode && isBlock(n) && !blockChildren {
+		if block && !blockChildren {
 			if s.text >= 20 && s.link*2 < s.text && isProse(textOf(n)) {
 				s.good = s.text
 			} else {
 				s.good = 0
 			}
-		} else if n.Type == html.ElementNode && isBlock(n) {
+		} else if block {
 			// Mixed blocks: count the inline text at this level too.
-			own := s.text - childBlockText(n, stats)
+			own := s.text - blockText
 			if own >= 20 && s.link*2 < s.text {
 				s.good += own
 			}
@@ -173,17 +189,6 @@ func measure(root *html.Node) map[*html.Node]textStats {
 	}
 	visit(root, false)
 	return stats
-}
-
-// childBlockText sums the text of n's block children (already measured).
-func childBlockText(n *html.Node, stats map[*html.Node]textStats) int {
-	t := 0
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && isBlock(c) {
-			t += stats[c].text
-		}
-	}
-	return t
 }
 
 // isProse reports whether a block's text reads as running text (a
@@ -221,10 +226,12 @@ func countLetters(s string) int {
 // asciiAlnum reports whether an ASCII byte is a letter or a digit.
 func asciiAlnum(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' }
 
-// prune removes page furniture below body, in place.
-func prune(body *html.Node) {
-	stats := measure(body)
+// prune removes page furniture below body, in place, and returns the text
+// counts of what is left.
+func prune(body *html.Node) map[*html.Node]textStats {
+	stats := measure(body, nil, nil)
 	total := stats[body].text
+	changed := map[*html.Node]bool{} // elements something was removed below
 	holdsMain := mainAncestors(body)
 	var visit func(n *html.Node, inMain bool)
 	visit = func(n *html.Node, inMain bool) {
@@ -232,10 +239,13 @@ func prune(body *html.Node) {
 			next := c.NextSibling
 			switch c.Type {
 			case html.CommentNode:
-				n.RemoveChild(c)
+				n.RemoveChild(c) // no text to count: the counts stand
 			case html.ElementNode:
 				if !holdsMain[c] && isFurniture(c, inMain, stats[c], total) {
 					n.RemoveChild(c)
+					for p := n; p != nil && !changed[p]; p = p.Parent {
+						changed[p] = true
+					}
 				} else {
 					visit(c, inMain || c.DataAtom == atom.Main || c.DataAtom == atom.Article || strings.EqualFold(attr(c, "role"), "main"))
 				}
@@ -244,6 +254,7 @@ func prune(body *html.Node) {
 		}
 	}
 	visit(body, false)
+	return measure(body, stats, changed)
 }
 
 // accordionTrigger reports whether a button opens a collapsed section: its
@@ -422,9 +433,9 @@ func hasSearchInput(n *html.Node) bool {
 // that holds the policy, after the document's own header when it stands
 // apart (see docHeader). flat reports that no element narrower than body
 // holds it (a page without structure, such as rendered Markdown), so the
-// caller trims menus and footers from the clause sequence instead.
-func mainContent(body *html.Node) (content []*html.Node, flat bool) {
-	stats := measure(body)
+// caller trims menus and footers from the clause sequence instead. stats
+// are the text counts of the tree below body, as prune returns them.
+func mainContent(body *html.Node, stats map[*html.Node]textStats) (content []*html.Node, flat bool) {
 	n, flat := policyElement(body, stats)
 	if flat {
 		return []*html.Node{n}, true

@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"bytes"
+	"io/fs"
 	"reflect"
 	"regexp/syntax"
 	"strings"
@@ -8,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/clausewatch/clausewatch/fixtures"
+	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -171,4 +175,34 @@ func TestCueAlphabet(t *testing.T) {
 		}
 	}
 	walk(re)
+}
+
+// TestPruneCounts checks that the counts prune returns, reused from its
+// first measure for every element nothing was removed below, are those a
+// fresh measure of the pruned tree finds, on every fixture page.
+func TestPruneCounts(t *testing.T) {
+	fsys := fixtures.FS()
+	for _, p := range fixtures.Pages() {
+		data, err := fs.ReadFile(fsys, p.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, err := html.Parse(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := findBody(root)
+		got := prune(body)
+		want := measure(body, nil, nil)
+		var visit func(n *html.Node)
+		visit = func(n *html.Node) {
+			if got[n] != want[n] {
+				t.Errorf("%s: <%s> counts %+v, a fresh measure %+v", p.File, n.Data, got[n], want[n])
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				visit(c)
+			}
+		}
+		visit(body)
+	}
 }

@@ -51,8 +51,7 @@ func HTML(data []byte, opts Options) (*Document, error) {
 		}
 		doc.Clauses, doc.Truncated = readClauses(content, false, true)
 	} else {
-		prune(body)
-		content, flat := mainContent(body)
+		content, flat := mainContent(body, prune(body))
 		doc.Clauses, doc.Truncated = readClauses(content, flat, false)
 		if opts.Section != "" && !flat && findSection(doc.Clauses, opts.Section) < 0 {
 			// The section may sit outside what the generic guess took for
