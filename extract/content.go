@@ -74,38 +74,58 @@ func wordSet(words string) map[string]bool {
 	return m
 }
 
-// nameHas reports whether a class or id token, split into parts at "-" and
-// "_", has a part (or two or three adjacent parts joined) in words.
-func nameHas(token string, words map[string]bool) bool {
+// The word sets a class or id name can be in, as bits of nameKinds.
+const (
+	furnitureName uint8 = 1 << iota
+	siteName
+	contentName
+	consentName
+)
+
+// nameWords maps each word of the four sets to the bits of the sets it is
+// in, so that one look-up serves them all.
+var nameWords = func() map[string]uint8 {
+	m := map[string]uint8{}
+	for bit, set := range map[uint8]map[string]bool{furnitureName: furnitureWords, siteName: siteWords, contentName: contentWords, consentName: consentWords} {
+		for w := range set {
+			m[w] |= bit
+		}
+	}
+	return m
+}()
+
+// nameKinds returns the sets a class or id token is in: those that hold
+// the token, or one of its parts split at "-" and "_", or two or three
+// adjacent parts joined.
+func nameKinds(token string) uint8 {
 	token = strings.ToLower(token)
-	if words[token] {
-		return true
+	k := nameWords[token]
+	var p1, p2 string // the two parts before this one, if any
+	for part := range strings.FieldsFuncSeq(token, nameSep) {
+		k |= nameWords[part]
+		if p1 != "" {
+			k |= nameWords[p1+part]
+		}
+		if p2 != "" {
+			k |= nameWords[p2+p1+part]
+		}
+		p2, p1 = p1, part
 	}
-	parts := strings.FieldsFunc(token, func(r rune) bool { return r == '-' || r == '_' })
-	for i := range parts {
-		if words[parts[i]] {
-			return true
-		}
-		if i+1 < len(parts) && words[parts[i]+parts[i+1]] {
-			return true
-		}
-		if i+2 < len(parts) && words[parts[i]+parts[i+1]+parts[i+2]] {
-			return true
-		}
-	}
-	return false
+	return k
 }
 
-// consentName reports whether class and id names belong to a cookie or
-// consent banner (or a consent vendor's widget), by whole name parts.
-func consentName(names string) bool {
-	for _, tok := range strings.Fields(names) {
-		if nameHas(tok, consentWords) {
+// hasParts reports whether a name has at least n parts (see nameKinds).
+func hasParts(name string, n int) bool {
+	for range strings.FieldsFuncSeq(name, nameSep) {
+		if n--; n <= 0 {
 			return true
 		}
 	}
-	return false
+	return n <= 0
 }
+
+// nameSep reports whether r separates the parts of a class or id name.
+func nameSep(r rune) bool { return r == '-' || r == '_' }
 
 var (
 	// skipLink matches the text of "skip to content" links.
@@ -199,7 +219,18 @@ func isProse(s string) bool {
 	if copyrightLine.MatchString(t) {
 		return false
 	}
-	return strings.ContainsAny(t, ".!?;:") || len(strings.Fields(t)) >= 12
+	return strings.ContainsAny(t, ".!?;:") || hasWords(t, 12)
+}
+
+// hasWords reports whether s has at least n words separated by white
+// space (as strings.Fields splits it), without building them.
+func hasWords(s string, n int) bool {
+	for range strings.FieldsSeq(s) {
+		if n--; n <= 0 {
+			return true
+		}
+	}
+	return n <= 0
 }
 
 // countLetters counts the letters and digits in s, a byte at a time
@@ -371,7 +402,7 @@ func furnitureByName(n *html.Node, inMain bool, s textStats, total int) bool {
 	names := attr(n, "class")
 	// An id counts as a name only when short: long ids are slugs of the
 	// section's title ("sharing-and-disclosure-of-information").
-	if id := attr(n, "id"); len(strings.FieldsFunc(id, func(r rune) bool { return r == '-' || r == '_' })) <= 3 {
+	if id := attr(n, "id"); !hasParts(id, 4) {
 		names += " " + id
 	}
 	if strings.TrimSpace(names) == "" {
@@ -381,30 +412,24 @@ func furnitureByName(n *html.Node, inMain bool, s textStats, total int) bool {
 	if total > 0 {
 		share = float64(s.text) / float64(total)
 	}
+	var kinds uint8
+	for tok := range strings.FieldsSeq(names) {
+		kinds |= nameKinds(tok)
+	}
 	section := s.good >= 60 && containsHeading(n, 6) // a policy section, by its shape
-	if consentName(names) && !section && s.text < 1500 && share < 0.5 && !(inMain && s.good > 0) {
+	// Cookie and consent banners (and consent vendors' widgets).
+	if kinds&consentName != 0 && !section && s.text < 1500 && share < 0.5 && !(inMain && s.good > 0) {
 		return true
 	}
 	if share >= 0.3 || inMain && s.good > 0 {
 		return false
 	}
-	hasContent, strong, weak := false, false, false
-	for _, tok := range strings.Fields(names) {
-		if nameHas(tok, contentWords) {
-			hasContent = true
-		}
-		if nameHas(tok, siteWords) {
-			strong = true
-		} else if nameHas(tok, furnitureWords) {
-			weak = true
-		}
-	}
 	switch {
-	case hasContent:
+	case kinds&contentName != 0:
 		return false
-	case strong:
+	case kinds&siteName != 0:
 		return true
-	case weak:
+	case kinds&furnitureName != 0:
 		return !section
 	}
 	return false

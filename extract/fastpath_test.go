@@ -93,6 +93,28 @@ func countLettersReference(s string) (n int, any bool) {
 	return n, n > 0
 }
 
+// nameHasReference is the word-set test nameKinds replaces, one set at a
+// time.
+func nameHasReference(token string, words map[string]bool) bool {
+	token = strings.ToLower(token)
+	if words[token] {
+		return true
+	}
+	parts := strings.FieldsFunc(token, func(r rune) bool { return r == '-' || r == '_' })
+	for i := range parts {
+		if words[parts[i]] {
+			return true
+		}
+		if i+1 < len(parts) && words[parts[i]+parts[i+1]] {
+			return true
+		}
+		if i+2 < len(parts) && words[parts[i]+parts[i+1]+parts[i+2]] {
+			return true
+		}
+	}
+	return false
+}
+
 // checkFastPaths compares each fast path with its reference on s.
 func checkFastPaths(t *testing.T, s string) {
 	t.Helper()
@@ -108,6 +130,12 @@ func checkFastPaths(t *testing.T, s string) {
 	}
 	if got := hasWordChar(s); got != any {
 		t.Errorf("hasWordChar(%q) = %v, want %v", s, got, any)
+	}
+	k := nameKinds(s)
+	for bit, words := range map[uint8]map[string]bool{furnitureName: furnitureWords, siteName: siteWords, contentName: contentWords, consentName: consentWords} {
+		if got, want := k&bit != 0, nameHasReference(s, words); got != want {
+			t.Errorf("nameKinds(%q) has set %d: %v, want %v", s, bit, got, want)
+		}
 	}
 	for _, n := range []int{-1, 1, 2} {
 		if got, want := cueMatches(s, n), updatedCue.FindAllStringIndex(s, n); !reflect.DeepEqual(got, want) {
