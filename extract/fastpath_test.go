@@ -124,6 +124,11 @@ func checkFastPaths(t *testing.T, s string) {
 	if got, want := displayText(s), displayTextReference(s); got != want {
 		t.Errorf("displayText(%q) = %q, want %q", s, got, want)
 	}
+	for _, r := range s {
+		if got, want := isSpace(r), unicode.IsSpace(r); got != want {
+			t.Errorf("isSpace(%U) = %v, want %v", r, got, want)
+		}
+	}
 	n, any := countLettersReference(s)
 	if got := countLetters(s); got != n {
 		t.Errorf("countLetters(%q) = %d, want %d", s, got, n)
@@ -155,6 +160,14 @@ var fastPathCases = []string{
 	"exchange rates", "we amended it", "\u00a0Caf\u00e9\u200b \u00ad\u2019s \u201cquoted\u201d \u2013 x\ufb01",
 	"last updated 12:00, effective 2020; updated_x updated2 2updated _Updated. (modified)",
 	"mise\và jour, mise \u00e0\tjour, \u00fcltima actualizaci\u00f3n; x\u00faltima actualizacion", "\xff\xfe invalid", "caf\xc3", "A\u0301 combining", "\u2160 roman", "١٢٣ digits",
+}
+
+func TestIsSpace(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if got, want := isSpace(r), unicode.IsSpace(r); got != want {
+			t.Errorf("isSpace(%U) = %v, want %v", r, got, want)
+		}
+	}
 }
 
 func TestFastPaths(t *testing.T) {

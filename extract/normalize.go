@@ -35,23 +35,71 @@ func Normalize(s string) string {
 		}
 		return r
 	}, s)
-	s = norm.NFKC.String(s)
+	return foldRunes(norm.NFKC.String(s))
+}
+
+// foldRunes is Normalize's last step on valid UTF-8: each rune as foldRune
+// maps it (one NFKC made invisible becomes NUL, as it always has), and
+// every run of white space one space, trimmed. It returns s itself when
+// that changes nothing, and copies the runes that stay as they are.
+func foldRunes(s string) string {
+	if runesFolded(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for _, r := range s {
-		r, _ = foldRune(r)
-		if unicode.IsSpace(r) {
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		f, _ := foldRune(r)
+		if isSpace(f) {
 			space = true
+			i += size
 			continue
 		}
 		if space && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		space = false
-		b.WriteRune(r)
+		if f == r {
+			b.WriteString(s[i : i+size])
+		} else {
+			b.WriteRune(f)
+		}
+		i += size
 	}
 	return b.String()
+}
+
+// runesFolded reports whether foldRunes leaves s as it is: every rune
+// folds to itself and the only white space is single ASCII spaces between
+// other characters.
+func runesFolded(s string) bool {
+	space := true // a space here would lead
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if f, _ := foldRune(r); f != r || isSpace(r) && (r != ' ' || space) {
+			return false
+		}
+		space = r == ' '
+		i += size
+	}
+	return !space || s == ""
+}
+
+// isSpace is unicode.IsSpace, answering at once for ASCII and above
+// U+3000, the last white space character.
+func isSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiSpace(byte(r))
+	}
+	return r <= '\u3000' && unicode.IsSpace(r)
 }
 
 // isASCII reports whether s is all ASCII.
@@ -151,24 +199,62 @@ func displayText(s string) string {
 	if isASCII(s) {
 		return foldSpaceASCII(s)
 	}
+	if displayed(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || r == '\u00A0' || r == '\u200B' || r == '\uFEFF' {
-			space = true
-			continue
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
 		}
-		if r == '\u00AD' {
+		switch {
+		case displaySpace(r):
+			space = true
+			i += size
+			continue
+		case r == '\u00AD':
+			i += size
 			continue
 		}
 		if space && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		space = false
-		b.WriteRune(r)
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(r) // an invalid byte
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
 	}
 	return b.String()
+}
+
+// displaySpace reports whether displayText counts r as white space.
+func displaySpace(r rune) bool {
+	return isSpace(r) || r == '\u00A0' || r == '\u200B' || r == '\uFEFF'
+}
+
+// displayed reports whether displayText leaves s as it is: valid UTF-8
+// without soft hyphens whose only white space is single ASCII spaces
+// between other characters.
+func displayed(s string) bool {
+	space := true // a space here would lead
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if r == utf8.RuneError && size == 1 || r == '\u00AD' || displaySpace(r) && (r != ' ' || space) {
+			return false
+		}
+		space = r == ' '
+		i += size
+	}
+	return !space || s == ""
 }
 
 // foldSpaceASCII is displayText for text that is all ASCII. It returns s
