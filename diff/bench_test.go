@@ -1,6 +1,7 @@
 package diff_test
 
 import (
+	"bytes"
 	"cmp"
 	"math/rand"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/diff"
 	"github.com/clausewatch/clausewatch/extract"
+	"golang.org/x/net/html"
 )
 
 // rawPair is two versions of one corpus document, as bytes.
@@ -56,6 +58,8 @@ func corpusRawPairs(b *testing.B) []rawPair {
 //	diff-ms/round      comparing all pairs once
 //	extract-ms/round   extracting both pages of all pairs once
 //	diff/extract       the ratio of the two
+//	diff/parse         diff time against a bare html.Parse of the same
+//	                   pages, a floor no change to this repository moves
 //	median-µs/pair     the median time of one comparison
 //	p99-ms/pair        the 99th percentile (the second slowest of 169)
 //	max-ms/pair        the slowest pair
@@ -71,7 +75,7 @@ func BenchmarkCorpusDiff(b *testing.B) {
 		docs[i][1], _ = extract.Bytes(p.new, extract.Options{})
 	}
 	per := make([]time.Duration, len(docs))
-	var diffTime, extractTime time.Duration
+	var diffTime, extractTime, parseTime time.Duration
 	rounds := 0
 	for b.Loop() {
 		start := time.Now()
@@ -90,6 +94,12 @@ func BenchmarkCorpusDiff(b *testing.B) {
 			extract.Bytes(p.new, extract.Options{})
 		}
 		extractTime += time.Since(start)
+		start = time.Now()
+		for _, p := range raw {
+			html.Parse(bytes.NewReader(p.old))
+			html.Parse(bytes.NewReader(p.new))
+		}
+		parseTime += time.Since(start)
 		b.StartTimer()
 		rounds++
 	}
@@ -104,6 +114,7 @@ func BenchmarkCorpusDiff(b *testing.B) {
 	b.ReportMetric(ms(diffTime)/float64(rounds), "diff-ms/round")
 	b.ReportMetric(ms(extractTime)/float64(rounds), "extract-ms/round")
 	b.ReportMetric(float64(diffTime)/float64(extractTime), "diff/extract")
+	b.ReportMetric(float64(diffTime)/float64(parseTime), "diff/parse")
 	b.ReportMetric(float64(at(0.5))/float64(time.Microsecond), "median-µs/pair")
 	b.ReportMetric(ms(at(0.99)), "p99-ms/pair")
 	b.ReportMetric(ms(per[order[len(order)-1]]), "max-ms/pair")
