@@ -22,6 +22,7 @@ type clause struct {
 	bag   map[string]int // canon keys counted, for similarity
 	n     int            // number of canon keys
 	date  bool           // the clause is the policy's date line
+	words []wordCount    // bag with the words numbered, for a wordTable
 }
 
 type ctok struct {
@@ -168,13 +169,20 @@ func align(olds, news []*clause, rules *Rules) []match {
 	}
 	var cands []cand
 	pick := newCandidateIndex(uo, un, olds, news)
+	words := newWordTable(olds, news)
+	pair := rules.file.Similarity.Pair
 	for _, i := range uo {
+		words.load(olds[i])
 		for _, j := range pick.candidates(olds[i]) {
-			s := dice(olds[i], news[j])
-			if olds[i].date && news[j].date {
+			dates := olds[i].date && news[j].date
+			if !dates && diceBound(olds[i].n, news[j].n) < pair {
+				continue // too different in length to reach pair
+			}
+			s := words.dice(olds[i], news[j])
+			if dates {
 				s = max(s, 0.99) // "Updated: May 6, 2019" and "Updated: June 1, 2023" are one clause
 			}
-			if s >= rules.file.Similarity.Pair {
+			if s >= pair {
 				d := math.Abs(float64(i)/float64(max(len(olds), 1)) - float64(j)/float64(max(len(news), 1)))
 				if gapOld[i] == gapNew[j] {
 					d -= 1 // prefer pairs between the same anchors
@@ -247,8 +255,9 @@ func align(olds, news []*clause, rules *Rules) []match {
 			if pairWhole[i] >= 0 {
 				continue
 			}
+			words.load(c)
 			for _, j := range pick.candidates(c) {
-				if pairParts[j] >= 0 || !contained(parts[j], c, nil, part) {
+				if pairParts[j] >= 0 || !words.contained(parts[j], c, part) {
 					continue
 				}
 				run := grow(c, []int{j}, parts, pairParts, part)
@@ -385,6 +394,96 @@ func (ci *candidateIndex) candidates(c *clause) []int {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// wordTable compares word multisets through a dense table of counts
+// instead of maps. Steps 3 and 4 of align score every unpaired old clause
+// against every unpaired new one (up to fullScoring pairs): load puts one
+// clause's counts in the table, and each clause compared with it costs a
+// look-up per distinct word, an array read. The figures are those of dice
+// and contained, exactly.
+type wordTable struct {
+	count  []int32 // by word number: the loaded clause's count
+	loaded *clause
+}
+
+// wordCount is one word of a clause (by number) and how often it occurs.
+type wordCount struct{ id, n int32 }
+
+// newWordTable numbers the words of both documents and sets each clause's
+// words.
+func newWordTable(olds, news []*clause) *wordTable {
+	ids := map[string]int32{}
+	for _, side := range [][]*clause{olds, news} {
+		for _, c := range side {
+			bag := make([]wordCount, 0, len(c.bag))
+			for k, n := range c.bag {
+				id, ok := ids[k]
+				if !ok {
+					id = int32(len(ids))
+					ids[k] = id
+				}
+				bag = append(bag, wordCount{id, int32(n)})
+			}
+			c.words = bag
+		}
+	}
+	return &wordTable{count: make([]int32, len(ids))}
+}
+
+// load puts c's counts in the table, in place of the clause before.
+func (wt *wordTable) load(c *clause) {
+	if wt.loaded != nil {
+		for _, w := range wt.loaded.words {
+			wt.count[w.id] = 0
+		}
+	}
+	for _, w := range c.words {
+		wt.count[w.id] = w.n
+	}
+	wt.loaded = c
+}
+
+// common returns the size of the multiset intersection of c's words and
+// the loaded clause's.
+func (wt *wordTable) common(c *clause) int {
+	n := 0
+	for _, w := range c.words {
+		n += int(min(w.n, wt.count[w.id]))
+	}
+	return n
+}
+
+// dice is dice(loaded, b); loaded must be the clause loaded.
+func (wt *wordTable) dice(loaded, b *clause) float64 {
+	if loaded.n+b.n == 0 {
+		return 0
+	}
+	return 2 * float64(wt.common(b)) / float64(loaded.n+b.n)
+}
+
+// contained is contained(p, whole, nil, share); whole must be the clause
+// loaded.
+func (wt *wordTable) contained(p, whole *clause, share float64) bool {
+	if p.n == 0 || float64(min(p.n, whole.n)) < share*float64(p.n) {
+		return false // whole has too few words to hold share of p's
+	}
+	if float64(wt.common(p)) < share*float64(p.n) {
+		return false
+	}
+	if p.n < 4 {
+		return strings.Contains(whole.pad, p.pad)
+	}
+	return true
+}
+
+// diceBound is the largest Dice coefficient two clauses of na and nb
+// words can have: the shorter one's words all in the longer one.
+func diceBound(na, nb int) float64 {
+	if na+nb == 0 {
+		return 0
+	}
+	return 2 * float64(min(na, nb)) / float64(na+nb)
 }
 
 // dice is the Dice coefficient of two clauses' word multisets.

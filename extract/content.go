@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -73,38 +74,58 @@ func wordSet(words string) map[string]bool {
 	return m
 }
 
-// nameHas reports whether a class or id token, split into parts at "-" and
-// "_", has a part (or two or three adjacent parts joined) in words.
-func nameHas(token string, words map[string]bool) bool {
+// The word sets a class or id name can be in, as bits of nameKinds.
+const (
+	furnitureName uint8 = 1 << iota
+	siteName
+	contentName
+	consentName
+)
+
+// nameWords maps each word of the four sets to the bits of the sets it is
+// in, so that one look-up serves them all.
+var nameWords = func() map[string]uint8 {
+	m := map[string]uint8{}
+	for bit, set := range map[uint8]map[string]bool{furnitureName: furnitureWords, siteName: siteWords, contentName: contentWords, consentName: consentWords} {
+		for w := range set {
+			m[w] |= bit
+		}
+	}
+	return m
+}()
+
+// nameKinds returns the sets a class or id token is in: those that hold
+// the token, or one of its parts split at "-" and "_", or two or three
+// adjacent parts joined.
+func nameKinds(token string) uint8 {
 	token = strings.ToLower(token)
-	if words[token] {
-		return true
+	k := nameWords[token]
+	var p1, p2 string // the two parts before this one, if any
+	for part := range strings.FieldsFuncSeq(token, nameSep) {
+		k |= nameWords[part]
+		if p1 != "" {
+			k |= nameWords[p1+part]
+		}
+		if p2 != "" {
+			k |= nameWords[p2+p1+part]
+		}
+		p2, p1 = p1, part
 	}
-	parts := strings.FieldsFunc(token, func(r rune) bool { return r == '-' || r == '_' })
-	for i := range parts {
-		if words[parts[i]] {
-			return true
-		}
-		if i+1 < len(parts) && words[parts[i]+parts[i+1]] {
-			return true
-		}
-		if i+2 < len(parts) && words[parts[i]+parts[i+1]+parts[i+2]] {
-			return true
-		}
-	}
-	return false
+	return k
 }
 
-// consentName reports whether class and id names belong to a cookie or
-// consent banner (or a consent vendor's widget), by whole name parts.
-func consentName(names string) bool {
-	for _, tok := range strings.Fields(names) {
-		if nameHas(tok, consentWords) {
+// hasParts reports whether a name has at least n parts (see nameKinds).
+func hasParts(name string, n int) bool {
+	for range strings.FieldsFuncSeq(name, nameSep) {
+		if n--; n <= 0 {
 			return true
 		}
 	}
-	return false
+	return n <= 0
 }
+
+// nameSep reports whether r separates the parts of a class or id name.
+func nameSep(r rune) bool { return r == '-' || r == '_' }
 
 var (
 	// skipLink matches the text of "skip to content" links.
@@ -120,9 +141,18 @@ type textStats struct {
 	good int // of which in blocks that are running text, not link lists
 }
 
-// measure counts the text below every element of the tree.
-func measure(root *html.Node) map[*html.Node]textStats {
-	stats := make(map[*html.Node]textStats, 256)
+// measure counts the text below every element of the tree. known, when
+// not nil, is what an earlier measure of the same tree found, and its
+// counts are reused for every element not in changed: the elements that
+// had something removed below them since. An element's counts depend only
+// on its subtree, its parent's display and whether it sits in a link, and
+// removing other elements changes none of these. known is updated in
+// place and returned.
+func measure(root *html.Node, known map[*html.Node]textStats, changed map[*html.Node]bool) map[*html.Node]textStats {
+	stats := known
+	if stats == nil {
+		stats = make(map[*html.Node]textStats, 256)
+	}
 	var visit func(n *html.Node, inLink bool) textStats
 	visit = func(n *html.Node, inLink bool) textStats {
 		if n.Type == html.TextNode {
@@ -136,31 +166,38 @@ func measure(root *html.Node) map[*html.Node]textStats {
 		if n.Type != html.ElementNode && n.Type != html.DocumentNode || n.Type == html.ElementNode && (skipTags[n.DataAtom] || invisible(n)) {
 			return textStats{}
 		}
+		if known != nil && !changed[n] {
+			if s, ok := known[n]; ok {
+				return s
+			}
+		}
 		if n.Type == html.ElementNode && n.DataAtom == atom.A {
 			inLink = true
 		}
 		var s textStats
-		blockChildren := false
+		blockChildren, blockText := false, 0
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			cs := visit(c, inLink)
 			s.text += cs.text
 			s.link += cs.link
 			s.good += cs.good
-			if c.Type == html.ElementNode && isBlock(c) {
+			if isBlock(c) {
 				blockChildren = true
+				blockText += cs.text
 			}
 		}
+		block := n.Type == html.ElementNode && isBlock(n)
 		// A leaf block's own text is running text when links make up less
 		// than half of it and it has a few words in it.
-		if n.Type == html.ElementNode && isBlock(n) && !blockChildren {
+		if block && !blockChildren {
 			if s.text >= 20 && s.link*2 < s.text && isProse(textOf(n)) {
 				s.good = s.text
 			} else {
 				s.good = 0
 			}
-		} else if n.Type == html.ElementNode && isBlock(n) {
+		} else if block {
 			// Mixed blocks: count the inline text at this level too.
-			own := s.text - childBlockText(n, stats)
+			own := s.text - blockText
 			if own >= 20 && s.link*2 < s.text {
 				s.good += own
 			}
@@ -174,17 +211,6 @@ func measure(root *html.Node) map[*html.Node]textStats {
 	return stats
 }
 
-// childBlockText sums the text of n's block children (already measured).
-func childBlockText(n *html.Node, stats map[*html.Node]textStats) int {
-	t := 0
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && isBlock(c) {
-			t += stats[c].text
-		}
-	}
-	return t
-}
-
 // isProse reports whether a block's text reads as running text (a
 // sentence, or a dozen words) rather than a banner, tagline, breadcrumb or
 // copyright line.
@@ -193,23 +219,50 @@ func isProse(s string) bool {
 	if copyrightLine.MatchString(t) {
 		return false
 	}
-	return strings.ContainsAny(t, ".!?;:") || len(strings.Fields(t)) >= 12
+	return strings.ContainsAny(t, ".!?;:") || hasWords(t, 12)
 }
 
+// hasWords reports whether s has at least n words separated by white
+// space (as strings.Fields splits it), without building them.
+func hasWords(s string, n int) bool {
+	for range strings.FieldsSeq(s) {
+		if n--; n <= 0 {
+			return true
+		}
+	}
+	return n <= 0
+}
+
+// countLetters counts the letters and digits in s, a byte at a time
+// while the text is ASCII.
 func countLetters(s string) int {
 	n := 0
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiAlnum(c) {
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			n++
 		}
+		i += size
 	}
 	return n
 }
 
-// prune removes page furniture below body, in place.
-func prune(body *html.Node) {
-	stats := measure(body)
+// asciiAlnum reports whether an ASCII byte is a letter or a digit.
+func asciiAlnum(c byte) bool { return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// prune removes page furniture below body, in place, and returns the text
+// counts of what is left.
+func prune(body *html.Node) map[*html.Node]textStats {
+	stats := measure(body, nil, nil)
 	total := stats[body].text
+	changed := map[*html.Node]bool{} // elements something was removed below
 	holdsMain := mainAncestors(body)
 	var visit func(n *html.Node, inMain bool)
 	visit = func(n *html.Node, inMain bool) {
@@ -217,10 +270,13 @@ func prune(body *html.Node) {
 			next := c.NextSibling
 			switch c.Type {
 			case html.CommentNode:
-				n.RemoveChild(c)
+				n.RemoveChild(c) // no text to count: the counts stand
 			case html.ElementNode:
 				if !holdsMain[c] && isFurniture(c, inMain, stats[c], total) {
 					n.RemoveChild(c)
+					for p := n; p != nil && !changed[p]; p = p.Parent {
+						changed[p] = true
+					}
 				} else {
 					visit(c, inMain || c.DataAtom == atom.Main || c.DataAtom == atom.Article || strings.EqualFold(attr(c, "role"), "main"))
 				}
@@ -229,6 +285,7 @@ func prune(body *html.Node) {
 		}
 	}
 	visit(body, false)
+	return measure(body, stats, changed)
 }
 
 // accordionTrigger reports whether a button opens a collapsed section: its
@@ -345,7 +402,7 @@ func furnitureByName(n *html.Node, inMain bool, s textStats, total int) bool {
 	names := attr(n, "class")
 	// An id counts as a name only when short: long ids are slugs of the
 	// section's title ("sharing-and-disclosure-of-information").
-	if id := attr(n, "id"); len(strings.FieldsFunc(id, func(r rune) bool { return r == '-' || r == '_' })) <= 3 {
+	if id := attr(n, "id"); !hasParts(id, 4) {
 		names += " " + id
 	}
 	if strings.TrimSpace(names) == "" {
@@ -355,30 +412,24 @@ func furnitureByName(n *html.Node, inMain bool, s textStats, total int) bool {
 	if total > 0 {
 		share = float64(s.text) / float64(total)
 	}
+	var kinds uint8
+	for tok := range strings.FieldsSeq(names) {
+		kinds |= nameKinds(tok)
+	}
 	section := s.good >= 60 && containsHeading(n, 6) // a policy section, by its shape
-	if consentName(names) && !section && s.text < 1500 && share < 0.5 && !(inMain && s.good > 0) {
+	// Cookie and consent banners (and consent vendors' widgets).
+	if kinds&consentName != 0 && !section && s.text < 1500 && share < 0.5 && !(inMain && s.good > 0) {
 		return true
 	}
 	if share >= 0.3 || inMain && s.good > 0 {
 		return false
 	}
-	hasContent, strong, weak := false, false, false
-	for _, tok := range strings.Fields(names) {
-		if nameHas(tok, contentWords) {
-			hasContent = true
-		}
-		if nameHas(tok, siteWords) {
-			strong = true
-		} else if nameHas(tok, furnitureWords) {
-			weak = true
-		}
-	}
 	switch {
-	case hasContent:
+	case kinds&contentName != 0:
 		return false
-	case strong:
+	case kinds&siteName != 0:
 		return true
-	case weak:
+	case kinds&furnitureName != 0:
 		return !section
 	}
 	return false
@@ -407,9 +458,9 @@ func hasSearchInput(n *html.Node) bool {
 // that holds the policy, after the document's own header when it stands
 // apart (see docHeader). flat reports that no element narrower than body
 // holds it (a page without structure, such as rendered Markdown), so the
-// caller trims menus and footers from the clause sequence instead.
-func mainContent(body *html.Node) (content []*html.Node, flat bool) {
-	stats := measure(body)
+// caller trims menus and footers from the clause sequence instead. stats
+// are the text counts of the tree below body, as prune returns them.
+func mainContent(body *html.Node, stats map[*html.Node]textStats) (content []*html.Node, flat bool) {
 	n, flat := policyElement(body, stats)
 	if flat {
 		return []*html.Node{n}, true

@@ -5,11 +5,119 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // updatedCue matches the words a policy uses before its own date, in
 // English, French, German and Spanish.
 var updatedCue = regexp.MustCompile(`(?i)\b(last\s+(?:updated|modified|revised|changed|reviewed|amended)|updated|modified|revised|effective(?:\s+(?:date|as\s+of|from|on))?|posted|published|date\s+of\s+last\s+(?:revision|update|change)|version\s+(?:date|of)|in\s+force\s+(?:from|since)|derni[eè]re\s+mise\s+[aà]\s+jour|mis[ea]?\s+[aà]\s+jour|en\s+vigueur|stand|zuletzt\s+(?:aktualisiert|ge[aä]ndert)|g[uü]ltig\s+ab|[uú]ltima\s+actualizaci[oó]n|vigente\s+desde)\b`)
+
+// cueMatches returns updatedCue.FindAllStringIndex(s, n), found without
+// running the regexp over all of s: it would otherwise try each of its
+// alternatives at every position of every clause it is shown. A match
+// holds only letters and the white space \s stands for, so the other
+// ASCII characters (punctuation, digits) cut s into stretches no match
+// crosses. The regexp runs only on a stretch that holds a word every
+// match holds one of (see cueWordAt), with the character on either side
+// included, which is all the context \b looks at.
+func cueMatches(s string, n int) [][]int {
+	var out [][]int
+	start, cue := 0, false // the current stretch, and whether it holds a cue word
+	for i := 0; i <= len(s) && (n < 0 || len(out) < n); i++ {
+		if i < len(s) && !cueBreak(s[i]) {
+			cue = cue || cueWordAt(s, i)
+			continue
+		}
+		if cue {
+			lo, hi := max(start-1, 0), min(i+1, len(s))
+			for _, m := range updatedCue.FindAllStringIndex(s[lo:hi], n-len(out)) {
+				out = append(out, []int{lo + m[0], lo + m[1]})
+			}
+		}
+		start, cue = i+1, false
+	}
+	return out
+}
+
+// cueWordAt reports whether s[i:] starts a word that every match of
+// updatedCue holds one of, in any ASCII case: each alternative's own
+// word, or the word after its "last", "date of last", "in", "mise à" or
+// "última". The regexp's (?i) also folds two non-ASCII letters into
+// ASCII ones, the long s "ſ" (U+017F) and the Kelvin sign "K" (U+212A),
+// so either counts as a cue word too.
+func cueWordAt(s string, i int) bool {
+	c := s[i]
+	if c >= utf8.RuneSelf {
+		return strings.HasPrefix(s[i:], "\u017F") || strings.HasPrefix(s[i:], "\u212A")
+	}
+	if i > 0 && asciiWord(s[i-1]) {
+		return false // not a word start, where \b or \s puts every cue word
+	}
+	w := s[i:]
+	switch c | 0x20 {
+	case 'a':
+		return hasFoldPrefix(w, "amended") || hasFoldPrefix(w, "actualizaci")
+	case 'c':
+		return hasFoldPrefix(w, "change")
+	case 'e':
+		return hasFoldPrefix(w, "effective")
+	case 'f':
+		return hasFoldPrefix(w, "force")
+	case 'g': // g[uü]ltig
+		w = w[1:]
+		if strings.HasPrefix(w, "\u00fc") || strings.HasPrefix(w, "\u00dc") {
+			w = w[len("\u00fc"):]
+		} else if w != "" && w[0]|0x20 == 'u' {
+			w = w[1:]
+		}
+		return hasFoldPrefix(w, "ltig")
+	case 'j':
+		return hasFoldPrefix(w, "jour")
+	case 'm':
+		return hasFoldPrefix(w, "modified")
+	case 'p':
+		return hasFoldPrefix(w, "posted") || hasFoldPrefix(w, "published")
+	case 'r':
+		return hasFoldPrefix(w, "revised") || hasFoldPrefix(w, "reviewed") || hasFoldPrefix(w, "revision")
+	case 's':
+		return hasFoldPrefix(w, "stand")
+	case 'u':
+		return hasFoldPrefix(w, "update")
+	case 'v':
+		return hasFoldPrefix(w, "version") || hasFoldPrefix(w, "vigueur") || hasFoldPrefix(w, "vigente")
+	case 'z':
+		return hasFoldPrefix(w, "zuletzt")
+	}
+	return false
+}
+
+// cueBreak reports whether b is an ASCII character no match of updatedCue
+// holds: anything but a letter and \s's white space (\v is not one).
+func cueBreak(b byte) bool {
+	if b >= utf8.RuneSelf || b|0x20 >= 'a' && b|0x20 <= 'z' {
+		return false
+	}
+	return b != ' ' && b != '\t' && b != '\n' && b != '\f' && b != '\r'
+}
+
+// hasFoldPrefix reports whether s starts with the lower-case ASCII word w,
+// in any ASCII case.
+func hasFoldPrefix(s, w string) bool {
+	if len(s) < len(w) {
+		return false
+	}
+	for j := 0; j < len(w); j++ {
+		if s[j]|0x20 != w[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiWord reports whether b is a word byte as \b sees it: [0-9A-Za-z_].
+func asciiWord(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_'
+}
 
 var months = map[string]int{
 	"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
@@ -54,7 +162,7 @@ func findUpdated(clauses []Clause) (string, string) {
 		if len(text) > 600 {
 			text = text[:600]
 		}
-		for _, loc := range updatedCue.FindAllStringIndex(text, -1) {
+		for _, loc := range cueMatches(text, -1) {
 			end := loc[1] + 60
 			if end > len(text) {
 				end = len(text)
@@ -146,7 +254,7 @@ func daysIn(y, m int) int {
 // date ("Last updated", "Effective", "Dernière mise à jour", "Stand",
 // "Gültig ab", "Última actualización"). The diff reads the policy's date
 // line with it, so both packages share one multilingual reader.
-func DateCue(s string) bool { return updatedCue.MatchString(s) }
+func DateCue(s string) bool { return len(cueMatches(s, 1)) > 0 }
 
 // MonthName reports whether w names a month (or its abbreviation) in one
 // of the languages the extractor reads, in any case.

@@ -51,8 +51,7 @@ func HTML(data []byte, opts Options) (*Document, error) {
 		}
 		doc.Clauses, doc.Truncated = readClauses(content, false, true)
 	} else {
-		prune(body)
-		content, flat := mainContent(body)
+		content, flat := mainContent(body, prune(body))
 		doc.Clauses, doc.Truncated = readClauses(content, flat, false)
 		if opts.Section != "" && !flat && findSection(doc.Clauses, opts.Section) < 0 {
 			// The section may sit outside what the generic guess took for
@@ -245,7 +244,7 @@ func headingLevel(n *html.Node) int {
 		return 2
 	}
 	if n.DataAtom == atom.P || n.DataAtom == atom.Div || n.DataAtom == atom.Span {
-		for _, c := range strings.Fields(attr(n, "class")) {
+		for c := range strings.FieldsSeq(attr(n, "class")) {
 			if len(c) == 2 && c[0] == 'h' && c[1] >= '1' && c[1] <= '6' {
 				return int(c[1] - '0')
 			}
@@ -270,7 +269,7 @@ func isBold(n *html.Node) bool {
 	if s := attr(n, "style"); s != "" && boldStyle.MatchString(s) {
 		return true
 	}
-	for _, c := range strings.Fields(attr(n, "class")) {
+	for c := range strings.FieldsSeq(attr(n, "class")) {
 		if boldClass[strings.ToLower(c)] {
 			return true
 		}

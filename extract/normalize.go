@@ -21,6 +21,9 @@ import (
 // Letter case and punctuation are kept: they are visible, and the diff package
 // decides whether such an edit matters.
 func Normalize(s string) string {
+	if isASCII(s) {
+		return normalizeASCII(s)
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
@@ -32,21 +35,123 @@ func Normalize(s string) string {
 		}
 		return r
 	}, s)
-	s = norm.NFKC.String(s)
+	return foldRunes(norm.NFKC.String(s))
+}
+
+// foldRunes is Normalize's last step on valid UTF-8: each rune as foldRune
+// maps it (one NFKC made invisible becomes NUL, as it always has), and
+// every run of white space one space, trimmed. It returns s itself when
+// that changes nothing, and copies the runes that stay as they are.
+func foldRunes(s string) string {
+	if runesFolded(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for _, r := range s {
-		r, _ = foldRune(r)
-		if unicode.IsSpace(r) {
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		f, _ := foldRune(r)
+		if isSpace(f) {
 			space = true
+			i += size
 			continue
 		}
 		if space && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		space = false
-		b.WriteRune(r)
+		if f == r {
+			b.WriteString(s[i : i+size])
+		} else {
+			b.WriteRune(f)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// runesFolded reports whether foldRunes leaves s as it is: every rune
+// folds to itself and the only white space is single ASCII spaces between
+// other characters.
+func runesFolded(s string) bool {
+	space := true // a space here would lead
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if f, _ := foldRune(r); f != r || isSpace(r) && (r != ' ' || space) {
+			return false
+		}
+		space = r == ' '
+		i += size
+	}
+	return !space || s == ""
+}
+
+// isSpace is unicode.IsSpace, answering at once for ASCII and above
+// U+3000, the last white space character.
+func isSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiSpace(byte(r))
+	}
+	return r <= '\u3000' && unicode.IsSpace(r)
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiSpace reports whether b is white space as unicode.IsSpace has it.
+func asciiSpace(b byte) bool { return b == ' ' || b >= '\t' && b <= '\r' }
+
+// normalizeASCII is Normalize for text that is all ASCII, where NFKC
+// changes nothing, the only invisible characters are the control
+// characters other than white space, and the only quote to map is "`".
+// It returns s itself when nothing changes, as for most clauses.
+func normalizeASCII(s string) string {
+	clean := len(s) == 0 || s[0] != ' ' && s[len(s)-1] != ' '
+	for i := 0; clean && i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			clean = s[i+1] != ' ' // never the last byte, so s[i+1] exists
+		case c < 0x20 || c == 0x7F || c == '`':
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case asciiSpace(c):
+			space = true
+			continue
+		case c < 0x20 || c == 0x7F:
+			continue // a control character: invisible
+		case c == '`':
+			c = '\''
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteByte(c)
 	}
 	return b.String()
 }
@@ -54,6 +159,15 @@ func Normalize(s string) string {
 // foldRune maps one rune to its normalised form. ok is false when the rune is
 // invisible and must be dropped.
 func foldRune(r rune) (rune, bool) {
+	if r < utf8.RuneSelf {
+		switch {
+		case r == '`':
+			return '\'', true
+		case r < 0x20 && !asciiSpace(byte(r)), r == 0x7F:
+			return 0, false // a control character
+		}
+		return r, true
+	}
 	switch r {
 	case '\u00AD', // soft hyphen
 		'\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', // zero-width space, (non-)joiner, word joiner, BOM
@@ -82,22 +196,94 @@ func foldRune(r rune) (rune, bool) {
 // displayText folds white space (every kind, NBSP included) to single spaces
 // and trims, without otherwise changing what the page showed.
 func displayText(s string) string {
+	if isASCII(s) {
+		return foldSpaceASCII(s)
+	}
+	if displayed(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) || r == '\u00A0' || r == '\u200B' || r == '\uFEFF' {
-			space = true
-			continue
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
 		}
-		if r == '\u00AD' {
+		switch {
+		case displaySpace(r):
+			space = true
+			i += size
+			continue
+		case r == '\u00AD':
+			i += size
 			continue
 		}
 		if space && b.Len() > 0 {
 			b.WriteByte(' ')
 		}
 		space = false
-		b.WriteRune(r)
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(r) // an invalid byte
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// displaySpace reports whether displayText counts r as white space.
+func displaySpace(r rune) bool {
+	return isSpace(r) || r == '\u00A0' || r == '\u200B' || r == '\uFEFF'
+}
+
+// displayed reports whether displayText leaves s as it is: valid UTF-8
+// without soft hyphens whose only white space is single ASCII spaces
+// between other characters.
+func displayed(s string) bool {
+	space := true // a space here would lead
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if r == utf8.RuneError && size == 1 || r == '\u00AD' || displaySpace(r) && (r != ' ' || space) {
+			return false
+		}
+		space = r == ' '
+		i += size
+	}
+	return !space || s == ""
+}
+
+// foldSpaceASCII is displayText for text that is all ASCII. It returns s
+// itself when it has no white space to fold or trim.
+func foldSpaceASCII(s string) string {
+	clean := len(s) == 0 || s[0] != ' ' && s[len(s)-1] != ' '
+	for i := 0; clean && i < len(s); i++ {
+		if c := s[i]; c == ' ' {
+			clean = s[i+1] != ' '
+		} else if asciiSpace(c) {
+			clean = false
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		if asciiSpace(s[i]) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteByte(s[i])
 	}
 	return b.String()
 }

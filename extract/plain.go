@@ -274,6 +274,6 @@ func runTogether(s string) int {
 
 // isDateLine reports whether a short line is the policy's date statement.
 func isDateLine(s string) bool {
-	loc := updatedCue.FindStringIndex(s)
-	return loc != nil && loc[0] < 10 && parseDate(s[loc[1]:]) != ""
+	m := cueMatches(s, 1)
+	return m != nil && m[0][0] < 10 && parseDate(s[m[0][1]:]) != ""
 }

@@ -47,7 +47,7 @@ func invisible(n *html.Node) bool {
 	if n.DataAtom == atom.Summary && hasAttr(n, "data-default-summary") {
 		return true
 	}
-	for _, c := range strings.Fields(attr(n, "class")) {
+	for c := range strings.FieldsSeq(attr(n, "class")) {
 		if srOnly[strings.ToLower(c)] {
 			return true
 		}
@@ -544,10 +544,19 @@ func allEmphasised(ps []piece) bool {
 }
 
 func hasWordChar(s string) bool {
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if asciiAlnum(c) {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			return true
 		}
+		i += size
 	}
 	return false
 }
@@ -558,7 +567,7 @@ var sentenceEnd = regexp.MustCompile(`[.;,!]["')\]]?$`)
 // headingLike reports whether a short piece of text can be a heading: at most
 // 15 words and 120 characters, not ending like a sentence.
 func headingLike(s string) bool {
-	if utf8.RuneCountInString(s) > 120 || len(strings.Fields(s)) > 15 {
+	if utf8.RuneCountInString(s) > 120 || hasWords(s, 16) {
 		return false
 	}
 	if sentenceEnd.MatchString(s) && !numberedTitle.MatchString(s) {
