@@ -460,10 +460,16 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 	ts := termSet{found: map[string]string{}, order: map[string][]string{}}
 	ks := make([][]string, len(cls))
 	uniq := map[string]bool{}
+	// where lists, for each word, the clauses holding it (in order, once
+	// each): a pattern whose first word is exact is tried on those only.
+	where := map[string][]int{}
 	for i, cl := range cls {
 		for _, t := range cl.toks {
 			if !t.masked() {
 				ks[i] = append(ks[i], t.key)
+				if w := where[t.key]; len(w) == 0 || w[len(w)-1] != i {
+					where[t.key] = append(w, i)
+				}
 				uniq[t.key] = true
 			}
 		}
@@ -479,8 +485,8 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 			if _, ok := ts.found[key]; ok || !firstPieceOccurs(p, uniq, words) {
 				continue
 			}
-			for _, k := range ks {
-				if m := matchedSet([]pattern{p}, rules.falseFriends[t.category], k); len(m) > 0 {
+			for _, i := range candidates(p, where, len(ks)) {
+				if m := matchedSet([]pattern{p}, rules.falseFriends[t.category], ks[i]); len(m) > 0 {
 					ts.found[key] = m[p.text]
 					ts.order[t.kind] = append(ts.order[t.kind], key)
 					break
@@ -504,6 +510,19 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 
 // firstPieceOccurs reports whether some word of the document matches the
 // first word of p.
+// candidates returns the clauses a pattern can match in: those holding its
+// first word when that word is exact, else every clause, in order.
+func candidates(p pattern, where map[string][]int, n int) []int {
+	if pc := p.pieces[0]; !pc.prefix && !pc.suffix {
+		return where[pc.word]
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	return all
+}
+
 func firstPieceOccurs(p pattern, uniq map[string]bool, sorted []string) bool {
 	pc := p.pieces[0]
 	if !pc.prefix && !pc.suffix {

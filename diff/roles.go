@@ -48,7 +48,7 @@ func markRoles(text string, toks []token) {
 var bareDomain = regexp.MustCompile(`(?i)\b(?:[a-z0-9][a-z0-9-]*\.)+[a-z]{2,6}\b(?:/[^\s]*)?`)
 
 func markDomains(text string, toks []token) {
-	for _, sp := range bareDomain.FindAllStringIndex(text, -1) {
+	for _, sp := range domainSpans(text) {
 		host := text[sp[0]:sp[1]]
 		if i := strings.IndexByte(host, '/'); i >= 0 {
 			host = host[:i]
@@ -65,6 +65,46 @@ func markDomains(text string, toks []token) {
 			}
 		}
 	}
+}
+
+// domainSpans returns bareDomain's matches in text. A match holds no white
+// space, so only the runs of non-space characters with a dot between two
+// letters or digits ("x.ai", not "ends. Next") are searched: the same
+// matches as searching the whole text, without running the expression
+// over every word of every clause.
+func domainSpans(text string) [][]int {
+	var out [][]int
+	for i := 0; i < len(text); {
+		if isSpaceByte(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		inner := false
+		for j < len(text) && !isSpaceByte(text[j]) {
+			if text[j] == '.' && j > i && j+1 < len(text) && isAlnumByte(text[j-1]) && isAlnumByte(text[j+1]) {
+				inner = true
+			}
+			j++
+		}
+		if inner {
+			for _, sp := range bareDomain.FindAllStringIndex(text[i:j], -1) {
+				out = append(out, []int{i + sp[0], i + sp[1]})
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+// isSpaceByte is the white space of bareDomain's \s: [\t\n\f\r ], as RE2
+// reads it (not \v, not Unicode spaces).
+func isSpaceByte(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f'
+}
+
+func isAlnumByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
 // legalForms are the words that end a company name.
@@ -210,6 +250,26 @@ var postalWords = map[string]bool{
 // number after "Suite" or "Floor", a postal code after a two-letter state
 // or before a capitalised town.
 func markContactDetails(text string, toks []token) {
+	if asciiDigits(text) >= 7 {
+		markPhones(text, toks)
+	}
+	markPostal(text, toks)
+}
+
+// asciiDigits counts the digits 0–9 of text; a phone number needs seven,
+// and phoneNumber's \d is ASCII.
+func asciiDigits(text string) int {
+	n := 0
+	for i := 0; i < len(text); i++ {
+		if text[i] >= '0' && text[i] <= '9' {
+			n++
+		}
+	}
+	return n
+}
+
+// markPhones marks the digits of phone numbers: seven digits or more.
+func markPhones(text string, toks []token) {
 	for _, sp := range phoneNumber.FindAllStringIndex(text, -1) {
 		digits := 0
 		for _, r := range text[sp[0]:sp[1]] {
@@ -226,6 +286,12 @@ func markContactDetails(text string, toks []token) {
 			}
 		}
 	}
+}
+
+// markPostal marks the numbers of postal addresses: a house number before
+// a street word, a number after "Suite" or "Floor", a postal code after a
+// two-letter state.
+func markPostal(text string, toks []token) {
 	for k, t := range toks {
 		if !isNumber(t.key) || t.role != roleText {
 			continue
