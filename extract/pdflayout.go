@@ -293,6 +293,10 @@ func breaksBefore(a, b textLine, m bodyMetrics) bool {
 		return true
 	case roundHalf(a.size) != roundHalf(b.size) || a.bold != b.bold:
 		return true
+	case a.face != b.face && (a.face == m.face || b.face == m.face):
+		// From the body's face to another (a heading face where bold is
+		// not known, as in pdf2htmlEX pages), or back.
+		return true
 	case listMarker.MatchString(b.text) || bulletOnly.MatchString(b.text) || numbering.MatchString(b.text):
 		return true
 	}
