@@ -184,7 +184,7 @@ func (c PDFReader) run(ctx context.Context, program, path string) ([]byte, error
 	case err != nil && ctx.Err() != nil:
 		return nil, fmt.Errorf("extract: PDF: %w", ctx.Err())
 	case err != nil:
-		return nil, fmt.Errorf("%w: PDF: %s %v: %s", ErrMalformed, c.Program, err, firstLines(stderr.buf.String(), 3))
+		return nil, fmt.Errorf("%w: PDF: %s %v (memory bounded to %d MiB): %s", ErrMalformed, c.Program, err, c.MaxMemory>>20, firstLines(stderr.buf.String(), 3))
 	}
 	return stdout.buf.Bytes(), nil
 }

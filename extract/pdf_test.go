@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clausewatch/clausewatch/extract"
 	"github.com/clausewatch/clausewatch/fixtures"
@@ -76,6 +77,8 @@ func TestPDFErrors(t *testing.T) {
 		{"garbage after header", []byte("%PDF-1.7\n1 0 obj <<"), extract.Options{}, extract.ErrMalformed},
 		{"too many pages", policy, extract.Options{PDF: &extract.PDFReader{MaxPages: 1}}, extract.ErrTooLarge},
 		{"too many bytes", policy, extract.Options{PDF: &extract.PDFReader{MaxBytes: 1000}}, extract.ErrTooLarge},
+		{"memory bound", policy, extract.Options{PDF: &extract.PDFReader{MaxMemory: 2 << 20}}, extract.ErrMalformed},
+		{"time bound", policy, extract.Options{PDF: &extract.PDFReader{Timeout: time.Nanosecond}}, extract.ErrTooLarge},
 		{"no program", policy, extract.Options{PDF: noPDFReader}, extract.ErrUnsupported},
 		{"selectors", policy, extract.Options{Select: []string{"p"}}, extract.ErrSelector},
 		{"missing section", policy, extract.Options{Section: "Cookies"}, extract.ErrNoSection},
