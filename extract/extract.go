@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"mime"
@@ -44,6 +45,7 @@ const (
 	FormatHTML     Format = "html"
 	FormatText     Format = "text"
 	FormatMarkdown Format = "markdown"
+	FormatPDF      Format = "pdf"
 )
 
 // Clause is one unit of policy text: a heading, paragraph, list item or
@@ -128,6 +130,9 @@ type Options struct {
 	// Select and Remove, and to every format. A page without such a
 	// heading is a SectionError.
 	Section string
+	// PDF reads PDF input (detected from the bytes, whatever the
+	// Content-Type). nil means a PDFReader with its defaults.
+	PDF *PDFReader
 }
 
 // Errors returned by extraction. Test them with errors.Is.
@@ -138,8 +143,15 @@ var (
 	// (an image, an archive, binary data).
 	ErrNotText = errors.New("extract: input is not HTML or text")
 	// ErrUnsupported means the input is a document format that is
-	// recognised but not yet extracted (PDF).
+	// recognised but cannot be extracted here: a PDF where poppler's
+	// pdftohtml is not installed (the error names the program).
 	ErrUnsupported = errors.New("extract: unsupported document format")
+	// ErrScanned means a PDF has no text layer: its pages are images
+	// (a scan), and there is no text to read without OCR.
+	ErrScanned = errors.New("extract: scanned PDF, no text layer")
+	// ErrTooLarge means a PDF is beyond the reader's bounds: bytes, pages,
+	// output or time (see PDFReader).
+	ErrTooLarge = errors.New("extract: document too large")
 	// ErrSelector means a Select or Remove selector is not valid CSS (or
 	// is empty, or was given for plain text).
 	ErrSelector = errors.New("extract: invalid CSS selector")
@@ -160,8 +172,12 @@ var (
 // then by sniffing. Text in UTF-16 with a byte-order mark is converted
 // first; plain text and Markdown in another charset are decoded from the
 // Content-Type charset, or as windows-1252 when they are not valid UTF-8.
-// Select and Remove apply to HTML and Markdown only; Section to all three.
+// Select and Remove apply to HTML and Markdown only; Section to all. A PDF
+// is read with opts.PDF (see PDFReader.Document), bounded by its Timeout.
 func Bytes(data []byte, opts Options) (*Document, error) {
+	if IsPDF(data) {
+		return opts.PDF.Document(context.Background(), data, opts)
+	}
 	data, utf16 := fromUTF16(data)
 	if utf16 {
 		opts.ContentType = withoutCharset(opts.ContentType)
@@ -279,8 +295,6 @@ func mislabelledUTF8(data []byte, declared string) bool {
 func detectFormat(data []byte, contentType string) (Format, error) {
 	sniffed := http.DetectContentType(data)
 	switch {
-	case strings.HasPrefix(sniffed, "application/pdf"):
-		return "", fmt.Errorf("%w: PDF", ErrUnsupported)
 	case !strings.HasPrefix(sniffed, "text/"):
 		return "", fmt.Errorf("%w: looks like %s", ErrNotText, sniffed)
 	}
@@ -291,8 +305,6 @@ func detectFormat(data []byte, contentType string) (Format, error) {
 				return FormatHTML, nil
 			case "text/markdown", "text/x-markdown":
 				return FormatMarkdown, nil
-			case "application/pdf":
-				return "", fmt.Errorf("%w: PDF", ErrUnsupported)
 			}
 		}
 	}

@@ -32,7 +32,7 @@ func FuzzExtract(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, contentType, section string) {
 		doc, err := extract.Bytes(data, extract.Options{ContentType: contentType, Section: section})
 		if err != nil {
-			for _, known := range []error{extract.ErrEmpty, extract.ErrNotText, extract.ErrUnsupported, extract.ErrSelector, extract.ErrMalformed, extract.ErrNoSection} {
+			for _, known := range []error{extract.ErrEmpty, extract.ErrNotText, extract.ErrUnsupported, extract.ErrSelector, extract.ErrMalformed, extract.ErrNoSection, extract.ErrScanned, extract.ErrTooLarge} {
 				if errors.Is(err, known) {
 					return
 				}

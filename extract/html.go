@@ -43,6 +43,9 @@ func HTML(data []byte, opts Options) (*Document, error) {
 		gq.FindMatcher(sel).Remove()
 	}
 
+	if len(keep) == 0 && isPDF2HTML(root) {
+		return pdf2htmlDocument(root, doc, opts)
+	}
 	body := findBody(root)
 	if len(keep) > 0 {
 		content := selectNodes(gq, keep)

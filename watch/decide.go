@@ -148,6 +148,9 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		if errors.Is(err, extract.ErrEmpty) {
 			return fail(store.OutcomeSuspect, "empty page: no policy text")
 		}
+		if errors.Is(err, extract.ErrScanned) {
+			return fail(store.OutcomeSuspect, "scanned PDF, no text layer: its pages are images, with no text to read (ask the supplier for a text PDF or a web page)")
+		}
 		if se := (*extract.SectionError)(nil); errors.As(err, &se) {
 			// The document the source keeps is gone from the page (moved,
 			// renamed, or the page is something else now): nothing is

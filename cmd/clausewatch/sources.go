@@ -143,7 +143,17 @@ func runSources(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, termSafe(r.Name), termSafe(string(r.Kind)), termSafe(r.Supplier), r.Versions, health, stamp(r.State.LastFetch), termSafe(r.URL))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Why a source is not tracked well, in the words of its last fetch
+	// ("scanned PDF, no text layer: …"), so that staff can act on it.
+	for _, r := range rows {
+		if r.State.Health != store.HealthOK && r.State.HealthReason != "" {
+			fmt.Fprintf(stdout, "%s: %s: %s\n", termSafe(r.Name), r.State.Health, termSafe(r.State.HealthReason))
+		}
+	}
+	return nil
 }
 
 // stamp formats a time for tables; "-" when zero.
