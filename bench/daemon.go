@@ -31,6 +31,9 @@ type round struct {
 	grew     int64 // database file growth, start of the run to its end
 	mem      memory
 	fileSize int64
+	// cpu and fixtureCPU are the CPU time the daemon and the fixture
+	// server used during the round.
+	cpu, fixtureCPU time.Duration
 }
 
 // daemonArgs are the serve flags of a bench round.
@@ -42,7 +45,7 @@ func daemonArgs(db string, workers int, m mode) []string {
 
 // runRound starts serve on db with every source due, waits until it has
 // logged n checks, reads its counters, and stops it.
-func runRound(ctx context.Context, bin, db string, n, workers int, m mode) (round, error) {
+func runRound(ctx context.Context, bin, db string, fixturePID, n, workers int, m mode) (round, error) {
 	r := round{mode: m, n: n}
 	before, err := fileSize(db)
 	if err != nil {
@@ -68,6 +71,7 @@ func runRound(ctx context.Context, bin, db string, n, workers int, m mode) (roun
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var start time.Time
 	var io0 int64
+	var cpu0, fx0 time.Duration
 	var tail []string // the last lines, for an error
 	checked := 0
 	for checked < n && sc.Scan() {
@@ -77,6 +81,12 @@ func runRound(ctx context.Context, bin, db string, n, workers int, m mode) (roun
 		case bytes.Contains(line, []byte(`"msg":"schedule synced"`)):
 			start = time.Now()
 			if io0, err = procIO(pid); err != nil {
+				return r, err
+			}
+			if cpu0, err = procCPU(pid); err != nil {
+				return r, err
+			}
+			if fx0, err = procCPU(fixturePID); err != nil {
 				return r, err
 			}
 		case bytes.Contains(line, []byte(`"msg":"checked"`)):
@@ -95,6 +105,15 @@ func runRound(ctx context.Context, bin, db string, n, workers int, m mode) (roun
 		return r, err
 	}
 	r.written = io1 - io0
+	cpu1, err := procCPU(pid)
+	if err != nil {
+		return r, err
+	}
+	fx1, err := procCPU(fixturePID)
+	if err != nil {
+		return r, err
+	}
+	r.cpu, r.fixtureCPU = cpu1-cpu0, fx1-fx0
 	if r.mem, err = procMemory(pid); err != nil {
 		return r, err
 	}

@@ -109,7 +109,7 @@ func bench(ctx context.Context, c config, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "bench: %d sources on %d loopback hosts (fixture server pid %d), daemon --workers %d; load average %s\n",
 		c.sources, len(fx.urls), fx.pid(), c.workers, loadAverage())
-	first, err := runRound(ctx, c.bin, db, c.sources, c.workers, c.modes[len(c.modes)-1])
+	first, err := runRound(ctx, c.bin, db, fx.pid(), c.sources, c.workers, c.modes[len(c.modes)-1])
 	if err != nil {
 		return fmt.Errorf("first round: %w", err)
 	}
@@ -119,7 +119,7 @@ func bench(ctx context.Context, c config, stdout io.Writer) error {
 			if err := makeDue(ctx, db); err != nil {
 				return err
 			}
-			r, err := runRound(ctx, c.bin, db, c.sources, c.workers, m)
+			r, err := runRound(ctx, c.bin, db, fx.pid(), c.sources, c.workers, m)
 			if err != nil {
 				return fmt.Errorf("mode %s: %w", m.name, err)
 			}

@@ -75,6 +75,19 @@ func (d *DB) prepareRecord(ctx context.Context, r Record) (*pendingRecord, error
 	id := r.Fetch.SourceID
 	var dictKey, dict []byte
 	var haveBody, haveDoc, haveDiff bool
+	// Each hash once: a body is tens of KB, hashed for its key and for
+	// the fetch record alike.
+	var bodyHash, docHash string
+	if r.Body != nil {
+		bodyHash = Hash(r.Body)
+	}
+	if r.Doc != nil {
+		docHash = Hash(r.Doc)
+	}
+	has := func(b *bbolt.Bucket, hash string) bool {
+		k, err := blobKey(hash)
+		return err == nil && b.Get(k) != nil
+	}
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
 		var st State
 		if err := getJSON(tx.Bucket(bucketState), u64(id), &st); err != nil {
@@ -84,8 +97,8 @@ func (d *DB) prepareRecord(ctx context.Context, r Record) (*pendingRecord, error
 			return ErrConflict
 		}
 		b := tx.Bucket(bucketBlobs)
-		haveBody = r.Body == nil || b.Get(hashKey(r.Body)) != nil
-		haveDoc = r.Doc == nil || b.Get(hashKey(r.Doc)) != nil
+		haveBody = r.Body == nil || has(b, bodyHash)
+		haveDoc = r.Doc == nil || has(b, docHash)
 		haveDiff = r.Diff == nil || b.Get(hashKey(r.Diff)) != nil
 		if !haveBody && st.Current != 0 {
 			var cur Version
@@ -118,10 +131,10 @@ func (d *DB) prepareRecord(ctx context.Context, r Record) (*pendingRecord, error
 	}
 	p.f.V = 1
 	if r.Body != nil {
-		p.f.BodySHA256, p.f.BodySize = Hash(r.Body), len(r.Body)
+		p.f.BodySHA256, p.f.BodySize = bodyHash, len(r.Body)
 	}
 	if r.Doc != nil {
-		p.f.DocSHA256 = Hash(r.Doc)
+		p.f.DocSHA256 = docHash
 	}
 	return p, nil
 }
