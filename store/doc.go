@@ -4,9 +4,13 @@
 //
 // The store records; it does not decide. The pipeline (package watch)
 // fetches and extracts outside any transaction, decides what a fetch
-// means, and hands the store one Record that is written in a single short
-// Update: the blobs, the fetch, the version it started or extended, the
-// change and the source's new state, all or nothing.
+// means, and hands the store one Record that is written all or nothing:
+// the blobs, the fetch, the version it started or extended, the change and
+// the source's new state. Records are committed in groups (commit.go,
+// decision record 0029): one writer takes the records callers hand it and
+// writes each batch in one transaction with one signed checkpoint, and
+// Record returns once its batch is committed; a record that fails inside
+// a batch is left out and the rest written without it.
 //
 // Layout (every value but fetch records, sets and tiles is JSON with a
 // "v" field; every ID a big-endian uint64, so keys sort by number and, for
@@ -45,5 +49,5 @@
 // Decision record 0008 explains the schema, 0010 the schedule, 0013 the log,
 // 0025 the compact records and the tiles, 0026 the feed's indexes (derived
 // from changes and sources, written in the same transactions, compared
-// with them by Check).
+// with them by Check), 0029 group commit.
 package store

@@ -192,6 +192,9 @@ type walker struct {
 	// shared is the first page reached twice or in use and free, kept
 	// even past maxProblems: Open refuses the file for it.
 	shared *damage
+	// visited, when set, is told each page reached and its bucket (the
+	// locality benchmark counts the pages a round rewrites by bucket).
+	visited func(bucket string, page uint64)
 }
 
 // job is a page to visit and the bucket it belongs to.
@@ -261,6 +264,9 @@ func (w *walker) visit(j job, jobs []job) []job {
 		if w.mark(j.page + o) {
 			w.add(j, true, "page %d is reached twice (a cycle, or two parents)", j.page+o)
 			return jobs
+		}
+		if w.visited != nil {
+			w.visited(j.bucket, j.page+o)
 		}
 	}
 	p.span = int64(overflow+1) * w.ps

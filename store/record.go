@@ -39,14 +39,55 @@ type Record struct {
 }
 
 // Record writes r and returns the fetch as stored, and the change when it
-// recorded one.
+// recorded one. It returns once the transaction that holds r has been
+// committed: with group commit (Options.Commit) that transaction may
+// also hold other callers' records, each all or nothing (commit.go).
 func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
+	p, err := d.prepareRecord(ctx, r)
+	if err == nil {
+		err = d.commit(ctx, p)
+	}
+	if err != nil {
+		return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", r.Fetch.SourceID, err)
+	}
+	return p.fetch, p.change, nil
+}
+
+// pendingRecord is a record prepared outside any transaction (its blobs
+// compressed), waiting for the transaction that writes it, and then what
+// that transaction made of it.
+type pendingRecord struct {
+	r     Record
+	blobs []pendingBlob
+	f     Fetch // r.Fetch with V and the hashes of Body and Doc
+	// Set by writeRecord; valid once done is closed (or commit returned).
+	fetch  Fetch
+	change *Change
+	keep   bool // the checkpoint signed with it is kept for good
+	err    error
+	done   chan struct{}
+}
+
+// prepareRecord checks r against the state it was decided on and
+// compresses its blobs, outside the write transaction: it looks up what
+// exists and the dictionary first.
+func (d *DB) prepareRecord(ctx context.Context, r Record) (*pendingRecord, error) {
 	id := r.Fetch.SourceID
-	// Compress outside the write transaction: look up what exists and the
-	// dictionary first.
-	var blobs []pendingBlob
 	var dictKey, dict []byte
 	var haveBody, haveDoc, haveDiff bool
+	// Each hash once: a body is tens of KB, hashed for its key and for
+	// the fetch record alike.
+	var bodyHash, docHash string
+	if r.Body != nil {
+		bodyHash = Hash(r.Body)
+	}
+	if r.Doc != nil {
+		docHash = Hash(r.Doc)
+	}
+	has := func(b *bbolt.Bucket, hash string) bool {
+		k, err := blobKey(hash)
+		return err == nil && b.Get(k) != nil
+	}
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
 		var st State
 		if err := getJSON(tx.Bucket(bucketState), u64(id), &st); err != nil {
@@ -56,8 +97,8 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 			return ErrConflict
 		}
 		b := tx.Bucket(bucketBlobs)
-		haveBody = r.Body == nil || b.Get(hashKey(r.Body)) != nil
-		haveDoc = r.Doc == nil || b.Get(hashKey(r.Doc)) != nil
+		haveBody = r.Body == nil || has(b, bodyHash)
+		haveDoc = r.Doc == nil || has(b, docHash)
 		haveDiff = r.Diff == nil || b.Get(hashKey(r.Diff)) != nil
 		if !haveBody && st.Current != 0 {
 			var cur Version
@@ -69,14 +110,15 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 		return nil
 	})
 	if err != nil {
-		return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", id, err)
+		return nil, err
 	}
+	p := &pendingRecord{r: r, f: r.Fetch}
 	if !haveBody {
 		pb, err := d.encodeBlob(r.Body, dictKey, dict)
 		if err != nil {
-			return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", id, err)
+			return nil, err
 		}
-		blobs = append(blobs, pb)
+		p.blobs = append(p.blobs, pb)
 	}
 	for _, c := range []struct {
 		have bool
@@ -84,148 +126,157 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 	}{{haveDoc, r.Doc}, {haveDiff, r.Diff}} {
 		if !c.have {
 			pb, _ := d.encodeBlob(c.data, nil, nil)
-			blobs = append(blobs, pb)
+			p.blobs = append(p.blobs, pb)
 		}
 	}
-	f := r.Fetch
-	f.V = 1
+	p.f.V = 1
 	if r.Body != nil {
-		f.BodySHA256, f.BodySize = Hash(r.Body), len(r.Body)
+		p.f.BodySHA256, p.f.BodySize = bodyHash, len(r.Body)
 	}
 	if r.Doc != nil {
-		f.DocSHA256 = Hash(r.Doc)
+		p.f.DocSHA256 = docHash
 	}
+	return p, nil
+}
 
-	var recorded *Change
-	err = d.update(ctx, func(tx *bbolt.Tx) error {
-		stateB := tx.Bucket(bucketState)
-		var st State
-		if err := getJSON(stateB, u64(id), &st); err != nil {
-			return fmt.Errorf("state: %w", err)
-		}
-		if st.Rev != r.State.Rev {
-			return ErrConflict
-		}
-		for _, pb := range blobs {
-			if tx.Bucket(bucketBlobs).Get(pb.key) == nil {
-				if err := tx.Bucket(bucketBlobs).Put(pb.key, pb.value); err != nil {
-					return fmt.Errorf("put blob: %w", err)
-				}
-			}
-		}
-		fetches := tx.Bucket(bucketFetches)
-		fid, err := fetches.NextSequence()
-		if err != nil {
-			return err
-		}
-		f.ID = fid
-		versions, err := createVersionBucket(tx, id, r.State.Generation)
-		if err != nil {
-			return err
-		}
-		newState := r.State
-		var prev *Version
-		if st.Current != 0 && st.Generation == r.State.Generation {
-			prev = &Version{}
-			if err := getJSON(versions, u64(st.Current), prev); err != nil {
-				return fmt.Errorf("current version %d: %w", st.Current, err)
-			}
-		}
-		switch {
-		case r.Start != nil:
-			v := *r.Start
-			v.V, v.SourceID, v.Generation = 1, id, r.State.Generation
-			if v.Seq, err = versions.NextSequence(); err != nil {
-				return err
-			}
-			if v.FirstFetch == 0 {
-				v.FirstFetch, v.FirstSeen = fid, f.Start
-			}
-			v.LastFetch, v.LastSeen = fid, f.Start
-			if v.BodySHA256 == "" {
-				v.BodySHA256 = f.BodySHA256
-			}
-			if v.DocSHA256 == "" {
-				v.DocSHA256 = f.DocSHA256
-			}
-			if err := putJSON(versions, u64(v.Seq), v); err != nil {
-				return err
-			}
-			f.Version = v.Seq
-			newState.Current = v.Seq
-			if r.Change != nil {
-				if prev == nil {
-					return fmt.Errorf("%w: a change needs a previous version", ErrInvalid)
-				}
-				c := *r.Change
-				c.V, c.SourceID, c.Generation = 1, id, r.State.Generation
-				c.From, c.To = prev.Seq, v.Seq
-				c.After, c.Detected, c.Recorded = prev.LastSeen, v.FirstSeen, d.now().UTC()
-				if r.Diff != nil {
-					c.DiffSHA256 = Hash(r.Diff)
-				}
-				if c.Triage.State == "" {
-					c.Triage.State = TriageNew
-				}
-				changes := tx.Bucket(bucketChanges)
-				if c.ID, err = changes.NextSequence(); err != nil {
-					return err
-				}
-				if err := putJSON(changes, u64(c.ID), c); err != nil {
-					return err
-				}
-				if err := indexChange(tx, nil, &c); err != nil {
-					return err
-				}
-				recorded = &c
-			}
-		case r.Seen:
-			if prev == nil {
-				return fmt.Errorf("%w: seen, but the source has no current version", ErrInvalid)
-			}
-			prev.LastFetch, prev.LastSeen = fid, f.Start
-			if err := putJSON(versions, u64(prev.Seq), prev); err != nil {
-				return err
-			}
-			f.Version = prev.Seq
-		}
-		fb, err := fetches.CreateBucketIfNotExists(u64(id))
-		if err != nil {
-			return err
-		}
-		if err := putFetch(tx, fb, f, inGeneration(tx, id, r.State.Generation)); err != nil {
-			return err
-		}
-		firstSight := false
-		if newState.Pending != nil && newState.Pending.FetchID == 0 {
-			p := *newState.Pending // r's copy stays as it was if this runs again
-			p.FetchID, p.Seen = fid, f.Start
-			newState.Pending = &p
-			firstSight = true
-		}
-		// The fetch joins the transparency log in this transaction: a
-		// capture is stored logged or not at all. The checkpoint signed
-		// with a fetch that starts a version or first sees a new text is
-		// kept for good — it is what evidence of a change points at.
-		if !d.skipLog {
-			if err := d.appendLog(tx, f, r.Start != nil || firstSight); err != nil {
-				return fmt.Errorf("transparency log: %w", err)
-			}
-		}
-		newState.V, newState.SourceID, newState.Rev = 1, id, st.Rev+1
-		if r.Due != nil {
-			due := *r.Due
-			due.SourceID, due.LastEnd = id, f.End
-			if err := putDue(tx, due); err != nil {
-				return fmt.Errorf("due time: %w", err)
-			}
-		}
-		return putJSON(stateB, u64(id), newState)
-	})
-	if err != nil {
-		return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", id, err)
+// writeRecord writes a prepared record in tx and appends its fetch to the
+// log (the caller signs the checkpoint), setting p's fetch, change and
+// keep. It may run more than once on the same p, each time in a new
+// transaction (a batch retried without a record that failed): it reads
+// only p.r, p.f and p.blobs, and sets every result afresh.
+func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
+	r, f := p.r, p.f
+	id := f.SourceID
+	p.fetch, p.change, p.keep = Fetch{}, nil, false
+	stateB := tx.Bucket(bucketState)
+	var st State
+	if err := getJSON(stateB, u64(id), &st); err != nil {
+		return fmt.Errorf("state: %w", err)
 	}
-	return f, recorded, nil
+	if st.Rev != r.State.Rev {
+		return ErrConflict
+	}
+	for _, pb := range p.blobs {
+		if tx.Bucket(bucketBlobs).Get(pb.key) == nil {
+			if err := tx.Bucket(bucketBlobs).Put(pb.key, pb.value); err != nil {
+				return fmt.Errorf("put blob: %w", err)
+			}
+		}
+	}
+	fetches := tx.Bucket(bucketFetches)
+	fid, err := fetches.NextSequence()
+	if err != nil {
+		return err
+	}
+	f.ID = fid
+	versions, err := createVersionBucket(tx, id, r.State.Generation)
+	if err != nil {
+		return err
+	}
+	newState := r.State
+	var prev *Version
+	if st.Current != 0 && st.Generation == r.State.Generation {
+		prev = &Version{}
+		if err := getJSON(versions, u64(st.Current), prev); err != nil {
+			return fmt.Errorf("current version %d: %w", st.Current, err)
+		}
+	}
+	var recorded *Change
+	switch {
+	case r.Start != nil:
+		v := *r.Start
+		v.V, v.SourceID, v.Generation = 1, id, r.State.Generation
+		if v.Seq, err = versions.NextSequence(); err != nil {
+			return err
+		}
+		if v.FirstFetch == 0 {
+			v.FirstFetch, v.FirstSeen = fid, f.Start
+		}
+		v.LastFetch, v.LastSeen = fid, f.Start
+		if v.BodySHA256 == "" {
+			v.BodySHA256 = f.BodySHA256
+		}
+		if v.DocSHA256 == "" {
+			v.DocSHA256 = f.DocSHA256
+		}
+		if err := putJSON(versions, u64(v.Seq), v); err != nil {
+			return err
+		}
+		f.Version = v.Seq
+		newState.Current = v.Seq
+		if r.Change != nil {
+			if prev == nil {
+				return fmt.Errorf("%w: a change needs a previous version", ErrInvalid)
+			}
+			c := *r.Change
+			c.V, c.SourceID, c.Generation = 1, id, r.State.Generation
+			c.From, c.To = prev.Seq, v.Seq
+			c.After, c.Detected, c.Recorded = prev.LastSeen, v.FirstSeen, d.now().UTC()
+			if r.Diff != nil {
+				c.DiffSHA256 = Hash(r.Diff)
+			}
+			if c.Triage.State == "" {
+				c.Triage.State = TriageNew
+			}
+			changes := tx.Bucket(bucketChanges)
+			if c.ID, err = changes.NextSequence(); err != nil {
+				return err
+			}
+			if err := putJSON(changes, u64(c.ID), c); err != nil {
+				return err
+			}
+			if err := indexChange(tx, nil, &c); err != nil {
+				return err
+			}
+			recorded = &c
+		}
+	case r.Seen:
+		if prev == nil {
+			return fmt.Errorf("%w: seen, but the source has no current version", ErrInvalid)
+		}
+		prev.LastFetch, prev.LastSeen = fid, f.Start
+		if err := putJSON(versions, u64(prev.Seq), prev); err != nil {
+			return err
+		}
+		f.Version = prev.Seq
+	}
+	fb, err := fetches.CreateBucketIfNotExists(u64(id))
+	if err != nil {
+		return err
+	}
+	if err := putFetch(tx, fb, f, inGeneration(tx, id, r.State.Generation)); err != nil {
+		return err
+	}
+	firstSight := false
+	if newState.Pending != nil && newState.Pending.FetchID == 0 {
+		pend := *newState.Pending // r's copy stays as it was if this runs again
+		pend.FetchID, pend.Seen = fid, f.Start
+		newState.Pending = &pend
+		firstSight = true
+	}
+	// The fetch joins the transparency log in this transaction: a capture
+	// is stored logged or not at all. The checkpoint signed with a fetch
+	// that starts a version or first sees a new text is kept for good —
+	// it is what evidence of a change points at. The caller signs one
+	// checkpoint after the transaction's last record.
+	if !d.skipLog {
+		if err := appendLeaf(tx, f); err != nil {
+			return fmt.Errorf("transparency log: %w", err)
+		}
+	}
+	newState.V, newState.SourceID, newState.Rev = 1, id, st.Rev+1
+	if r.Due != nil {
+		due := *r.Due
+		due.SourceID, due.LastEnd = id, f.End
+		if err := putDue(tx, due); err != nil {
+			return fmt.Errorf("due time: %w", err)
+		}
+	}
+	if err := putJSON(stateB, u64(id), newState); err != nil {
+		return err
+	}
+	p.fetch, p.change, p.keep = f, recorded, r.Start != nil || firstSight
+	return nil
 }
 
 // hashKey is the binary blob key of data.

@@ -59,6 +59,9 @@ type Options struct {
 	// when the database has no log key yet, and refuses to go on when the
 	// log was signed with a key that is missing or different.
 	KeyFile string
+	// Commit bounds group commit: how many checks' records one write
+	// transaction holds. Zero values take the defaults.
+	Commit CommitOptions
 }
 
 // DB is an open clausewatch database.
@@ -78,6 +81,8 @@ type DB struct {
 	skipLog bool
 	// guard is what run keeps about transactions that panicked.
 	guard guard
+	// commits is the writer Record hands its records to.
+	commits *committer
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
@@ -128,7 +133,7 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
 	}
-	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, keyFile: opts.KeyFile}
+	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, keyFile: opts.KeyFile, commits: newCommitter(opts.Commit)}
 	if opts.ReadOnly {
 		err = d.run(false, func(tx *bbolt.Tx) error {
 			v, err := schemaOf(tx)
@@ -162,6 +167,7 @@ func Open(path string, opts Options) (*DB, error) {
 // held its locks, it leaves the file to the process's exit rather than
 // wait for them forever.
 func (d *DB) Close() error {
+	d.commits.close()
 	d.enc.Close()
 	d.dec.Close()
 	if e := d.guard.stuck.Load(); e != nil {

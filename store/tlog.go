@@ -100,16 +100,6 @@ func logSize(tx *bbolt.Tx) int64 {
 	return int64(fromU64(tx.Bucket(bucketMeta).Get(keyLogSize)))
 }
 
-// appendLog appends f (already stored, ID set) to the log and signs a new
-// checkpoint. keep also files the checkpoint among those kept for good
-// (see signTree).
-func (d *DB) appendLog(tx *bbolt.Tx, f Fetch, keep bool) error {
-	if err := appendLeaf(tx, f); err != nil {
-		return err
-	}
-	return d.signTree(tx, keep)
-}
-
 // appendLeaf appends f's entry to the tree as record f.ID-1 (the log's
 // records are the fetches in ID order): its leaf hash and the interior
 // hashes it completes go into their tiles, and the size moves on.

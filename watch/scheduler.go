@@ -425,9 +425,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		wait := s.opts.Poll
 		if free := s.opts.Workers - inFlight; free > 0 {
-			// Read a few more than there are free workers: some may be
-			// running or held.
-			dues, err := s.db.DueBy(ctx, now.Add(wait), free+inFlight+len(held))
+			// Read one more than there are free workers (the next due
+			// time), leaving out the sources running or held unread.
+			dues, err := s.db.DueByExcept(ctx, now.Add(wait), free+1, func(id uint64) bool {
+				_, h := held[id]
+				return h || s.isRunning(id)
+			})
 			if err != nil {
 				log.ErrorContext(ctx, "read schedule", "err", err)
 			}

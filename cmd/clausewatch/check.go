@@ -36,8 +36,12 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	confirmDelay := c.fs.Duration("confirm-delay", 10*time.Second, "wait before the confirming fetch of a changed page")
 	timeout := c.fs.Duration("timeout", 60*time.Second, "timeout for one fetch attempt")
 	rulesFile := c.fs.String("rules", "", "significance rules `file` (YAML) instead of the built-in rules")
+	c.commitFlags()
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
+	}
+	if c.commit.MaxBatch < 1 || c.commit.MaxDelay < 0 {
+		return usageError("check: --commit-batch must be at least 1 and --commit-delay not negative")
 	}
 	rules, err := loadRules(*rulesFile)
 	if err != nil {

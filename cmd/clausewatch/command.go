@@ -19,6 +19,25 @@ type command struct {
 	db     *string
 	asJSON *bool
 	name   string
+	// commit is set by commitFlags, for the commands that record checks.
+	commit *store.CommitOptions
+}
+
+// commitFlags adds --commit-batch and --commit-delay, which bound group
+// commit (decision record 0029), to the commands that record checks.
+func (c *command) commitFlags() {
+	c.commit = &store.CommitOptions{}
+	c.fs.IntVar(&c.commit.MaxBatch, "commit-batch", 64, "most checks committed in one transaction (1: each check in its own, one disk sync per check)")
+	c.fs.DurationVar(&c.commit.MaxDelay, "commit-delay", 0, "how long a batch waits for more checks before it commits (0: commit what queued during the last commit)")
+}
+
+// storeOptions are the options the command opens its database with.
+func (c *command) storeOptions(timeout time.Duration) store.Options {
+	opts := store.Options{Timeout: timeout}
+	if c.commit != nil {
+		opts.Commit = *c.commit
+	}
+	return opts
 }
 
 func newCommand(name, usageLine, about string, withJSON bool) *command {
@@ -74,7 +93,7 @@ func (c *command) open(create bool) (*store.DB, error) {
 			return nil, fmt.Errorf("%s: no database at %s (add a source first, or pass --db)", c.name, *c.db)
 		}
 	}
-	db, err := store.Open(*c.db, store.Options{Timeout: 2 * time.Second})
+	db, err := store.Open(*c.db, c.storeOptions(2*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.name, explainLocked(*c.db, err))
 	}

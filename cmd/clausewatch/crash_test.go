@@ -93,6 +93,13 @@ func TestCrashSafety(t *testing.T) {
 			s.Close()
 			t.Fatalf("cycle %d: consistency check after SIGKILL: %v", cycle, err)
 		}
+		// What "clausewatch log check" runs: every leaf rebuilt from its
+		// fetch record and every signed checkpoint matched against the
+		// tree (group commit signs one checkpoint per batch).
+		if rep, err := s.CheckLog(t.Context()); err != nil || !rep.OK() {
+			s.Close()
+			t.Fatalf("cycle %d: log check after SIGKILL: %v %v", cycle, rep.Problems, err)
+		}
 		now := map[string]string{}
 		put := func(key string, v any) {
 			b, _ := json.Marshal(v)

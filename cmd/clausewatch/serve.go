@@ -49,8 +49,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	baseURL := c.fs.String("base-url", "", "the `URL` people reach the web server at, for links in feeds and webhooks (default: from each request)")
 	urgent := c.fs.String("urgent-schedule", "@every 1h", "cron `spec` for a supplier's sources while its 10-day update window is open")
 	openRead := c.fs.Bool("open-read", false, "serve pages, feeds and read-only API calls without sign-in (changes always need a token)")
+	c.commitFlags()
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
+	}
+	if c.commit.MaxBatch < 1 || c.commit.MaxDelay < 0 {
+		return usageError("serve: --commit-batch must be at least 1 and --commit-delay not negative")
 	}
 	if c.fs.NArg() != 0 {
 		return usageError("serve: unexpected argument %q", c.fs.Arg(0))
@@ -109,7 +113,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	// Another daemon (or any command) holding the file: say so at once.
-	db, err := store.Open(*c.db, store.Options{Timeout: 100 * time.Millisecond})
+	db, err := store.Open(*c.db, c.storeOptions(100*time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("serve: %w", explainLocked(*c.db, err))
 	}

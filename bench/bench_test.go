@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestParseModes(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []mode
+		wantErr bool
+	}{
+		{"1,64", []mode{{name: "1", batch: 1}, {name: "64", batch: 64}}, false},
+		{"64/20ms", []mode{{name: "64/20ms", batch: 64, delay: 20 * time.Millisecond}}, false},
+		{"0", nil, true},
+		{"x", nil, true},
+		{"64/soon", nil, true},
+		{"64/-1s", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := parseModes(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("parseModes(%q): error %v, want error %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if len(got) != len(tt.want) {
+			t.Errorf("parseModes(%q) = %v, want %v", tt.in, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tt.want[i] {
+				t.Errorf("parseModes(%q)[%d] = %+v, want %+v", tt.in, i, got[i], tt.want[i])
+			}
+		}
+	}
+}
+
+func TestProcField(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "status")
+	os.WriteFile(path, []byte("Name:\tx\nVmHWM:\t  123456 kB\nwrite_bytes: 4096\n"), 0o600)
+	tests := []struct {
+		name    string
+		want    int64
+		wantErr bool
+	}{
+		{"VmHWM:", 123456, false},
+		{"write_bytes:", 4096, false},
+		{"Name:", 0, true},
+		{"VmRSS:", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := procField(path, tt.name)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("procField(%s) = %d, %v; want %d, error %v", tt.name, got, err, tt.want, tt.wantErr)
+		}
+	}
+	// This process's own counters read as the daemon's are.
+	if _, err := procMemory(os.Getpid()); err != nil {
+		t.Skipf("no /proc here: %v", err)
+	}
+	if cpu, err := procCPU(os.Getpid()); err != nil || cpu < 0 {
+		t.Errorf("procCPU: %v, %v", cpu, err)
+	}
+}

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// CommitOptions bounds group commit: how DB.Record's records are gathered
+// into transactions (decision record 0029).
+type CommitOptions struct {
+	// MaxBatch is the most records one transaction holds. Default 64.
+	// 1 commits each record in its own transaction on the caller's
+	// goroutine, as before group commit (the baseline it is measured
+	// against).
+	MaxBatch int
+	// MaxDelay is how long the writer waits, after taking the first
+	// record of a batch, for more to arrive while the batch is not full.
+	// Default 0: a batch is what queued while the previous transaction
+	// committed, and a lone record is committed at once.
+	MaxDelay time.Duration
+}
+
+// ErrClosed means the database was closed while a record waited to be
+// written.
+var ErrClosed = errors.New("store: database closed")
+
+// committer is the one writer of group commit: it takes prepared records
+// from a queue, writes each batch in one transaction with one signed
+// checkpoint, and wakes each record's caller once that transaction has
+// committed. Its goroutine starts with the first record and ends in
+// Close.
+type committer struct {
+	opts  CommitOptions
+	queue chan *pendingRecord
+	// mu guards closed; senders counts callers between their closed check
+	// and their send, so that Close closes the queue only after them.
+	mu      sync.Mutex
+	closed  bool
+	senders sync.WaitGroup
+	start   sync.Once
+	running sync.WaitGroup
+}
+
+func newCommitter(opts CommitOptions) *committer {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 64
+	}
+	opts.MaxDelay = max(opts.MaxDelay, 0)
+	return &committer{opts: opts, queue: make(chan *pendingRecord, opts.MaxBatch)}
+}
+
+// commit writes a prepared record and returns once it is committed (or
+// failed; p.err says). With MaxBatch 1 it commits at once on this
+// goroutine; otherwise it hands p to the writer and waits. ctx bounds the
+// wait for a place in the queue, not the commit: once queued, the record
+// is written, and the caller learns how.
+func (d *DB) commit(ctx context.Context, p *pendingRecord) error {
+	c := d.commits
+	if c.opts.MaxBatch == 1 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d.commitBatch([]*pendingRecord{p})
+		return p.err
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.senders.Add(1)
+	c.mu.Unlock()
+	c.start.Do(func() { c.running.Go(func() { d.writeLoop(c) }) })
+	p.done = make(chan struct{})
+	select {
+	case c.queue <- p:
+		c.senders.Done()
+	case <-ctx.Done():
+		c.senders.Done()
+		return ctx.Err()
+	}
+	<-p.done
+	return p.err
+}
+
+// writeLoop is the writer: it runs until Close closes the queue, and
+// commits what is queued before it returns.
+func (d *DB) writeLoop(c *committer) {
+	var timer *time.Timer
+	if c.opts.MaxDelay > 0 {
+		timer = time.NewTimer(c.opts.MaxDelay)
+		timer.Stop()
+		defer timer.Stop()
+	}
+	batch := make([]*pendingRecord, 0, c.opts.MaxBatch)
+	for first := range c.queue {
+		batch = append(batch[:0], first)
+		open := c.gather(&batch, timer)
+		d.commitBatch(batch)
+		for _, p := range batch {
+			close(p.done)
+		}
+		clear(batch)
+		if !open {
+			return
+		}
+	}
+}
+
+// gather adds queued records to batch until it is full, then (when timer
+// is set) waits up to MaxDelay for more. It reports false when the queue
+// was closed.
+func (c *committer) gather(batch *[]*pendingRecord, timer *time.Timer) bool {
+	for len(*batch) < c.opts.MaxBatch {
+		select {
+		case p, ok := <-c.queue:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, p)
+			continue
+		default:
+		}
+		break
+	}
+	if timer == nil || len(*batch) >= c.opts.MaxBatch {
+		return true
+	}
+	timer.Reset(c.opts.MaxDelay)
+	defer timer.Stop()
+	for len(*batch) < c.opts.MaxBatch {
+		select {
+		case p, ok := <-c.queue:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, p)
+		case <-timer.C:
+			return true
+		}
+	}
+	return true
+}
+
+// close stops the writer once every record handed to it is committed.
+func (c *committer) close() {
+	c.mu.Lock()
+	already := c.closed
+	c.closed = true
+	c.mu.Unlock()
+	if already {
+		return
+	}
+	c.senders.Wait()
+	close(c.queue)
+	c.running.Wait()
+}
+
+// commitBatch writes records in one transaction that appends their
+// fetches to the log and signs one checkpoint, kept for good when any of
+// them asks for it. Each record is all or nothing: when one fails (its
+// state moved on, a value is invalid), the transaction is rolled back and
+// the batch written again without it, so it cannot take the others with
+// it. A failure of the transaction itself (the signature, the commit, a
+// damaged page) fails every record in it. Each record's err says how it
+// went.
+func (d *DB) commitBatch(batch []*pendingRecord) {
+	live := slices.Clone(batch)
+	for len(live) > 0 {
+		var bad *pendingRecord
+		err := d.run(true, func(tx *bbolt.Tx) error {
+			keep := false
+			for _, p := range live {
+				if err := d.writeRecord(tx, p); err != nil {
+					bad, p.err = p, err
+					return err
+				}
+				keep = keep || p.keep
+			}
+			if d.skipLog {
+				return nil
+			}
+			if err := d.signTree(tx, keep); err != nil {
+				return fmt.Errorf("transparency log: %w", err)
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+			return
+		case bad != nil:
+			live = slices.DeleteFunc(live, func(p *pendingRecord) bool { return p == bad })
+			bad.fetch, bad.change = Fetch{}, nil
+		default:
+			for _, p := range live {
+				p.fetch, p.change, p.err = Fetch{}, nil, err
+			}
+			return
+		}
+	}
+}
