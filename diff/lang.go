@@ -235,8 +235,9 @@ func loadSiblingLangs(r *Rules, path string) error {
 }
 
 // minClauseLetters is the fewest letters a changed clause needs for its
-// own language to be read; a shorter one is in the document's language.
-const minClauseLetters = 2 * extract.MinDetectLetters
+// own language to be read (a sentence of ten words or so); a shorter one
+// is in the document's language.
+const minClauseLetters = 50
 
 // clauseLang returns the language of a clause: its own, when it is long
 // enough to tell, the detector is sure of it and the clause's function

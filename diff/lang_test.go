@@ -42,11 +42,7 @@ func readLangPage(t *testing.T, page string) string {
 	t.Helper()
 	path := page
 	if !strings.HasPrefix(page, "testdata/") {
-		dir := os.Getenv("CLAUSEWATCH_CORPUS")
-		if dir == "" {
-			dir = filepath.Join("..", "..", "shared", "corpus", "otarchive")
-		}
-		path = filepath.Join(dir, page)
+		path = filepath.Join(corpusDir(), page)
 	}
 	data, err := os.ReadFile(path)
 	if os.IsNotExist(err) && path != page {
