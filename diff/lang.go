@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -242,15 +243,21 @@ const minClauseLetters = 50
 // clauseLang returns the language of a clause: its own, when it is long
 // enough to tell, the detector is sure of it and the clause's function
 // words agree (confirms), else the document's. The judge reads only
-// changed clauses, each once.
+// changed clauses, each once; a clause whose words are plainly the
+// document's (a share of its function words of at least plainShare) is
+// not sent to the detector, which reads at most detectBytes of it.
 func (j judge) clauseLang(c *clause) string {
 	if l, ok := j.langOf[c]; ok {
 		return l
 	}
+	const (
+		plainShare  = 0.15
+		detectBytes = 400
+	)
 	l := j.docLang
 	text := withoutAddresses(c.c.Text)
-	if letterCount(text, minClauseLetters) >= minClauseLetters {
-		if d := extract.DetectLang(text); d != "" && d != j.docLang && j.confirms(c, d) {
+	if own := j.ownShare(c); own < plainShare && letterCount(text, minClauseLetters) >= minClauseLetters {
+		if d := extract.DetectLang(prefix(text, detectBytes)); d != "" && d != j.docLang && j.confirms(c, d, own) {
 			l = d
 		}
 	}
@@ -258,22 +265,35 @@ func (j judge) clauseLang(c *clause) string {
 	return l
 }
 
+// prefix returns s cut to at most n bytes, at a rune boundary.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// ownShare is the share of a clause's words that are function words of
+// the document's language (0 when its language has no rules).
+func (j judge) ownShare(c *clause) float64 {
+	docRules, ok := j.base.forLang(j.docLang)
+	if !ok {
+		return 0
+	}
+	return fillerShare(docRules, c.keys())
+}
+
 // confirms reports whether a clause's function words (the rules' filler)
-// bear out the detector's language d against the document's: more of d's
-// than of the document's when d has rules, else hardly any of the
-// document's. Trigram detection alone takes an English sentence ending in
-// an address for French.
-func (j judge) confirms(c *clause, d string) bool {
-	keys := c.keys()
-	if len(keys) == 0 {
-		return false
-	}
-	own := 0.0 // a document language without rules has no known function words
-	if docRules, ok := j.base.forLang(j.docLang); ok {
-		own = fillerShare(docRules, keys)
-	}
+// bear out the detector's language d against the document's, of which
+// the clause has the share own: more of d's when d has rules, else
+// hardly any of the document's. Trigram detection alone takes an English
+// sentence ending in an address for French.
+func (j judge) confirms(c *clause, d string, own float64) bool {
 	if dr, ok := j.base.forLang(d); ok {
-		return fillerShare(dr, keys) > own
+		return fillerShare(dr, c.keys()) > own
 	}
 	const foreign = 0.1
 	return own < foreign
@@ -281,6 +301,9 @@ func (j judge) confirms(c *clause, d string) bool {
 
 // fillerShare is the share of keys that are filler words of r.
 func fillerShare(r *Rules, keys []string) float64 {
+	if len(keys) == 0 {
+		return 0
+	}
 	n := 0
 	for i := range keys {
 		if r.isFiller(keys[i : i+1]) {
