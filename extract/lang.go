@@ -18,13 +18,13 @@ const (
 	// document's language.
 	MinDetectLetters = 40
 	// maxDetectBytes is the most text DetectLang reads.
-	maxDetectBytes = 2048
+	maxDetectBytes = 1024
 )
 
 // DetectLang names the language of text from its letters (ISO 639-1, "fr";
 // ISO 639-3 for a language without a two-letter code), or returns "" when
 // the text is shorter than MinDetectLetters or the detector is not sure
-// of it. Only the first 2 KB are read.
+// of it. Only the first 1 KB is read.
 func DetectLang(text string) string {
 	if len(text) > maxDetectBytes {
 		cut := maxDetectBytes
