@@ -22,6 +22,12 @@ type judge struct {
 	partyLookups     *int
 	// kept holds the clauses both versions have, by opening words.
 	kept map[string][]*clause
+	// base holds the rules of every language (rules is the one a change
+	// is judged with); docLang is the documents' language and langOf the
+	// language of each changed clause read so far (lang.go).
+	base    *Rules
+	docLang string
+	langOf  map[*clause]string
 }
 
 // staleCopy reports whether an added or removed clause is a near copy

@@ -24,6 +24,9 @@ func (j judge) cosmeticEdit(o, n flatSide, e edit) (string, bool) {
 	if len(ins) == 1 && len(del) == 0 && repeated(n.keys, e.bLo) {
 		return fmt.Sprintf("word repeated: %q", ins[0]), true
 	}
+	if j.rules.letterVariant(del, ins) {
+		return fmt.Sprintf("spelling: %q → %q", o.text(e.aLo, e.aHi), n.text(e.bLo, e.bHi)), true
+	}
 	if len(del) == 1 && len(ins) == 1 && typo(del[0], ins[0]) && !j.rules.lexical(del[0]) && !j.rules.lexical(ins[0]) {
 		return fmt.Sprintf("spelling: %q → %q", o.text(e.aLo, e.aHi), n.text(e.bLo, e.bHi)), true
 	}

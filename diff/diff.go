@@ -89,6 +89,9 @@ type Change struct {
 	// Inline is the word-level diff of Old.Text to New.Text, for changes
 	// that have both sides.
 	Inline []Span `json:"inline,omitempty"`
+	// Lang is the language the clause was judged in, when it is not the
+	// document's (a clause in another language on a mixed page).
+	Lang string `json:"lang,omitempty"`
 }
 
 // Rename is a name or phrase replaced by another throughout the policy
@@ -125,6 +128,8 @@ type DocInfo struct {
 	Title   string `json:"title"`
 	Updated string `json:"updated"`
 	Clauses int    `json:"clauses"`
+	// Lang is the document's language (extract.Document.Lang).
+	Lang string `json:"lang,omitempty"`
 }
 
 // Result is the comparison of two versions of a policy.
@@ -155,6 +160,12 @@ type Result struct {
 	// Version and RulesVersion say what produced the result.
 	Version      string `json:"version"`
 	RulesVersion int    `json:"rules_version"`
+	// Lang is the language the comparison was judged in (ISO 639-1), ""
+	// when neither document's language is known (the base rules, English,
+	// then judge it). NotJudged lists the languages with changes that no
+	// rules read: those changes re-vet (NotJudgedReason).
+	Lang      string   `json:"lang,omitempty"`
+	NotJudged []string `json:"not_judged,omitempty"`
 	// Truncated is true when a document had more clauses than Compare
 	// reads (MaxClauses): only the first MaxClauses of each were
 	// compared, and the summary says so. Old and New keep the full
@@ -192,6 +203,13 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	truncated := len(oldClauses) > MaxClauses || len(newClauses) > MaxClauses
 	oldClauses = oldClauses[:min(len(oldClauses), MaxClauses)]
 	newClauses = newClauses[:min(len(newClauses), MaxClauses)]
+	// The document's language picks the rules (lang.go); a language
+	// without rules is read with the base rules up to the verdict, which
+	// is then "not judged".
+	base, lang := rules, docLangOf(oldDoc, newDoc)
+	if lr, ok := base.forLang(lang); ok {
+		rules = lr
+	}
 	olds := prepare(oldClauses, rules)
 	news := prepare(newClauses, rules)
 
@@ -209,8 +227,9 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	res := &Result{
 		Renames:      []Rename{},
 		Changes:      []Change{},
-		Old:          DocInfo{Title: oldDoc.Title, Updated: oldDoc.Updated, Clauses: len(oldDoc.Clauses)},
-		New:          DocInfo{Title: newDoc.Title, Updated: newDoc.Updated, Clauses: len(newDoc.Clauses)},
+		Old:          DocInfo{Title: oldDoc.Title, Updated: oldDoc.Updated, Clauses: len(oldDoc.Clauses), Lang: oldDoc.Lang},
+		New:          DocInfo{Title: newDoc.Title, Updated: newDoc.Updated, Clauses: len(newDoc.Clauses), Lang: newDoc.Lang},
+		Lang:         lang,
 		Version:      Version,
 		RulesVersion: rules.file.Version,
 		Truncated:    truncated,
@@ -220,12 +239,16 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	}
 	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news), oldText: docText(olds), newText: docText(news), partyLookups: new(int)}
 	j.kept = keptByOpening(news, j.oldSigs)
+	j.base, j.docLang, j.langOf = base, lang, map[*clause]string{}
 	for _, m := range matches {
 		if m.kind == "" {
 			res.Counts.Unchanged++
 			continue
 		}
-		ch := j.change(m, olds, news)
+		ch, unjudged := j.judgeMatch(m, olds, news)
+		if unjudged != "" && !slices.Contains(res.NotJudged, unjudged) {
+			res.NotJudged = append(res.NotJudged, unjudged)
+		}
 		switch ch.Class {
 		case Substantive:
 			res.Counts.Substantive++
@@ -317,6 +340,9 @@ func summarize(r *Result, rules *Rules) string {
 			s += " (" + strings.Join(cats, ", ") + ")"
 		}
 		parts = append(parts, s)
+		for _, l := range r.NotJudged {
+			parts = append(parts, NotJudgedReason(l))
+		}
 	} else {
 		parts = append(parts, "No re-vet needed")
 	}

@@ -74,6 +74,13 @@ type Rules struct {
 	// rankFirst are the terms whose new statement ranks a change first
 	// within its direction (rank.go); they never decide the verdict.
 	rankFirst []pattern
+	// lang is the language the rules read (ISO 639-1); langs, on the
+	// rules Compare is given, holds the rules of the other languages
+	// (lang.go).
+	lang  string
+	langs *langSet
+	// The grammar a language's rules need beyond word lists (lang.go).
+	grammar grammar
 }
 
 // tierRules tell who a sentence is about (docs/decisions/0021): the
@@ -87,8 +94,10 @@ type tierRules struct {
 
 // rulesFile is the YAML shape of a rules file.
 type rulesFile struct {
-	Version    int `yaml:"version"`
-	Window     int `yaml:"window"`
+	Version int `yaml:"version"`
+	// Language is the language the file's words are in: "en" when absent.
+	Language   string `yaml:"language"`
+	Window     int    `yaml:"window"`
 	Similarity struct {
 		Pair float64 `yaml:"pair"`
 		Part float64 `yaml:"part"`
@@ -118,7 +127,13 @@ type rulesFile struct {
 		ConductHeadings []string `yaml:"conduct_headings"`
 		Contract        []string `yaml:"contract"`
 		Data            []string `yaml:"data"`
+		Reader          []string `yaml:"reader"`
+		PassiveAdverbs  []string `yaml:"passive_adverbs"`
+		PassiveReach    int      `yaml:"passive_reach"`
 	} `yaml:"tiers"`
+	Conjunctions      []string            `yaml:"conjunctions"`
+	LetterVariants    [][]string          `yaml:"letter_variants"`
+	FoldAccents       bool                `yaml:"fold_accents"`
 	ChangelogOpenings []string            `yaml:"changelog_openings"`
 	ChangelogHeadings []string            `yaml:"changelog_headings"`
 	ChangelogVerbs    []string            `yaml:"changelog_list_verbs"`
@@ -171,21 +186,22 @@ func LoadRules(path string) (*Rules, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rules file %s: %w", path, err)
 	}
+	if err := loadSiblingLangs(r, path); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
 // ParseRules checks and compiles rules from YAML. Unknown fields, unknown
 // categories and out-of-range thresholds are errors that name the line or
 // the field.
+//
+// The rules of other languages are the embedded rules.LANG.yaml files
+// (lang.go), read when a document in that language is first compared.
 func ParseRules(data []byte) (*Rules, error) {
-	var f rulesFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: the file is empty", ErrRules)
-		}
-		return nil, fmt.Errorf("%w: %s", ErrRules, yamlMessage(err))
+	f, err := decodeRules(data)
+	if err != nil {
+		return nil, err
 	}
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrRules, fmt.Sprintf(format, a...))
@@ -204,6 +220,34 @@ func ParseRules(data []byte) (*Rules, error) {
 	}
 	if f.Rename.MaxWords < 1 || f.Rename.MaxWords > 10 {
 		return nil, bad("rename.max_words must be between 1 and 10, not %d", f.Rename.MaxWords)
+	}
+	r, err := compileRules(f)
+	if err != nil {
+		return nil, err
+	}
+	r.langs = embeddedLangs()
+	return r, nil
+}
+
+// decodeRules reads the YAML of a rules file, refusing unknown fields.
+func decodeRules(data []byte) (rulesFile, error) {
+	var f rulesFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return f, fmt.Errorf("%w: the file is empty", ErrRules)
+		}
+		return f, fmt.Errorf("%w: %s", ErrRules, yamlMessage(err))
+	}
+	return f, nil
+}
+
+// compileRules checks and compiles the word lists of a decoded file whose
+// thresholds are known to be in range.
+func compileRules(f rulesFile) (*Rules, error) {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrRules, fmt.Sprintf(format, a...))
 	}
 	r := &Rules{file: f, spelling: map[string]string{}, listCategories: map[string]bool{}}
 	var err error
@@ -286,6 +330,9 @@ func ParseRules(data []byte) (*Rules, error) {
 		}
 	}
 	r.rankFirst = compile("rank_first", f.RankFirst)
+	if err == nil {
+		r.lang, r.grammar, err = compileGrammar(f)
+	}
 	r.mailboxes = map[string]bool{}
 	for _, m := range f.ContactMailboxes {
 		r.mailboxes[strings.ToLower(m)] = true
@@ -332,147 +379,6 @@ func (r *Rules) label(name string) string {
 		}
 	}
 	return name
-}
-
-// pattern is one lexicon entry: a sequence of words, each matched exactly,
-// by prefix (trailing *) or by suffix (leading *).
-type pattern struct {
-	text   string
-	pieces []piece
-}
-
-type piece struct {
-	word           string
-	prefix, suffix bool
-}
-
-func compilePatterns(field string, words []string) ([]pattern, error) {
-	out := make([]pattern, 0, len(words))
-	for _, w := range words {
-		p, err := compilePattern(w)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", field, err)
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-func compilePattern(w string) (pattern, error) {
-	p := pattern{text: w}
-	for _, f := range strings.Fields(strings.ToLower(w)) {
-		pc := piece{}
-		if strings.HasSuffix(f, "*") {
-			pc.prefix = true
-			f = strings.TrimSuffix(f, "*")
-		} else if strings.HasPrefix(f, "*") {
-			pc.suffix = true
-			f = strings.TrimPrefix(f, "*")
-		}
-		// A hyphenated or dotted entry is several words to the tokenizer.
-		toks := tokenize(f, nil)
-		if len(toks) == 0 {
-			return p, fmt.Errorf("%q has no word in it", w)
-		}
-		for i, t := range toks {
-			q := piece{word: t.key}
-			if i == 0 {
-				q.suffix = pc.suffix
-			}
-			if i == len(toks)-1 {
-				q.prefix = pc.prefix
-			}
-			p.pieces = append(p.pieces, q)
-		}
-	}
-	if len(p.pieces) == 0 {
-		return p, fmt.Errorf("empty entry")
-	}
-	return p, nil
-}
-
-// matchAt reports whether p matches keys starting at i.
-func (p pattern) matchAt(keys []string, i int) bool {
-	if i+len(p.pieces) > len(keys) {
-		return false
-	}
-	for j, pc := range p.pieces {
-		k := keys[i+j]
-		switch {
-		case pc.prefix && pc.suffix:
-			if !strings.Contains(k, pc.word) {
-				return false
-			}
-		case pc.prefix:
-			if !strings.HasPrefix(k, pc.word) {
-				return false
-			}
-		case pc.suffix:
-			if !strings.HasSuffix(k, pc.word) {
-				return false
-			}
-		default:
-			if k != pc.word {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// findAny returns the first position in keys[lo:hi] where any of ps
-// matches (the match may not run past hi), and the pattern that matched.
-func findAny(ps []pattern, keys []string, lo, hi int) (pos int, p pattern, ok bool) {
-	for i := lo; i < hi; i++ {
-		for _, p := range ps {
-			if i+len(p.pieces) <= hi && p.matchAt(keys, i) {
-				return i, p, true
-			}
-		}
-	}
-	return 0, pattern{}, false
-}
-
-// countAny counts the positions in keys where any of ps matches.
-func countAny(ps []pattern, keys []string) int {
-	n := 0
-	for i := range keys {
-		for _, p := range ps {
-			if p.matchAt(keys, i) {
-				n++
-				break
-			}
-		}
-	}
-	return n
-}
-
-// matchedSet maps each pattern of ps that matches somewhere in keys to the
-// words of its first match, leaving out matches inside a phrase of not
-// (the category's false friends).
-func matchedSet(ps, not []pattern, keys []string) map[string]string {
-	out := map[string]string{}
-	for _, p := range ps {
-		for i := range keys {
-			if p.matchAt(keys, i) && !covered(not, keys, i) {
-				out[p.text] = strings.Join(keys[i:i+len(p.pieces)], " ")
-				break
-			}
-		}
-	}
-	return out
-}
-
-// covered reports whether keys[i] lies inside a match of one of ps.
-func covered(ps []pattern, keys []string, i int) bool {
-	for _, p := range ps {
-		for s := max(0, i-len(p.pieces)+1); s <= i; s++ {
-			if p.matchAt(keys, s) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // negationAt reports whether a negation starts at keys[i], outside the

@@ -77,11 +77,13 @@ func (j judge) providerActs(lex []string, lo, hi int) bool {
 		// "is shared", "be not shared", "are also collected": the verb
 		// right after the auxiliary, or after one adverb.
 		k := i + 1
-		if k < hi && passiveAdverbs[lex[k]] {
+		if k < hi && j.rules.grammar.passiveAdverbs[lex[k]] {
 			k++
 		}
-		if k < hi && startsAt(t.practices, lex, k) {
-			return true
+		for end := min(hi, k+j.rules.grammar.passiveReach); k < end; k++ {
+			if startsAt(t.practices, lex, k) {
+				return true
+			}
 		}
 	}
 	return false
@@ -98,13 +100,25 @@ func (j judge) practice(lex []string, lo, hi int) bool {
 		return true
 	}
 	for k := lo; k < hi; k++ {
-		if startsAt(j.rules.tiers.practices, lex, k) && !slices.Contains(lex[max(lo, k-3):k], "you") {
+		if startsAt(j.rules.tiers.practices, lex, k) && !j.readerBefore(lex[max(lo, k-3):k]) {
 			return true // a practice verb whose actor is not the reader
 		}
 	}
 	return false
 }
 
+// readerBefore reports whether ks hold a word for the reader ("you").
+func (j judge) readerBefore(ks []string) bool {
+	for _, k := range ks {
+		if slices.Contains(j.rules.grammar.reader, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// passiveAdverbs are the English words that may stand between a passive
+// auxiliary and its verb; a language's rules add their own.
 var passiveAdverbs = map[string]bool{"not": true, "also": true, "only": true, "never": true, "generally": true, "automatically": true, "then": true, "further": true, "securely": true, "publicly": true}
 
 func startsAt(ps []pattern, keys []string, i int) bool {

@@ -59,6 +59,14 @@ func tokenize(text string, spelling map[string]string) []token {
 			if i+size < len(text) {
 				next, _ := utf8.DecodeRuneInString(text[i+size:])
 				if r == '\'' && unicode.IsLetter(next) && !digits {
+					// French elision: "l'adresse" is "le" and "adresse",
+					// "n'est" is "ne" and "est".
+					if full, ok := elisions[strings.ToLower(text[start:i])]; ok {
+						toks = append(toks, token{key: full, start: start, end: i + size})
+						i += size
+						start = i
+						continue
+					}
 					i += size
 					continue
 				}
@@ -88,6 +96,16 @@ func tokenize(text string, spelling map[string]string) []token {
 	numberWords(toks)
 	markRoles(text, toks)
 	return toks
+}
+
+// elisions are the French words written with an apostrophe before a
+// vowel, and their full forms: "l'adresse" reads "le adresse", "qu'il"
+// "que il", "n'est" "ne est", so that the words after them are read as
+// words and the negation "n'" as "ne".
+var elisions = map[string]string{
+	"l": "le", "d": "de", "n": "ne", "j": "je", "m": "me", "s": "se", "t": "te", "c": "ce",
+	"qu": "que", "jusqu": "jusque", "lorsqu": "lorsque", "puisqu": "puisque", "quoiqu": "quoique",
+	"presqu": "presque", "quelqu": "quelque",
 }
 
 // contraction splits a negative contraction: "don't" → "do", "won't" →

@@ -207,7 +207,7 @@ func (j judge) lists(o, n flatSide, es []edit) []finding {
 		default:
 			continue
 		}
-		if !f.listy(lo, hi) || f.wholeSentences(lo, hi) {
+		if !f.listy(lo, hi, j.rules.grammar.conjunctions) || f.wholeSentences(lo, hi) {
 			continue // whole sentences are judged by sentencesAdded
 		}
 		items = f.text(lo, hi)
@@ -272,10 +272,10 @@ func (j judge) contentWords(ks []string) int {
 }
 
 // listy reports whether f[lo:hi] reads as items of a list: it contains a
-// comma, "and", "or" or "/", or a comma or conjunction borders it.
-func (f flatSide) listy(lo, hi int) bool {
+// comma, "and", "or" (conj) or "/", or a comma or conjunction borders it.
+func (f flatSide) listy(lo, hi int, conj map[string]bool) bool {
 	for k := lo; k < hi; k++ {
-		if f.keys[k] == "and" || f.keys[k] == "or" {
+		if conj[f.keys[k]] {
 			return true
 		}
 	}
@@ -301,10 +301,10 @@ func (f flatSide) listy(lo, hi int) bool {
 	if strings.HasPrefix(after, ",") {
 		return true
 	}
-	if lo > 0 && (f.keys[lo-1] == "and" || f.keys[lo-1] == "or") {
+	if lo > 0 && conj[f.keys[lo-1]] {
 		return true
 	}
-	return hi < len(f.keys) && (f.keys[hi] == "and" || f.keys[hi] == "or")
+	return hi < len(f.keys) && conj[f.keys[hi]]
 }
 
 // contact fires when the privacy contact changes: an e-mail address or a

@@ -76,7 +76,9 @@ type Document struct {
 	Updated string `json:"updated"`
 	// UpdatedText is the statement the date was read from, as written.
 	UpdatedText string `json:"updated_text,omitempty"`
-	// Lang is the page's declared language (html lang), if any.
+	// Lang is the page's language: as declared (html lang, xml:lang),
+	// else the Content-Language header, else detected from the text
+	// (ISO 639-1), or "" when none of these tells.
 	Lang string `json:"lang,omitempty"`
 	// Format is the input format the document was extracted from.
 	Format Format `json:"format"`
@@ -122,6 +124,9 @@ type Options struct {
 	// Remove drops the elements matching these CSS selectors before
 	// anything else is done.
 	Remove []string
+	// ContentLanguage is the Content-Language header the page was served
+	// with, if known: the document's language when the page declares none.
+	ContentLanguage string
 	// Section, when not empty, keeps only the document under the heading
 	// it names, for pages that hold several ("legal centres"): the heading
 	// whose text equals it, ignoring case and white space, or else the
@@ -174,7 +179,17 @@ var (
 // Content-Type charset, or as windows-1252 when they are not valid UTF-8.
 // Select and Remove apply to HTML and Markdown only; Section to all. A PDF
 // is read with opts.PDF (see PDFReader.Document), bounded by its Timeout.
+// The document's language is the page's own (html lang, xml:lang), else
+// opts.ContentLanguage, else detected from its text (DetectLang).
 func Bytes(data []byte, opts Options) (*Document, error) {
+	doc, err := byFormat(data, opts)
+	if err == nil {
+		setLang(doc, opts.ContentLanguage)
+	}
+	return doc, err
+}
+
+func byFormat(data []byte, opts Options) (*Document, error) {
 	if IsPDF(data) {
 		return opts.PDF.Document(context.Background(), data, opts)
 	}

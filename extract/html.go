@@ -126,6 +126,9 @@ func readHead(root *html.Node, doc *Document) {
 				if doc.Lang == "" {
 					doc.Lang = strings.TrimSpace(attr(n, "lang"))
 				}
+				if doc.Lang == "" {
+					doc.Lang = strings.TrimSpace(attr(n, "xml:lang"))
+				}
 			case atom.Title:
 				if doc.Title == "" {
 					doc.Title = displayText(textOf(n))

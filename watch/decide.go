@@ -142,7 +142,7 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 		return unchanged()
 	}
 
-	doc, err := extract.Bytes(capture.Body, extractOptions(src, capture.ContentType()))
+	doc, err := extract.Bytes(capture.Body, extractOptions(src, capture.ContentType(), capture.Header.Get("Content-Language")))
 	if err != nil {
 		f.Error = err.Error()
 		if errors.Is(err, extract.ErrEmpty) {
@@ -284,9 +284,10 @@ func readingOf(src store.Source, contentType string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// extractOptions are the options a source's pages are read with.
-func extractOptions(src store.Source, contentType string) extract.Options {
-	return extract.Options{ContentType: contentType, Select: src.Select, Remove: src.Remove, Section: src.Section}
+// extractOptions are the options a source's pages are read with; the
+// Content-Language header names the language of a page that declares none.
+func extractOptions(src store.Source, contentType, contentLanguage string) extract.Options {
+	return extract.Options{ContentType: contentType, ContentLanguage: contentLanguage, Select: src.Select, Remove: src.Remove, Section: src.Section}
 }
 
 // TextHash identifies a document's clause text: what versions compare.

@@ -60,7 +60,7 @@ func (c *Checker) Reextract(ctx context.Context, src store.Source) (Rebuilt, err
 		if err != nil {
 			return reading{}, err
 		}
-		doc, err := extract.Bytes(body, extractOptions(src, contentType(f)))
+		doc, err := extract.Bytes(body, extractOptions(src, contentType(f), headerValue(f, "Content-Language")))
 		if err != nil {
 			return reading{}, fmt.Errorf("fetch %d: %w", f.ID, err)
 		}
@@ -133,8 +133,12 @@ func (c *Checker) Reextract(ctx context.Context, src store.Source) (Rebuilt, err
 }
 
 // contentType is the Content-Type a fetch came with.
-func contentType(f store.Fetch) string {
-	if vs := f.Header["Content-Type"]; len(vs) > 0 {
+func contentType(f store.Fetch) string { return headerValue(f, "Content-Type") }
+
+// headerValue returns the first value of a response header kept with a
+// fetch, or "".
+func headerValue(f store.Fetch, name string) string {
+	if vs := f.Header[name]; len(vs) > 0 {
 		return vs[0]
 	}
 	return ""
