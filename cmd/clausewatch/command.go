@@ -6,10 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"time"
-
-	"github.com/clausewatch/clausewatch/store"
 )
 
 // command is the shared set-up of the history commands: a flag set with
@@ -19,6 +15,9 @@ type command struct {
 	db     *string
 	asJSON *bool
 	name   string
+	// env is where the command runs (see env.open); nil for serve and
+	// demo, which open their database themselves.
+	env *env
 }
 
 func newCommand(name, usageLine, about string, withJSON bool) *command {
@@ -65,20 +64,6 @@ func (c *command) parse(args []string, stdout io.Writer) (done bool, err error) 
 		return false, usageError("%s: %v", c.name, err)
 	}
 	return false, nil
-}
-
-// open opens the database. Commands that only read refuse to create one.
-func (c *command) open(create bool) (*store.DB, error) {
-	if !create {
-		if _, err := os.Stat(*c.db); err != nil {
-			return nil, fmt.Errorf("%s: no database at %s (add a source first, or pass --db)", c.name, *c.db)
-		}
-	}
-	db, err := store.Open(*c.db, store.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.name, explainLocked(*c.db, err))
-	}
-	return db, nil
 }
 
 // printJSON writes v indented.
