@@ -116,16 +116,19 @@ func TestAdminClientGone(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		requests++
-		first := requests == 1
+		n := requests
 		mu.Unlock()
-		if first { // the daemon's own first check
+		switch n {
+		case 1: // the daemon's own first check
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Write(page)
-			return
+		case 2: // the client's check
+			close(fetching)
+			<-r.Context().Done()
+			close(cancelled)
+		default: // a retry: the check went on
+			<-r.Context().Done()
 		}
-		close(fetching) // only one more request comes: the client's check
-		<-r.Context().Done()
-		close(cancelled)
 	}))
 	defer srv.Close()
 	db := filepath.Join(t.TempDir(), "cw.db")
@@ -135,7 +138,7 @@ func TestAdminClientGone(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"check", "--db", db, "s00"}, nil, io.Discard, io.Discard) }()
+	go func() { done <- run(ctx, []string{"check", "--db", db, "--timeout", "10m", "s00"}, nil, io.Discard, io.Discard) }()
 	select {
 	case <-fetching:
 	case <-time.After(time.Minute):
@@ -151,6 +154,11 @@ func TestAdminClientGone(t *testing.T) {
 		t.Fatal("the daemon's fetch went on after its client left")
 	}
 	d.waitFor(t, 1, `"msg":"admin command"`, `"client_gone":true`)
+	mu.Lock()
+	if requests != 2 {
+		t.Errorf("%d requests; the check went on fetching after its client left", requests)
+	}
+	mu.Unlock()
 	// The source is free again: the daemon runs the next command on it.
 	var out bytes.Buffer
 	if err := run(t.Context(), []string{"history", "--db", db, "s00"}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "s00") {
