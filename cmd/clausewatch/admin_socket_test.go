@@ -347,3 +347,54 @@ func TestAdminOtherUser(t *testing.T) {
 		t.Errorf("a client of another user: %v\n%s", err, out)
 	}
 }
+
+// BenchmarkAdmin compares a command run through a daemon's admin socket
+// (in this process) with the same command on a stopped copy of the
+// database, which opens the file each time as the CLI does: sources (a
+// small answer) and export --warc to standard output (about 1 MB).
+func BenchmarkAdmin(b *testing.B) {
+	src := evidenceHistory(b)
+	held := filepath.Join(b.TempDir(), "held.db")
+	stopped := filepath.Join(b.TempDir(), "stopped.db")
+	for _, p := range []string{held, stopped} {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		key, _ := os.ReadFile(src + ".key")
+		os.WriteFile(p, data, 0o600)
+		os.WriteFile(p+".key", key, 0o600)
+	}
+	db, err := store.Open(held, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	adm, err := listenAdmin(held, db, adminOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var served sync.WaitGroup
+	served.Go(func() { adm.Serve(ctx) })
+	defer func() { cancel(); served.Wait() }()
+	for _, cmd := range [][]string{{"sources"}, {"export", "--warc", "ims"}} {
+		for _, where := range []struct{ name, db string }{{"stopped", stopped}, {"daemon", held}} {
+			b.Run(cmd[0]+"/"+where.name, func(b *testing.B) {
+				args := append(append([]string{}, cmd...), "--db", where.db)
+				var out countWriter
+				for b.Loop() {
+					if err := run(b.Context(), args, nil, &out, io.Discard); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.SetBytes(out.n / int64(b.N))
+			})
+		}
+	}
+}
+
+// countWriter counts what is written to it.
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
