@@ -56,7 +56,7 @@ Commands:
   diff      compare two versions of a policy (files/URLs, or a stored SOURCE) and say whether it needs re-vetting
   rules     print (or --check) the significance rules diff uses
 
-History (all take --db FILE, default clausewatch.db):
+History (all take --db FILE, default clausewatch.db; while serve holds it, they run through serve):
   add       watch a page (or every source of a watchlist: add --from FILE)
   sources   list the watched sources and their tracking health
   check     fetch sources now and record what changed

@@ -13,8 +13,7 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	c := e.command("token", "token add NAME | token list | token revoke NAME",
 		"Manages the API tokens of the web server. A token is shown once, when it is made; only its\n"+
 			"SHA-256 is stored. Use it as 'Authorization: Bearer TOKEN', as the password of HTTP Basic\n"+
-			"auth (feed readers), or to sign in to the web pages. Its name is who triaged a change.\n"+
-			"While serve holds the database, use POST /api/tokens instead.", true)
+			"auth (feed readers), or to sign in to the web pages. Its name is who triaged a change.", true)
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 
 // The seal program's commands: supplier records, notifications, rubric
 // releases, baselines, deadlines and renewal reports. While serve holds
-// the database, the same is done through the web API.
+// the database, serve runs them (admin.go).
 
 // parseVerb parses "VERB [flags] ARGS..." (or "[flags] VERB ARGS..."):
 // the verb, then the flags, then the arguments.
