@@ -138,7 +138,9 @@ func TestAdminClientGone(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"check", "--db", db, "--timeout", "10m", "s00"}, nil, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"check", "--db", db, "--timeout", "10m", "s00"}, nil, io.Discard, io.Discard)
+	}()
 	select {
 	case <-fetching:
 	case <-time.After(time.Minute):
