@@ -31,7 +31,9 @@ func cli(t *testing.T, dir string, args ...string) (stdout, stderr string, code 
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), testBinary(t), args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	// USER is the client's own, not the daemon's: notify and baseline
+	// default --by to it.
+	cmd.Env = append(os.Environ(), childEnv+"=1", "USER="+clientUser)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -43,7 +45,11 @@ func cli(t *testing.T, dir string, args ...string) (stdout, stderr string, code 
 	return o.String(), e.String(), code
 }
 
+// clientUser is USER in the environment of the commands cli runs.
+const clientUser = "office-clerk"
+
 var (
+	pinned   = regexp.MustCompile(`"pinned": "[^"]*"`)
 	warcID   = regexp.MustCompile(`urn:uuid:[0-9a-f-]{36}`)
 	warcInfo = regexp.MustCompile(`(WARC-Type: warcinfo\r\nWARC-Record-ID: \S+\r\nWARC-Date: )\S+`)
 	bundleN  = regexp.MustCompile(`\(\d+ bytes\)`)
@@ -133,6 +139,12 @@ func TestCommandsBesideDaemon(t *testing.T) {
 		// alike, and nothing reads what the daemon does after them.
 		{[]string{"check", "ims"}, 0, false, ok},
 		{[]string{"check", "nosuch"}, 2, false, ok},
+		{[]string{"baseline", "pin", "ims", "clerk", "--at", "2022-05-10", "--json"}, 0, false, func(s string) string {
+			if s != "" && !strings.Contains(s, `"by": "`+clientUser+`"`) { // stdout, not stderr
+				t.Errorf("baseline pinned by %s, want the client's USER %s", s, clientUser)
+			}
+			return pinned.ReplaceAllString(s, `"pinned": "T"`)
+		}},
 		{[]string{"add", "--name", "cor", "--supplier", "COR", "--allow-private", "http://127.0.0.1:1/cor"}, 0, false, ok},
 		{[]string{"add", "--name", "cor", "--supplier", "COR", "http://127.0.0.1:1/cor"}, 1, false, ok},
 	} {
