@@ -15,7 +15,7 @@ type command struct {
 	db     *string
 	asJSON *bool
 	name   string
-	// env is where the command runs (see env.open); nil for serve and
+	// env is where the command runs (see command.open); nil for serve and
 	// demo, which open their database themselves.
 	env *env
 }

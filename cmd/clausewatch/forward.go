@@ -113,14 +113,14 @@ func forward(ctx context.Context, e *env, conn net.Conn, args []string) error {
 		}
 		return fmt.Errorf("%s: the daemon holding the database stopped before the command finished: %w", args[0], err)
 	}
-	if err := writeFrame(conn, frameRequest, req); err != nil {
-		return lost(err)
-	}
+	// A daemon that refuses the client at once answers and closes before
+	// reading the request: a failed write still leaves its answer to read.
+	sendErr := writeFrame(conn, frameRequest, req)
 	r := bufio.NewReader(conn)
 	for {
 		kind, payload, err := readFrame(r)
 		if err != nil {
-			return lost(err)
+			return lost(errors.Join(sendErr, err))
 		}
 		switch kind {
 		case frameStdout:
