@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -28,8 +27,9 @@ type checkLine struct {
 }
 
 // runCheck implements "clausewatch check".
-func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newCommand("check", "check [--db FILE] [--json] [SOURCE…]",
+func runCheck(ctx context.Context, e *env, args []string) error {
+	stdout, stderr := e.stdout, e.stderr
+	c := e.command("check", "check [--db FILE] [--json] [SOURCE…]",
 		"Fetches sources now (all unpaused ones when none are named) and records what changed.\n"+
 			"A changed text is fetched a second time, after --confirm-delay, before it is recorded.", true)
 	workers := c.fs.Int("workers", 4, "sources checked at once")
@@ -43,19 +43,24 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.commit.MaxBatch < 1 || c.commit.MaxDelay < 0 {
 		return usageError("check: --commit-batch must be at least 1 and --commit-delay not negative")
 	}
-	rules, err := loadRules(*rulesFile)
+	rules, err := e.loadRules(*rulesFile)
 	if err != nil {
 		return err
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	srcs, err := pickSources(ctx, db, c.fs.Args(), true)
 	if err != nil {
 		return err
 	}
+	release, err := c.hold(ctx, srcs)
+	if err != nil {
+		return err
+	}
+	defer release()
 	delay := *confirmDelay
 	if delay == 0 {
 		delay = time.Nanosecond // Policy's zero means the default
@@ -143,23 +148,29 @@ func pickSources(ctx context.Context, db *store.DB, refs []string, skipPaused bo
 }
 
 // runReextract implements "clausewatch reextract".
-func runReextract(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("reextract", "reextract [--db FILE] [--json] [SOURCE…]",
+func runReextract(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("reextract", "reextract [--db FILE] [--json] [SOURCE…]",
 		"Reads every stored page again with this build's extractor ("+extract.Version+") and rebuilds the\n"+
 			"version history as a new generation. Rebuilt versions are marked as re-extractions and\n"+
 			"never appear as policy changes; the old generation is kept. Nothing is fetched.", true)
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	srcs, err := pickSources(ctx, db, c.fs.Args(), false)
 	if err != nil {
 		return err
 	}
+	release, err := c.hold(ctx, srcs)
+	if err != nil {
+		return err
+	}
+	defer release()
 	checker := &watch.Checker{Store: db}
 	var out []watch.Rebuilt
 	var errs []error

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/clausewatch/clausewatch/store"
@@ -19,6 +18,9 @@ type command struct {
 	db     *string
 	asJSON *bool
 	name   string
+	// env is where the command runs (see command.open); nil for serve and
+	// demo, which open their database themselves.
+	env *env
 	// commit is set by commitFlags, for the commands that record checks.
 	commit *store.CommitOptions
 }
@@ -84,20 +86,6 @@ func (c *command) parse(args []string, stdout io.Writer) (done bool, err error) 
 		return false, usageError("%s: %v", c.name, err)
 	}
 	return false, nil
-}
-
-// open opens the database. Commands that only read refuse to create one.
-func (c *command) open(create bool) (*store.DB, error) {
-	if !create {
-		if _, err := os.Stat(*c.db); err != nil {
-			return nil, fmt.Errorf("%s: no database at %s (add a source first, or pass --db)", c.name, *c.db)
-		}
-	}
-	db, err := store.Open(*c.db, c.storeOptions(2*time.Second))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.name, explainLocked(*c.db, err))
-	}
-	return db, nil
 }
 
 // printJSON writes v indented.

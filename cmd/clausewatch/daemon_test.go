@@ -51,11 +51,19 @@ type daemon struct {
 // startDaemon starts "clausewatch args..." in a child process.
 func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
+	return startDaemonIn(t, "", args...)
+}
+
+// startDaemonIn is startDaemon with dir as the working directory ("":
+// the test's own).
+func startDaemonIn(t *testing.T, dir string, args ...string) *daemon {
+	t.Helper()
 	if args[0] == "serve" && !slices.Contains(args, "--listen") {
 		// Tests run side by side: never the fixed default port.
 		args = append(args, "--listen", "127.0.0.1:0")
 	}
-	cmd := exec.Command(os.Args[0], args...)
+	cmd := exec.Command(testBinary(t), args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -230,8 +238,9 @@ func policyServerOn(t *testing.T, ip string, page func(i, n int) string) (*httpt
 }
 
 // TestServeSecondInstance: a second serve on a database a daemon holds
-// exits at once with a message that names the holder; so does any other
-// command.
+// exits at once with a message that names the holder, and leaves the
+// first daemon's admin socket alone: a command on the database still
+// runs, through the daemon (admin.go).
 func TestServeSecondInstance(t *testing.T) {
 	srv, _ := policyServer(t, func(i, n int) string { return "pages/ims/2022-05-17.html" })
 	db := filepath.Join(t.TempDir(), "cw.db")
@@ -239,21 +248,31 @@ func TestServeSecondInstance(t *testing.T) {
 	d := startDaemon(t, "serve", "--db", db, "--log", "json", "--schedule", "@every 1h", "--jitter", "0")
 	d.waitFor(t, 2, `"msg":"checked"`)
 
-	for _, args := range [][]string{{"serve", "--db", db}, {"sources", "--db", db}} {
-		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-		start := time.Now()
-		err := run(ctx, args, nil, io.Discard, io.Discard)
-		elapsed := time.Since(start)
-		gaveUp := ctx.Err() != nil
-		cancel()
-		want := fmt.Sprintf("in use by another process (clausewatch serve, pid %d", d.cmd.Process.Pid)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s on a held database: %v; want an error containing %q", args[0], err, want)
-		}
-		if gaveUp {
-			t.Errorf("%s waited for the lock until the test gave up (%v)", args[0], elapsed)
-		}
+	sock, err := os.Lstat(adminSocket(db))
+	if err != nil {
+		t.Fatalf("no admin socket: %v", err)
 	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	start := time.Now()
+	err = run(ctx, []string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, nil, io.Discard, io.Discard)
+	elapsed := time.Since(start)
+	gaveUp := ctx.Err() != nil
+	cancel()
+	want := fmt.Sprintf("in use by another process (clausewatch serve, pid %d", d.cmd.Process.Pid)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("serve on a held database: %v; want an error containing %q", err, want)
+	}
+	if gaveUp {
+		t.Errorf("serve waited for the lock until the test gave up (%v)", elapsed)
+	}
+	if now, err := os.Lstat(adminSocket(db)); err != nil || !os.SameFile(now, sock) {
+		t.Errorf("the second serve touched the first one's admin socket: %v", err)
+	}
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"sources", "--db", db}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "s01") {
+		t.Errorf("sources beside the daemon: %v\n%s", err, out.String())
+	}
+	d.waitFor(t, 1, `"msg":"admin command"`, `"args":["sources"`)
 	if _, err := d.stop(t, syscall.SIGTERM); err != nil {
 		t.Errorf("daemon exit after SIGTERM: %v", err)
 	}
@@ -262,6 +281,9 @@ func TestServeSecondInstance(t *testing.T) {
 	}
 	if _, err := os.Stat(db + ".owner"); !os.IsNotExist(err) {
 		t.Errorf("owner file left behind: %v", err)
+	}
+	if _, err := os.Lstat(adminSocket(db)); !os.IsNotExist(err) {
+		t.Errorf("admin socket left behind: %v", err)
 	}
 }
 

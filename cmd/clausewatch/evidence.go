@@ -16,8 +16,9 @@ import (
 )
 
 // runKey implements "clausewatch key": the log's public key.
-func runKey(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("key", "key [--db FILE] [--json]",
+func runKey(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("key", "key [--db FILE] [--json]",
 		"Prints the public key of the database's transparency log: publish it, so that anyone can check\n"+
 			"evidence bundles and checkpoints with 'clausewatch verify --key'. The private key is in the file\n"+
 			"beside the database (FILE.key); keep it with the database's backups.", true)
@@ -27,25 +28,26 @@ func runKey(ctx context.Context, args []string, stdout io.Writer) error {
 	if c.fs.NArg() != 0 {
 		return usageError("key: no arguments wanted")
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	key, err := db.PublicKey(ctx)
 	if err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
 	if *c.asJSON {
-		return printJSON(stdout, map[string]string{"key": key, "key_file": db.KeyFile()})
+		return printJSON(stdout, map[string]string{"key": key, "key_file": c.keyFile(db)})
 	}
 	fmt.Fprintln(stdout, key)
 	return nil
 }
 
 // runLog implements "clausewatch log check|checkpoint".
-func runLog(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("log", "log check [--db FILE] [--json] | log checkpoint [--db FILE]",
+func runLog(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("log", "log check [--db FILE] [--json] | log checkpoint [--db FILE]",
 		"'check' recomputes the transparency log from the stored fetch records and reports every record\n"+
 			"edited, deleted or written around the log since it was logged, every raw body that no longer\n"+
 			"matches its logged hash, and every signed checkpoint that does not verify or match; exit status\n"+
@@ -57,11 +59,11 @@ func runLog(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(rest) != 0 || (verb != "check" && verb != "checkpoint") {
 		return usageError("log: want 'check' or 'checkpoint' (see clausewatch log -h)")
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	if verb == "checkpoint" {
 		cp, err := db.LatestCheckpoint(ctx)
 		if err != nil {
@@ -97,8 +99,9 @@ func runLog(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // runEvidence implements "clausewatch evidence SOURCE --notified DATE".
-func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("evidence", "evidence SOURCE --notified DATE [-o FILE] [--zone ZONE] [--rules FILE] [--db FILE]",
+func runEvidence(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("evidence", "evidence SOURCE --notified DATE [-o FILE] [--zone ZONE] [--rules FILE] [--db FILE]",
 		"Writes an evidence bundle (a zip file) for a source and a vetting notification date: the last\n"+
 			"capture before the notification and the first showing the change (or the latest showing none),\n"+
 			"with raw bodies, headers, the clause diff, the deadline and whether it was met, inclusion and\n"+
@@ -125,7 +128,7 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if *rulesFile != "" {
-		if req.RulesYAML, err = os.ReadFile(*rulesFile); err != nil {
+		if req.RulesYAML, err = e.readFile(*rulesFile); err != nil {
 			return fmt.Errorf("evidence: %w", err)
 		}
 		if req.Rules, err = diff.ParseRules(req.RulesYAML); err != nil {
@@ -133,15 +136,15 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if *out != "" {
-		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+		if err := e.checkOutput(*out, guarded(*c.db)...); err != nil {
 			return usageError("evidence: -o: %v", err)
 		}
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	b, err := evidence.Build(ctx, db, req)
 	if err != nil {
 		return err
@@ -149,11 +152,11 @@ func runEvidence(ctx context.Context, args []string, stdout io.Writer) error {
 	path := *out
 	if path == "" {
 		path = fmt.Sprintf("evidence-%s-%s.zip", safeName(b.Manifest.Source.Name), date)
-		if err := checkOutputPath(path, guarded(*c.db)...); err != nil {
+		if err := e.checkOutput(path, guarded(*c.db)...); err != nil {
 			return usageError("evidence: %v", err)
 		}
 	}
-	if err := writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b.Data); return err }); err != nil {
+	if err := e.writeAtomic(path, func(w io.Writer) error { _, err := w.Write(b.Data); return err }); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	m := b.Manifest

@@ -21,7 +21,7 @@ import (
 // evidenceHistory is a database that checked the IMS fixture page daily
 // at noon UTC through May and June 2022 (it changed on 17 May), with
 // IMS's supplier record in New York time.
-func evidenceHistory(t *testing.T) string {
+func evidenceHistory(t testing.TB) string {
 	t.Helper()
 	clk := fixtures.NewClock(time.Date(2022, 5, 1, 12, 0, 0, 0, time.UTC))
 	fx := httptest.NewServer(fixtures.Handler(clk.Now))

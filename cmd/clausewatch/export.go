@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,8 +20,9 @@ import (
 )
 
 // runExport implements "clausewatch export".
-func runExport(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("export", "export --warc [--since TIME] [-o FILE] [--gzip] [--db FILE] SOURCE",
+func runExport(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("export", "export --warc [--since TIME] [-o FILE] [--gzip] [--db FILE] SOURCE",
 		"Writes a source's stored captures as a WARC 1.1 file: a warcinfo record, then for every fetch\n"+
 			"that got an HTTP answer, oldest first, its request, its response (the body as stored, decoded;\n"+
 			"the original Content-Encoding kept as X-Archive-Orig-Content-Encoding) and a metadata record\n"+
@@ -64,15 +66,15 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 		*gz = true
 	}
 	if *out != "" {
-		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+		if err := e.checkOutput(*out, guarded(*c.db)...); err != nil {
 			return usageError("export: -o: %v", err)
 		}
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	src, err := db.Source(ctx, ref)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -110,7 +112,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	}
 	opts.Filename = filepath.Base(*out)
-	if err := writeAtomic(*out, write); err != nil {
+	if err := e.writeAtomic(*out, write); err != nil {
 		return fmt.Errorf("export %s: %w", src.Name, err)
 	}
 	fmt.Fprintf(stdout, "wrote %d captures of %s to %s\n", len(fetches), termSafe(src.Name), *out)
@@ -230,9 +232,25 @@ func truncation(f store.Fetch, body []byte) string {
 // synced and renamed over path only when write succeeds, so a failed
 // export leaves no half file.
 func writeAtomic(path string, write func(io.Writer) error) error {
+	return writeAtomicAs(path, path, write)
+}
+
+// writeAtomicAs is writeAtomic, its errors naming path and the
+// temporary file beside it as shown names path (a daemon writes a
+// client's "x.zip" as "/home/u/x.zip"; the client is told "x.zip").
+func writeAtomicAs(path, shown string, write func(io.Writer) error) error {
+	fail := func(err error) error {
+		if pe := (*fs.PathError)(nil); path != shown && errors.As(err, &pe) && filepath.Dir(pe.Path) == filepath.Dir(path) {
+			pe.Path = joinPath(filepath.Dir(shown), filepath.Base(pe.Path))
+		}
+		if le := (*os.LinkError)(nil); path != shown && errors.As(err, &le) && le.New == path {
+			le.Old, le.New = joinPath(filepath.Dir(shown), filepath.Base(le.Old)), shown
+		}
+		return fmt.Errorf("write %s: %w", shown, err)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fail(err)
 	}
 	defer os.Remove(tmp.Name())
 	err = write(tmp)
@@ -246,7 +264,15 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return fail(err)
 	}
 	return nil
+}
+
+// joinPath joins as os.CreateTemp does ("." and "x" make "./x").
+func joinPath(dir, name string) string {
+	if dir != "" && os.IsPathSeparator(dir[len(dir)-1]) {
+		return dir + name
+	}
+	return dir + string(os.PathSeparator) + name
 }

@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,19 +28,20 @@ type historyOut struct {
 }
 
 // runHistory implements "clausewatch history".
-func runHistory(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("history", "history [--db FILE] [--json] SOURCE", "Shows a source's versions, with the interval each was seen, and its changes.", true)
+func runHistory(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("history", "history [--db FILE] [--json] SOURCE", "Shows a source's versions, with the interval each was seen, and its changes.", true)
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
 	if c.fs.NArg() != 1 {
 		return usageError("history: want one SOURCE (ID, name or URL)")
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	src, err := db.Source(ctx, c.fs.Arg(0))
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -119,8 +119,9 @@ func changeLine(ch store.Change, source string) string {
 }
 
 // runChanges implements "clausewatch changes".
-func runChanges(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("changes", "changes [--db FILE] [--json] [--since TIME] [--revet] [--all]",
+func runChanges(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("changes", "changes [--db FILE] [--json] [--since TIME] [--revet] [--all]",
 		"Lists recorded policy changes, oldest first; '!' marks those that need re-vetting.\n"+
 			"TIME is RFC 3339, a date (YYYY-MM-DD, UTC) or an age such as 72h or 30d.", true)
 	since := c.fs.String("since", "", "only changes detected at or after `TIME`")
@@ -140,11 +141,11 @@ func runChanges(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		f.Since = t
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	changes, err := db.Changes(ctx, f)
 	if err != nil {
 		return err
@@ -193,8 +194,9 @@ func parseWhen(s string, end bool, now time.Time) (time.Time, error) {
 }
 
 // runShow implements "clausewatch show".
-func runShow(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("show", "show [--db FILE] [--json] [--at TIME] SOURCE", "Prints a source's clauses as they were at TIME (default: now).", true)
+func runShow(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("show", "show [--db FILE] [--json] [--at TIME] SOURCE", "Prints a source's clauses as they were at TIME (default: now).", true)
 	at := c.fs.String("at", "", "the `TIME` to show (RFC 3339, YYYY-MM-DD meaning the end of that day, or an age like 30d)")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
@@ -209,11 +211,11 @@ func runShow(ctx context.Context, args []string, stdout io.Writer) error {
 			return usageError("show: --at: %v", err)
 		}
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	src, err := db.Source(ctx, c.fs.Arg(0))
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
@@ -244,8 +246,9 @@ func storedDoc(ctx context.Context, db *store.DB, v store.Version) (*extract.Doc
 
 // runStoredDiff implements "clausewatch diff SOURCE": the clause diff
 // between two stored versions.
-func runStoredDiff(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("diff", "diff [--db FILE] [--json|--html] [--from TIME | --baseline NAME] [--to TIME] SOURCE",
+func runStoredDiff(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("diff", "diff [--db FILE] [--json|--html] [--from TIME | --baseline NAME] [--to TIME] SOURCE",
 		"Compares two stored versions of a source: the one in force at --from (default: the version\n"+
 			"before the one at --to) and the one in force at --to (default: now).\n"+
 			"Exit status: 0 when the clause text is the same, 1 when it differs, 2 on error.", true)
@@ -261,18 +264,20 @@ func runStoredDiff(ctx context.Context, args []string, stdout io.Writer) error {
 	if c.fs.NArg() != 1 {
 		return usageError("diff: want SOURCE (stored versions) or OLD NEW (files or URLs)")
 	}
-	rules, err := loadRules(*rulesFile)
+	rules, err := e.loadRules(*rulesFile)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(*c.db); err != nil {
+	if _, err := e.stat(*c.db); err != nil {
 		return usageError("diff: one argument is a stored SOURCE, and there is no database at %s; to compare two pages, want OLD and NEW", *c.db)
 	}
-	db, err := c.open(false)
-	if err != nil {
+	db, closeDB, err := c.open(ctx, false)
+	if vd := (*viaDaemon)(nil); errors.As(err, &vd) {
+		return err
+	} else if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
-	defer db.Close()
+	defer closeDB()
 	src, err := db.Source(ctx, c.fs.Arg(0))
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}

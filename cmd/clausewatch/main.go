@@ -56,7 +56,7 @@ Commands:
   diff      compare two versions of a policy (files/URLs, or a stored SOURCE) and say whether it needs re-vetting
   rules     print (or --check) the significance rules diff uses
 
-History (all take --db FILE, default clausewatch.db):
+History (all take --db FILE, default clausewatch.db; while serve holds it, they run through serve):
   add       watch a page (or every source of a watchlist: add --from FILE)
   sources   list the watched sources and their tracking health
   check     fetch sources now and record what changed
@@ -93,8 +93,20 @@ Run "clausewatch <command> -h" for a command's flags.
 `
 
 // run is the whole program, minus process exit: it parses args and
-// dispatches to a subcommand.
+// dispatches to a subcommand. A command on a database that a daemon
+// holds is run by the daemon, through its admin socket.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := processEnv(stdin, stdout, stderr)
+	err := dispatch(ctx, e, args)
+	if vd := (*viaDaemon)(nil); errors.As(err, &vd) {
+		return forward(ctx, e, vd.conn, args)
+	}
+	return err
+}
+
+// dispatch runs the subcommand args[0] in e.
+func dispatch(ctx context.Context, e *env, args []string) error {
+	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return &exitError{code: 2}
@@ -104,55 +116,55 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runExtract(ctx, args[1:], stdin, stdout, stderr)
 	case "diff":
 		if storedDiff(args[1:]) {
-			return runStoredDiff(ctx, args[1:], stdout)
+			return runStoredDiff(ctx, e, args[1:])
 		}
 		return runDiff(ctx, args[1:], stdin, stdout, stderr)
 	case "add":
-		return runAdd(ctx, args[1:], stdout)
+		return runAdd(ctx, e, args[1:])
 	case "sources":
-		return runSources(ctx, args[1:], stdout)
+		return runSources(ctx, e, args[1:])
 	case "check":
-		return runCheck(ctx, args[1:], stdout, stderr)
+		return runCheck(ctx, e, args[1:])
 	case "history":
-		return runHistory(ctx, args[1:], stdout)
+		return runHistory(ctx, e, args[1:])
 	case "show":
-		return runShow(ctx, args[1:], stdout)
+		return runShow(ctx, e, args[1:])
 	case "changes":
-		return runChanges(ctx, args[1:], stdout)
+		return runChanges(ctx, e, args[1:])
 	case "reextract":
-		return runReextract(ctx, args[1:], stdout)
+		return runReextract(ctx, e, args[1:])
 	case "backup":
-		return runBackup(ctx, args[1:], stdout)
+		return runBackup(ctx, e, args[1:])
 	case "key":
-		return runKey(ctx, args[1:], stdout)
+		return runKey(ctx, e, args[1:])
 	case "log":
-		return runLog(ctx, args[1:], stdout)
+		return runLog(ctx, e, args[1:])
 	case "evidence":
-		return runEvidence(ctx, args[1:], stdout)
+		return runEvidence(ctx, e, args[1:])
 	case "verify":
 		return runVerify(ctx, args[1:], stdout)
 	case "export":
-		return runExport(ctx, args[1:], stdout)
+		return runExport(ctx, e, args[1:])
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "token":
-		return runToken(ctx, args[1:], stdout)
+		return runToken(ctx, e, args[1:])
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdout)
 	case "supplier":
-		return runSupplier(ctx, args[1:], stdout)
+		return runSupplier(ctx, e, args[1:])
 	case "notify":
-		return runNotify(ctx, args[1:], stdout)
+		return runNotify(ctx, e, args[1:])
 	case "rubric":
-		return runRubric(ctx, args[1:], stdout)
+		return runRubric(ctx, e, args[1:])
 	case "baseline":
-		return runBaseline(ctx, args[1:], stdout)
+		return runBaseline(ctx, e, args[1:])
 	case "deadlines":
-		return runDeadlines(ctx, args[1:], stdout)
+		return runDeadlines(ctx, e, args[1:])
 	case "renewal":
-		return runRenewal(ctx, args[1:], stdout)
+		return runRenewal(ctx, e, args[1:])
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

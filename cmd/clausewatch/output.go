@@ -29,9 +29,10 @@ func checkOutputPath(out string, protected ...string) error {
 
 // guarded are the files no output of a command on the database db may
 // replace: the database, its log key (store's default KeyFile, which the
-// CLI does not change) and the owner file serve keeps beside it.
+// CLI does not change), and the owner file and admin socket serve keeps
+// beside it.
 func guarded(db string) []string {
-	return []string{db, db + ".key", ownerPath(db)}
+	return []string{db, db + ".key", ownerPath(db), adminSocket(db)}
 }
 
 // checkBackupPath refuses a backup to out that would overwrite one of

@@ -204,6 +204,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		wg.Go(func() { backupLoop(loopCtx, log, db, *backup, backupSched) })
 	}
 	wg.Go(func() { hooks.Run(loopCtx) })
+	// The CLI's commands on this database run here while it is held
+	// (admin.go, decision record 0031).
+	if adm, err := listenAdmin(*c.db, db, adminOptions{Logger: log, Hold: sched.Hold,
+		After: func(string) { sched.Resync(); hooks.Notify() }}); err != nil {
+		log.Error("no admin socket: CLI commands on this database will say it is in use", "err", err)
+	} else {
+		log.Info("admin socket listening", "socket", adm.sock)
+		wg.Go(func() { adm.Serve(loopCtx) })
+	}
 	// Update windows open and close with the clock: resync the schedule
 	// when the set of urgent sources changes.
 	wg.Go(func() { urgentLoop(loopCtx, log, prog, sched) })

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -15,8 +13,9 @@ import (
 )
 
 // runAdd implements "clausewatch add".
-func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("add", "add URL --name NAME --supplier SUPPLIER [flags]\n       clausewatch add --from WATCHLIST.yaml",
+func runAdd(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("add", "add URL --name NAME --supplier SUPPLIER [flags]\n       clausewatch add --from WATCHLIST.yaml",
 		"Adds a page to watch, or every source of a watchlist file.", true)
 	name := c.fs.String("name", "", "short unique `name` for the source")
 	supplier := c.fs.String("supplier", "", "the `organisation` whose policy it is")
@@ -40,7 +39,7 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 		if *section != "" {
 			return usageError("add: --section is per source; give it as section: in the watchlist entries")
 		}
-		data, err := os.ReadFile(*from)
+		data, err := e.readFile(*from)
 		if err != nil {
 			return fmt.Errorf("add: %w", err)
 		}
@@ -64,11 +63,11 @@ func runAdd(ctx context.Context, args []string, stdout io.Writer) error {
 		srcs = []store.Source{{Name: *name, URL: c.fs.Arg(0), Supplier: *supplier, Kind: store.Kind(*kind), Schedule: *schedule,
 			Select: sel, Remove: rem, Section: *section, Origin: "cli", AllowPrivate: *allowPrivate}}
 	}
-	db, err := c.open(true)
+	db, closeDB, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	var added []store.Source
 	var errs []error
 	for _, s := range srcs {
@@ -105,16 +104,17 @@ type sourceRow struct {
 }
 
 // runSources implements "clausewatch sources".
-func runSources(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("sources", "sources [--db FILE] [--json]", "Lists the watched sources with their tracking health.", true)
+func runSources(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("sources", "sources [--db FILE] [--json]", "Lists the watched sources with their tracking health.", true)
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	srcs, err := db.Sources(ctx)
 	if err != nil {
 		return err

@@ -4,17 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 )
 
 // runToken implements "clausewatch token add|list|revoke".
-func runToken(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("token", "token add NAME | token list | token revoke NAME",
+func runToken(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("token", "token add NAME | token list | token revoke NAME",
 		"Manages the API tokens of the web server. A token is shown once, when it is made; only its\n"+
 			"SHA-256 is stored. Use it as 'Authorization: Bearer TOKEN', as the password of HTTP Basic\n"+
-			"auth (feed readers), or to sign in to the web pages. Its name is who triaged a change.\n"+
-			"While serve holds the database, use POST /api/tokens instead.", true)
+			"auth (feed readers), or to sign in to the web pages. Its name is who triaged a change.", true)
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
@@ -27,11 +26,11 @@ func runToken(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return usageError("token: want 'token add NAME', 'token list' or 'token revoke NAME' (see clausewatch token -h)")
 	}
-	db, err := c.open(verb == "add")
+	db, closeDB, err := c.open(ctx, verb == "add")
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	switch verb {
 	case "add":
 		secret, tok, err := db.CreateToken(ctx, rest[0])

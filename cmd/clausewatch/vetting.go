@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +18,7 @@ import (
 
 // The seal program's commands: supplier records, notifications, rubric
 // releases, baselines, deadlines and renewal reports. While serve holds
-// the database, the same is done through the web API.
+// the database, serve runs them (admin.go).
 
 // parseVerb parses "VERB [flags] ARGS..." (or "[flags] VERB ARGS..."):
 // the verb, then the flags, then the arguments.
@@ -38,8 +37,9 @@ func parseVerb(c *command, args []string, stdout io.Writer) (verb string, rest [
 }
 
 // runSupplier implements "clausewatch supplier set|list|show|token".
-func runSupplier(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("supplier", "supplier set NAME [flags] | supplier list | supplier show NAME | supplier token NAME",
+func runSupplier(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("supplier", "supplier set NAME [flags] | supplier list | supplier show NAME | supplier token NAME",
 		"Keeps the seal program's record of a supplier: award date, rubric version, last review, the\n"+
 			"time zone its dates are counted in, and its products' sources (a source belongs to the supplier\n"+
 			"named when it was added). 'set' changes only the fields given. 'token' issues the supplier's\n"+
@@ -60,11 +60,11 @@ func runSupplier(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return usageError("supplier: want 'set NAME', 'list', 'show NAME' or 'token NAME' (see clausewatch supplier -h)")
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	prog := &vetting.Program{DB: db}
 	switch verb {
 	case "set":
@@ -232,8 +232,9 @@ func showSupplier(ctx context.Context, prog *vetting.Program, name string, asJSO
 }
 
 // runNotify implements "clausewatch notify".
-func runNotify(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("notify", "notify SUPPLIER --on DATE [--must TEXT] [--concern TEXT] [--appear TEXT] [--disappear TEXT] [--reword TEXT] [--remove TEXT] [--source SOURCE]",
+func runNotify(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("notify", "notify SUPPLIER --on DATE [--must TEXT] [--concern TEXT] [--appear TEXT] [--disappear TEXT] [--reword TEXT] [--remove TEXT] [--source SOURCE]",
 		"Records a vetting notification: day 0 of the supplier's 10-day update window, counted in the\n"+
 			"supplier's zone. Each --appear/--disappear/--reword/--remove opens a ticket that closes itself\n"+
 			"when a captured version meets it: text must appear, must no longer appear, the clause containing\n"+
@@ -242,7 +243,7 @@ func runNotify(ctx context.Context, args []string, stdout io.Writer) error {
 	must := c.fs.String("must", "", "what must change, in words")
 	concern := c.fs.String("concern", "", "free-text concerns")
 	source := c.fs.String("source", "", "the `source` the tickets are about (default: any of the supplier's)")
-	by := c.fs.String("by", os.Getenv("USER"), "who notified")
+	by := c.fs.String("by", e.getenv("USER"), "who notified")
 	var appear, disappear, reword, remove stringList
 	c.fs.Var(&appear, "appear", "`text` that must appear (repeatable)")
 	c.fs.Var(&disappear, "disappear", "`text` that must no longer appear (repeatable)")
@@ -263,11 +264,11 @@ func runNotify(ctx context.Context, args []string, stdout io.Writer) error {
 			req.Tickets = append(req.Tickets, vetting.TicketRequest{Kind: k.kind, Source: *source, Text: t})
 		}
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	prog := &vetting.Program{DB: db}
 	n, err := prog.Notify(ctx, req)
 	if err != nil {
@@ -288,8 +289,9 @@ func runNotify(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // runRubric implements "clausewatch rubric add|list".
-func runRubric(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("rubric", "rubric add VERSION --released DATE | rubric list",
+func runRubric(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("rubric", "rubric add VERSION --released DATE | rubric list",
 		"Records releases of the vetting rubric. Every supplier vetted against an older release needs\n"+
 			"re-vetting; 'add' lists them, and 'deadlines' shows them until their record names the new one.", true)
 	released := c.fs.String("released", "", "release `date` (YYYY-MM-DD)")
@@ -303,11 +305,11 @@ func runRubric(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return usageError("rubric: want 'add VERSION --released DATE' or 'list'")
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	prog := &vetting.Program{DB: db}
 	if verb == "add" {
 		r, err := db.AddRubric(ctx, store.Rubric{Version: rest[0], Released: *released, Note: *note})
@@ -338,15 +340,16 @@ func runRubric(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // runBaseline implements "clausewatch baseline pin|list|rm".
-func runBaseline(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("baseline", "baseline pin SOURCE NAME [--at TIME | --version N] | baseline list [SOURCE] | baseline rm SOURCE NAME",
+func runBaseline(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("baseline", "baseline pin SOURCE NAME [--at TIME | --version N] | baseline list [SOURCE] | baseline rm SOURCE NAME",
 		"Pins a version of a source under a name, to take reports and diffs against it\n"+
 			"(clausewatch renewal --baseline NAME, clausewatch diff SOURCE --baseline NAME). The built-in\n"+
 			"baselines seal-awarded and last-review come from the supplier's record.", true)
 	at := c.fs.String("at", "", "pin the version in force at `TIME` (default now)")
 	version := c.fs.Uint64("version", 0, "pin version `N`")
 	note := c.fs.String("note", "", "free-text `note`")
-	by := c.fs.String("by", os.Getenv("USER"), "who pinned it")
+	by := c.fs.String("by", e.getenv("USER"), "who pinned it")
 	verb, rest, done, err := parseVerb(c, args, stdout)
 	if done || err != nil {
 		return err
@@ -356,11 +359,11 @@ func runBaseline(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return usageError("baseline: want 'pin SOURCE NAME', 'list [SOURCE]' or 'rm SOURCE NAME'")
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	var src store.Source
 	if len(rest) > 0 {
 		if src, err = db.Source(ctx, rest[0]); err != nil {
@@ -415,8 +418,9 @@ func runBaseline(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // runDeadlines implements "clausewatch deadlines".
-func runDeadlines(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("deadlines", "deadlines [--json | --ics] [--at TIME]",
+func runDeadlines(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("deadlines", "deadlines [--json | --ics] [--at TIME]",
 		"Lists every supplier's deadlines: each notification's 10-day update window (open, met, missed,\n"+
 			"overdue, no change found), the annual renewals with their notice dates, and the re-vets a rubric\n"+
 			"release calls for — what needs action first. --ics writes an iCalendar feed of the same dates.", true)
@@ -436,11 +440,11 @@ func runDeadlines(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		now = t
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	prog := &vetting.Program{DB: db}
 	items, err := prog.Deadlines(ctx, now)
 	if err != nil {
@@ -483,8 +487,9 @@ func runDeadlines(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // runRenewal implements "clausewatch renewal".
-func runRenewal(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("renewal", "renewal SUPPLIER [--baseline NAME] [--to TIME] [--html | --json] [-o FILE]",
+func runRenewal(ctx context.Context, e *env, args []string) error {
+	stdout := e.stdout
+	c := e.command("renewal", "renewal SUPPLIER [--baseline NAME] [--to TIME] [--html | --json] [-o FILE]",
 		"The annual renewal report: for each of the supplier's sources, the version in force at the\n"+
 			"baseline (default seal-awarded: the end of the award day) and now, the cumulative clause diff\n"+
 			"between them, every change in between with its triage state and the policy's stated dates, and\n"+
@@ -508,15 +513,15 @@ func runRenewal(ctx context.Context, args []string, stdout io.Writer) error {
 		opt.To = t
 	}
 	if *out != "" {
-		if err := checkOutputPath(*out, guarded(*c.db)...); err != nil {
+		if err := e.checkOutput(*out, guarded(*c.db)...); err != nil {
 			return usageError("renewal: -o: %v", err)
 		}
 	}
-	db, err := c.open(false)
+	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer closeDB()
 	rep, err := (&vetting.Program{DB: db}).Renewal(ctx, c.fs.Arg(0), opt)
 	if err != nil {
 		return &exitError{code: 2, msg: "renewal: " + err.Error()}
@@ -534,7 +539,7 @@ func runRenewal(ctx context.Context, args []string, stdout io.Writer) error {
 	if *out == "" {
 		return write(stdout)
 	}
-	if err := writeAtomic(*out, write); err != nil {
+	if err := e.writeAtomic(*out, write); err != nil {
 		return fmt.Errorf("renewal: %w", err)
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", *out, termSafe(rep.Verdict))
