@@ -82,6 +82,12 @@ func (d *DB) CheckLog(ctx context.Context) (LogReport, error) {
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
 		n := logSize(tx)
 		rep.Size = n
+		// Log record n is fetch n+1, so the log can never be longer than
+		// the fetches ever numbered. A damaged size must not make the
+		// check allocate for it (64 bytes a record).
+		if seq := tx.Bucket(bucketFetches).Sequence(); n < 0 || uint64(n) > seq {
+			return fmt.Errorf("%w: the log's size, %d, is more than the %d fetches ever recorded", ErrCorrupt, uint64(n), seq)
+		}
 		add := func(p LogProblem) { rep.Problems = append(rep.Problems, p) }
 		tb := tiles(tx)
 		leafHashes, err := d.checkLeaves(ctx, tx, n, &rep)
