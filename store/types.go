@@ -278,6 +278,9 @@ type State struct {
 	// NeedsRender remembers that the source's text comes only from a
 	// browser (render: auto found it so): later checks render directly.
 	NeedsRender bool `json:"needs_render,omitempty"`
+	// RenderUseless is the body SHA-256 of the last plain page a render
+	// added no policy text to: the same page again is not rendered again.
+	RenderUseless string `json:"render_useless,omitempty"`
 }
 
 // Pending is a candidate new text and the fetch that first saw it
