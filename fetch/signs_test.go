@@ -39,3 +39,16 @@ func TestScriptApp(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBrowserSigns: the signs never panic, read only the scan limit, and
+// agree with themselves on the same bytes.
+func FuzzBrowserSigns(f *testing.F) {
+	for _, s := range []string{`<div id="root"></div>`, `<noscript>enable JavaScript</noscript>`, `<div class="otnotice"></div>`, `<div name="termly-embed">`, ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if fetch.ScriptApp(body) != fetch.ScriptApp(append([]byte(nil), body...)) || fetch.PolicyWidget(body) != fetch.PolicyWidget(body) {
+			t.Fatal("signs differ on the same bytes")
+		}
+	})
+}

@@ -37,7 +37,11 @@ func (c *Checker) get(ctx context.Context, src store.Source, cur current, req fe
 		if mode == store.RenderAuto {
 			why = "remembered: the source needs a browser"
 		}
-		return c.rendered(ctx, src, cur, why, nil, nil)
+		d, blobs, err := c.rendered(ctx, src, cur, why, nil, nil)
+		if f := d.record.Fetch; err == nil && (f.Outcome == store.OutcomeFailed || f.Outcome == store.OutcomeSuspect) && wall(f.Reason) {
+			rewordFailure(&d, "bot wall even in the browser: "+f.Reason)
+		}
+		return d, blobs, err
 	}
 	capture, ferr := c.Client.Fetch(ctx, req)
 	if ctx.Err() != nil && capture == nil {
