@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -72,6 +75,41 @@ func TestCheckRendered(t *testing.T) {
 	if strings.Count(out, "Re-vet") != 1 {
 		t.Errorf("changes: want exactly one re-vet change:\n%s", out)
 	}
+	// The log holds the rendered fetches (format 2 leaves), and an
+	// evidence bundle and a WARC of the rendered source are written and
+	// verify.
+	if out, errOut, code := runCLI(t, "", "log", "check", "--db", db); code != 0 || !strings.Contains(out, "ok: every fetch record is in the log") {
+		t.Errorf("log check: %d %q %q", code, out, errOut)
+	}
+	key, _, _ := runCLI(t, "", "key", "--db", db)
+	bundle := filepath.Join(t.TempDir(), "app.zip")
+	today := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02") // after every capture
+	if out, errOut, code := runCLI(t, "", "evidence", "app", "--notified", today, "-o", bundle, "--db", db); code != 0 {
+		t.Errorf("evidence: %d %q %q", code, out, errOut)
+	} else if out, errOut, code := runCLI(t, "", "verify", bundle, "--key", strings.TrimSpace(key)); code != 0 || !strings.Contains(out, "verified") {
+		t.Errorf("verify: %d %q %q", code, out, errOut)
+	}
+	warcPath := filepath.Join(t.TempDir(), "app.warc")
+	if out, errOut, code := runCLI(t, "", "export", "--db", db, "--warc", "app", "-o", warcPath); code != 0 {
+		t.Errorf("export: %d %q %q", code, out, errOut)
+	}
+	// The response record is the document as served (the app's empty
+	// shell), the rendered capture is in the metadata.
+	archive, err := os.ReadFile(warcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := gzip.NewReader(bytes.NewReader(archive)); err == nil {
+		if archive, err = io.ReadAll(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{`<div id="root"></div>`, `dom_sha256`, `load, then text settled`, `/app/api/policy.json`} {
+		if !bytes.Contains(archive, []byte(want)) {
+			t.Errorf("WARC lacks %q", want)
+		}
+	}
+
 	out, _, _ = runCLI(t, "", "sources", "--db", db)
 	t.Logf("sources:\n%s", out)
 	for _, want := range []string{"needs a browser (set render: always)", "bot wall even in the browser"} {
