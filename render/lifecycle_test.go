@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -196,4 +197,63 @@ func TestRenderChild(t *testing.T) {
 	}
 	fmt.Printf("MARKER %s\n", b.Marker())
 	time.Sleep(10 * time.Minute)
+}
+
+// TestRenderMemoryCeiling: a browser over its memory ceiling is replaced
+// after the render that found it so.
+func TestRenderMemoryCeiling(t *testing.T) {
+	s := newServer(t, pages(map[string]string{"/": `<p>Privacy policy</p>`}))
+	opts := quick(s.addr())
+	opts.MaxMemory = 1 // every browser is over it
+	b := newBrowser(t, opts)
+	for range 2 {
+		if _, err := b.Render(t.Context(), render.Request{URL: s.URL + "/"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := b.Stats(); st.Starts != 2 || st.PID != 0 {
+		t.Errorf("stats %+v: want a browser started per render and none left running", st)
+	}
+}
+
+// TestRenderTabPool: no more than Tabs renders run at once.
+func TestRenderTabPool(t *testing.T) {
+	var mu sync.Mutex
+	active, most := 0, 0
+	s := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api" {
+			mu.Lock()
+			active++
+			most = max(most, active)
+			mu.Unlock()
+			time.Sleep(300 * time.Millisecond)
+			mu.Lock()
+			active--
+			mu.Unlock()
+			fmt.Fprint(w, "text")
+			return
+		}
+		fmt.Fprint(w, `<html><body><p id=p>Privacy</p><script>fetch("/api").then(r => r.text()).then(t => { document.getElementById("p").textContent = t })</script></body></html>`)
+	}))
+	opts := quick(s.addr())
+	opts.Tabs = 2
+	b := newBrowser(t, opts)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := range 4 {
+		wg.Go(func() {
+			_, err := b.Render(t.Context(), render.Request{URL: fmt.Sprintf("%s/?%d", s.URL, i)})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if most < 1 || most > 2 {
+		t.Errorf("%d renders' API calls at once, want at most 2 (Tabs)", most)
+	}
 }
