@@ -51,6 +51,7 @@ const (
 	fHeaderBase              // uvarint header set the delta applies to
 	fHeaderDelta             // header delta
 	fV                       // varint V, when not 1
+	fRender                  // 32 bytes: the render capture's key
 )
 
 // Hash codes.
@@ -306,6 +307,13 @@ func encodeFetch(f Fetch, r fetchRefs) []byte {
 	if set(fV, f.V != 1) {
 		body.varint(int64(f.V))
 	}
+	if set(fRender, f.RenderSHA256 != "") {
+		if raw := mustHex(f.RenderSHA256); len(raw) == 32 {
+			body.raw(raw)
+		} else {
+			flags &^= fRender // not a hash: putFetch sees the mismatch and stores JSON
+		}
+	}
 	e := &encoder{b: []byte{fetchFormat}}
 	e.uvarint(flags)
 	e.raw(body.b)
@@ -367,7 +375,7 @@ func decodeFetch(data []byte, src uint64, key []byte, r fetchResolver) (Fetch, e
 		return Fetch{}, fmt.Errorf("fetch record format %d, this build reads %d", v, fetchFormat)
 	}
 	flags := d.uvarint()
-	if flags >= fV<<1 {
+	if flags >= fRender<<1 {
 		return Fetch{}, fmt.Errorf("fetch record flags %#x unknown", flags)
 	}
 	has := func(flag uint64) bool { return flags&flag != 0 && d.err == nil }
@@ -449,6 +457,9 @@ func decodeFetch(data []byte, src uint64, key []byte, r fetchResolver) (Fetch, e
 	}
 	if has(fV) {
 		f.V = d.int()
+	}
+	if has(fRender) {
+		f.RenderSHA256 = hex.EncodeToString(d.fixed(32))
 	}
 	if err := d.done(); err != nil {
 		return Fetch{}, fmt.Errorf("fetch record: %w", err)

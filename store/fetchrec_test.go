@@ -65,7 +65,9 @@ func sampleFetches() map[string]Fetch {
 	odd := Fetch{ID: 10, SourceID: 1, Start: start.In(time.FixedZone("Y", -7200)), End: time.Time{}, Outcome: "from-the-future", Status: -1, Version: 99,
 		RequestHeader: map[string][]string{}, TextSHA256: sampleVersion.TextSHA256}
 	zero := Fetch{V: 1, ID: 11, SourceID: 1}
-	return map[string]Fetch{"unchanged": unchanged, "tls": tlsFetch, "churned": churned, "failed": failed, "odd": odd, "zero start": zero}
+	rendered := unchanged
+	rendered.RenderSHA256 = Hash([]byte("render capture"))
+	return map[string]Fetch{"unchanged": unchanged, "tls": tlsFetch, "churned": churned, "failed": failed, "odd": odd, "zero start": zero, "rendered": rendered}
 }
 
 // TestFetchRecordRoundTrip encodes each sample against a header set of

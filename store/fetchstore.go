@@ -243,5 +243,6 @@ func headerBase(sets *bbolt.Bucket, w *fetchReader, f Fetch) (uint64, map[string
 func sameFetch(a, b Fetch) bool {
 	return a.V == b.V && a.Reason == b.Reason && a.Error == b.Error && a.Attempts == b.Attempts && a.DocSHA256 == b.DocSHA256 &&
 		a.Words == b.Words && a.Version == b.Version && a.UserAgent == b.UserAgent && a.AcceptLanguage == b.AcceptLanguage &&
+		a.RenderSHA256 == b.RenderSHA256 &&
 		bytes.Equal(LogLeaf(a), LogLeaf(b))
 }

@@ -43,6 +43,9 @@ func (s *Source) validate(was *Source) error {
 			return fmt.Errorf("source %q: %w", s.Name, err)
 		}
 	}
+	if err := s.Render.valid(); err != nil {
+		return fmt.Errorf("source %q: %w", s.Name, err)
+	}
 	switch s.Kind {
 	case "":
 		s.Kind = Privacy

@@ -41,6 +41,11 @@ type LogEntry struct {
 	BodySize   int    `json:"body_size,omitempty"`
 	TextSHA256 string `json:"text_sha256,omitempty"`
 	Extractor  string `json:"extractor,omitempty"`
+	// RenderSHA256 is the key of the fetch's RenderCapture when the page
+	// was read in a browser (format 2 only): the leaf then commits to the
+	// rendered DOM (BodySHA256), and through the capture to the document
+	// response as the browser got it and the requests the page made.
+	RenderSHA256 string `json:"render_sha256,omitempty"`
 }
 
 // EntryOf is the log entry of a fetch.
@@ -50,6 +55,11 @@ func EntryOf(f Fetch) LogEntry {
 		URL: f.URL, FinalURL: f.FinalURL, Status: f.Status, Proto: f.Proto, Outcome: f.Outcome,
 		RequestHeader: f.RequestHeader, Header: f.Header, RemoteAddr: f.RemoteAddr,
 		BodySHA256: f.BodySHA256, BodySize: f.BodySize, TextSHA256: f.TextSHA256, Extractor: f.Extractor,
+	}
+	if f.RenderSHA256 != "" {
+		// Format 2 is format 1 with the render capture: a leaf without one
+		// is format 1, byte for byte as before.
+		e.V, e.RenderSHA256 = 2, f.RenderSHA256
 	}
 	if f.TLS != nil {
 		t := *f.TLS
@@ -85,8 +95,11 @@ func ParseLeaf(leaf []byte) (LogEntry, error) {
 	if err := dec.Decode(&e); err != nil {
 		return LogEntry{}, fmt.Errorf("log entry: %w", err)
 	}
-	if e.V != 1 {
-		return LogEntry{}, fmt.Errorf("log entry: format %d, want 1", e.V)
+	if e.V != 1 && e.V != 2 {
+		return LogEntry{}, fmt.Errorf("log entry: format %d, want 1 or 2", e.V)
+	}
+	if (e.V == 2) != (e.RenderSHA256 != "") {
+		return LogEntry{}, fmt.Errorf("log entry: format %d with render capture %q: format 2 carries one, format 1 none", e.V, e.RenderSHA256)
 	}
 	if e.Start.Location() != time.UTC || e.End.Location() != time.UTC || (e.TLS != nil && e.TLS.NotAfter.Location() != time.UTC) ||
 		!bytes.Equal(encodeEntry(e), leaf) {

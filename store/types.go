@@ -35,6 +35,9 @@ type Source struct {
 	// AllowPrivate switches the SSRF guard off for this source (an
 	// operator's local page). Never set for sources added over the API.
 	AllowPrivate bool `json:"allow_private,omitempty"`
+	// Render says when the source is read in a browser (see RenderMode);
+	// empty is RenderAuto.
+	Render RenderMode `json:"render,omitempty"`
 }
 
 // Outcome is what one fetch meant.
@@ -109,6 +112,11 @@ type Fetch struct {
 	UserAgent      string              `json:"user_agent,omitempty"`
 	AcceptLanguage string              `json:"accept_language,omitempty"`
 	Extractor      string              `json:"extractor,omitempty"`
+	// RenderSHA256 is the key of the RenderCapture blob when the page was
+	// read in a browser: then the body is the rendered DOM, and the
+	// capture holds the document response as the browser got it, the
+	// requests the page made, the browser and the wait.
+	RenderSHA256 string `json:"render_sha256,omitempty"`
 }
 
 // TLS are the facts of an HTTPS fetch.
@@ -267,6 +275,12 @@ type State struct {
 	// Reported are alternating texts already reported, so each
 	// alternation is reported once.
 	Reported []string `json:"reported,omitempty"`
+	// NeedsRender remembers that the source's text comes only from a
+	// browser (render: auto found it so): later checks render directly.
+	NeedsRender bool `json:"needs_render,omitempty"`
+	// RenderUseless is the body SHA-256 of the last plain page a render
+	// added no policy text to: the same page again is not rendered again.
+	RenderUseless string `json:"render_useless,omitempty"`
 }
 
 // Pending is a candidate new text and the fetch that first saw it

@@ -39,6 +39,10 @@ type Policy struct {
 	// GoneAfter: this many 404/410 answers in a row mark it broken.
 	// Default 2.
 	GoneAfter int
+	// RenderBelow: a plain fetch with fewer words of policy text is
+	// rendered in a browser when the source's render mode is auto (and a
+	// browser is there). Default 150.
+	RenderBelow int
 	// UnstableAfter: this many fetches in a row that each see a new text
 	// other than the fetch before mark the source's tracking unstable (a
 	// token or a clock in the text keeps every change from being
@@ -53,7 +57,11 @@ type Checker struct {
 	// Rules classify changes. Default diff.DefaultRules().
 	Rules  *diff.Rules
 	Policy Policy
-	Logger *slog.Logger
+	// Renderer renders pages in a browser for sources whose render mode
+	// asks for it (see store.RenderMode); nil means no browser, and a page
+	// that needs one is suspect with that reason.
+	Renderer Renderer
+	Logger   *slog.Logger
 	// Now stamps fetches that failed before a request was sent (the fetch
 	// client stamps the others). Default time.Now.
 	Now func() time.Time
@@ -106,6 +114,9 @@ func (c *Checker) policy() Policy {
 	}
 	if p.GoneAfter <= 0 {
 		p.GoneAfter = 2
+	}
+	if p.RenderBelow <= 0 {
+		p.RenderBelow = 150
 	}
 	if p.UnstableAfter <= 0 {
 		p.UnstableAfter = 3
@@ -264,12 +275,18 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, n
 	if cur.version != nil && cur.state.Pending == nil && !confirming {
 		req.ETag, req.LastModified = cur.state.ETag, cur.state.LastModified
 	}
-	capture, ferr := c.Client.Fetch(ctx, req)
-	if ctx.Err() != nil && capture == nil {
-		res.Err = fmt.Errorf("check %s: %w", src.Name, ctx.Err())
+	d, blobs, err := c.get(ctx, src, cur, req)
+	if err != nil {
+		res.Err = fmt.Errorf("check %s: %w", src.Name, err)
 		return res
 	}
-	d := c.decide(src, cur, capture, ferr)
+	if len(blobs) > 0 {
+		// A rendered fetch's capture, stored before the record that names it.
+		if _, err := c.Store.PutBlobs(ctx, blobs...); err != nil {
+			res.Err = fmt.Errorf("check %s: %w", src.Name, err)
+			return res
+		}
+	}
 	rec := d.record
 	if d.changed != nil {
 		// Only a confirmed change needs the current version's document.

@@ -98,6 +98,9 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	good := func() { saw(store.HealthOK, "") }
 
 	if ferr != nil {
+		if errors.Is(ferr, errNeedsBrowser) {
+			return fail(store.OutcomeSuspect, strings.TrimPrefix(ferr.Error(), errNeedsBrowser.Error()+": "))
+		}
 		if capture != nil && errors.Is(ferr, fetch.ErrStatus) {
 			f.Error = ferr.Error()
 			return fail(store.OutcomeFailed, fmt.Sprintf("HTTP %d", capture.Status))

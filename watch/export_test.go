@@ -13,3 +13,6 @@ var BruteForceRuns = bruteForce
 func Junk(capture *fetch.Capture, doc *extract.Document) string {
 	return junk(capture, doc, wordCount(doc), (&Checker{}).policy())
 }
+
+// EffectivePolicy is c's policy with its defaults, for tests.
+func (c *Checker) EffectivePolicy() Policy { return c.policy() }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/extract"
 	"github.com/clausewatch/clausewatch/fetch"
+	"github.com/clausewatch/clausewatch/render"
 )
 
 // errorTitle matches the title or first heading of an error page.
@@ -129,6 +130,10 @@ func failureReason(err error) string {
 		return "bad content encoding"
 	case errors.Is(err, fetch.ErrURL):
 		return "bad URL"
+	case errors.Is(err, render.ErrNavigation):
+		return "the browser could not load the page"
+	case errors.Is(err, render.ErrNoBrowser), errors.Is(err, render.ErrClosed):
+		return "no browser to render the page"
 	}
 	var dnsErr *net.DNSError
 	switch {

@@ -41,6 +41,7 @@ type watchlistEntry struct {
 	Select   []string `yaml:"select"`
 	Remove   []string `yaml:"remove"`
 	Section  string   `yaml:"section"`
+	Render   string   `yaml:"render"`
 	Paused   bool     `yaml:"paused"`
 }
 
@@ -123,6 +124,11 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 				return nil, bad("%q: %v", e.Name, err)
 			}
 		}
+		if e.Render != "" {
+			if _, err := store.ParseRenderMode(e.Render); err != nil {
+				return nil, bad("%q: %v", e.Name, err)
+			}
+		}
 		if prev, ok := seenName[e.Name]; ok {
 			return nil, bad("name %q is already used at line %d", e.Name, prev)
 		}
@@ -131,7 +137,7 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 		}
 		seenName[e.Name], seenURL[e.URL] = line, line
 		out = append(out, store.Source{Name: e.Name, URL: e.URL, Supplier: e.Supplier, Kind: kind, Schedule: e.Schedule,
-			Select: e.Select, Remove: e.Remove, Section: e.Section, Paused: e.Paused, Origin: "watchlist"})
+			Select: e.Select, Remove: e.Remove, Section: e.Section, Render: store.RenderMode(e.Render), Paused: e.Paused, Origin: "watchlist"})
 	}
 	return out, nil
 }
@@ -170,7 +176,7 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 			updated := old
 			updated.Name, updated.URL, updated.Supplier, updated.Kind = want.Name, want.URL, want.Supplier, want.Kind
 			updated.Schedule, updated.Select, updated.Remove, updated.Paused = want.Schedule, want.Select, want.Remove, want.Paused
-			updated.Section = want.Section
+			updated.Section, updated.Render = want.Section, want.Render
 			// The list's word on private addresses is the operator's
 			// grant for the listed URL: given again at each apply,
 			// cleared when the list no longer gives it.
@@ -231,6 +237,6 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 // sameSettings reports whether two versions of a source read the same.
 func sameSettings(a, b store.Source) bool {
 	return a.Name == b.Name && a.URL == b.URL && a.Supplier == b.Supplier && a.Kind == b.Kind && a.Schedule == b.Schedule &&
-		slices.Equal(a.Select, b.Select) && slices.Equal(a.Remove, b.Remove) && a.Section == b.Section && a.Paused == b.Paused &&
+		slices.Equal(a.Select, b.Select) && slices.Equal(a.Remove, b.Remove) && a.Section == b.Section && a.Render == b.Render && a.Paused == b.Paused &&
 		a.AllowPrivate == b.AllowPrivate
 }

@@ -156,6 +156,7 @@ type sourceInput struct {
 	Select   *[]string `json:"select"`
 	Remove   *[]string `json:"remove"`
 	Section  *string   `json:"section"`
+	Render   *string   `json:"render"`
 	Paused   *bool     `json:"paused"`
 }
 
@@ -172,6 +173,9 @@ func (in sourceInput) apply(src *store.Source) error {
 	set(&src.Supplier, in.Supplier)
 	set(&src.Schedule, in.Schedule)
 	set(&src.Section, in.Section)
+	if in.Render != nil {
+		src.Render = store.RenderMode(strings.TrimSpace(*in.Render))
+	}
 	if in.Kind != nil {
 		src.Kind = store.Kind(*in.Kind)
 	}

@@ -37,6 +37,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	timeout := c.fs.Duration("timeout", 60*time.Second, "timeout for one fetch attempt")
 	rulesFile := c.fs.String("rules", "", "significance rules `file` (YAML) instead of the built-in rules")
 	c.commitFlags()
+	noBrowser := c.fs.Bool("no-browser", false, "never render pages in headless Chromium (sources that need it are suspect)")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
@@ -67,6 +68,10 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 	checker := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Timeout: *timeout}), Rules: rules,
 		Policy: watch.Policy{ConfirmDelay: delay}}
+	if b := newBrowser(*noBrowser, nil); b != nil {
+		defer b.Close()
+		checker.Renderer = b
+	}
 	var lines []checkLine
 	var failed []error
 	results := checker.CheckAll(ctx, srcs, *workers, func(r watch.Result) {

@@ -175,7 +175,13 @@ func writeWARC(ctx context.Context, db *store.DB, w io.Writer, opts warc.Options
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if _, err := ww.WriteCapture(fetchCapture(src, f, body, extra)); err != nil {
+		capture := fetchCapture(src, f, body, extra)
+		if f.RenderSHA256 != "" {
+			if err := renderedCapture(ctx, db, f, &capture); err != nil {
+				return err
+			}
+		}
+		if _, err := ww.WriteCapture(capture); err != nil {
 			return err
 		}
 	}

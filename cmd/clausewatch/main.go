@@ -189,7 +189,7 @@ func storedDiff(args []string) bool {
 			switch name {
 			case "db", "from", "to", "baseline":
 				return true
-			case "rules", "color", "select", "remove", "section", "timeout":
+			case "rules", "color", "select", "remove", "section", "timeout", "render":
 				if !strings.Contains(a, "=") {
 					i++ // the flag's value
 				}

@@ -39,6 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	poll := c.fs.Duration("poll", time.Minute, "longest sleep between looks at the schedule")
 	confirmDelay := c.fs.Duration("confirm-delay", 10*time.Second, "wait before the confirming fetch of a changed page (negative: at the next scheduled check)")
 	timeout := c.fs.Duration("timeout", 60*time.Second, "timeout for one fetch attempt")
+	noBrowser := c.fs.Bool("no-browser", false, "never render pages in headless Chromium (sources that need it are suspect)")
 	rulesFile := c.fs.String("rules", "", "significance rules `file` (YAML) instead of the built-in rules")
 	allowPrivate := c.fs.Bool("allow-private", false, "let watchlist sources use local or private addresses (SSRF guard off for them)")
 	hooksAllowPrivate := c.fs.Bool("webhooks-allow-private", false, "let webhooks post to local or private addresses (SSRF guard off for webhook delivery)")
@@ -145,6 +146,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hooks := web.NewDeliverer(web.DelivererOptions{DB: db, BaseURL: *baseURL, AllowPrivate: *hooksAllowPrivate, Metrics: metrics, Logger: log})
 	checker := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Timeout: *timeout, Logger: log}), Rules: rules,
 		Policy: watch.Policy{ConfirmDelay: delay}, Logger: log}
+	if b := newBrowser(*noBrowser, log); b != nil {
+		defer b.Close()
+		checker.Renderer = b
+	}
 	prog := &vetting.Program{DB: db, Rules: rules, Logger: log}
 	var sched *watch.Scheduler
 	sched, err = watch.NewScheduler(checker, watch.SchedulerOptions{Default: *schedule, Location: loc, Workers: *workers,

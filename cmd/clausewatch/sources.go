@@ -27,6 +27,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	c.fs.Var(&sel, "select", "CSS `selector` of the policy text (repeatable)")
 	c.fs.Var(&rem, "remove", "CSS `selector` of elements to drop (repeatable)")
 	section := c.fs.String("section", "", "keep only the document under this `heading` (a page that holds several, such as a legal centre)")
+	renderFlag := c.fs.String("render", "", "read the page in a headless browser: auto (when a plain fetch shows it needs one; the default), never or always")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
@@ -38,6 +39,9 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		}
 		if *section != "" {
 			return usageError("add: --section is per source; give it as section: in the watchlist entries")
+		}
+		if *renderFlag != "" {
+			return usageError("add: --render is per source; give it as render: in the watchlist entries")
 		}
 		data, err := e.readFile(*from)
 		if err != nil {
@@ -60,8 +64,11 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		if err := extract.CheckSelectors(sel, rem); err != nil {
 			return usageError("add: %v", err)
 		}
+		if _, err := store.ParseRenderMode(*renderFlag); err != nil {
+			return usageError("add: --render: %v", err)
+		}
 		srcs = []store.Source{{Name: *name, URL: c.fs.Arg(0), Supplier: *supplier, Kind: store.Kind(*kind), Schedule: *schedule,
-			Select: sel, Remove: rem, Section: *section, Origin: "cli", AllowPrivate: *allowPrivate}}
+			Select: sel, Remove: rem, Section: *section, Render: store.RenderMode(*renderFlag), Origin: "cli", AllowPrivate: *allowPrivate}}
 	}
 	db, closeDB, err := c.open(ctx, true)
 	if err != nil {
