@@ -11,8 +11,12 @@ import (
 
 // Version identifies the comparison and classification code (not the
 // rules, which carry their own version). Stored diff results say which
-// version made them.
-const Version = "diff/1"
+// version made them; an evidence bundle's diff is recomputed only by the
+// version that made it. Bump it whenever the same inputs give another
+// result. diff/2: responsible parties, folded ranking (RankItem.Also),
+// rank-first terms, negation idioms and prefixes, the document language
+// and per-language rules.
+const Version = "diff/2"
 
 // Kind says how a clause changed position or shape.
 type Kind string
