@@ -83,10 +83,12 @@ func (d *DB) CheckLog(ctx context.Context) (LogReport, error) {
 		n := logSize(tx)
 		rep.Size = n
 		// Log record n is fetch n+1, so the log can never be longer than
-		// the fetches ever numbered. A damaged size must not make the
-		// check allocate for it (64 bytes a record).
-		if seq := tx.Bucket(bucketFetches).Sequence(); n < 0 || uint64(n) > seq {
-			return fmt.Errorf("%w: the log's size, %d, is more than the %d fetches ever recorded", ErrCorrupt, uint64(n), seq)
+		// the fetches ever numbered, and its tiles hold a 32-byte hash for
+		// every record, so it can never be longer than the file allows. A
+		// damaged size (or sequence) must not make the check allocate for
+		// it (64 bytes a record).
+		if seq := tx.Bucket(bucketFetches).Sequence(); n < 0 || uint64(n) > seq || n > tx.Size()/tlog.HashSize {
+			return fmt.Errorf("%w: the log's size, %d, is more than the %d fetches ever recorded or the %d-byte file can hold", ErrCorrupt, uint64(n), seq, tx.Size())
 		}
 		add := func(p LogProblem) { rep.Problems = append(rep.Problems, p) }
 		tb := tiles(tx)

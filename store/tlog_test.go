@@ -357,13 +357,19 @@ func TestLogBackfill(t *testing.T) {
 	}
 }
 
-// TestLogCheckDamagedSize: a log size past the fetches ever numbered (a
-// damaged meta value) is refused as corrupt, before the check allocates
-// for it — a flipped bit there once made it ask for gigabytes.
+// TestLogCheckDamagedSize: a log size past what the file can hold (a
+// damaged meta value, with the fetches' sequence damaged as well) is
+// refused as corrupt, before the check allocates for it — a flipped bit
+// there made it ask for gigabytes.
 func TestLogCheckDamagedSize(t *testing.T) {
 	for _, size := range []uint64{1 << 40, 1<<63 + 5} {
 		fx := newLogFixture(t)
 		err := fx.db.bolt.Update(func(tx *bbolt.Tx) error {
+			// The fetches' sequence damaged too: the file's size still
+			// bounds the log.
+			if err := tx.Bucket(bucketFetches).SetSequence(size); err != nil {
+				return err
+			}
 			return tx.Bucket(bucketMeta).Put(keyLogSize, u64(size))
 		})
 		if err != nil {
