@@ -48,20 +48,11 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, closeDB, err := c.open(ctx, false)
+	db, srcs, done, err := c.openHeld(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	srcs, err := pickSources(ctx, db, c.fs.Args(), true)
-	if err != nil {
-		return err
-	}
-	release, err := c.hold(ctx, srcs)
-	if err != nil {
-		return err
-	}
-	defer release()
+	defer done()
 	delay := *confirmDelay
 	if delay == 0 {
 		delay = time.Nanosecond // Policy's zero means the default
@@ -152,6 +143,27 @@ func pickSources(ctx context.Context, db *store.DB, refs []string, skipPaused bo
 	return out, nil
 }
 
+// openHeld opens the database, picks the sources the arguments name (see
+// pickSources for skipPaused) and holds them from the daemon's scheduler
+// when the command runs in it; done releases both.
+func (c *command) openHeld(ctx context.Context, skipPaused bool) (*store.DB, []store.Source, func(), error) {
+	db, closeDB, err := c.open(ctx, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srcs, err := pickSources(ctx, db, c.fs.Args(), skipPaused)
+	if err != nil {
+		closeDB()
+		return nil, nil, nil, err
+	}
+	release, err := c.hold(ctx, srcs)
+	if err != nil {
+		closeDB()
+		return nil, nil, nil, err
+	}
+	return db, srcs, func() { release(); closeDB() }, nil
+}
+
 // runReextract implements "clausewatch reextract".
 func runReextract(ctx context.Context, e *env, args []string) error {
 	stdout := e.stdout
@@ -162,20 +174,11 @@ func runReextract(ctx context.Context, e *env, args []string) error {
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
-	db, closeDB, err := c.open(ctx, false)
+	db, srcs, done, err := c.openHeld(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer closeDB()
-	srcs, err := pickSources(ctx, db, c.fs.Args(), false)
-	if err != nil {
-		return err
-	}
-	release, err := c.hold(ctx, srcs)
-	if err != nil {
-		return err
-	}
-	defer release()
+	defer done()
 	checker := &watch.Checker{Store: db}
 	var out []watch.Rebuilt
 	var errs []error
