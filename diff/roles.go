@@ -68,8 +68,9 @@ func markDomains(text string, toks []token) {
 }
 
 // domainSpans returns bareDomain's matches in text. A match holds no white
-// space, so only the runs of non-space characters with a dot between two
-// letters or digits ("x.ai", not "ends. Next") are searched: the same
+// space, so only the runs of non-space characters with a dot after a
+// label character (a letter, digit or hyphen) and before a letter or digit
+// ("x.ai", "a-.io", not "ends. Next") are searched: the same
 // matches as searching the whole text, without running the expression
 // over every word of every clause.
 func domainSpans(text string) [][]int {
@@ -82,7 +83,7 @@ func domainSpans(text string) [][]int {
 		j := i
 		inner := false
 		for j < len(text) && !isSpaceByte(text[j]) {
-			if text[j] == '.' && j > i && j+1 < len(text) && isAlnumByte(text[j-1]) && isAlnumByte(text[j+1]) {
+			if text[j] == '.' && j > i && j+1 < len(text) && (isAlnumByte(text[j-1]) || text[j-1] == '-') && isAlnumByte(text[j+1]) {
 				inner = true
 			}
 			j++

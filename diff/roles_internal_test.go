@@ -11,6 +11,7 @@ var domainSeeds = []string{
 	"(docs.github.com/en) and Node.JS or data.We stay",
 	"a.b\vc.d\u00a0e.fr\tf.io",
 	"..a..b.. 1.2.3 v2.0-beta.x",
+	"0-.AA and x-.io",
 	"",
 }
 
