@@ -24,6 +24,14 @@ const (
 // dictID is the ID zstd frames carry for a raw-content dictionary.
 const dictID = 1
 
+// MaxBlobBytes is the largest content a blob may hold unless
+// Options.MaxBlobBytes says otherwise. Writes refuse more,
+// and reads stop decompressing there: a damaged frame (or dictionary)
+// cannot make a read allocate beyond it. Bodies are capped well below it
+// (fetch.Options.MaxBytes, 10 MiB by default; a render's DOM 10 MiB; a
+// PDF 64 MiB at most).
+const MaxBlobBytes = 64 << 20
+
 // Hash returns the hex SHA-256 of data: a blob's key.
 func Hash(data []byte) string {
 	sum := sha256.Sum256(data)
@@ -48,6 +56,9 @@ type pendingBlob struct {
 // encodeBlob compresses content, against dict (the content of the blob
 // dictKey) when one is given.
 func (d *DB) encodeBlob(content []byte, dictKey []byte, dict []byte) (pendingBlob, error) {
+	if len(content) > d.maxBlob {
+		return pendingBlob{}, fmt.Errorf("%w: blob of %d bytes, more than the %d a blob may hold", ErrInvalid, len(content), d.maxBlob)
+	}
 	sum := sha256.Sum256(content)
 	if dict == nil {
 		return pendingBlob{key: sum[:], value: d.enc.EncodeAll(content, []byte{codecZstd})}, nil
@@ -100,7 +111,7 @@ func (d *DB) getBlob(tx *bbolt.Tx, key []byte) ([]byte, error) {
 			return nil, fmt.Errorf("blob %x: dictionary %x: %w: %v", key, dictKey, ErrCorrupt, err)
 		}
 		var dec *zstd.Decoder
-		if dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderDictRaw(dictID, dict), zstd.WithDecoderMaxMemory(1<<30)); err != nil {
+		if dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderDictRaw(dictID, dict), zstd.WithDecoderMaxMemory(uint64(d.maxBlob))); err != nil {
 			return nil, fmt.Errorf("blob %x: %w", key, err)
 		}
 		out, err = dec.DecodeAll(v[1+sha256.Size:], nil)

@@ -125,7 +125,10 @@ func (d *DB) prepareRecord(ctx context.Context, r Record) (*pendingRecord, error
 		data []byte
 	}{{haveDoc, r.Doc}, {haveDiff, r.Diff}} {
 		if !c.have {
-			pb, _ := d.encodeBlob(c.data, nil, nil)
+			pb, err := d.encodeBlob(c.data, nil, nil)
+			if err != nil {
+				return nil, err
+			}
 			p.blobs = append(p.blobs, pb)
 		}
 	}

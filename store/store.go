@@ -62,6 +62,9 @@ type Options struct {
 	// Commit bounds group commit: how many checks' records one write
 	// transaction holds. Zero values take the defaults.
 	Commit CommitOptions
+	// MaxBlobBytes bounds a blob's content, written or read (see the
+	// constant of that name, the default). Tests set it small.
+	MaxBlobBytes int
 }
 
 // DB is an open clausewatch database.
@@ -71,6 +74,8 @@ type DB struct {
 	now  func() time.Time
 	enc  *zstd.Encoder // for blobs without a dictionary; safe for concurrent EncodeAll
 	dec  *zstd.Decoder
+	// maxBlob is Options.MaxBlobBytes: the most a blob may hold.
+	maxBlob int
 	// key signs the log's checkpoints (nil when open read-only); origin
 	// names the log in them.
 	key     *logKey
@@ -128,12 +133,15 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
+	if opts.MaxBlobBytes <= 0 {
+		opts.MaxBlobBytes = MaxBlobBytes
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(uint64(opts.MaxBlobBytes)))
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
 	}
-	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, keyFile: opts.KeyFile, commits: newCommitter(opts.Commit)}
+	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, maxBlob: opts.MaxBlobBytes, keyFile: opts.KeyFile, commits: newCommitter(opts.Commit)}
 	if opts.ReadOnly {
 		err = d.run(false, func(tx *bbolt.Tx) error {
 			v, err := schemaOf(tx)
