@@ -91,6 +91,9 @@ var ErrInvalid = fmt.Errorf("vetting: %w", store.ErrInvalid)
 // late) are checked at once.
 func (p *Program) Notify(ctx context.Context, req NotifyRequest) (store.Notification, error) {
 	sup, err := p.DB.Supplier(ctx, req.Supplier)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Notification{}, fmt.Errorf("supplier %q has no seal record: save its record before notifying it (%w)", req.Supplier, err)
+	}
 	if err != nil {
 		return store.Notification{}, err
 	}
@@ -105,6 +108,9 @@ func (p *Program) Notify(ctx context.Context, req NotifyRequest) (store.Notifica
 		n.Date, n.At = DateOf(t, loc).String(), t.UTC()
 	} else {
 		return store.Notification{}, fmt.Errorf("%w: notification date %q (want YYYY-MM-DD or an RFC 3339 time)", ErrInvalid, req.When)
+	}
+	if err := notYet(n, loc, p.now()); err != nil {
+		return store.Notification{}, err
 	}
 	srcs, err := p.SupplierSources(ctx, sup.Name)
 	if err != nil {

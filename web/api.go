@@ -426,32 +426,15 @@ func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiAddWebhook(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		URL       string `json:"url"`
-		Format    string `json:"format"`
-		RevetOnly bool   `json:"revet_only"`
-		Secret    string `json:"secret"`
-	}
+	var in webhookInput
 	if err := decodeBody(w, r, &in); err != nil {
 		s.failErr(w, r, "add webhook", err)
 		return
 	}
-	if in.Secret != "" && len(in.Secret) < 16 {
-		s.fail(w, r, http.StatusBadRequest, "secret: at least 16 characters (or leave it out and one is made)")
-		return
-	}
-	if err := s.checkWebhookURL(r.Context(), in.URL); err != nil {
-		s.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	h, err := s.db.AddWebhook(r.Context(), store.Webhook{URL: in.URL, Format: in.Format, RevetOnly: in.RevetOnly, Secret: in.Secret})
+	h, err := s.addWebhook(r.Context(), in)
 	if err != nil {
 		s.failErr(w, r, "add webhook", err)
 		return
-	}
-	s.log.InfoContext(r.Context(), "webhook added", "webhook", h.ID, "url", h.URL, "by", identityOf(r.Context()).User)
-	if s.opts.Webhooks != nil {
-		s.opts.Webhooks.Notify()
 	}
 	out := toAPIWebhook(h)
 	out.Secret = h.Secret

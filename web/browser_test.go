@@ -259,6 +259,7 @@ func TestBrowserHostilePolicy(t *testing.T) {
 		fmt.Sprintf("/sources/%d/versions/1", src.ID),
 		fmt.Sprintf("/sources/%d/versions/2/raw", src.ID),
 		"/", "/suppliers", "/sources",
+		"/suppliers/" + url.PathEscape(src.Supplier), "/suppliers/" + url.PathEscape(src.Supplier) + "/manage",
 	}
 	// Signed in too: forms render more of the strings.
 	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/login"), chromedp.WaitVisible(`#token`),

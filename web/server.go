@@ -226,6 +226,27 @@ func (s *Server) routeTable() []route {
 		{"GET /api/suppliers/{name}/renewal", reads, s.apiRenewal},
 		{"POST /api/rubrics", writes, s.apiAddRubric},
 		{"POST /api/baselines", writes, s.apiPinBaseline},
+		// The programme managed from the browser (forms, staff only:
+		// manage.go, supplier_forms.go, evidence.go).
+		{"GET /suppliers/{name}/manage", staffReads, s.manageSupplierPage},
+		{"POST /suppliers/{name}/record", writes, s.supplierRecordForm},
+		{"POST /suppliers/{name}/notifications", writes, s.notifyForm},
+		{"POST /suppliers/{name}/token", writes, s.supplierTokenForm},
+		{"POST /suppliers/{name}/baselines", writes, s.pinBaselineForm},
+		{"POST /suppliers/{name}/baselines/remove", writes, s.unpinBaselineForm},
+		{"GET /rubrics", staffReads, s.rubricsPage},
+		{"POST /rubrics", writes, s.rubricForm},
+		{"GET /tokens", staffReads, s.tokensPage},
+		{"POST /tokens", writes, s.tokenForm},
+		{"POST /tokens/revoke", writes, s.revokeTokenForm},
+		{"GET /webhooks", staffReads, s.webhooksPage},
+		{"POST /webhooks", writes, s.webhookForm},
+		{"POST /webhooks/{id}/delete", writes, s.deleteWebhookForm},
+		{"GET /evidence", staffReads, s.evidenceDownload},
+		// Verifying changes nothing (no CSRF token needed: a cross-site
+		// post is refused before any handler), but it is work: staff only.
+		{"GET /verify", staffReads, s.verifyPage},
+		{"POST /verify", staffReads, s.verifyUpload},
 		// Suppliers, not staff: authorised by the supplier's own capture
 		// token inside the handler.
 		{"POST /api/capture", public, s.apiCapture},

@@ -241,20 +241,10 @@ func (s *Server) apiPutSupplier(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "supplier", err)
 		return
 	}
-	name := r.PathValue("name")
-	srcs, err := s.program().SupplierSources(r.Context(), name)
-	if err != nil {
-		s.failErr(w, r, "supplier", err)
-		return
-	}
-	if len(srcs) == 0 {
-		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("no source belongs to supplier %q (add its policy first)", name))
-		return
-	}
-	sup, err := s.db.PutSupplier(r.Context(), store.Supplier{Name: name, Awarded: body.Awarded, Rubric: body.Rubric,
+	sup, err := s.program().SaveSupplier(r.Context(), store.Supplier{Name: r.PathValue("name"), Awarded: body.Awarded, Rubric: body.Rubric,
 		LastReview: body.LastReview, Zone: body.Zone, Note: body.Note, Products: body.Products})
 	if err != nil {
-		s.failErr(w, r, "supplier", err)
+		s.failNamed(w, r, "supplier", err)
 		return
 	}
 	sup.TokenHash = ""
@@ -271,7 +261,7 @@ func (s *Server) apiNotify(w http.ResponseWriter, r *http.Request) {
 	req.By = identityOf(r.Context()).User
 	n, err := s.program().Notify(r.Context(), req)
 	if err != nil {
-		s.failErr(w, r, "notification", err)
+		s.failNamed(w, r, "notification", err)
 		return
 	}
 	st, err := s.program().Status(r.Context(), n, s.opts.Now())
@@ -301,18 +291,10 @@ func (s *Server) apiAddRubric(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "rubric", err)
 		return
 	}
-	rb, err := s.db.AddRubric(r.Context(), store.Rubric{Version: body.Version, Released: body.Released, Note: body.Note})
+	rb, needs, err := s.program().AddRubric(r.Context(), body)
 	if err != nil {
 		s.failErr(w, r, "rubric", err)
 		return
-	}
-	needs, err := s.program().NeedsRevet(r.Context())
-	if err != nil {
-		s.failErr(w, r, "rubric", err)
-		return
-	}
-	if needs == nil {
-		needs = []string{}
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"rubric": rb, "revet": needs})
 }
@@ -328,19 +310,10 @@ func (s *Server) apiPinBaseline(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "baseline", err)
 		return
 	}
-	if body.Name == vetting.BaselineAwarded || body.Name == vetting.BaselineLastReview {
-		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("baseline %q is built in (it comes from the supplier's record)", body.Name))
-		return
-	}
-	src, err := s.db.Source(r.Context(), body.Source)
+	b, _, err := s.program().PinBaseline(r.Context(), vetting.PinRequest{Source: body.Source, Name: body.Name, Version: body.Version,
+		Note: body.Note, By: identityOf(r.Context()).User})
 	if err != nil {
-		s.failErr(w, r, "source "+body.Source, err)
-		return
-	}
-	b, err := s.db.PinBaseline(r.Context(), store.Baseline{Source: src.ID, Name: body.Name, Version: body.Version, Note: body.Note,
-		By: identityOf(r.Context()).User})
-	if err != nil {
-		s.failErr(w, r, "baseline", err)
+		s.failNamed(w, r, "baseline", err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, b)

@@ -151,7 +151,7 @@ func runEvidence(ctx context.Context, e *env, args []string) error {
 	}
 	path := *out
 	if path == "" {
-		path = fmt.Sprintf("evidence-%s-%s.zip", safeName(b.Manifest.Source.Name), date)
+		path = b.FileName()
 		if err := e.checkOutput(path, guarded(*c.db)...); err != nil {
 			return usageError("evidence: %v", err)
 		}
@@ -274,14 +274,4 @@ func readLimited(name string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes, not an evidence bundle", name, limit)
 	}
 	return data, nil
-}
-
-// safeName keeps a source name usable in a file name.
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
-			return r
-		}
-		return '_'
-	}, s)
 }

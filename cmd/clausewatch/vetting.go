@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -95,27 +94,17 @@ func runSupplier(ctx context.Context, e *env, args []string) error {
 		if set["product"] {
 			sup.Products = nil
 			for _, p := range products {
-				name, list, ok := strings.Cut(p, "=")
-				if !ok {
-					return usageError("supplier: --product %q: want NAME=SOURCE,SOURCE", p)
+				prod, err := vetting.ParseProduct(p)
+				if err != nil {
+					return usageError("supplier: --product: %v", err)
 				}
-				var srcs []string
-				for s := range strings.SplitSeq(list, ",") {
-					if s = strings.TrimSpace(s); s != "" {
-						srcs = append(srcs, s)
-					}
-				}
-				sup.Products = append(sup.Products, store.Product{Name: name, Sources: srcs})
+				sup.Products = append(sup.Products, prod)
 			}
 		}
-		srcs, err := prog.SupplierSources(ctx, sup.Name)
-		if err != nil {
-			return fmt.Errorf("supplier: %w", err)
+		sup, err = prog.SaveSupplier(ctx, sup)
+		if nosrc := (*vetting.NoSourcesError)(nil); errors.As(err, &nosrc) {
+			return usageError("supplier: %v", err)
 		}
-		if len(srcs) == 0 {
-			return usageError("supplier: no source belongs to %q (add its policy with 'clausewatch add URL --supplier %q' first)", sup.Name, sup.Name)
-		}
-		sup, err = db.PutSupplier(ctx, sup)
 		if err != nil {
 			return fmt.Errorf("supplier: %w", err)
 		}
@@ -256,14 +245,8 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 		return usageError("notify: want SUPPLIER and --on DATE (see clausewatch notify -h)")
 	}
 	req := vetting.NotifyRequest{Supplier: c.fs.Arg(0), When: *on, Must: *must, Concerns: *concern, By: *by}
-	for _, k := range []struct {
-		kind  store.TicketKind
-		texts []string
-	}{{store.TicketAppear, appear}, {store.TicketDisappear, disappear}, {store.TicketReword, reword}, {store.TicketRemove, remove}} {
-		for _, t := range k.texts {
-			req.Tickets = append(req.Tickets, vetting.TicketRequest{Kind: k.kind, Source: *source, Text: t})
-		}
-	}
+	req.Tickets = vetting.Tickets(*source, map[store.TicketKind][]string{
+		store.TicketAppear: appear, store.TicketDisappear: disappear, store.TicketReword: reword, store.TicketRemove: remove})
 	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return err
@@ -312,13 +295,9 @@ func runRubric(ctx context.Context, e *env, args []string) error {
 	defer closeDB()
 	prog := &vetting.Program{DB: db}
 	if verb == "add" {
-		r, err := db.AddRubric(ctx, store.Rubric{Version: rest[0], Released: *released, Note: *note})
+		r, needs, err := prog.AddRubric(ctx, store.Rubric{Version: rest[0], Released: *released, Note: *note})
 		if err != nil {
 			return &exitError{code: 2, msg: "rubric: " + err.Error()}
-		}
-		needs, err := prog.NeedsRevet(ctx)
-		if err != nil {
-			return err
 		}
 		if *c.asJSON {
 			return printJSON(stdout, map[string]any{"rubric": r, "revet": needs})
@@ -372,24 +351,13 @@ func runBaseline(ctx context.Context, e *env, args []string) error {
 	}
 	switch verb {
 	case "pin":
-		if slices.Contains([]string{vetting.BaselineAwarded, vetting.BaselineLastReview}, rest[1]) {
-			return usageError("baseline: %q is built in (it comes from the supplier's record)", rest[1])
-		}
-		seq := *version
-		if seq == 0 {
-			t := time.Now()
-			if *at != "" {
-				if t, err = parseWhen(*at, true, time.Now()); err != nil {
-					return usageError("baseline: --at: %v", err)
-				}
+		req := vetting.PinRequest{Source: rest[0], Name: rest[1], Version: *version, Note: *note, By: *by}
+		if *at != "" {
+			if req.At, err = parseWhen(*at, true, time.Now()); err != nil {
+				return usageError("baseline: --at: %v", err)
 			}
-			v, err := db.VersionAt(ctx, src.ID, t)
-			if err != nil {
-				return &exitError{code: 2, msg: "baseline: " + err.Error()}
-			}
-			seq = v.Seq
 		}
-		b, err := db.PinBaseline(ctx, store.Baseline{Source: src.ID, Name: rest[1], Version: seq, Note: *note, By: *by})
+		b, _, err := (&vetting.Program{DB: db}).PinBaseline(ctx, req)
 		if err != nil {
 			return &exitError{code: 2, msg: "baseline: " + err.Error()}
 		}

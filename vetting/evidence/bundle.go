@@ -287,7 +287,7 @@ func gatherCaptures(ctx context.Context, db *store.DB, src store.Source, at time
 		}
 	}
 	if before == nil {
-		return nil, fmt.Errorf("no capture of %s with its text before the notification (%s): nothing to compare with", src.Name, at.Format(time.RFC3339))
+		return nil, &missingError{fmt.Sprintf("no capture of %s with its text before the notification (%s): nothing to compare with", src.Name, at.Format(time.RFC3339))}
 	}
 	caps := []capture{{role: RoleBefore, fetch: *before}}
 	versions, err := db.Versions(ctx, src.ID)
@@ -483,4 +483,31 @@ func canonicalJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// missingError is evidence the database does not hold, in words: a
+// store.ErrNotFound, so a caller can tell it from a failure.
+type missingError struct{ msg string }
+
+func (e *missingError) Error() string { return e.msg }
+
+// Is makes the error a store.ErrNotFound.
+func (e *missingError) Is(target error) bool { return target == store.ErrNotFound }
+
+// FileName is the bundle's file name as 'clausewatch evidence' and the
+// web server give it: evidence-SOURCE-DATE.zip, the source name kept to
+// characters safe in a file name.
+func (b *Bundle) FileName() string {
+	return fmt.Sprintf("evidence-%s-%s.zip", safeName(b.Manifest.Source.Name), b.Manifest.Notification.Date)
+}
+
+// safeName keeps a source name usable in a file name (and a
+// Content-Disposition header).
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '_'
+	}, s)
 }
