@@ -190,7 +190,7 @@ func (q dashQuery) apply(all []dashRow) []dashRow {
 		if q.Desc {
 			c = -c
 		}
-		return cmp.Or(c, cmp.Compare(a.ID, b.ID))
+		return cmp.Or(c, dashSorts["name"](a, b), cmp.Compare(a.ID, b.ID))
 	})
 	return rows
 }
