@@ -268,6 +268,34 @@ func (dashData) Statuses() []string { return []string{"active", "paused", "archi
 
 func (dashData) title() string { return "Sources" }
 
+// sortChoice is an option of the order menu (the column headers sort
+// too, but a phone does not show them).
+type sortChoice struct {
+	Value, Label string
+	Selected     bool
+}
+
+// SortChoices are the order menu's options, the current order selected.
+func (d dashData) SortChoices() []sortChoice {
+	cur := d.Q.Sort
+	if d.Q.Desc {
+		cur = "-" + cur
+	}
+	out := []sortChoice{{"name", "Name", false}, {"-name", "Name, Z to A", false}, {"supplier", "Supplier", false}, {"kind", "Kind", false},
+		{"health", "Health, worst first", false}, {"-checked", "Last checked, latest first", false}, {"checked", "Last checked, oldest first", false},
+		{"-changed", "Last changed, latest first", false}, {"due", "Next due, soonest first", false}}
+	found := false
+	for i := range out {
+		if out[i].Value == cur {
+			out[i].Selected, found = true, true
+		}
+	}
+	if !found {
+		out = append(out, sortChoice{cur, "By " + d.Q.Sort + map[bool]string{true: ", descending", false: ""}[d.Q.Desc], true})
+	}
+	return out
+}
+
 // SortLink is the dashboard sorted by col: ascending, or descending when
 // it is sorted by col ascending already.
 func (d dashData) SortLink(col string) string {
