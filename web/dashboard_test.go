@@ -156,6 +156,11 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("page: no %q for %s", w, name)
 		}
 	}
+	// The order menu shows the order, for phones that hide the headers.
+	_, page = do(t, "GET", srv.URL+"/sources?sort=-changed", "", "", map[string]string{"Accept": "text/html"})
+	if !strings.Contains(page, `<option value="-changed" selected>`) || !strings.Contains(page, `aria-sort="descending"`) {
+		t.Errorf("sorted by -changed: the menu or the header does not say so")
+	}
 	// IMS last changed when its version 3 was first seen.
 	vs, err := h.DB.Versions(t.Context(), h.IMS.ID)
 	if err != nil {

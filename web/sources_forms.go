@@ -176,6 +176,10 @@ func (s *Server) editSourceForm(w http.ResponseWriter, r *http.Request) {
 		s.formFailed(w, r, d, err)
 		return
 	}
+	// An operator's grant of a private address belongs to the URL it was
+	// given for (decision record 0016): a preview of another URL goes
+	// through the SSRF guard, as the saved source would.
+	src.AllowPrivate = src.AllowPrivate && src.URL == d.Source.URL
 	if r.PostFormValue("do") == "preview" {
 		s.previewForm(w, r, d, src)
 		return

@@ -289,6 +289,66 @@ func TestSourceEditAndStates(t *testing.T) {
 	}
 }
 
+// TestEditPreviewKeepsTheGuard: a source the operator allowed a private
+// address previews at that address, but an edit's preview of another
+// URL goes through the SSRF guard (the grant belongs to the URL).
+func TestEditPreviewKeepsTheGuard(t *testing.T) {
+	h := newHistory(t)
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now}) // the server's own, guarded client
+	b := newSession(t, srv.URL, h.DB, "alice")
+	edit := url.Values{"name": {"cor-privacy"}, "supplier": {"COR"}, "kind": {"privacy"}, "do": {"preview"}}
+	cases := []struct {
+		name, url string
+		want      string
+	}{
+		{"the granted URL", h.COR.URL, "The page reads as a policy"},
+		{"another local URL", h.Fixture.URL + "/ims/privacy", "address refused by the SSRF guard"},
+	}
+	for _, c := range cases {
+		resp, body := b.post("/sources/"+itoa(h.COR.ID)+"/edit", with(edit, "url", c.url))
+		if resp.StatusCode != 200 || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d, want %q in\n%s", c.name, resp.StatusCode, c.want, mainOf(body))
+		}
+	}
+	if src, err := h.DB.SourceByID(t.Context(), h.COR.ID); err != nil || src.URL != h.COR.URL || !src.AllowPrivate {
+		t.Errorf("a preview changed the source: %+v %v", src, err)
+	}
+}
+
+// TestAPISourceTagsAndArchive: the API takes tags and archived as the
+// forms do, with the store's checks.
+func TestAPISourceTagsAndArchive(t *testing.T) {
+	h := newHistory(t)
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	tok := token(t, h.DB, "api")
+	path := srv.URL + "/api/sources/" + itoa(h.COR.ID)
+	cases := []struct {
+		body   string
+		status int
+		want   string
+	}{
+		{`{"tags": ["k12", " lti ", "K12", ""]}`, 200, `"tags": [
+    "k12",
+    "lti"
+  ]`},
+		{`{"tags": ["a,b"]}`, 400, `tag \"a,b\": contains a comma`},
+		{`{"tags": ["\u202eevil"]}`, 400, "tag"},
+		{`{"archived": true}`, 200, `"archived": true`},
+		{`{"paused": false}`, 200, `"paused": true`}, // still archived: still paused
+		{`{"archived": false, "paused": false}`, 200, `"current_version": 2`},
+	}
+	for _, c := range cases {
+		resp, body := do(t, "PATCH", path, tok, c.body, nil)
+		if resp.StatusCode != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("PATCH %s: %d, want %d with %q:\n%s", c.body, resp.StatusCode, c.status, c.want, body)
+		}
+	}
+	src, err := h.DB.SourceByID(t.Context(), h.COR.ID)
+	if err != nil || src.Paused || src.Archived || strings.Join(src.Tags, ",") != "k12,lti" {
+		t.Errorf("stored %+v %v", src, err)
+	}
+}
+
 func with(v url.Values, kv ...string) url.Values {
 	out := cloneForm(v)
 	for i := 0; i+1 < len(kv); i += 2 {
