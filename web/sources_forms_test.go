@@ -214,8 +214,8 @@ func TestSourcePreview(t *testing.T) {
 	if loc := resp.Header.Get("Location"); loc != "/sources/"+itoa(src.ID)+"?done=added" {
 		t.Errorf("redirect to %q", loc)
 	}
-	if _, page := b.get(resp.Header.Get("Location")); !strings.Contains(page, "Source added.") {
-		t.Errorf("no notice on the source page")
+	if _, page := b.get(resp.Header.Get("Location")); !strings.Contains(page, "Source added.") || !strings.Contains(tags.ReplaceAllString(page, ""), "Tracking: not checked yet") {
+		t.Errorf("the new source's page lacks the notice or says it was checked:\n%s", mainOf(page))
 	}
 	// The same name again is refused by name, and nothing else is saved.
 	resp, body = b.post("/sources/new", form("/app", "do", "save"))
