@@ -257,6 +257,25 @@ type dashData struct {
 	Who             identity
 	// Notice says what a form just did (a redirect's ?done=).
 	Notice string
+	// Page is the page of the rows shown: a list of thousands comes a
+	// page at a time, under the page cap whatever the names and URLs.
+	Page pageInfo
+}
+
+// The dashboard's page bounds: rows, and bytes of their text (each is
+// shown about twice, in attributes and text).
+const (
+	dashPerPage = 200
+	dashText    = 1 << 20
+)
+
+// size is about how many bytes of text a row puts on the page.
+func (r dashRow) size() int {
+	n := len(r.Name) + len(r.URL) + 2*len(r.Supplier) + 2*len(r.Reason) + len(r.Words)
+	for _, t := range r.Tags {
+		n += 2 * len(t)
+	}
+	return n
 }
 
 // The filters' choices.
@@ -348,7 +367,21 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 			tags[t] = true
 		}
 	}
-	d.Rows = q.apply(all)
+	page, ok := pageParam(r)
+	if !ok {
+		s.fail(w, r, http.StatusBadRequest, "page: want a number from 1")
+		return
+	}
+	p := newPager(dashPerPage, dashText, page)
+	for _, row := range q.apply(all) {
+		if p.add(row.size()) {
+			d.Rows = append(d.Rows, row)
+		}
+	}
+	if d.Page, ok = p.info(r.URL.Path, q.values()); !ok {
+		s.fail(w, r, http.StatusNotFound, fmt.Sprintf("the sources list has no page %d", page))
+		return
+	}
 	d.Suppliers, d.Tags = sortedKeys(sups), sortedKeys(tags)
 	enc := q.values().Encode()
 	d.CSV, d.API = "/sources.csv?"+enc, "/api/sources?view=dashboard&"+enc

@@ -3,7 +3,10 @@ package web_test
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +225,62 @@ func TestDashboardCSVInjection(t *testing.T) {
 	}
 	if found != len(cases) {
 		t.Errorf("found %d of %d sources in the CSV", found, len(cases))
+	}
+}
+
+// TestDashboardPages: a list of hundreds comes a page at a time, by
+// rows and by the bytes of long URLs, each source on exactly one page,
+// every page under the page cap.
+func TestDashboardPages(t *testing.T) {
+	cases := []struct {
+		name     string
+		n, extra int // sources, and bytes of path added to each URL
+		pages    int
+	}{
+		{"many short rows", 450, 0, 3},
+		{"long URLs", 300, 7000, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			db, err := store.Open(filepath.Join(t.TempDir(), "pages.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			var srcs []store.Source
+			for i := range c.n {
+				srcs = append(srcs, store.Source{Name: fmt.Sprintf("s-%04d", i), Supplier: "Acme", Origin: "cli",
+					URL: fmt.Sprintf("https://x%d.example/%s", i, strings.Repeat("p", c.extra))})
+			}
+			if _, err := db.AddSources(t.Context(), srcs); err != nil {
+				t.Fatal(err)
+			}
+			srv := serve(t, web.Options{DB: db, OpenRead: true})
+			seen := map[string]int{}
+			for page := 1; page <= c.pages; page++ {
+				resp, body := do(t, "GET", srv.URL+"/sources?page="+strconv.Itoa(page), "", "", map[string]string{"Accept": "text/html"})
+				if resp.StatusCode != 200 || len(body) > 4<<20 {
+					t.Fatalf("page %d: %d, %d bytes", page, resp.StatusCode, len(body))
+				}
+				for _, row := range strings.Split(body, `<tr id="source-`)[1:] {
+					id, _, _ := strings.Cut(row, `"`)
+					seen[id]++
+				}
+				if next := strings.Contains(body, `rel="next"`); next != (page < c.pages) {
+					t.Errorf("page %d: a next link %v", page, next)
+				}
+			}
+			if len(seen) != c.n {
+				t.Errorf("%d sources over the pages, want %d", len(seen), c.n)
+			}
+			for id, n := range seen {
+				if n != 1 {
+					t.Errorf("source %s on %d pages", id, n)
+				}
+			}
+			if resp, _ := do(t, "GET", srv.URL+"/sources?page="+strconv.Itoa(c.pages+1), "", "", nil); resp.StatusCode != 404 {
+				t.Errorf("page past the end: %d", resp.StatusCode)
+			}
+		})
 	}
 }
