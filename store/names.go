@@ -34,6 +34,8 @@ const (
 	// SectionName is a source's section: the heading of the document it
 	// keeps on a page that holds several.
 	SectionName NameKind = "section"
+	// TagName is one of a source's tags.
+	TagName NameKind = "tag"
 )
 
 // InputError is a name or URL that cannot be stored: what it is, the

@@ -46,6 +46,14 @@ func (s *Source) validate(was *Source) error {
 	if err := s.Render.valid(); err != nil {
 		return fmt.Errorf("source %q: %w", s.Name, err)
 	}
+	tags, err := ValidTags(s.Tags)
+	if err != nil {
+		return fmt.Errorf("source %q: %w", s.Name, err)
+	}
+	s.Tags = tags
+	if s.Archived {
+		s.Paused = true
+	}
 	switch s.Kind {
 	case "":
 		s.Kind = Privacy

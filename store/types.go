@@ -38,6 +38,11 @@ type Source struct {
 	// Render says when the source is read in a browser (see RenderMode);
 	// empty is RenderAuto.
 	Render RenderMode `json:"render,omitempty"`
+	// Archived hides a source from the default lists; an archived source
+	// is also paused. Its history is kept, like every source's.
+	Archived bool `json:"archived,omitempty"`
+	// Tags are the staff's own labels for filtering (see ValidTags).
+	Tags []string `json:"tags,omitempty"`
 }
 
 // Outcome is what one fetch meant.

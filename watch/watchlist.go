@@ -28,6 +28,7 @@ var ErrWatchlist = errors.New("watch: bad watchlist")
 //	    remove: [".newsletter"]  # CSS; optional
 //	    section: Privacy Policy  # heading of the document to keep; optional
 //	    paused: false
+//	    tags: [k12, lti]         # the staff's labels; optional
 type watchlist struct {
 	Sources []watchlistEntry `yaml:"sources"`
 }
@@ -43,14 +44,44 @@ type watchlistEntry struct {
 	Section  string   `yaml:"section"`
 	Render   string   `yaml:"render"`
 	Paused   bool     `yaml:"paused"`
+	Tags     []string `yaml:"tags"`
 }
 
 // ParseWatchlist reads a watchlist (name is the file, for messages) and
 // returns its sources, validated: every entry has a name, an http(s) URL
 // and a supplier; kinds, cron schedules and CSS selectors parse; names,
-// suppliers and sections are storable (store.ValidName); names and URLs
-// are not repeated. Errors name the file and line.
+// suppliers, sections and tags are storable (store.ValidName,
+// store.ValidTags); names and URLs are not repeated. Errors name the file
+// and line; the first bad entry's is returned.
 func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
+	entries, err := ParseWatchlistEntries(data, name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Source, 0, len(entries))
+	for _, e := range entries {
+		if e.Err != nil {
+			return nil, e.Err
+		}
+		out = append(out, e.Source)
+	}
+	return out, nil
+}
+
+// WatchlistEntry is one entry of a watchlist, checked on its own: the
+// source it declares, or Err saying why it cannot be stored (naming the
+// file and line).
+type WatchlistEntry struct {
+	Line   int
+	Source store.Source
+	Err    error
+}
+
+// ParseWatchlistEntries reads a watchlist as ParseWatchlist does, but
+// checks every entry and reports each bad one (for a form that lists
+// them all). The error is the file's own: not YAML, unknown fields, no
+// sources.
+func ParseWatchlistEntries(data []byte, name string) ([]WatchlistEntry, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrWatchlist, name, err)
@@ -77,69 +108,81 @@ func ParseWatchlist(data []byte, name string) ([]store.Source, error) {
 		return nil, fmt.Errorf("%w: %s: no sources (want a top-level \"sources:\" list)", ErrWatchlist, name)
 	}
 	seenName, seenURL := map[string]int{}, map[string]int{}
-	var out []store.Source
+	out := make([]WatchlistEntry, len(wl.Sources))
 	for i, e := range wl.Sources {
 		line := 0
 		if i < len(lines) {
 			line = lines[i]
 		}
-		bad := func(format string, a ...any) error {
-			return fmt.Errorf("%w: %s:%d: source %d: %s", ErrWatchlist, name, line, i+1, fmt.Sprintf(format, a...))
+		src, why := e.check(seenName, seenURL, line)
+		out[i] = WatchlistEntry{Line: line, Source: src}
+		if why != "" {
+			out[i].Err = fmt.Errorf("%w: %s:%d: source %d: %s", ErrWatchlist, name, line, i+1, why)
 		}
-		switch {
-		case e.Name == "":
-			return nil, bad("no name")
-		case e.URL == "":
-			return nil, bad("%q has no url", e.Name)
-		case e.Supplier == "":
-			return nil, bad("%q has no supplier", e.Name)
-		}
-		if err := store.ValidName(store.SourceName, e.Name); err != nil {
-			return nil, bad("%v", err)
-		}
-		if err := store.ValidName(store.SupplierName, e.Supplier); err != nil {
-			return nil, bad("%v", err)
-		}
-		if err := store.ValidURL("URL", e.URL); err != nil {
-			return nil, bad("%q: %v", e.Name, err)
-		}
-		kind := store.Kind(e.Kind)
-		switch kind {
-		case "":
-			kind = store.Privacy
-		case store.Privacy, store.Terms:
-		default:
-			return nil, bad("%q: kind %q (want privacy or terms)", e.Name, e.Kind)
-		}
-		if e.Schedule != "" {
-			if err := ParseSchedule(e.Schedule); err != nil {
-				return nil, bad("%q: %v", e.Name, err)
-			}
-		}
-		if err := extract.CheckSelectors(e.Select, e.Remove); err != nil {
-			return nil, bad("%q: %v", e.Name, err)
-		}
-		if e.Section != "" {
-			if err := store.ValidName(store.SectionName, e.Section); err != nil {
-				return nil, bad("%q: %v", e.Name, err)
-			}
-		}
-		if e.Render != "" {
-			if _, err := store.ParseRenderMode(e.Render); err != nil {
-				return nil, bad("%q: %v", e.Name, err)
-			}
-		}
-		if prev, ok := seenName[e.Name]; ok {
-			return nil, bad("name %q is already used at line %d", e.Name, prev)
-		}
-		if prev, ok := seenURL[e.URL]; ok {
-			return nil, bad("url %s is already listed at line %d", e.URL, prev)
-		}
-		seenName[e.Name], seenURL[e.URL] = line, line
-		out = append(out, store.Source{Name: e.Name, URL: e.URL, Supplier: e.Supplier, Kind: kind, Schedule: e.Schedule,
-			Select: e.Select, Remove: e.Remove, Section: e.Section, Render: store.RenderMode(e.Render), Paused: e.Paused, Origin: "watchlist"})
 	}
 	return out, nil
+}
+
+// check validates one entry (seen names and URLs are the entries before
+// it, by line) and says why it cannot be stored, or "".
+func (e watchlistEntry) check(seenName, seenURL map[string]int, line int) (store.Source, string) {
+	switch {
+	case e.Name == "":
+		return store.Source{}, "no name"
+	case e.URL == "":
+		return store.Source{}, fmt.Sprintf("%q has no url", e.Name)
+	case e.Supplier == "":
+		return store.Source{}, fmt.Sprintf("%q has no supplier", e.Name)
+	}
+	if err := store.ValidName(store.SourceName, e.Name); err != nil {
+		return store.Source{}, err.Error()
+	}
+	if err := store.ValidName(store.SupplierName, e.Supplier); err != nil {
+		return store.Source{}, err.Error()
+	}
+	if err := store.ValidURL("URL", e.URL); err != nil {
+		return store.Source{}, fmt.Sprintf("%q: %v", e.Name, err)
+	}
+	kind := store.Kind(e.Kind)
+	switch kind {
+	case "":
+		kind = store.Privacy
+	case store.Privacy, store.Terms:
+	default:
+		return store.Source{}, fmt.Sprintf("%q: kind %q (want privacy or terms)", e.Name, e.Kind)
+	}
+	if e.Schedule != "" {
+		if err := ParseSchedule(e.Schedule); err != nil {
+			return store.Source{}, fmt.Sprintf("%q: %v", e.Name, err)
+		}
+	}
+	if err := extract.CheckSelectors(e.Select, e.Remove); err != nil {
+		return store.Source{}, fmt.Sprintf("%q: %v", e.Name, err)
+	}
+	if e.Section != "" {
+		if err := store.ValidName(store.SectionName, e.Section); err != nil {
+			return store.Source{}, fmt.Sprintf("%q: %v", e.Name, err)
+		}
+	}
+	if e.Render != "" {
+		if _, err := store.ParseRenderMode(e.Render); err != nil {
+			return store.Source{}, fmt.Sprintf("%q: %v", e.Name, err)
+		}
+	}
+	tags, err := store.ValidTags(e.Tags)
+	if err != nil {
+		return store.Source{}, fmt.Sprintf("%q: %v", e.Name, err)
+	}
+	if prev, ok := seenName[e.Name]; ok {
+		return store.Source{}, fmt.Sprintf("name %q is already used at line %d", e.Name, prev)
+	}
+	if prev, ok := seenURL[e.URL]; ok {
+		return store.Source{}, fmt.Sprintf("url %s is already listed at line %d", e.URL, prev)
+	}
+	seenName[e.Name], seenURL[e.URL] = line, line
+	return store.Source{Name: e.Name, URL: e.URL, Supplier: e.Supplier, Kind: kind, Schedule: e.Schedule,
+		Select: e.Select, Remove: e.Remove, Section: e.Section, Render: store.RenderMode(e.Render), Paused: e.Paused, Tags: tags,
+		Origin: "watchlist"}, ""
 }
 
 // WatchlistReport says what applying a watchlist changed, by source name.
@@ -176,7 +219,7 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 			updated := old
 			updated.Name, updated.URL, updated.Supplier, updated.Kind = want.Name, want.URL, want.Supplier, want.Kind
 			updated.Schedule, updated.Select, updated.Remove, updated.Paused = want.Schedule, want.Select, want.Remove, want.Paused
-			updated.Section, updated.Render = want.Section, want.Render
+			updated.Section, updated.Render, updated.Tags = want.Section, want.Render, want.Tags
 			// The list's word on private addresses is the operator's
 			// grant for the listed URL: given again at each apply,
 			// cleared when the list no longer gives it.
@@ -238,5 +281,5 @@ func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (W
 func sameSettings(a, b store.Source) bool {
 	return a.Name == b.Name && a.URL == b.URL && a.Supplier == b.Supplier && a.Kind == b.Kind && a.Schedule == b.Schedule &&
 		slices.Equal(a.Select, b.Select) && slices.Equal(a.Remove, b.Remove) && a.Section == b.Section && a.Render == b.Render && a.Paused == b.Paused &&
-		a.AllowPrivate == b.AllowPrivate
+		a.AllowPrivate == b.AllowPrivate && slices.Equal(a.Tags, b.Tags)
 }

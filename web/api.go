@@ -114,6 +114,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func (s *Server) apiSources(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("view") == "dashboard" {
+		s.apiDashboard(w, r)
+		return
+	}
 	srcs, err := s.db.Sources(r.Context())
 	if err != nil {
 		s.failErr(w, r, "sources", err)
@@ -158,6 +162,8 @@ type sourceInput struct {
 	Section  *string   `json:"section"`
 	Render   *string   `json:"render"`
 	Paused   *bool     `json:"paused"`
+	Tags     *[]string `json:"tags"`
+	Archived *bool     `json:"archived"`
 }
 
 // apply copies the given fields onto src and checks what needs more than
@@ -187,6 +193,12 @@ func (in sourceInput) apply(src *store.Source) error {
 	}
 	if in.Paused != nil {
 		src.Paused = *in.Paused
+	}
+	if in.Tags != nil {
+		src.Tags = *in.Tags
+	}
+	if in.Archived != nil {
+		src.Archived = *in.Archived
 	}
 	if src.Schedule != "" {
 		if err := watch.ParseSchedule(src.Schedule); err != nil {

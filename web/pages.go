@@ -79,7 +79,15 @@ func (s *Server) loadChange(ctx context.Context, id uint64, p *pager) (changeDat
 	if err != nil {
 		return changeData{}, fmt.Errorf("diff of change %d: %w", id, err)
 	}
-	d.R = r
+	d.R, d.Groups = r, groupChanges(r)
+	return d, nil
+}
+
+// groupChanges sorts a page of a diff's changes into the classes the
+// change page shows, significance first; renames and cosmetic changes
+// fold.
+func groupChanges(r *diff.Result) []changeGroup {
+	var groups []changeGroup
 	for _, g := range []changeGroup{
 		{Class: diff.Substantive, Label: "Substantive", Total: r.Counts.Substantive},
 		{Class: diff.Editorial, Label: "Editorial", Total: r.Counts.Editorial},
@@ -92,10 +100,10 @@ func (s *Server) loadChange(ctx context.Context, id uint64, p *pager) (changeDat
 			}
 		}
 		if len(g.Changes) > 0 {
-			d.Groups = append(d.Groups, g)
+			groups = append(groups, g)
 		}
 	}
-	return d, nil
+	return groups
 }
 
 // openChange reads the change and page a request names and loads that
@@ -176,12 +184,6 @@ type sourceRow struct {
 	State store.State
 }
 
-type sourcesData struct {
-	Rows []sourceRow
-}
-
-func (sourcesData) title() string { return "Sources" }
-
 func (s *Server) sourceRows(ctx context.Context, keep func(store.Source) bool) ([]sourceRow, error) {
 	srcs, err := s.db.Sources(ctx)
 	if err != nil {
@@ -201,15 +203,6 @@ func (s *Server) sourceRows(ctx context.Context, keep func(store.Source) bool) (
 	return rows, nil
 }
 
-func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.sourceRows(r.Context(), nil)
-	if err != nil {
-		s.failErr(w, r, "sources", err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "sources", sourcesData{Rows: rows})
-}
-
 type sourceData struct {
 	sourceRow
 	Due      *store.Due
@@ -221,6 +214,8 @@ type sourceData struct {
 	Recent   int
 	Checking bool
 	Who      identity
+	// Notice says what a form just did (?done=, see doneNotice).
+	Notice string
 }
 
 func (d sourceData) title() string { return d.Name }
@@ -236,7 +231,7 @@ func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := sourceData{sourceRow: sourceRow{Source: src}, Outcomes: map[store.Outcome]int{}, Checking: r.URL.Query().Get("checking") == "1",
-		Who: identityOf(r.Context())}
+		Who: identityOf(r.Context()), Notice: doneNotice(r.URL.Query().Get("done"))}
 	if d.State, err = s.db.State(ctx, src.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.failErr(w, r, "source state", err)
 		return

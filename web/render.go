@@ -15,7 +15,7 @@ import (
 
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{"feed", "change", "source", "sources", "version", "supplier", "suppliers", "login", "error", "deadlines",
-	"manage_supplier", "rubrics", "tokens", "webhooks", "verify"}
+	"manage_supplier", "rubrics", "tokens", "webhooks", "verify", "source_form", "source_bulk", "compare"}
 
 // parseTemplates parses every page once, at startup: a broken template
 // stops New rather than a request.
@@ -37,7 +37,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 	}
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/diff.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: parse template %s: %w", name, err)
 		}

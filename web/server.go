@@ -72,6 +72,10 @@ type Options struct {
 	// 503 with Retry-After at once.
 	MaxRenders int
 	RenderWait time.Duration
+	// Preview fetches a source for the add and edit forms' preview,
+	// recording nothing; the daemon passes its checker. Nil: a guarded
+	// client of the server's own, without a browser.
+	Preview Previewer
 }
 
 // Server serves the change feed. Build it with New; it is an
@@ -182,7 +186,20 @@ func (s *Server) routeTable() []route {
 		{"GET /{$}", reads, s.feedPage},
 		{"GET /changes/{id}", reads, s.changePage},
 		{"POST /changes/{id}/triage", writes, s.triageForm},
-		{"GET /sources", reads, s.sourcesPage},
+		{"GET /sources", reads, s.dashboardPage},
+		{"GET /sources.csv", reads, s.dashboardCSV},
+		{"GET /sources/new", staffReads, s.newSourcePage},
+		{"POST /sources/new", writes, s.addSourceForm},
+		{"GET /sources/bulk", staffReads, s.bulkPage},
+		{"POST /sources/bulk", writes, s.bulkForm},
+		{"GET /sources/{id}/edit", staffReads, s.editSourcePage},
+		{"POST /sources/{id}/edit", writes, s.editSourceForm},
+		{"POST /sources/{id}/pause", writes, s.sourceStateForm("pause")},
+		{"POST /sources/{id}/resume", writes, s.sourceStateForm("resume")},
+		{"POST /sources/{id}/archive", writes, s.sourceStateForm("archive")},
+		{"POST /sources/{id}/restore", writes, s.sourceStateForm("restore")},
+		{"GET /sources/{id}/compare", reads, s.comparePage},
+		{"GET /sources/{id}/at", reads, s.versionAtPage},
 		{"GET /sources/{id}", reads, s.sourcePage},
 		{"POST /sources/{id}/check", writes, s.checkForm},
 		{"GET /sources/{id}/versions/{seq}", reads, s.versionPage},

@@ -167,7 +167,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var server *web.Server
 	if ln != nil {
 		if server, err = web.New(ctx, web.Options{DB: db, Scheduler: sched, BaseURL: *baseURL, OpenRead: *openRead,
-			Metrics: metrics, Webhooks: hooks, Logger: log, Program: prog}); err != nil {
+			Metrics: metrics, Webhooks: hooks, Logger: log, Program: prog,
+			Preview: checker}); err != nil {
 			return usageError("serve: %v", err)
 		}
 	}
