@@ -46,10 +46,12 @@ func Cases() []Case {
 }
 
 // Run runs every case against a fresh database from open, skipping those
-// in skip with their reason.
+// in skip with their reason. Cases run in parallel (each has its own
+// database), up to -parallel at a time.
 func Run(t *testing.T, open Opener, skip Skips) {
 	for _, c := range Cases() {
 		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
 			if why, ok := skip[c.Name]; ok {
 				t.Skipf("not on this backend yet: %s", why)
 			}
