@@ -3,7 +3,7 @@
 // that outgrow one machine (issue 22, decision record 0036).
 //
 // The schema is SQL migrations (migrations/, applied by Open). Values are
-// the JSON the bbolt store keeps, in jsonb columns beside the columns
+// the JSON the bbolt store keeps, in json columns beside the columns
 // that key, order and constrain them; blobs are the bbolt store's bytes
 // (codec byte, zstd frame, dictionary against the source's current body)
 // in bytea, keyed by their SHA-256. Every fetch joins the transparency

@@ -211,7 +211,7 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// docs runs a query of one jsonb column and decodes each row into a T.
+// docs runs a query of one json column and decodes each row into a T.
 func docs[T any](ctx context.Context, q querier, sql string, args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {

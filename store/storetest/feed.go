@@ -56,6 +56,9 @@ var feedCases = []Case{
 		wantErr(t, "unknown change", db.SetTriage(ctx, 999, store.Triage{State: store.TriageReviewed}), store.ErrNotFound)
 		must(t, "triage", db.SetTriage(ctx, ids[1], store.Triage{State: store.TriageReviewed, By: "ana", Note: "fine"}))
 		c, err := db.Change(ctx, ids[1])
+		if string(c.Gist) != rawGist || string(c.Rank) != `[{"z":1},{"a":2}]` {
+			t.Errorf("raw JSON not kept byte for byte: gist %s, rank %s", c.Gist, c.Rank)
+		}
 		if err != nil || c.Triage.State != store.TriageReviewed || c.Triage.By != "ana" || !c.Triage.At.Equal(clock.Now()) || c.Summary == "" {
 			t.Errorf("triaged change %+v, %v", c, err)
 		}

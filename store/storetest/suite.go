@@ -7,6 +7,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -158,10 +159,15 @@ func record(t *testing.T, db store.Store, src uint64, f fetch) (store.Fetch, *st
 	}
 	if f.change {
 		r.Fetch.Outcome = store.OutcomeChanged
-		r.Change = &store.Change{Revet: true, Summary: "changed to " + f.text, Reasons: []string{"why"}, DiffVersion: "d1", RulesVersion: "r1"}
+		r.Change = &store.Change{Revet: true, Summary: "changed to " + f.text, Reasons: []string{"why"}, DiffVersion: "d1", RulesVersion: "r1",
+			Gist: json.RawMessage(rawGist), Rank: json.RawMessage(`[{"z":1},{"a":2}]`)}
 		r.Diff = []byte(`{"diff":"` + f.text + `"}`)
 	}
 	out, ch, err := db.Record(ctx, r)
 	must(t, "record", err)
 	return out, ch
 }
+
+// rawGist is a change's gist as the diff writes it: raw JSON whose keys
+// are not in sorted order, which a backend must keep byte for byte.
+const rawGist = `{"facts":[{"kind":"contact","old":["a"],"new":["b"]}],"terms":[]}`

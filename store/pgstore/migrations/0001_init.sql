@@ -1,8 +1,10 @@
 -- clausewatch on PostgreSQL, schema 1 (decision record 0036).
--- Values are the JSON the bbolt store keeps ("doc", jsonb), beside the
--- columns that key, order, filter or constrain them. Times that order
--- or select rows are Unix nanoseconds (bigint), as exact as the bbolt
--- keys: timestamptz keeps microseconds only.
+-- Values are the JSON the bbolt store keeps ("doc"), beside the columns
+-- that key, order, filter or constrain them. The type is json, not jsonb:
+-- json keeps the text as written, so raw JSON inside a value (a change's
+-- gist and rank) comes back byte for byte; jsonb would reorder its keys.
+-- Times that order or select rows are Unix nanoseconds (bigint), as
+-- exact as the bbolt keys: timestamptz keeps microseconds only.
 
 CREATE TABLE meta (
 	key   text PRIMARY KEY,
@@ -15,7 +17,7 @@ CREATE TABLE sources (
 	url      text NOT NULL UNIQUE,
 	supplier text NOT NULL DEFAULT '',
 	paused   boolean NOT NULL DEFAULT false,
-	doc      jsonb NOT NULL
+	doc      json NOT NULL
 );
 CREATE INDEX sources_supplier ON sources (supplier);
 
@@ -23,7 +25,7 @@ CREATE TABLE state (
 	source bigint PRIMARY KEY REFERENCES sources (id),
 	rev    bigint NOT NULL,
 	health text NOT NULL DEFAULT '',
-	doc    jsonb NOT NULL
+	doc    json NOT NULL
 );
 
 -- Content-addressed blobs: the SHA-256 of the content, then the codec
@@ -39,7 +41,7 @@ CREATE TABLE fetches (
 	id       bigint PRIMARY KEY CHECK (id > 0),
 	source   bigint NOT NULL REFERENCES sources (id),
 	start_ns bigint NOT NULL,
-	doc      jsonb NOT NULL
+	doc      json NOT NULL
 );
 CREATE INDEX fetches_by_source ON fetches (source, start_ns, id);
 
@@ -47,7 +49,7 @@ CREATE TABLE versions (
 	source     bigint NOT NULL REFERENCES sources (id),
 	generation bigint NOT NULL,
 	seq        bigint NOT NULL,
-	doc        jsonb NOT NULL,
+	doc        json NOT NULL,
 	PRIMARY KEY (source, generation, seq)
 );
 
@@ -58,7 +60,7 @@ CREATE TABLE changes (
 	revet       boolean NOT NULL,
 	reextracted boolean NOT NULL,
 	triage      text NOT NULL,
-	doc         jsonb NOT NULL
+	doc         json NOT NULL
 );
 CREATE INDEX changes_by_source ON changes (source, id);
 CREATE INDEX changes_by_triage ON changes (triage, id);
@@ -66,7 +68,7 @@ CREATE INDEX changes_by_triage ON changes (triage, id);
 CREATE TABLE due (
 	source bigint PRIMARY KEY REFERENCES sources (id),
 	at_ns  bigint NOT NULL,
-	doc    jsonb NOT NULL
+	doc    json NOT NULL
 );
 CREATE INDEX due_queue ON due (at_ns, source);
 
@@ -95,50 +97,50 @@ CREATE TABLE checkpoints (
 CREATE TABLE tokens (
 	hash text PRIMARY KEY,
 	name text NOT NULL UNIQUE,
-	doc  jsonb NOT NULL
+	doc  json NOT NULL
 );
 
 CREATE TABLE sessions (
 	hash       text PRIMARY KEY,
 	token_hash text NOT NULL,
 	expires_ns bigint NOT NULL,
-	doc        jsonb NOT NULL
+	doc        json NOT NULL
 );
 
 CREATE TABLE webhooks (
 	id  bigserial PRIMARY KEY,
-	doc jsonb NOT NULL
+	doc json NOT NULL
 );
 
 CREATE TABLE deliveries (
 	hook   bigint NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
 	change bigint NOT NULL,
-	doc    jsonb NOT NULL,
+	doc    json NOT NULL,
 	PRIMARY KEY (hook, change)
 );
 
 CREATE TABLE suppliers (
 	name       text PRIMARY KEY,
 	token_hash text,
-	doc        jsonb NOT NULL
+	doc        json NOT NULL
 );
 
 CREATE TABLE notifications (
 	id       bigserial PRIMARY KEY,
 	supplier text NOT NULL REFERENCES suppliers (name),
-	doc      jsonb NOT NULL
+	doc      json NOT NULL
 );
 
 CREATE TABLE rubrics (
 	released text NOT NULL UNIQUE,
 	version  text NOT NULL UNIQUE,
-	doc      jsonb NOT NULL,
+	doc      json NOT NULL,
 	PRIMARY KEY (released, version)
 );
 
 CREATE TABLE baselines (
 	source bigint NOT NULL REFERENCES sources (id),
 	name   text NOT NULL,
-	doc    jsonb NOT NULL,
+	doc    json NOT NULL,
 	PRIMARY KEY (source, name)
 );

@@ -182,3 +182,29 @@ func (c *Cluster) Stop() error {
 	}
 	return err
 }
+
+// Standalone starts a cluster for t alone, stopped in t.Cleanup, and
+// returns the connection string of a new database in it: for a package
+// that needs PostgreSQL in one test only, where a cluster per test
+// binary (Main) would slow every other test. It skips t without
+// PostgreSQL, and fails it under CI=true.
+func Standalone(t testing.TB) string {
+	t.Helper()
+	c, err := Start()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL is required under CI=true: %v", err)
+		}
+		t.Skipf("PostgreSQL tests skipped: %v (install Debian's postgresql package; under CI=true this fails)", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Errorf("stop the test cluster: %v", err)
+		}
+	})
+	dsn, err := c.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
+}
