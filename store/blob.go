@@ -89,6 +89,13 @@ func (d *DB) getBlob(tx *bbolt.Tx, key []byte) ([]byte, error) {
 	if v == nil {
 		return nil, fmt.Errorf("blob %x: %w", key, ErrNotFound)
 	}
+	return d.decodeBlob(key, v, func(k []byte) ([]byte, error) { return tx.Bucket(bucketBlobs).Get(k), nil })
+}
+
+// decodeBlob decompresses the stored value v of blob key, with lookup
+// giving the stored value of its dictionary (nil when missing), and
+// checks that the content still hashes to key.
+func (d *DB) decodeBlob(key, v []byte, lookup func(key []byte) ([]byte, error)) ([]byte, error) {
 	if len(v) == 0 {
 		return nil, fmt.Errorf("blob %x: %w: empty value", key, ErrCorrupt)
 	}
@@ -102,7 +109,10 @@ func (d *DB) getBlob(tx *bbolt.Tx, key []byte) ([]byte, error) {
 			return nil, fmt.Errorf("blob %x: %w: short dictionary header", key, ErrCorrupt)
 		}
 		dictKey := v[1 : 1+sha256.Size]
-		dv := tx.Bucket(bucketBlobs).Get(dictKey)
+		dv, lerr := lookup(dictKey)
+		if lerr != nil {
+			return nil, fmt.Errorf("blob %x: dictionary %x: %w", key, dictKey, lerr)
+		}
 		if len(dv) == 0 || dv[0] != codecZstd {
 			return nil, fmt.Errorf("blob %x: %w: dictionary %x missing or not a plain blob", key, ErrCorrupt, dictKey)
 		}

@@ -187,13 +187,18 @@ const EvidencePrefix = "clausewatch evidence bundle v1\n"
 // log's key, and returns the signed note (text, a blank line, the
 // signature line).
 func (d *DB) SignEvidence(text []byte) ([]byte, error) {
-	if d.key == nil {
+	return signEvidence(d.key, text)
+}
+
+// signEvidence signs evidence text with key (nil: open read-only).
+func signEvidence(key *logKey, text []byte) ([]byte, error) {
+	if key == nil {
 		return nil, fmt.Errorf("%w: none loaded (the database is open read-only)", ErrKey)
 	}
 	if !bytes.HasPrefix(text, []byte(EvidencePrefix)) {
 		return nil, fmt.Errorf("%w: evidence to sign must start with %q", ErrInvalid, EvidencePrefix)
 	}
-	return note.Sign(&note.Note{Text: string(text)}, d.key.signer)
+	return note.Sign(&note.Note{Text: string(text)}, key.signer)
 }
 
 // OpenEvidence checks a note signed by SignEvidence against the verifier

@@ -65,21 +65,9 @@ func deliveryKey(hook, change uint64) []byte { return append(u64(hook), u64(chan
 // AddWebhook registers a webhook; it receives changes recorded from now
 // on.
 func (d *DB) AddWebhook(ctx context.Context, h Webhook) (Webhook, error) {
-	err := ValidURL("webhook URL", h.URL)
+	err := prepareWebhook(&h)
 	if err != nil {
 		return Webhook{}, err
-	}
-	switch h.Format {
-	case "":
-		h.Format = HookJSON
-	case HookJSON, HookSlack:
-	default:
-		return Webhook{}, fmt.Errorf("%w: webhook format %q (want json or slack)", ErrInvalid, h.Format)
-	}
-	if h.Secret == "" {
-		if h.Secret, err = newSecret("whsec_"); err != nil {
-			return Webhook{}, err
-		}
 	}
 	h.V, h.Created = 1, d.now().UTC()
 	err = d.update(ctx, func(tx *bbolt.Tx) error {
@@ -240,6 +228,28 @@ func (d *DB) SkipChange(ctx context.Context, hook, change uint64) error {
 	})
 	if err != nil {
 		return fmt.Errorf("skip change %d for webhook %d: %w", change, hook, err)
+	}
+	return nil
+}
+
+// prepareWebhook checks a new webhook's URL and format, defaults its
+// format, and makes its signing secret when it has none.
+func prepareWebhook(h *Webhook) error {
+	if err := ValidURL("webhook URL", h.URL); err != nil {
+		return err
+	}
+	switch h.Format {
+	case "":
+		h.Format = HookJSON
+	case HookJSON, HookSlack:
+	default:
+		return fmt.Errorf("%w: webhook format %q (want json or slack)", ErrInvalid, h.Format)
+	}
+	if h.Secret == "" {
+		var err error
+		if h.Secret, err = newSecret("whsec_"); err != nil {
+			return err
+		}
 	}
 	return nil
 }

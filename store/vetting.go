@@ -308,12 +308,14 @@ func (n Notification) Location() (*time.Location, error) { return zone(n.Zone) }
 
 // AddNotification stores a new notification for a supplier that has a
 // record, numbering it and its tickets.
-func (d *DB) AddNotification(ctx context.Context, n Notification) (Notification, error) {
+// validateNotification checks a new notification and numbers its
+// tickets.
+func validateNotification(n *Notification) error {
 	if err := requireDate("notification date", n.Date); err != nil {
-		return Notification{}, fmt.Errorf("add notification: %w", err)
+		return fmt.Errorf("add notification: %w", err)
 	}
 	if _, err := zone(n.Zone); err != nil {
-		return Notification{}, fmt.Errorf("add notification: %w", err)
+		return fmt.Errorf("add notification: %w", err)
 	}
 	for i := range n.Tickets {
 		t := &n.Tickets[i]
@@ -322,14 +324,21 @@ func (d *DB) AddNotification(ctx context.Context, n Notification) (Notification,
 		case TicketAppear, TicketDisappear:
 		case TicketReword, TicketRemove:
 			if t.Source == 0 || t.Clause == "" {
-				return Notification{}, fmt.Errorf("add notification: %w: ticket %d (%s) needs the source and clause it names", ErrInvalid, t.N, t.Kind)
+				return fmt.Errorf("add notification: %w: ticket %d (%s) needs the source and clause it names", ErrInvalid, t.N, t.Kind)
 			}
 		default:
-			return Notification{}, fmt.Errorf("add notification: %w: ticket %d: kind %q (want appear, disappear, reword or remove)", ErrInvalid, t.N, t.Kind)
+			return fmt.Errorf("add notification: %w: ticket %d: kind %q (want appear, disappear, reword or remove)", ErrInvalid, t.N, t.Kind)
 		}
 		if strings.TrimSpace(t.Text) == "" {
-			return Notification{}, fmt.Errorf("add notification: %w: ticket %d has no text", ErrInvalid, t.N)
+			return fmt.Errorf("add notification: %w: ticket %d has no text", ErrInvalid, t.N)
 		}
+	}
+	return nil
+}
+
+func (d *DB) AddNotification(ctx context.Context, n Notification) (Notification, error) {
+	if err := validateNotification(&n); err != nil {
+		return Notification{}, err
 	}
 	n.V, n.Created = 1, d.now().UTC()
 	err := d.update(ctx, func(tx *bbolt.Tx) error {
@@ -397,15 +406,8 @@ func (d *DB) UpdateNotification(ctx context.Context, id uint64, fn func(*Notific
 		if err := fn(&n); err != nil {
 			return err
 		}
-		if n.ID != before.ID || n.Supplier != before.Supplier || n.Date != before.Date || !n.At.Equal(before.At) ||
-			n.Zone != before.Zone || n.Must != before.Must || len(n.Tickets) != len(before.Tickets) {
-			return fmt.Errorf("%w: a notification's facts cannot be edited", ErrInvalid)
-		}
-		for i, t := range n.Tickets {
-			o := before.Tickets[i]
-			if t.N != o.N || t.Kind != o.Kind || t.Source != o.Source || t.Text != o.Text || t.Clause != o.Clause {
-				return fmt.Errorf("%w: ticket %d's condition cannot be edited", ErrInvalid, t.N)
-			}
+		if err := checkNotificationEdit(before, n); err != nil {
+			return err
 		}
 		return putJSON(b, u64(id), n)
 	})
@@ -413,6 +415,22 @@ func (d *DB) UpdateNotification(ctx context.Context, id uint64, fn func(*Notific
 		return Notification{}, fmt.Errorf("update notification %d: %w", id, err)
 	}
 	return n, nil
+}
+
+// checkNotificationEdit refuses an edit of a notification's facts or of
+// a ticket's condition (only outcomes may change).
+func checkNotificationEdit(before, n Notification) error {
+	if n.ID != before.ID || n.Supplier != before.Supplier || n.Date != before.Date || !n.At.Equal(before.At) ||
+		n.Zone != before.Zone || n.Must != before.Must || len(n.Tickets) != len(before.Tickets) {
+		return fmt.Errorf("%w: a notification's facts cannot be edited", ErrInvalid)
+	}
+	for i, t := range n.Tickets {
+		o := before.Tickets[i]
+		if t.N != o.N || t.Kind != o.Kind || t.Source != o.Source || t.Text != o.Text || t.Clause != o.Clause {
+			return fmt.Errorf("%w: ticket %d's condition cannot be edited", ErrInvalid, t.N)
+		}
+	}
+	return nil
 }
 
 // Rubric is a release of the vetting rubric.
@@ -427,15 +445,8 @@ type Rubric struct {
 // AddRubric records a rubric release. Versions are unique; releases are
 // ordered by date, so no two may share one.
 func (d *DB) AddRubric(ctx context.Context, r Rubric) (Rubric, error) {
-	r.Version = strings.TrimSpace(r.Version)
-	if r.Version == "" || len(r.Version) > 50 {
-		return Rubric{}, fmt.Errorf("add rubric: %w: version %q", ErrInvalid, r.Version)
-	}
-	if err := ValidName(RubricName, r.Version); err != nil {
-		return Rubric{}, fmt.Errorf("add rubric: %w", err)
-	}
-	if err := requireDate("release date", r.Released); err != nil {
-		return Rubric{}, fmt.Errorf("add rubric %s: %w", r.Version, err)
+	if err := validateRubric(&r); err != nil {
+		return Rubric{}, err
 	}
 	r.V, r.Recorded = 1, d.now().UTC()
 	err := d.update(ctx, func(tx *bbolt.Tx) error {
@@ -559,6 +570,21 @@ func (d *DB) DeleteBaseline(ctx context.Context, source uint64, name string) err
 	})
 	if err != nil {
 		return fmt.Errorf("delete baseline %q of source %d: %w", name, source, err)
+	}
+	return nil
+}
+
+// validateRubric checks a new rubric release (trimming its version).
+func validateRubric(r *Rubric) error {
+	r.Version = strings.TrimSpace(r.Version)
+	if r.Version == "" || len(r.Version) > 50 {
+		return fmt.Errorf("add rubric: %w: version %q", ErrInvalid, r.Version)
+	}
+	if err := ValidName(RubricName, r.Version); err != nil {
+		return fmt.Errorf("add rubric: %w", err)
+	}
+	if err := requireDate("release date", r.Released); err != nil {
+		return fmt.Errorf("add rubric %s: %w", r.Version, err)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 
 // Program applies the seal program's rules to what the store holds.
 type Program struct {
-	DB *store.DB
+	DB store.Store
 	// Rules classify changes for reword tickets and reports. Default
 	// diff.DefaultRules().
 	Rules *diff.Rules
@@ -188,11 +188,11 @@ func (p *Program) Notify(ctx context.Context, req NotifyRequest) (store.Notifica
 
 // docCache reads stored documents once.
 type docCache struct {
-	db   *store.DB
+	db   store.Store
 	docs map[string]*extract.Document
 }
 
-func newDocCache(db *store.DB) *docCache {
+func newDocCache(db store.Store) *docCache {
 	return &docCache{db: db, docs: map[string]*extract.Document{}}
 }
 

@@ -52,7 +52,7 @@ type Policy struct {
 
 // Checker checks sources and records what it finds.
 type Checker struct {
-	Store  *store.DB
+	Store  store.Store
 	Client *fetch.Client
 	// Rules classify changes. Default diff.DefaultRules().
 	Rules  *diff.Rules
@@ -242,7 +242,7 @@ func (c *Checker) load(ctx context.Context, src store.Source) (current, error) {
 }
 
 // Document reads a stored extract.Document (a version's DocSHA256).
-func Document(ctx context.Context, db *store.DB, hash string) (*extract.Document, error) {
+func Document(ctx context.Context, db store.Store, hash string) (*extract.Document, error) {
 	data, err := db.Blob(ctx, hash)
 	if err != nil {
 		return nil, err

@@ -59,7 +59,7 @@ type SchedulerOptions struct {
 // because its due time is advanced only after the check finishes.
 type Scheduler struct {
 	checker *Checker
-	db      *store.DB
+	db      store.Store
 	opts    SchedulerOptions
 	def     Schedule
 	urgent  Schedule

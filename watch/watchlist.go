@@ -198,7 +198,7 @@ type WatchlistReport struct {
 // watchlist but are no longer listed are paused — never deleted, so their
 // history stays. Sources added by other means are left alone. One
 // source's error does not stop the others; they are returned joined.
-func ApplyWatchlist(ctx context.Context, db *store.DB, listed []store.Source) (WatchlistReport, error) {
+func ApplyWatchlist(ctx context.Context, db store.Store, listed []store.Source) (WatchlistReport, error) {
 	var rep WatchlistReport
 	var errs []error
 	keep := map[uint64]bool{}

@@ -79,7 +79,7 @@ type Payload struct {
 
 // DelivererOptions configures a Deliverer.
 type DelivererOptions struct {
-	DB *store.DB
+	DB store.Store
 	// BaseURL makes the links in payloads absolute.
 	BaseURL string
 	// AllowPrivate lets webhooks post to loopback, private and other
@@ -106,7 +106,7 @@ type DelivererOptions struct {
 // delivery.
 type Deliverer struct {
 	opts   DelivererOptions
-	db     *store.DB
+	db     store.Store
 	guard  *fetch.Guard
 	client *http.Client
 	wake   chan struct{}

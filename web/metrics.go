@@ -28,7 +28,7 @@ type Metrics struct {
 
 // NewMetrics makes the metrics; the database gauges read db at each
 // scrape (now is the clock for "due").
-func NewMetrics(db *store.DB, now func() time.Time) *Metrics {
+func NewMetrics(db store.Store, now func() time.Time) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		fetches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "clausewatch_fetches_total",
@@ -83,7 +83,7 @@ func (m *Metrics) observeDelivery(result string) { m.deliveries.WithLabelValues(
 
 // censusCollector reads the database's counts at scrape time.
 type censusCollector struct {
-	db  *store.DB
+	db  store.Store
 	now func() time.Time
 }
 

@@ -39,7 +39,7 @@ type Scheduler interface {
 
 // Options configures a Server.
 type Options struct {
-	DB *store.DB
+	DB store.Store
 	// Scheduler runs "check now" and picks up source edits. Nil: check
 	// now is refused with 503 (no daemon).
 	Scheduler Scheduler
@@ -82,7 +82,7 @@ type Options struct {
 // http.Handler.
 type Server struct {
 	opts     Options
-	db       *store.DB
+	db       store.Store
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	handler  http.Handler

@@ -65,6 +65,7 @@ History (all take --db FILE, default clausewatch.db; while serve holds it, they 
   changes   the recorded changes (--since, --revet)
   reextract read every stored page again with this build's extractor
   backup    write a consistent copy of the database
+  migrate   copy the database into an empty PostgreSQL one (migrate --to postgres://…)
   export    write a source's captures as a WARC 1.1 archive (export --warc SOURCE)
 
 Evidence (transparency log of every capture, with signed checkpoints):
@@ -135,6 +136,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runReextract(ctx, e, args[1:])
 	case "backup":
 		return runBackup(ctx, e, args[1:])
+	case "migrate":
+		return runMigrate(ctx, e, args[1:])
 	case "key":
 		return runKey(ctx, e, args[1:])
 	case "log":

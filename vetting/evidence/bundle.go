@@ -56,7 +56,7 @@ type capture struct {
 // the database and writes the bundle. It verifies the bundle it wrote
 // against the log's key before returning it, so a database whose records
 // no longer match their log gives an error, not a bundle that fails later.
-func Build(ctx context.Context, db *store.DB, req Request) (*Bundle, error) {
+func Build(ctx context.Context, db store.Store, req Request) (*Bundle, error) {
 	fail := func(err error) (*Bundle, error) {
 		return nil, fmt.Errorf("evidence for %s notified %s: %w", req.Source, req.Notified, err)
 	}
@@ -235,7 +235,7 @@ func generator() string {
 
 // notificationFor finds the stored notification of the source's supplier
 // on that date, or makes one from the date and zone.
-func notificationFor(ctx context.Context, db *store.DB, src store.Source, req Request) (Notification, error) {
+func notificationFor(ctx context.Context, db store.Store, src store.Source, req Request) (Notification, error) {
 	zone := "UTC"
 	if src.Supplier != "" {
 		sup, err := db.Supplier(ctx, src.Supplier)
@@ -275,7 +275,7 @@ func hasText(f store.Fetch) bool {
 // gatherCaptures picks the captures: the last before the notification;
 // then the first capture of the first version seen after it with another
 // text, or, when there is none, the latest capture since.
-func gatherCaptures(ctx context.Context, db *store.DB, src store.Source, at time.Time) ([]capture, error) {
+func gatherCaptures(ctx context.Context, db store.Store, src store.Source, at time.Time) ([]capture, error) {
 	fetches, err := db.Fetches(ctx, src.ID, time.Time{}, time.Time{}, 0)
 	if err != nil {
 		return nil, err

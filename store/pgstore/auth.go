@@ -1,0 +1,111 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/jackc/pgx/v5"
+)
+
+// CreateToken makes a new API token and returns its secret (only its
+// hash is stored).
+func (d *DB) CreateToken(ctx context.Context, name string) (string, store.Token, error) {
+	name = strings.TrimSpace(name)
+	if err := store.ValidName(store.TokenName, name); err != nil {
+		return "", store.Token{}, err
+	}
+	secret, err := store.NewTokenSecret()
+	if err != nil {
+		return "", store.Token{}, err
+	}
+	t := store.Token{V: 1, Name: name, Hash: store.SecretHash(secret), Created: d.now().UTC()}
+	_, err = d.pool.Exec(ctx, "INSERT INTO tokens (hash, name, doc) VALUES ($1, $2, $3)", t.Hash, t.Name, t)
+	if isUnique(err, "tokens_name_key") {
+		err = fmt.Errorf("%w: a token named %q", store.ErrExists, name)
+	}
+	if err != nil {
+		return "", store.Token{}, fmt.Errorf("create token %q: %w", name, err)
+	}
+	return secret, t, nil
+}
+
+// TokenFor returns the token whose secret is secret.
+func (d *DB) TokenFor(ctx context.Context, secret string) (store.Token, error) {
+	if !store.IsTokenSecret(secret) {
+		return store.Token{}, store.ErrNotFound
+	}
+	var t store.Token
+	if err := d.pool.QueryRow(ctx, "SELECT doc FROM tokens WHERE hash = $1", store.SecretHash(secret)).Scan(&t); err != nil {
+		return store.Token{}, fmt.Errorf("token: %w", notFound(err))
+	}
+	return t, nil
+}
+
+// Tokens lists the tokens.
+func (d *DB) Tokens(ctx context.Context) ([]store.Token, error) {
+	out, err := docs[store.Token](ctx, d.pool, "SELECT doc FROM tokens ORDER BY hash")
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken deletes a token and every session signed in with it.
+func (d *DB) RevokeToken(ctx context.Context, name string) error {
+	err := d.tx(ctx, func(tx pgx.Tx) error {
+		var hash string
+		if err := tx.QueryRow(ctx, "DELETE FROM tokens WHERE name = $1 RETURNING hash", name).Scan(&hash); err != nil {
+			return notFound(err)
+		}
+		_, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", hash)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("revoke token %q: %w", name, err)
+	}
+	return nil
+}
+
+// CreateSession signs in the holder of tok for ttl, sweeping expired
+// sessions.
+func (d *DB) CreateSession(ctx context.Context, tok store.Token, ttl time.Duration) (string, store.Session, error) {
+	secret, csrf, err := store.NewSessionSecrets()
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	now := d.now().UTC()
+	s := store.Session{V: 1, Hash: store.SecretHash(secret), User: tok.Name, TokenHash: tok.Hash, CSRF: csrf, Created: now, Expires: now.Add(ttl)}
+	err = d.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE expires_ns <= $1", ns(now)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO sessions (hash, token_hash, expires_ns, doc) VALUES ($1, $2, $3, $4)", s.Hash, s.TokenHash, ns(s.Expires), s)
+		return err
+	})
+	if err != nil {
+		return "", store.Session{}, fmt.Errorf("create session for %q: %w", tok.Name, err)
+	}
+	return secret, s, nil
+}
+
+// SessionFor returns the live session whose secret is secret.
+func (d *DB) SessionFor(ctx context.Context, secret string) (store.Session, error) {
+	var s store.Session
+	err := d.pool.QueryRow(ctx, `SELECT s.doc FROM sessions s JOIN tokens t ON t.hash = s.token_hash
+		WHERE s.hash = $1 AND s.expires_ns > $2`, store.SecretHash(secret), ns(d.now())).Scan(&s)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("session: %w", notFound(err))
+	}
+	return s, nil
+}
+
+// EndSession deletes the session whose secret is secret.
+func (d *DB) EndSession(ctx context.Context, secret string) error {
+	if _, err := d.pool.Exec(ctx, "DELETE FROM sessions WHERE hash = $1", store.SecretHash(secret)); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Check reports what the schema's constraints cannot: states, versions
+// and due times that point at nothing, fetch IDs that do not run 1…n
+// with the log, blobs missing behind fetches, versions and changes.
+func (d *DB) Check(ctx context.Context) error {
+	var errs []error
+	checks := []struct{ what, sql string }{
+		{"sources without a state", "SELECT count(*) FROM sources s WHERE NOT EXISTS (SELECT 1 FROM state WHERE source = s.id)"},
+		{"states whose current version is missing", `SELECT count(*) FROM state st WHERE (st.doc->>'current')::bigint <> 0 AND NOT EXISTS
+			(SELECT 1 FROM versions v WHERE v.source = st.source AND v.generation = (st.doc->>'generation')::bigint AND v.seq = (st.doc->>'current')::bigint)`},
+		{"fetches past the log's end", "SELECT count(*) FROM fetches WHERE id > (SELECT size FROM log_head)"},
+		{"log records without a fetch", "SELECT (SELECT size FROM log_head) - count(*) FROM fetches WHERE id <= (SELECT size FROM log_head)"},
+		{"fetches whose body is missing", `SELECT count(*) FROM fetches f WHERE coalesce(f.doc->>'body_sha256', '') <> ''
+			AND NOT EXISTS (SELECT 1 FROM blobs WHERE hash = decode(f.doc->>'body_sha256', 'hex'))`},
+		{"versions whose document is missing", `SELECT count(*) FROM versions v WHERE coalesce(v.doc->>'doc_sha256', '') <> ''
+			AND NOT EXISTS (SELECT 1 FROM blobs WHERE hash = decode(v.doc->>'doc_sha256', 'hex'))`},
+		{"changes whose diff is missing", `SELECT count(*) FROM changes c WHERE coalesce(c.doc->>'diff_sha256', '') <> ''
+			AND NOT EXISTS (SELECT 1 FROM blobs WHERE hash = decode(c.doc->>'diff_sha256', 'hex'))`},
+		{"changes whose versions are missing", `SELECT count(*) FROM changes c WHERE NOT EXISTS (SELECT 1 FROM versions v
+			WHERE v.source = c.source AND v.generation = (c.doc->>'generation')::bigint AND v.seq = (c.doc->>'to')::bigint)`},
+		{"versions last seen before first seen", "SELECT count(*) FROM versions WHERE (doc->>'last_seen')::timestamptz < (doc->>'first_seen')::timestamptz"},
+		{"changes whose columns disagree with their record", `SELECT count(*) FROM changes WHERE triage <> doc->'triage'->>'state'
+			OR revet <> coalesce((doc->>'revet')::boolean, false) OR reextracted <> coalesce((doc->>'reextracted')::boolean, false)`},
+	}
+	err := pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		for _, c := range checks {
+			var n int64
+			if err := tx.QueryRow(ctx, c.sql).Scan(&n); err != nil {
+				return fmt.Errorf("%s: %w", c.what, err)
+			}
+			if n != 0 {
+				errs = append(errs, fmt.Errorf("%w: %d %s", store.ErrCorrupt, n, c.what))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check database: %w", err)
+	}
+	return errors.Join(errs...)
+}
+
+// CheckLog recomputes the log from the stored fetches and reports where
+// it differs from the stored tree and the signed checkpoints (see
+// store.DB.CheckLog; the same problems, the same report).
+func (d *DB) CheckLog(ctx context.Context) (store.LogReport, error) {
+	var rep store.LogReport
+	err := pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var n int64
+		var latest []byte
+		if err := tx.QueryRow(ctx, "SELECT size, checkpoint FROM log_head").Scan(&n, &latest); err != nil {
+			return err
+		}
+		rep.Size = n
+		ts := newTiles(ctx, tx)
+		leaves, err := d.checkLeaves(ctx, tx, ts, n, &rep)
+		if err != nil {
+			return err
+		}
+		rebuilt := make(memHashes, 0, tlog.StoredHashCount(n))
+		for i := range n {
+			more, err := tlog.StoredHashesForRecordHash(i, leaves[i], rebuilt)
+			if err != nil {
+				return fmt.Errorf("rebuild log record %d: %w", i, err)
+			}
+			rebuilt = append(rebuilt, more...)
+		}
+		differ := 0
+		for level := 1; n>>(store.LogTileHeight*level) > 0; level++ {
+			for i := range n >> (store.LogTileHeight * level) {
+				h, err := ts.reader().ReadHashes([]int64{tlog.StoredHashIndex(store.LogTileHeight*level, i)})
+				if err != nil || h[0] != rebuilt[tlog.StoredHashIndex(store.LogTileHeight*level, i)] {
+					differ++
+				}
+			}
+		}
+		if differ > 0 && len(rep.Problems) == 0 {
+			rep.Problems = append(rep.Problems, store.LogProblem{Kind: store.ProblemTree, Leaf: -1, Detail: fmt.Sprintf("%d stored interior hashes differ from the tree recomputed from the fetch records", differ)})
+		}
+		return d.checkCheckpoints(ctx, tx, n, latest, rebuilt, &rep)
+	})
+	if err != nil {
+		return rep, fmt.Errorf("check the transparency log: %w", err)
+	}
+	return rep, nil
+}
+
+// checkLeaves recomputes the leaf of every fetch and compares it with
+// the leaf hash logged, and reads every logged body back once.
+func (d *DB) checkLeaves(ctx context.Context, tx pgx.Tx, ts *tiles, n int64, rep *store.LogReport) ([]tlog.Hash, error) {
+	add := func(p store.LogProblem) { rep.Problems = append(rep.Problems, p) }
+	leaves := make([]tlog.Hash, n)
+	found := make([]bool, n)
+	bodies := map[string]bool{}
+	rows, err := tx.Query(ctx, "SELECT id, source, start_ns, doc FROM fetches ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	var fetches []store.Fetch
+	var at []store.LogProblem
+	for rows.Next() {
+		var id, src uint64
+		var start int64
+		var f store.Fetch
+		p := store.LogProblem{}
+		if err := rows.Scan(&id, &src, &start, &f); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		p.Leaf, p.Fetch, p.Source, p.Start = int64(id)-1, id, src, time.Unix(0, start).UTC()
+		fetches, at = append(fetches, f), append(at, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for k, f := range fetches {
+		rep.Fetches++
+		problem := func(kind, detail string) { p := at[k]; p.Kind, p.Detail = kind, detail; add(p) }
+		id := at[k].Fetch
+		if id == 0 || id > uint64(n) {
+			p := at[k]
+			p.Leaf, p.Kind, p.Detail = -1, store.ProblemUnlogged, "the fetch record is not in the log (it was written around it)"
+			add(p)
+			continue
+		}
+		i := id - 1
+		found[i] = true
+		leaf := tlog.RecordHash(store.LogLeaf(f))
+		leaves[i] = leaf
+		stored, err := ts.reader().ReadHashes([]int64{tlog.StoredHashIndex(0, int64(i))})
+		switch {
+		case err != nil:
+			problem(store.ProblemTree, "the log has no leaf hash for this record")
+		case stored[0] != leaf:
+			problem(store.ProblemEdited, "the fetch record was edited after it was logged (it no longer hashes to its leaf)")
+		}
+		if f.ID != id || f.SourceID != at[k].Source {
+			problem(store.ProblemEdited, fmt.Sprintf("the record stored there is fetch %d of source %d", f.ID, f.SourceID))
+		}
+		if f.BodySHA256 != "" && !bodies[f.BodySHA256] {
+			bodies[f.BodySHA256] = true
+			if key, err := store.BlobKey(f.BodySHA256); err == nil {
+				if _, err := d.blob(ctx, tx, key); err != nil {
+					problem(store.ProblemBody, fmt.Sprintf("the raw body %s cannot be read back intact: %v", f.BodySHA256, err))
+				}
+			}
+		}
+	}
+	for i, ok := range found {
+		if !ok {
+			add(store.LogProblem{Kind: store.ProblemDeleted, Leaf: int64(i), Fetch: uint64(i) + 1,
+				Detail: fmt.Sprintf("no fetch record with ID %d remains: it was deleted after it was logged", i+1)})
+		}
+	}
+	return leaves, nil
+}
+
+// checkCheckpoints checks every kept checkpoint and the latest against
+// the rebuilt tree and the log's key.
+func (d *DB) checkCheckpoints(ctx context.Context, tx pgx.Tx, n int64, latest []byte, rebuilt memHashes, rep *store.LogReport) error {
+	add := func(p store.LogProblem) { rep.Problems = append(rep.Problems, p) }
+	vkey, err := d.PublicKey(ctx)
+	if err != nil {
+		return err
+	}
+	check := func(what string, signed []byte) *store.Checkpoint {
+		rep.Checkpoints++
+		c, err := store.OpenCheckpoint(signed, vkey)
+		if err != nil {
+			add(store.LogProblem{Kind: store.ProblemCheckpoint, Leaf: -1, Detail: fmt.Sprintf("%s: %v", what, err)})
+			return nil
+		}
+		what = fmt.Sprintf("%s (size %d, signed %s)", what, c.Size, c.Time.Format(time.RFC3339))
+		switch {
+		case c.Origin != d.origin:
+			add(store.LogProblem{Kind: store.ProblemCheckpoint, Leaf: -1, Detail: fmt.Sprintf("%s names the log %q, not %q", what, c.Origin, d.origin)})
+		case c.Size > n:
+			add(store.LogProblem{Kind: store.ProblemCheckpoint, Leaf: -1, Detail: fmt.Sprintf("%s covers %d records, but the log now has %d: records were removed from the log", what, c.Size, n)})
+		default:
+			if root, err := tlog.TreeHash(c.Size, rebuilt); err != nil || root != c.Hash {
+				add(store.LogProblem{Kind: store.ProblemCheckpoint, Leaf: -1, Detail: fmt.Sprintf("%s does not match the tree recomputed from the stored fetch records (%v)", what, err)})
+			}
+		}
+		return &c
+	}
+	rows, err := tx.Query(ctx, "SELECT size, note FROM checkpoints ORDER BY size")
+	if err != nil {
+		return err
+	}
+	var size int64
+	var note []byte
+	_, err = pgx.ForEachRow(rows, []any{&size, &note}, func() error {
+		check(fmt.Sprintf("kept checkpoint %d", size), note)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case latest != nil:
+		if c := check("latest checkpoint", latest); c != nil {
+			rep.Latest = c
+			if c.Size != n {
+				add(store.LogProblem{Kind: store.ProblemCheckpoint, Leaf: -1, Detail: fmt.Sprintf("the latest checkpoint covers %d records, the log has %d", c.Size, n)})
+			}
+		}
+	case n > 0:
+		add(store.LogProblem{Kind: store.ProblemCheckpoint, Leaf: -1, Detail: "the log has records but no signed checkpoint"})
+	}
+	return nil
+}
+
+// memHashes is a tree's stored hashes in memory, by stored index.
+type memHashes []tlog.Hash
+
+func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(m)) {
+			return nil, fmt.Errorf("hash %d not yet computed", x)
+		}
+		out[i] = m[x]
+	}
+	return out, nil
+}

@@ -1,0 +1,205 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// tiles reads and writes the log's tiles in one transaction, keeping
+// those it has read or written (a record reads and writes a handful).
+type tiles struct {
+	ctx   context.Context
+	q     querier
+	cache map[[2]int64][]byte
+}
+
+func newTiles(ctx context.Context, q querier) *tiles {
+	return &tiles{ctx: ctx, q: q, cache: map[[2]int64][]byte{}}
+}
+
+// get returns tile (level, n), nil when it is not stored.
+func (t *tiles) get(level int, n int64) ([]byte, error) {
+	k := [2]int64{int64(level), n}
+	if data, ok := t.cache[k]; ok {
+		return data, nil
+	}
+	var data []byte
+	err := t.q.QueryRow(t.ctx, "SELECT data FROM log_tiles WHERE level = $1 AND n = $2", level, n).Scan(&data)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("log tile %d/%d: %w", level, n, err)
+	}
+	t.cache[k] = data
+	return data, nil
+}
+
+// reader is a tlog.HashReader over the tiles.
+func (t *tiles) reader() tlog.HashReader { return store.TileHashReader(t.get) }
+
+// appendLeaf adds fetch f as record n of the log (f.ID is n+1) and moves
+// the log's size on.
+func (d *DB) appendLeaf(ctx context.Context, tx pgx.Tx, n int64, f store.Fetch) error {
+	if f.ID != uint64(n)+1 {
+		return fmt.Errorf("%w: fetch %d cannot be log record %d (record n is fetch n+1)", store.ErrCorrupt, f.ID, n)
+	}
+	ts := newTiles(ctx, tx)
+	put := func(level int, i int64, data []byte) error {
+		ts.cache[[2]int64{int64(level), i}] = data
+		_, err := tx.Exec(ctx, `INSERT INTO log_tiles (level, n, data) VALUES ($1, $2, $3)
+			ON CONFLICT (level, n) DO UPDATE SET data = EXCLUDED.data`, level, i, data)
+		return err
+	}
+	if err := store.AppendToTiles(n, store.LogLeaf(f), ts.get, put); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "UPDATE log_head SET size = $1", n+1)
+	return err
+}
+
+// signTree signs a checkpoint of the log of size n as tx has it, stores
+// it as the latest, and keeps it for good when keep is set or it is the
+// first of its UTC day.
+func (d *DB) signTree(ctx context.Context, tx pgx.Tx, n int64, keep bool) error {
+	root, err := tlog.TreeHash(n, newTiles(ctx, tx).reader())
+	if err != nil {
+		return fmt.Errorf("log root at size %d: %w", n, err)
+	}
+	c := store.Checkpoint{Origin: d.origin, Size: n, Hash: root, Time: d.now().UTC()}
+	signed, err := d.key.SignCheckpoint(c)
+	if err != nil {
+		return fmt.Errorf("sign checkpoint: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE log_head SET checkpoint = $1", signed); err != nil {
+		return err
+	}
+	if !keep {
+		var last []byte
+		err := tx.QueryRow(ctx, "SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").Scan(&last)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		keep = store.KeepCheckpoint(last, c.Time)
+	}
+	if keep {
+		_, err = tx.Exec(ctx, "INSERT INTO checkpoints (size, note) VALUES ($1, $2)", n, signed)
+	}
+	return err
+}
+
+// PublicKey returns the verifier key of the log's signing key.
+func (d *DB) PublicKey(ctx context.Context) (string, error) {
+	v, err := d.meta(ctx, "log_vkey")
+	if err == nil && v == "" {
+		err = fmt.Errorf("%w: the database has no log key yet", store.ErrKey)
+	}
+	return v, err
+}
+
+// LogSize returns the number of records in the log.
+func (d *DB) LogSize(ctx context.Context) (int64, error) {
+	var n int64
+	err := d.pool.QueryRow(ctx, "SELECT size FROM log_head").Scan(&n)
+	return n, err
+}
+
+// LogIndex returns the log record number of a fetch: its ID less one.
+func (d *DB) LogIndex(ctx context.Context, fetchID uint64) (int64, error) {
+	n, err := d.LogSize(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if fetchID == 0 || fetchID > uint64(n) {
+		return 0, fmt.Errorf("fetch %d in the log: %w", fetchID, store.ErrNotFound)
+	}
+	return int64(fetchID) - 1, nil
+}
+
+// LatestCheckpoint returns the newest signed checkpoint.
+func (d *DB) LatestCheckpoint(ctx context.Context) (store.SignedCheckpoint, error) {
+	var signed []byte
+	if err := d.pool.QueryRow(ctx, "SELECT checkpoint FROM log_head").Scan(&signed); err != nil {
+		return store.SignedCheckpoint{}, err
+	}
+	if signed == nil {
+		return store.SignedCheckpoint{}, fmt.Errorf("checkpoint: %w (the log is empty)", store.ErrNotFound)
+	}
+	c, err := store.ParseSignedCheckpoint(signed)
+	if err != nil {
+		return store.SignedCheckpoint{}, fmt.Errorf("%w: latest checkpoint: %v", store.ErrCorrupt, err)
+	}
+	return store.SignedCheckpoint{Checkpoint: c, Note: signed}, nil
+}
+
+// Checkpoints returns the kept checkpoints, smallest tree first.
+func (d *DB) Checkpoints(ctx context.Context) ([]store.SignedCheckpoint, error) {
+	rows, err := d.pool.Query(ctx, "SELECT size, note FROM checkpoints ORDER BY size")
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.SignedCheckpoint, error) {
+		var size int64
+		var note []byte
+		if err := r.Scan(&size, &note); err != nil {
+			return store.SignedCheckpoint{}, err
+		}
+		c, err := store.ParseSignedCheckpoint(note)
+		if err != nil {
+			return store.SignedCheckpoint{}, fmt.Errorf("%w: checkpoint of size %d: %v", store.ErrCorrupt, size, err)
+		}
+		return store.SignedCheckpoint{Checkpoint: c, Note: note}, nil
+	})
+}
+
+// ProveRecord returns the inclusion proof of record n in the tree of the
+// given size.
+func (d *DB) ProveRecord(ctx context.Context, size, n int64) (tlog.RecordProof, error) {
+	var p tlog.RecordProof
+	err := d.readLog(ctx, func(tx pgx.Tx, have int64) error {
+		if size > have || n < 0 || n >= size {
+			return fmt.Errorf("%w: record %d of a tree of %d (the log has %d)", store.ErrInvalid, n, size, have)
+		}
+		var err error
+		p, err = tlog.ProveRecord(size, n, newTiles(ctx, tx).reader())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prove log record %d: %w", n, err)
+	}
+	return p, nil
+}
+
+// ProveTree returns the consistency proof from the tree of size old to
+// the tree of size size.
+func (d *DB) ProveTree(ctx context.Context, size, old int64) (tlog.TreeProof, error) {
+	var p tlog.TreeProof
+	err := d.readLog(ctx, func(tx pgx.Tx, have int64) error {
+		if size > have || old < 1 || old > size {
+			return fmt.Errorf("%w: tree %d from %d (the log has %d)", store.ErrInvalid, size, old, have)
+		}
+		var err error
+		p, err = tlog.ProveTree(size, old, newTiles(ctx, tx).reader())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prove log consistency %d→%d: %w", old, size, err)
+	}
+	return p, nil
+}
+
+// readLog runs fn in a read-only snapshot of the log with its size.
+func (d *DB) readLog(ctx context.Context, fn func(tx pgx.Tx, size int64) error) error {
+	return pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var n int64
+		if err := tx.QueryRow(ctx, "SELECT size FROM log_head").Scan(&n); err != nil {
+			return err
+		}
+		return fn(tx, n)
+	})
+}
+
+// SignEvidence signs evidence text with the log's key.
+func (d *DB) SignEvidence(text []byte) ([]byte, error) { return d.key.SignEvidence(text) }
