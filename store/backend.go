@@ -94,11 +94,11 @@ func NewBlobCodec() (*BlobCodec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zstd: %w", err)
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(1<<30))
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(MaxBlobBytes))
 	if err != nil {
 		return nil, fmt.Errorf("zstd: %w", err)
 	}
-	return &BlobCodec{db: &DB{enc: enc, dec: dec}}, nil
+	return &BlobCodec{db: &DB{enc: enc, dec: dec, maxBlob: MaxBlobBytes}}, nil
 }
 
 // Close releases the codec's decoder.
