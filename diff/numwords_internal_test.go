@@ -148,3 +148,24 @@ func FuzzNumberWords(f *testing.F) {
 		}
 	})
 }
+
+// TestUnitAtClauseHead: a number at the head of a clause before a unit of
+// time in any language is a period, not a heading's label ("14 Tage nach
+// Eingang …"), while a numbered title stays a label.
+func TestUnitAtClauseHead(t *testing.T) {
+	for _, tc := range []struct {
+		text  string
+		label bool
+	}{
+		{"14 Tage nach Eingang werden die Daten gelöscht.", false},
+		{"30 Days after closing, we delete your data.", false},
+		{"6 Meses después de la baja se suprimen los datos.", false},
+		{"3 Jours après la clôture, nous supprimons vos données.", false},
+		{"8 Datenschutz und Sicherheit", true},
+	} {
+		toks := tokenize(tc.text, nil)
+		if got := toks[0].role == roleLabel; got != tc.label {
+			t.Errorf("%q: label %v, want %v", tc.text, got, tc.label)
+		}
+	}
+}
