@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clausewatch/clausewatch/diff"
+	"github.com/clausewatch/clausewatch/extract"
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/watch"
@@ -133,5 +134,82 @@ func checkStoredLang(t *testing.T, c *watch.Checker, src store.Source, want stri
 		if doc.Lang != want {
 			t.Errorf("version %d: stored document language %q, want %q", v.Seq, doc.Lang, want)
 		}
+	}
+}
+
+// TestExtractorUpgrade: a database whose versions an older extractor read
+// (extract/4: documents without a language, another reading hash) meets
+// this build. The same bytes fetched again are read again (the reading
+// differs) and are unchanged, not a change; their document does not
+// replace the version's, so only reextract gives the stored versions a
+// language, and that is not a policy change either.
+func TestExtractorUpgrade(t *testing.T) {
+	page, err := os.ReadFile("testdata/lang/datenschutz.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Language", "de")
+		w.Write(page)
+	}))
+	defer srv.Close()
+	clk := &clock{t: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}
+	c := newChecker(t, clk, fetch.Options{})
+	ctx := t.Context()
+	src := addSource(t, c, "beispielwerk", srv.URL+"/datenschutz")
+	mustCheck(t, c, src)
+
+	// What the older build left: the same text, read by extract/4 into a
+	// document with no language.
+	vs, _ := c.Store.Versions(ctx, src.ID)
+	doc, err := watch.Document(ctx, c.Store, vs[0].DocSHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Lang = ""
+	oldDoc, _ := json.Marshal(doc)
+	old := vs[0]
+	old.Extractor, old.Reading, old.DocSHA256 = "extract/4", "0123456789abcdef", store.Hash(oldDoc)
+	st, _ := c.Store.State(ctx, src.ID)
+	if _, err := c.Store.ReplaceGeneration(ctx, src.ID, st.Rev, store.Generation{Versions: []store.Version{old}, Blobs: [][]byte{oldDoc}}); err != nil {
+		t.Fatal(err)
+	}
+	feedBefore, _ := c.Store.Changes(ctx, store.ChangeFilter{Reextracted: true})
+
+	clk.Advance(24 * time.Hour)
+	if r := mustCheck(t, c, src); r.Fetch.Outcome != store.OutcomeUnchanged || r.Change != nil {
+		t.Fatalf("check after the upgrade: %s %s", r.Fetch.Outcome, r.Fetch.Reason)
+	}
+	vs, _ = c.Store.Versions(ctx, src.ID)
+	if d, _ := watch.Document(ctx, c.Store, vs[0].DocSHA256); len(vs) != 1 || d.Lang != "" {
+		t.Fatalf("a check replaced the stored version: %d versions, language %q", len(vs), d.Lang)
+	}
+
+	if _, err := c.Reextract(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	checkLangs := func(when string) {
+		t.Helper()
+		vs, _ := c.Store.Versions(ctx, src.ID)
+		if len(vs) != 1 {
+			t.Fatalf("%s: %d versions", when, len(vs))
+		}
+		d, _ := watch.Document(ctx, c.Store, vs[0].DocSHA256)
+		if d.Lang != "de" || vs[0].Extractor != extract.Version {
+			t.Errorf("%s: language %q by %s, want de by %s", when, d.Lang, vs[0].Extractor, extract.Version)
+		}
+	}
+	checkLangs("after reextract")
+	clk.Advance(24 * time.Hour)
+	if r := mustCheck(t, c, src); r.Fetch.Outcome != store.OutcomeUnchanged || r.Change != nil {
+		t.Fatalf("check after reextract: %s %s", r.Fetch.Outcome, r.Fetch.Reason)
+	}
+	checkLangs("after a check")
+	if feed, _ := c.Store.Changes(ctx, store.ChangeFilter{}); len(feed) != 0 {
+		t.Errorf("the upgrade put %d changes in the feed", len(feed))
+	}
+	if all, _ := c.Store.Changes(ctx, store.ChangeFilter{Reextracted: true}); len(all) != len(feedBefore) {
+		t.Errorf("%d changes with re-extractions, was %d", len(all), len(feedBefore))
 	}
 }
