@@ -139,3 +139,37 @@ func TestNegationsAdded(t *testing.T) {
 			edits: []replacement{{"Tampoco los vendemos.", "También los vendemos."}}},
 	})
 }
+
+// TestNumberWordsRanked: the ranking reads a period written in words, so
+// a longer retention period is "kept longer" and widens, a shorter one
+// narrows.
+func TestNumberWordsRanked(t *testing.T) {
+	cases := []struct {
+		name, page, from, to string
+		setup                []replacement
+	}{
+		{"deux ans → trois ans", badooFR, "pendant deux ans après", "pendant trois ans après", frRetention},
+		{"zwei Jahren → drei Jahren", finyaDE, "nach zwei Jahren unwiderruflich", "nach drei Jahren unwiderruflich", deRetention},
+		{"dos años → tres años", cestalia, "durante dos años", "durante tres años", esRetention},
+	}
+	rules := diff.DefaultRules()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			orig := applyEdits(t, readLangPage(t, tc.page), tc.setup)
+			a, b := doc(t, []byte(orig)), doc(t, []byte(applyEdits(t, orig, []replacement{{tc.from, tc.to}})))
+			for _, dir := range []struct {
+				r    *diff.Result
+				want diff.Direction
+				why  string
+			}{{diff.Compare(a, b, rules), diff.Widens, "kept longer"}, {diff.Compare(b, a, rules), diff.Narrows, "kept shorter"}} {
+				found := false
+				for _, it := range dir.r.Ranking() {
+					found = found || it.Direction == dir.want && strings.HasPrefix(it.Why, dir.why)
+				}
+				if !found {
+					t.Errorf("no %s %q in the ranking %+v", dir.want, dir.why, dir.r.Ranking())
+				}
+			}
+		})
+	}
+}

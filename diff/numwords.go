@@ -136,6 +136,21 @@ func numberBeforeUnit(ks []string, i int) (v, n int) {
 	return 0, 0
 }
 
+// numberInText returns the first number a text states in words before a
+// unit of time ("pendant deux ans après"), or -1: the ranking reads a
+// changed period from a reason's quoted words with it when they hold no
+// digits.
+func numberInText(s string) float64 {
+	for _, t := range tokenize(s, nil) {
+		if isNumber(t.key) {
+			if f, err := strconv.ParseFloat(t.key, 64); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
 // at returns keys[i], or "" past the end.
 func at(keys []string, i int) string {
 	if i < len(keys) {
