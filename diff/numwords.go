@@ -1,11 +1,9 @@
 package diff
 
 import (
+	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // Numbers written as words (docs/decisions/0039). A number written out
@@ -57,13 +55,19 @@ var numberLangs = []numberLang{
 // periodUnit reports whether w is a word for a period in any language
 // whose numbers are read.
 func periodUnit(w string) bool {
+	return allPeriodUnits[w]
+}
+
+// allPeriodUnits are the units of every language in numberLangs.
+var allPeriodUnits = func() map[string]bool {
+	m := map[string]bool{}
 	for _, l := range numberLangs {
-		if l.units[w] {
-			return true
+		for w := range l.units {
+			m[w] = true
 		}
 	}
-	return false
-}
+	return m
+}()
 
 func setOf(ws ...string) map[string]bool {
 	m := make(map[string]bool, len(ws))
@@ -77,7 +81,8 @@ func setOf(ws ...string) map[string]bool {
 // language as one token keyed by its digits, with the digits when they
 // follow in parentheses; it returns the tokens.
 func numberWords(toks []token) []token {
-	if len(toks) < 2 {
+	// Most clauses name no period: one look-up a word settles them.
+	if len(toks) < 2 || !slices.ContainsFunc(toks[1:], func(t token) bool { return periodUnit(t.key) }) {
 		return toks
 	}
 	ks := keys(toks)
@@ -112,7 +117,9 @@ func numberWords(toks []token) []token {
 // numberBeforeUnit reads a number in words at keys[i] that a unit of the
 // same language follows, in the first language that reads one.
 func numberBeforeUnit(ks []string, i int) (v, n int) {
-	if isNumber(ks[i]) {
+	// A number in words is at most five words and its digits again
+	// ("quatre vingt dix neuf 99"): a unit must follow within six.
+	if isNumber(ks[i]) || !slices.ContainsFunc(ks[i+1:min(len(ks), i+7)], periodUnit) {
 		return 0, 0
 	}
 	for _, l := range numberLangs {
@@ -251,21 +258,19 @@ func parseFrenchNumber(ks []string, i int) (int, int) {
 
 var germanNumbers = map[string]int{
 	"null": 0, "ein": 1, "eins": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1,
-	"zwei": 2, "zwo": 2, "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
-	"zehn": 10, "elf": 11, "zwoelf": 12, "dreizehn": 13, "vierzehn": 14, "fuenfzehn": 15, "sechzehn": 16,
-	"siebzehn": 17, "achtzehn": 18, "neunzehn": 19,
-	"zwanzig": 20, "dreissig": 30, "vierzig": 40, "fuenfzig": 50, "sechzig": 60, "siebzig": 70, "achtzig": 80, "neunzig": 90,
+	"zwei": 2, "zwo": 2, "drei": 3, "vier": 4, "fünf": 5, "fuenf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
+	"zehn": 10, "elf": 11, "zwölf": 12, "zwoelf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15, "fuenfzehn": 15,
+	"sechzehn": 16, "siebzehn": 17, "achtzehn": 18, "neunzehn": 19,
+	"zwanzig": 20, "dreißig": 30, "dreissig": 30, "vierzig": 40, "fünfzig": 50, "fuenfzig": 50, "sechzig": 60,
+	"siebzig": 70, "achtzig": 80, "neunzig": 90,
 	"hundert": 100, "einhundert": 100,
 }
 
-// germanFold writes ß and the umlauts the way German writes them without
-// them, so that "fünf" and "fuenf", "dreißig" and "dreissig" are one.
-var germanFold = strings.NewReplacer("ß", "ss", "ä", "ae", "ö", "oe", "ü", "ue")
-
 // parseGermanNumber reads a German number, one word: "zwei",
-// "einundzwanzig", "dreißig", "hundert".
+// "einundzwanzig", "dreißig", "hundert"; ß and the umlauts may be written
+// out ("dreissig", "fuenf").
 func parseGermanNumber(ks []string, i int) (int, int) {
-	k := germanFold.Replace(ks[i])
+	k := ks[i]
 	if v, ok := germanNumbers[k]; ok {
 		return v, 1
 	}
@@ -285,47 +290,25 @@ func parseGermanNumber(ks []string, i int) (int, int) {
 var spanishNumbers = map[string]int{
 	"cero": 0, "uno": 1, "un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
 	"ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14, "quince": 15,
-	"dieciseis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19,
-	"veinte": 20, "veintiuno": 21, "veintiun": 21, "veintiuna": 21, "veintidos": 22, "veintitres": 23,
-	"veinticuatro": 24, "veinticinco": 25, "veintiseis": 26, "veintisiete": 27, "veintiocho": 28, "veintinueve": 29,
+	"dieciséis": 16, "dieciseis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19,
+	"veinte": 20, "veintiuno": 21, "veintiún": 21, "veintiun": 21, "veintiuna": 21, "veintidós": 22, "veintidos": 22,
+	"veintitrés": 23, "veintitres": 23, "veinticuatro": 24, "veinticinco": 25, "veintiséis": 26, "veintiseis": 26,
+	"veintisiete": 27, "veintiocho": 28, "veintinueve": 29,
 	"treinta": 30, "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90,
 	"cien": 100, "ciento": 100,
 }
 
-// parseSpanishNumber reads a Spanish number: "dos", "dieciséis",
-// "veintiún", "treinta y uno", "cien".
+// parseSpanishNumber reads a Spanish number: "dos", "dieciséis" (or
+// "dieciseis"), "veintiún", "treinta y uno", "cien".
 func parseSpanishNumber(ks []string, i int) (int, int) {
-	v, ok := spanishNumbers[foldMarks(ks[i])]
+	v, ok := spanishNumbers[ks[i]]
 	if !ok {
 		return 0, 0
 	}
 	if v >= 30 && v <= 90 && at(ks, i+1) == "y" {
-		if u, ok := spanishNumbers[foldMarks(at(ks, i+2))]; ok && u >= 1 && u <= 9 {
+		if u, ok := spanishNumbers[at(ks, i+2)]; ok && u >= 1 && u <= 9 {
 			return v + u, 3
 		}
 	}
 	return v, 1
-}
-
-// foldMarks drops accents: "dieciséis" → "dieciseis".
-func foldMarks(w string) string {
-	if isASCII(w) {
-		return w
-	}
-	var b strings.Builder
-	for _, c := range norm.NFD.String(w) {
-		if !unicode.Is(unicode.Mn, c) {
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
