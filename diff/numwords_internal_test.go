@@ -1,11 +1,15 @@
 package diff
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/clausewatch/clausewatch/extract"
 )
 
 // TestNumberWords pins how numbers written as words before a unit of time
@@ -167,5 +171,33 @@ func TestUnitAtClauseHead(t *testing.T) {
 		if got := toks[0].role == roleLabel; got != tc.label {
 			t.Errorf("%q: label %v, want %v", tc.text, got, tc.label)
 		}
+	}
+}
+
+// BenchmarkTokenize tokenizes every clause of a French, a German and an
+// English corpus page (skipped without the corpus): what number words
+// add to tokenizing (decision record 0039).
+func BenchmarkTokenize(b *testing.B) {
+	dir := os.Getenv("CLAUSEWATCH_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "corpus", "otarchive")
+	}
+	for _, p := range []string{"badoo/terms-of-service/2026-05-08T003048Z.html", "finya/terms-of-service/2026-01-01T003110Z.html", "github/privacy-policy/2024-02-22T003002Z.html"} {
+		data, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			b.Skipf("corpus page not found: %v", err)
+		}
+		d, err := extract.Bytes(data, extract.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.SplitN(p, "/", 2)[0], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, c := range d.Clauses {
+					tokenize(c.Text, nil)
+				}
+			}
+		})
 	}
 }
