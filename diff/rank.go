@@ -333,7 +333,7 @@ func numberSignal(c Change, from, to string) signal {
 func firstNumber(s string) float64 {
 	m := reDigits.FindString(s)
 	if m == "" {
-		return -1
+		return numberInText(s)
 	}
 	f, err := strconv.ParseFloat(strings.ReplaceAll(m, ",", ""), 64)
 	if err != nil {

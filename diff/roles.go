@@ -314,7 +314,8 @@ func markPostal(text string, toks []token) {
 
 // headingLike reports whether rest (the text after a number at the head
 // of a clause) reads as a numbered title: a space, then a capitalised
-// word that is not a unit ("1 Right to Use Services", not "30 Days").
+// word that is not a unit ("1 Right to Use Services", not "30 Days" or
+// "14 Tage").
 func headingLike(rest string) bool {
 	if len(rest) < 2 || rest[0] != ' ' {
 		return false
@@ -324,5 +325,5 @@ func headingLike(rest string) bool {
 		return false
 	}
 	w := strings.ToLower(strings.Fields(rest)[0])
-	return !periodUnits[strings.Trim(w, ".,;:")]
+	return !periodUnit(strings.Trim(w, ".,;:"))
 }

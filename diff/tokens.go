@@ -93,7 +93,7 @@ func tokenize(text string, spelling map[string]string) []token {
 		toks = append(toks, token{key: key, start: start, end: i})
 	}
 	markAddresses(text, toks)
-	numberWords(toks)
+	toks = numberWords(toks)
 	markRoles(text, toks)
 	return toks
 }
@@ -125,28 +125,12 @@ func contraction(k string) (string, bool) {
 	return strings.TrimSuffix(k, "n't"), true
 }
 
-var numberWordValues = map[string]string{
-	"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-	"eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13",
-	"fourteen": "14", "fifteen": "15", "sixteen": "16", "eighteen": "18", "twenty": "20",
-	"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "ninety": "90", "hundred": "100",
-}
-
+// periodUnits are the English words for a period that a number written
+// as a word may stand before (numwords.go has the other languages').
 var periodUnits = map[string]bool{
 	"day": true, "days": true, "week": true, "weeks": true, "month": true, "months": true,
 	"year": true, "years": true, "hour": true, "hours": true, "minute": true, "minutes": true,
 	"business": true, "calendar": true, "working": true,
-}
-
-// numberWords reads a number written as a word before a period unit ("two
-// years", "thirty days") as its digits, so "2 years" → "two years" is not a
-// change of number.
-func numberWords(toks []token) {
-	for i := 0; i+1 < len(toks); i++ {
-		if v, ok := numberWordValues[toks[i].key]; ok && periodUnits[toks[i+1].key] {
-			toks[i].key = v
-		}
-	}
 }
 
 // isSentenceBreak reports whether the punctuation rune r at text[i] ends a

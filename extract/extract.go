@@ -17,9 +17,11 @@ import (
 )
 
 // Version identifies the extraction rules. It changes whenever a change to
-// this package can change the clauses produced for the same bytes, so that
-// stored documents can say which rules made them and be re-extracted.
-const Version = "extract/4"
+// this package can change the clauses produced for the same bytes, or
+// what a stored document says of them (extract/5: its language, and the
+// Spanish date cue; decision record 0039), so that stored documents can
+// say which rules made them and be re-extracted.
+const Version = "extract/5"
 
 // Kind says what sort of block a clause came from.
 type Kind string
