@@ -14,7 +14,7 @@ import (
 )
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"feed", "change", "source", "sources", "version", "supplier", "suppliers", "login", "error", "deadlines"}
+var pageNames = []string{"feed", "change", "source", "sources", "version", "supplier", "suppliers", "login", "error", "deadlines", "email"}
 
 // parseTemplates parses every page once, at startup: a broken template
 // stops New rather than a request.
