@@ -29,7 +29,8 @@ type MailerOptions struct {
 	Backoff []time.Duration
 	Poll    time.Duration
 	// DigestHour is the hour of the day, in Zone, after which the daily
-	// digest goes out (default 7); Zone default UTC.
+	// digest goes out: 1 to 23, 0 for the default 7, negative for
+	// midnight. Zone default UTC.
 	DigestHour int
 	Zone       *time.Location
 	Logger     *slog.Logger
@@ -60,11 +61,13 @@ func NewMailer(opts MailerOptions) (*Mailer, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = time.Minute
 	}
-	if opts.DigestHour < 0 || opts.DigestHour > 23 {
+	switch {
+	case opts.DigestHour > 23:
 		return nil, fmt.Errorf("web: digest hour %d (want 0 to 23)", opts.DigestHour)
-	}
-	if opts.DigestHour == 0 {
+	case opts.DigestHour == 0:
 		opts.DigestHour = 7
+	case opts.DigestHour < 0:
+		opts.DigestHour = 0 // midnight
 	}
 	if opts.Zone == nil {
 		opts.Zone = time.UTC
