@@ -98,7 +98,7 @@ type Mail struct {
 	Changes []uint64 `json:"changes,omitempty"`
 	// Message is the message as built when it was queued: every retry
 	// sends the same bytes, Message-ID included.
-	Message  []byte    `json:"message"`
+	Message  []byte    `json:"message,omitempty"`
 	State    string    `json:"state"`
 	Attempts int       `json:"attempts"`
 	Error    string    `json:"error,omitempty"`
