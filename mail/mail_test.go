@@ -92,6 +92,12 @@ func TestBuild(t *testing.T) {
 			t.Fatalf("line %d is not a clean CRLF line: %q", i, line)
 		}
 	}
+	head, _, _ := strings.Cut(string(data), "\r\n\r\n")
+	for _, line := range strings.Split(head, "\r\n") {
+		if len(line) > 78 {
+			t.Errorf("header line of %d characters (folded lines stay within 78): %q", len(line), line)
+		}
+	}
 	p := parse(t, data)
 	if got, want := decodeHeader(t, p.header.Get("Subject")), "Ümlaut supplier: privacy policy changed — re-vet"; got != want {
 		t.Errorf("subject %q, want %q", got, want)

@@ -262,7 +262,7 @@ func needsEncoding(s string) bool {
 // characters, split between runes, separated by spaces (where
 // writeHeader folds).
 func encodeWords(s string) string {
-	const maxRaw = 45 // 60 base64 characters + "=?utf-8?b?" + "?=" = 72
+	const maxRaw = 39 // 52 base64 characters + "=?utf-8?b?" + "?=" = 64: "Subject: " and a word fit in 78
 	var words []string
 	for len(s) > 0 {
 		n := 0

@@ -182,7 +182,8 @@ func (s *Server) apiTestMail(w http.ResponseWriter, r *http.Request) {
 }
 
 // sendTest sends the test e-mail and says how it went: 200, 400 for a
-// bad address, 503 with no mail server, 502 when the server refused.
+// bad address, 429 over the user's limit, 503 with no mail server, 502
+// when the server refused.
 func (s *Server) sendTest(ctx context.Context, to string) (int, string) {
 	if s.opts.Mail == nil {
 		return http.StatusServiceUnavailable, "e-mail is not configured: start serve with --smtp and --smtp-from"
@@ -193,6 +194,8 @@ func (s *Server) sendTest(ctx context.Context, to string) (int, string) {
 		return http.StatusOK, ""
 	case errors.Is(err, store.ErrInvalid):
 		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, errTestLimit):
+		return http.StatusTooManyRequests, "too many test e-mails: try again in a few minutes"
 	}
 	return http.StatusBadGateway, "the mail server did not take the message: " + err.Error()
 }

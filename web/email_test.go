@@ -330,6 +330,18 @@ func TestMailWebForms(t *testing.T) {
 	if resp, _ := do(t, "POST", r.srv+"/api/email/test", r.tok, `{"to":"nobody"}`, nil); resp.StatusCode != 400 {
 		t.Errorf("test e-mail to a bad address: %d, want 400", resp.StatusCode)
 	}
+	// Three test e-mails at once, then one every two minutes: alice has
+	// sent two; the third goes, the fourth waits.
+	if resp, b := do(t, "POST", r.srv+"/api/email/test", r.tok, `{"to":"hal@example.org"}`, nil); resp.StatusCode != 200 {
+		t.Errorf("third test e-mail: %d %s", resp.StatusCode, b)
+	}
+	if resp, _ := do(t, "POST", r.srv+"/api/email/test", r.tok, `{"to":"hal@example.org"}`, nil); resp.StatusCode != 429 {
+		t.Errorf("fourth test e-mail at once: %d, want 429", resp.StatusCode)
+	}
+	r.clock.Set(r.clock.Now().Add(2 * time.Minute))
+	if resp, b := do(t, "POST", r.srv+"/api/email/test", r.tok, `{"to":"hal@example.org"}`, nil); resp.StatusCode != 200 {
+		t.Errorf("test e-mail two minutes later: %d %s", resp.StatusCode, b)
+	}
 	var subs struct {
 		Subscriptions []struct{ ID uint64 }
 		Mail          string

@@ -48,7 +48,13 @@ type Mailer struct {
 	db   *store.DB
 	tpl  *mailTemplates
 	wake chan struct{}
+	// tests limits each user's test e-mails: the button must not make the
+	// daemon a way to send mail to anyone, fast.
+	tests captureLimits
 }
+
+// errTestLimit refuses a test e-mail over a user's limit.
+var errTestLimit = errors.New("web: too many test e-mails; try again in a few minutes")
 
 // NewMailer checks the options and parses the message templates.
 func NewMailer(opts MailerOptions) (*Mailer, error) {
@@ -85,7 +91,8 @@ func NewMailer(opts MailerOptions) (*Mailer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Mailer{opts: opts, db: opts.DB, tpl: tpl, wake: make(chan struct{}, 1)}, nil
+	return &Mailer{opts: opts, db: opts.DB, tpl: tpl, wake: make(chan struct{}, 1),
+		tests: captureLimits{every: 2 * time.Minute, burst: 3}}, nil
 }
 
 // Notify says a change was recorded or a subscription added: look for
@@ -333,10 +340,14 @@ func (m *Mailer) attempt(ctx context.Context, ml store.Mail) time.Duration {
 }
 
 // SendTest sends a test message to an address at once and says how it
-// went: the "send test e-mail" button.
+// went: the "send test e-mail" button. Each user may send three at once,
+// then one every two minutes (errTestLimit).
 func (m *Mailer) SendTest(ctx context.Context, to, by string) error {
 	if err := mail.ValidAddress(to); err != nil {
 		return fmt.Errorf("%w: %w", store.ErrInvalid, err)
+	}
+	if !m.tests.limiter(by).AllowN(m.opts.Now(), 1) {
+		return errTestLimit
 	}
 	msg, err := m.testMessage(to, by, m.opts.Now())
 	if err != nil {
