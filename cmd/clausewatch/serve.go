@@ -227,7 +227,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The CLI's commands on this database run here while it is held
 	// (admin.go, decision record 0031).
 	if adm, err := listenAdmin(*c.db, db, adminOptions{Logger: log, Hold: sched.Hold,
-		After: func(string) { sched.Resync(); hooks.Notify() }}); err != nil {
+		After: func(string) {
+			sched.Resync()
+			hooks.Notify()
+			if mailer != nil {
+				mailer.Notify()
+			}
+		}}); err != nil {
 		log.Error("no admin socket: CLI commands on this database will say it is in use", "err", err)
 	} else {
 		log.Info("admin socket listening", "socket", adm.sock)
