@@ -32,6 +32,10 @@ func CheckNotificationEdit(before, after Notification) error {
 	return checkNotificationEdit(before, after)
 }
 
+// PrepareSubscription checks and normalises a subscription as
+// AddSubscription does.
+func PrepareSubscription(s *Subscription) error { return checkSubscription(s) }
+
 // PrepareRubric checks a new rubric release.
 func PrepareRubric(r *Rubric) error { return validateRubric(r) }
 

@@ -103,6 +103,20 @@ type Hooks interface {
 	SkipChange(ctx context.Context, hook, change uint64) error
 }
 
+// Mailing is the e-mail subscriptions and their outbox (decision record
+// 0034).
+type Mailing interface {
+	AddSubscription(ctx context.Context, s Subscription) (Subscription, error)
+	Subscriptions(ctx context.Context) ([]Subscription, error)
+	Subscription(ctx context.Context, id uint64) (Subscription, error)
+	DeleteSubscription(ctx context.Context, id uint64) error
+	QueueMail(ctx context.Context, sub, cursor uint64, digest string, mails []Mail) ([]Mail, error)
+	MailQueued(ctx context.Context, key string) (bool, error)
+	PendingMail(ctx context.Context) ([]Mail, error)
+	RecordMail(ctx context.Context, m Mail) error
+	Mails(ctx context.Context, sub uint64, limit int) ([]Mail, error)
+}
+
 // Vetting is the seal programme's suppliers, notifications, rubrics and
 // pinned baselines.
 type Vetting interface {
@@ -149,6 +163,7 @@ type Store interface {
 	Log
 	Auth
 	Hooks
+	Mailing
 	Vetting
 	Admin
 }

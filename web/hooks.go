@@ -118,7 +118,7 @@ func NewDeliverer(opts DelivererOptions) *Deliverer {
 	client := &http.Client{Transport: guard.Transport(), Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if opts.Backoff == nil {
-		opts.Backoff = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour}
+		opts.Backoff = defaultBackoff()
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 30 * time.Second
@@ -139,27 +139,12 @@ func (d *Deliverer) CheckURL(ctx context.Context, rawURL string) error {
 }
 
 // Notify says a change was recorded or a hook added: look for work now.
-func (d *Deliverer) Notify() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+func (d *Deliverer) Notify() { notify(d.wake) }
 
 // Run delivers until ctx is done.
 func (d *Deliverer) Run(ctx context.Context) error {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		case <-d.wake:
-		}
-		wait := d.Deliver(ctx)
-		t.Reset(min(wait, d.opts.Poll))
-	}
+	runLoop(ctx, d.wake, d.opts.Poll, d.Deliver)
+	return nil
 }
 
 // Deliver makes one pass: every webhook sends what it has due, in change
@@ -231,10 +216,10 @@ func (d *Deliverer) attempt(ctx context.Context, log *slog.Logger, h store.Webho
 	case err != nil:
 		log.ErrorContext(ctx, "webhook: read delivery", "change", c.ID, "err", err)
 		return d.opts.Poll, false
-	case dl.State != store.DeliveryPending:
-		return 0, true // finished before a crash moved the cursor
-	case dl.Next.After(now):
-		return dl.Next.Sub(now), false
+	default:
+		if wait, try, finished := due(dl.State, dl.Next, now); !try {
+			return wait, finished // finished: before a crash moved the cursor
+		}
 	}
 	status, sendErr := d.send(ctx, h, c, dl.ID())
 	if ctx.Err() != nil {
@@ -242,22 +227,20 @@ func (d *Deliverer) attempt(ctx context.Context, log *slog.Logger, h store.Webho
 	}
 	dl.Attempts++
 	dl.Last, dl.Status, dl.Error = d.opts.Now(), status, ""
-	if sendErr == nil {
-		dl.State, dl.Next = store.DeliveryDelivered, time.Time{}
+	// A refused address is given up at once: retrying cannot help.
+	dl.State, dl.Next = backoff(d.opts.Backoff).settle(dl.Attempts, dl.Last, sendErr, errors.Is(sendErr, fetch.ErrBlocked))
+	switch dl.State {
+	case store.DeliveryDelivered:
 		d.observe("delivered")
 		log.InfoContext(ctx, "webhook delivered", "change", c.ID, "status", status, "attempts", dl.Attempts)
-	} else {
+	case store.DeliveryFailed:
 		dl.Error = sendErr.Error()
-		// A refused address is given up at once: retrying cannot help.
-		if dl.Attempts > len(d.opts.Backoff) || errors.Is(sendErr, fetch.ErrBlocked) {
-			dl.State, dl.Next = store.DeliveryFailed, time.Time{}
-			d.observe("failed")
-			log.ErrorContext(ctx, "webhook delivery given up", "change", c.ID, "attempts", dl.Attempts, "err", sendErr)
-		} else {
-			dl.Next = dl.Last.Add(d.opts.Backoff[dl.Attempts-1])
-			d.observe("retry")
-			log.WarnContext(ctx, "webhook delivery failed; will retry", "change", c.ID, "attempts", dl.Attempts, "next", dl.Next, "err", sendErr)
-		}
+		d.observe("failed")
+		log.ErrorContext(ctx, "webhook delivery given up", "change", c.ID, "attempts", dl.Attempts, "err", sendErr)
+	default:
+		dl.Error = sendErr.Error()
+		d.observe("retry")
+		log.WarnContext(ctx, "webhook delivery failed; will retry", "change", c.ID, "attempts", dl.Attempts, "next", dl.Next, "err", sendErr)
 	}
 	if err := d.db.RecordDelivery(ctx, dl); err != nil {
 		log.ErrorContext(ctx, "webhook: record delivery", "change", c.ID, "err", err)

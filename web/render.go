@@ -15,7 +15,7 @@ import (
 
 // pageNames are the page templates; each is parsed with layout.html.
 var pageNames = []string{"feed", "change", "source", "sources", "version", "supplier", "suppliers", "login", "error", "deadlines",
-	"manage_supplier", "rubrics", "tokens", "webhooks", "verify", "source_form", "source_bulk", "compare"}
+	"manage_supplier", "rubrics", "tokens", "webhooks", "verify", "source_form", "source_bulk", "compare", "email"}
 
 // parseTemplates parses every page once, at startup: a broken template
 // stops New rather than a request.

@@ -59,6 +59,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Mail sends test e-mail and is told when a subscription is added.
+	// Nil: no SMTP server configured (subscriptions are still kept).
+	Mail *Mailer
 	// Program applies the seal program's rules. Default: one on DB with
 	// the same clock.
 	Program *vetting.Program
@@ -233,6 +236,16 @@ func (s *Server) routeTable() []route {
 		{"GET /api/webhooks/{id}/deliveries", staffReads, s.apiDeliveries},
 		{"POST /api/tokens", writes, s.apiAddToken},
 		{"DELETE /api/tokens/{name}", writes, s.apiRevokeToken},
+		// E-mail subscriptions (email.go); addresses are staff reads.
+		{"GET /settings/email", staffReads, s.emailPage},
+		{"POST /settings/email", writes, s.emailAddForm},
+		{"POST /settings/email/{id}/delete", writes, s.emailDeleteForm},
+		{"POST /settings/email/test", writes, s.emailTestForm},
+		{"GET /api/email/subscriptions", staffReads, s.apiSubscriptions},
+		{"POST /api/email/subscriptions", writes, s.apiAddSubscription},
+		{"DELETE /api/email/subscriptions/{id}", writes, s.apiDeleteSubscription},
+		{"GET /api/email/outbox", staffReads, s.apiOutbox},
+		{"POST /api/email/test", writes, s.apiTestMail},
 
 		// The seal program.
 		{"GET /api/deadlines", reads, s.apiDeadlines},

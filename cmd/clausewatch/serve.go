@@ -50,6 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	baseURL := c.fs.String("base-url", "", "the `URL` people reach the web server at, for links in feeds and webhooks (default: from each request)")
 	urgent := c.fs.String("urgent-schedule", "@every 1h", "cron `spec` for a supplier's sources while its 10-day update window is open")
 	openRead := c.fs.Bool("open-read", false, "serve pages, feeds and read-only API calls without sign-in (changes always need a token)")
+	smtp := addSMTPFlags(c.fs)
 	c.commitFlags()
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
@@ -100,6 +101,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	// The SMTP settings are checked before the database is opened.
+	if _, err := smtp.sender(os.Getenv); err != nil {
+		return err
+	}
 	if *baseURL != "" {
 		if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageError("serve: --base-url %q: want a base URL like https://cw.example.org", *baseURL)
@@ -151,6 +156,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		checker.Renderer = b
 	}
 	prog := &vetting.Program{DB: db, Rules: rules, Logger: log}
+	mailer, err := smtp.mailer(db, *baseURL, loc, log)
+	if err != nil {
+		return err
+	}
 	var sched *watch.Scheduler
 	sched, err = watch.NewScheduler(checker, watch.SchedulerOptions{Default: *schedule, Location: loc, Workers: *workers,
 		MaxJitter: maxJitter, Grace: *grace, Poll: *poll, Logger: log,
@@ -159,6 +168,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		OnResult: func(res watch.Result) {
 			observe(metrics, hooks, res)
 			observeVetting(ctx, log, prog, sched, res)
+			if res.Change != nil && mailer != nil {
+				mailer.Notify()
+			}
 		},
 		OnRound: func(r watch.Round) { metrics.ObserveRound(r.Start, r.End, r.Checks) }})
 	if err != nil {
@@ -167,7 +179,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var server *web.Server
 	if ln != nil {
 		if server, err = web.New(ctx, web.Options{DB: db, Scheduler: sched, BaseURL: *baseURL, OpenRead: *openRead,
-			Metrics: metrics, Webhooks: hooks, Logger: log, Program: prog,
+			Metrics: metrics, Webhooks: hooks, Mail: mailer, Logger: log, Program: prog,
 			Preview: checker}); err != nil {
 			return usageError("serve: %v", err)
 		}
@@ -210,10 +222,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		wg.Go(func() { backupLoop(loopCtx, log, db, *backup, backupSched) })
 	}
 	wg.Go(func() { hooks.Run(loopCtx) })
+	if mailer != nil {
+		wg.Go(func() { mailer.Run(loopCtx) })
+	}
 	// The CLI's commands on this database run here while it is held
 	// (admin.go, decision record 0031).
 	if adm, err := listenAdmin(*c.db, db, adminOptions{Logger: log, Hold: sched.Hold,
-		After: func(string) { sched.Resync(); hooks.Notify() }}); err != nil {
+		After: func(string) {
+			sched.Resync()
+			hooks.Notify()
+			if mailer != nil {
+				mailer.Notify()
+			}
+		}}); err != nil {
 		log.Error("no admin socket: CLI commands on this database will say it is in use", "err", err)
 	} else {
 		log.Info("admin socket listening", "socket", adm.sock)

@@ -17,6 +17,7 @@ type Copied struct {
 	Sources, Fetches, Versions, Changes, Blobs, Dues int
 	Tokens, Webhooks, Deliveries, Suppliers          int
 	Notifications, Rubrics, Baselines, Checkpoints   int
+	Subscriptions, Mails                             int
 	LogSize                                          int64
 	Root                                             tlog.Hash
 }
@@ -25,7 +26,9 @@ type Copied struct {
 // and opened with the bbolt database's key file: every source, state,
 // fetch, version, change, blob (its stored bytes as they are), due time,
 // token, webhook and delivery, supplier, notification, rubric, baseline
-// and signed checkpoint, keeping every ID. The database takes on the
+// and signed checkpoint, e-mail subscription and queued message (the
+// bodies of messages still to send; a sent one keeps its record without
+// the body), keeping every ID. The database takes on the
 // source's instance ID, so its log is the same log: the tree is rebuilt
 // from the fetches and its root must be the one the source's latest
 // checkpoint signed. It is all one transaction: a copy that fails leaves
@@ -51,7 +54,7 @@ func (d *DB) CopyFrom(ctx context.Context, src *store.DB) (Copied, error) {
 			return err
 		}
 		b := &batcher{ctx: ctx, tx: tx}
-		steps := []func(context.Context, *batcher, *store.DB, *Copied) error{copySources, copyHistory, copyBlobs, copyRest, copyVetting}
+		steps := []func(context.Context, *batcher, *store.DB, *Copied) error{copySources, copyHistory, copyBlobs, copyRest, copyMail, copyVetting}
 		for _, step := range steps {
 			if err := step(ctx, b, src, &n); err != nil {
 				return err
@@ -237,6 +240,45 @@ func copyRest(ctx context.Context, b *batcher, src *store.DB, n *Copied) error {
 	return nil
 }
 
+// copyMail copies e-mail subscriptions and their outbox: a message still
+// to send with the bytes it will be sent as, a finished one as listed
+// (without its body, as Mails gives it).
+func copyMail(ctx context.Context, b *batcher, src *store.DB, n *Copied) error {
+	subs, err := src.Subscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range subs {
+		if err := b.queue("INSERT INTO mail_subs (id, doc) VALUES ($1, $2)", s.ID, s); err != nil {
+			return err
+		}
+		n.Subscriptions++
+	}
+	pending, err := src.PendingMail(ctx)
+	if err != nil {
+		return err
+	}
+	withBody := make(map[uint64]store.Mail, len(pending))
+	for _, m := range pending {
+		withBody[m.ID] = m
+	}
+	all, err := src.Mails(ctx, 0, 0)
+	if err != nil {
+		return err
+	}
+	for _, m := range all {
+		p, isPending := withBody[m.ID]
+		if isPending {
+			m = p
+		}
+		if err := b.queue("INSERT INTO mail_outbox (id, sub, key, pending, doc) VALUES ($1, $2, $3, $4, $5)", m.ID, m.Sub, m.Key, isPending, m); err != nil {
+			return err
+		}
+		n.Mails++
+	}
+	return nil
+}
+
 // copyVetting copies suppliers, notifications, rubrics and baselines.
 func copyVetting(ctx context.Context, b *batcher, src *store.DB, n *Copied) error {
 	sups, err := src.Suppliers(ctx)
@@ -352,7 +394,7 @@ func (d *DB) copyLog(ctx context.Context, tx pgx.Tx, src *store.DB, n *Copied) e
 
 // resetSequences moves the ID sequences past the copied IDs.
 func resetSequences(ctx context.Context, tx pgx.Tx) error {
-	for _, t := range []string{"sources", "changes", "webhooks", "notifications"} {
+	for _, t := range []string{"sources", "changes", "webhooks", "notifications", "mail_subs", "mail_outbox"} {
 		if _, err := tx.Exec(ctx, fmt.Sprintf("SELECT setval('%s_id_seq', coalesce(max(id), 0) + 1, false) FROM %s", t, t)); err != nil {
 			return fmt.Errorf("sequence of %s: %w", t, err)
 		}

@@ -62,6 +62,13 @@ func fill(t *testing.T, db *store.DB) {
 	h, err := db.AddWebhook(ctx, store.Webhook{URL: "https://hooks.example/"})
 	must(err)
 	must(db.RecordDelivery(ctx, store.Delivery{Hook: h.ID, Change: 2, State: store.DeliveryDelivered, First: t0, Last: t0}))
+	sub, err := db.AddSubscription(ctx, store.Subscription{User: "ana", Email: "ana@example.org"})
+	must(err)
+	q, err := db.QueueMail(ctx, sub.ID, 2, "", []store.Mail{{Kind: store.MailChange, Key: "change/1/1", To: sub.Email, Message: []byte("sent")},
+		{Kind: store.MailChange, Key: "change/1/2", To: sub.Email, Message: []byte("to send")}})
+	must(err)
+	q[0].State = store.DeliveryDelivered
+	must(db.RecordMail(ctx, q[0]))
 	_, err = db.PutSupplier(ctx, store.Supplier{Name: "Acme", Products: []store.Product{{Name: "App", Sources: []string{"s0"}}}})
 	must(err)
 	_, err = db.CreateSupplierToken(ctx, "Acme")
@@ -132,6 +139,9 @@ func TestCopyFrom(t *testing.T) {
 		"tokens":      func(db store.Store) (any, error) { return db.Tokens(ctx) },
 		"webhooks":    func(db store.Store) (any, error) { return db.Webhooks(ctx) },
 		"deliveries":  func(db store.Store) (any, error) { return db.Deliveries(ctx, 1, 0) },
+		"subs":        func(db store.Store) (any, error) { return db.Subscriptions(ctx) },
+		"mails":       func(db store.Store) (any, error) { return db.Mails(ctx, 0, 0) },
+		"pending":     func(db store.Store) (any, error) { return db.PendingMail(ctx) },
 		"suppliers":   func(db store.Store) (any, error) { return db.Suppliers(ctx) },
 		"notes":       func(db store.Store) (any, error) { return db.Notifications(ctx, "") },
 		"rubrics":     func(db store.Store) (any, error) { return db.Rubrics(ctx) },

@@ -40,7 +40,7 @@ type Case struct {
 // Cases returns every case of the suite, in order.
 func Cases() []Case {
 	var all []Case
-	for _, group := range [][]Case{sourceCases, historyCases, feedCases, scheduleCases, authCases, hookCases, vettingCases, logCases} {
+	for _, group := range [][]Case{sourceCases, historyCases, feedCases, scheduleCases, authCases, hookCases, mailCases, vettingCases, logCases} {
 		all = append(all, group...)
 	}
 	return all

@@ -1,0 +1,88 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/clausewatch/clausewatch/store"
+)
+
+var mailCases = []Case{
+	{"Mail/SubscriptionsAndOutbox", func(t *testing.T, db store.Store, clock *Clock) {
+		ctx := t.Context()
+		_, err := db.AddSubscription(ctx, store.Subscription{Email: "no address"})
+		wantErr(t, "bad address", err, store.ErrInvalid)
+		_, err = db.AddSubscription(ctx, store.Subscription{Email: "a@example.org", Floor: "some"})
+		wantErr(t, "bad floor", err, store.ErrInvalid)
+		src := addSource(t, db, "alpha", "").ID
+		ids := changes(t, db, []uint64{src}, 2)
+		s, err := db.AddSubscription(ctx, store.Subscription{User: "ann", Email: " a@example.org ", Suppliers: []string{"Z", "A", "Z"}})
+		if err != nil || s.ID == 0 || s.Email != "a@example.org" || s.Floor != store.FloorRevet || s.Mode != store.MailImmediate ||
+			len(s.Suppliers) != 2 || s.Suppliers[0] != "A" || s.Cursor != ids[1] || !s.Created.Equal(clock.Now()) {
+			t.Fatalf("subscription %+v, %v (normalised, starting after the last change)", s, err)
+		}
+		s2, err := db.AddSubscription(ctx, store.Subscription{User: "bo", Email: "b@example.org", Mode: store.MailDigest, Floor: store.FloorAll})
+		if err != nil || s2.ID == s.ID {
+			t.Fatalf("second subscription %+v, %v", s2, err)
+		}
+		mails := []store.Mail{
+			{Kind: store.MailChange, Key: "change/1/a", To: s.Email, Subject: "one", Message: []byte("body one")},
+			{Kind: store.MailChange, Key: "", To: s.Email, Subject: "no key: left out"},
+			{Kind: store.MailChange, Key: "change/1/b", To: s.Email, Subject: "two", Message: []byte("body two")},
+		}
+		q, err := db.QueueMail(ctx, s.ID, ids[1]+5, "", mails)
+		if err != nil || len(q) != 2 || q[0].ID == 0 || q[0].Sub != s.ID || q[0].State != store.DeliveryPending || !q[0].Queued.Equal(clock.Now()) {
+			t.Fatalf("QueueMail = %+v, %v", q, err)
+		}
+		again, err := db.QueueMail(ctx, s.ID, ids[0], "2026-12-01", mails[:1])
+		if err != nil || len(again) != 0 {
+			t.Errorf("a key queued twice: %+v, %v", again, err)
+		}
+		if got, _ := db.Subscription(ctx, s.ID); got.Cursor != ids[1]+5 || got.LastDigest != "2026-12-01" {
+			t.Errorf("subscription after queueing: cursor %d (never backwards), digest %q", got.Cursor, got.LastDigest)
+		}
+		_, err = db.QueueMail(ctx, 99, 0, "", mails)
+		wantErr(t, "queue for an unknown subscription", err, store.ErrNotFound)
+		if ok, err := db.MailQueued(ctx, "change/1/b"); !ok || err != nil {
+			t.Errorf("MailQueued(change/1/b) = %v, %v", ok, err)
+		}
+		if ok, _ := db.MailQueued(ctx, "change/1/zz"); ok {
+			t.Error("MailQueued of a key never queued")
+		}
+		sent := q[0]
+		sent.State, sent.Attempts, sent.Last = store.DeliveryDelivered, 1, clock.Now()
+		must(t, "record sent", db.RecordMail(ctx, sent))
+		retry := q[1]
+		retry.Attempts, retry.Error, retry.Next = 1, "451 try later", clock.Now().Add(5*time.Minute)
+		must(t, "record retry", db.RecordMail(ctx, retry))
+		pending, err := db.PendingMail(ctx)
+		if err != nil || len(pending) != 1 || pending[0].ID != retry.ID || pending[0].Error != "451 try later" || string(pending[0].Message) != "body two" {
+			t.Fatalf("PendingMail = %+v, %v", pending, err)
+		}
+		wantErr(t, "record unknown mail", db.RecordMail(ctx, store.Mail{ID: 999, State: store.DeliveryFailed}), store.ErrNotFound)
+		if _, err := db.QueueMail(ctx, s2.ID, 0, "", []store.Mail{{Kind: store.MailDigested, Key: "digest/2/x", To: s2.Email}}); err != nil {
+			t.Fatal(err)
+		}
+		all, _ := db.Mails(ctx, 0, 0)
+		if len(all) != 3 || all[0].Key != "digest/2/x" || all[2].ID != sent.ID || all[2].Message != nil {
+			t.Errorf("Mails(all) newest first without bodies: %+v", all)
+		}
+		if one, _ := db.Mails(ctx, s.ID, 1); len(one) != 1 || one[0].ID != retry.ID {
+			t.Errorf("Mails(sub, 1) = %+v", one)
+		}
+		must(t, "delete", db.DeleteSubscription(ctx, s.ID))
+		wantErr(t, "delete again", db.DeleteSubscription(ctx, s.ID), store.ErrNotFound)
+		_, err = db.Subscription(ctx, s.ID)
+		wantErr(t, "deleted subscription", err, store.ErrNotFound)
+		if p, _ := db.PendingMail(ctx); len(p) != 1 || p[0].Sub != s2.ID {
+			t.Errorf("pending after deleting the subscription: %+v (its own mail fails, the other stays)", p)
+		}
+		kept, _ := db.Mails(ctx, s.ID, 0)
+		if len(kept) != 2 || kept[0].State != store.DeliveryFailed || kept[0].Error != "subscription deleted" || kept[1].State != store.DeliveryDelivered {
+			t.Errorf("a deleted subscription's mail stays on record: %+v", kept)
+		}
+		if subs, _ := db.Subscriptions(ctx); len(subs) != 1 || subs[0].ID != s2.ID {
+			t.Errorf("Subscriptions = %+v", subs)
+		}
+	}},
+}
