@@ -88,6 +88,15 @@ func TestCheckRendered(t *testing.T) {
 		t.Errorf("evidence: %d %q %q", code, out, errOut)
 	} else if out, errOut, code := runCLI(t, "", "verify", bundle, "--key", strings.TrimSpace(key)); code != 0 || !strings.Contains(out, "verified") {
 		t.Errorf("verify: %d %q %q", code, out, errOut)
+	} else {
+		// verify lists the render capture of each rendered capture,
+		// checked against its logged record, and the document as served.
+		for _, want := range []string{"ok    capture before render: captures/before/render.json: SHA-256 ", ", as logged; rendered by ",
+			"ok    capture before document: captures/before/document.html: the document as served"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("verify does not list %q:\n%s", want, out)
+			}
+		}
 	}
 	warcPath := filepath.Join(t.TempDir(), "app.warc")
 	if out, errOut, code := runCLI(t, "", "export", "--db", db, "--warc", "app", "-o", warcPath); code != 0 {
