@@ -13,6 +13,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/fixtures/browser"
 	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/warc/warciotest"
 )
 
 // TestCheckRendered runs clausewatch check on pages only a browser can
@@ -117,6 +118,28 @@ func TestCheckRendered(t *testing.T) {
 		if !bytes.Contains(archive, []byte(want)) {
 			t.Errorf("WARC lacks %q", want)
 		}
+	}
+	// warcio reads both captures of every rendered fetch: the document
+	// as served (response) and the rendered DOM (a conversion record
+	// referring to it), each with the digest of its bytes.
+	recs, sum := warciotest.Read(t, warcPath)
+	warciotest.Check(t, recs, sum)
+	conversions := 0
+	for i, r := range recs {
+		if r.Type != "conversion" {
+			continue
+		}
+		conversions++
+		resp := recs[i-1]
+		if resp.Type != "response" || r.RefersTo != resp.ID || r.Target != resp.Target || !strings.HasPrefix(r.ContentType, "text/html") {
+			t.Errorf("conversion %s refers to %s, after a %s record %s; target %s, type %s", r.ID, r.RefersTo, resp.Type, resp.ID, r.Target, r.ContentType)
+		}
+		if i+1 >= len(recs) || recs[i+1].Type != "metadata" || recs[i+1].RefersTo != resp.ID {
+			t.Errorf("conversion %s is not followed by the response's metadata", r.ID)
+		}
+	}
+	if conversions == 0 || !bytes.Contains(archive, []byte("We delete student records within 60 days")) {
+		t.Errorf("WARC: %d conversion records, the rendered policy text present: %v", conversions, bytes.Contains(archive, []byte("We delete student records within 60 days")))
 	}
 
 	out, _, _ = runCLI(t, "", "sources", "--db", db)
