@@ -144,7 +144,7 @@ func TestCheckRendered(t *testing.T) {
 
 	out, _, _ = runCLI(t, "", "sources", "--db", db)
 	t.Logf("sources:\n%s", out)
-	for _, want := range []string{"needs a browser (set render: always)", "bot wall even in the browser"} {
+	for _, want := range []string{"needs a browser (set render: always)", "bot wall even in the browser", "app: read in a browser: remembered: the source needs a browser"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sources: %q not shown:\n%s", want, out)
 		}
