@@ -12,7 +12,7 @@ import (
 // English, French, German and Spanish. It opens at the start, a space or
 // an ASCII word boundary: \b alone never fires before a capital with an
 // accent ("Última actualización").
-var updatedCue = regexp.MustCompile(`(?i)(?:^|\s|\b)(last\s+(?:updated|modified|revised|changed|reviewed|amended)|updated|modified|revised|effective(?:\s+(?:date|as\s+of|from|on))?|posted|published|date\s+of\s+last\s+(?:revision|update|change)|version\s+(?:date|of)|in\s+force\s+(?:from|since)|derni[eè]re\s+mise\s+[aà]\s+jour|mis[ea]?\s+[aà]\s+jour|en\s+vigueur|stand|zuletzt\s+(?:aktualisiert|ge[aä]ndert)|g[uü]ltig\s+ab|[uú]ltima\s+actualizaci[oó]n|vigente\s+desde)\b`)
+var updatedCue = regexp.MustCompile(`(?i)(?:^|\s|\b)(last\s+(?:updated?|modified|revised|changed|reviewed|amended)|updated|modified|revised|effective(?:\s+(?:date|as\s+of|from|on))?|posted|published|date\s+of\s+last\s+(?:revision|update|change)|version\s+(?:date|of)|in\s+force\s+(?:from|since)|derni[eè]re\s+mise\s+[aà]\s+jour|mis[ea]?\s+[aà]\s+jour|en\s+vigueur|stand|zuletzt\s+(?:aktualisiert|ge[aä]ndert)|g[uü]ltig\s+ab|[uú]ltima\s+actualizaci[oó]n|vigente\s+desde)\b`)
 
 // cueMatches returns updatedCue.FindAllStringIndex(s, n), found without
 // running the regexp over all of s: it would otherwise try each of its

@@ -42,6 +42,8 @@ func TestUpdatedDate(t *testing.T) {
 		{"Stand: 17.03.2016", "2016-03-17"},
 		{"Zuletzt aktualisiert am 2. Januar 2025", "2025-01-02"},
 		{"Last revised: June 2023", "2023-06"},
+		{"Last update: 26 October 2021", "2021-10-26"},
+		{"LAST UPDATE 9 May 2022", "2022-05-09"},
 		{"Updated: February 30, 2023", ""}, // not a date
 		{"We updated our systems in many ways.", ""},
 		{"Understand 2019-05-06 is not a cue", ""},

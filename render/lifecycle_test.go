@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,8 +149,9 @@ func TestRenderParentKilled(t *testing.T) {
 		newBrowser(t, render.Options{}) // skips, or fails under CI
 	}
 	s := newServer(t, pages(map[string]string{"/": `<p>Privacy policy</p>`}))
+	tmp := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRenderChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "RENDER_CHILD="+s.URL+"/")
+	cmd.Env = append(os.Environ(), "RENDER_CHILD="+s.URL+"/", "TMPDIR="+tmp)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +181,21 @@ func TestRenderParentKilled(t *testing.T) {
 	}
 	cmd.Wait()
 	gone(t, "after the parent was killed", func() []int { return render.MarkedProcesses(marker) })
+	// The killed process left its profile behind; the next browser
+	// started with the same temporary directory removes it.
+	left, _ := filepath.Glob(filepath.Join(tmp, fmt.Sprintf("clausewatch-render-pid%d-*", cmd.Process.Pid)))
+	if len(left) != 1 {
+		t.Fatalf("the killed process's profile: %v, want one left behind", left)
+	}
+	opts := quick(s.addr())
+	opts.TempDir = tmp
+	b := newBrowser(t, opts)
+	if _, err := b.Render(t.Context(), render.Request{URL: s.URL + "/"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left[0]); !os.IsNotExist(err) {
+		t.Errorf("the killed process's profile %s is still there after a browser start (%v)", left[0], err)
+	}
 }
 
 // TestRenderChild is the child process of TestRenderParentKilled: it

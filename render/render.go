@@ -76,6 +76,10 @@ type Options struct {
 	// Resolver resolves host names for the guard. Default
 	// net.DefaultResolver.
 	Resolver fetch.Resolver
+	// TempDir is where the browser's profile directories are made
+	// (clausewatch-render-pid<PID>-*), and where those of dead processes
+	// are swept at each browser start. Default os.TempDir().
+	TempDir string
 	// Logger receives a line per browser start and stop. Default: discard.
 	Logger *slog.Logger
 	// Now stamps Page.Start and End. Default time.Now.
@@ -136,6 +140,9 @@ func New(opts Options) (*Browser, error) {
 	if opts.MaxRequests <= 0 {
 		opts.MaxRequests = 500
 	}
+	if opts.TempDir == "" {
+		opts.TempDir = os.TempDir()
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -190,10 +197,11 @@ func (b *Browser) start() (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	profile, err := os.MkdirTemp("", "clausewatch-render-")
+	sweepProfiles(b.opts.TempDir, b.opts.Logger)
+	profile, err := makeProfile(b.opts.TempDir)
 	if err != nil {
 		px.close()
-		return nil, fmt.Errorf("render: profile directory: %w", err)
+		return nil, profileError(b.opts.TempDir, err)
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), b.flags(px.URL(), profile)...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)

@@ -3,7 +3,7 @@
 // the web-archiving format that replay tools, indexers and archives read.
 //
 // A Writer writes one warcinfo record (WriteInfo) and then, for each
-// capture (WriteCapture), three records:
+// capture (WriteCapture), three or four records:
 //
 //   - request: application/http;msgtype=request, the request line
 //     ("GET /path?q HTTP/1.1", with Capture.RequestProto) and the
@@ -11,6 +11,12 @@
 //   - response: application/http;msgtype=response, the status line with
 //     the recorded protocol (HTTP/1.1 when none) and reason phrase, the
 //     response headers sorted by name, a blank line and the body;
+//   - conversion (when the capture has a Conversion): the response's
+//     content in another form, made from it by an archival process —
+//     for a page read in a headless browser, the rendered DOM — naming
+//     the response in WARC-Refers-To, as WARC 1.1 section 6.8 has a
+//     conversion record name its source (a resource record may not
+//     carry WARC-Refers-To); its WARC-Payload-Digest is its block's;
 //   - metadata: application/json, the caller's facts about the capture
 //     (clausewatch puts its fetch record there: outcome, TLS facts,
 //     hashes), referring to the response.

@@ -26,7 +26,14 @@ func TestWarcio(t *testing.T) {
 	notModified.Name, notModified.Status, notModified.Body, notModified.Header = "fetch 9", 304, nil, http.Header{"Etag": {`"abc"`}}
 	truncated := sample()
 	truncated.Name, truncated.Body, truncated.Truncated = "fetch 10", nil, "unspecified"
-	captures := []warc.Capture{sample(), redirected, notModified, truncated}
+	rendered := sample()
+	rendered.Name, rendered.Body = "fetch 11", []byte(`<html><body><div id="root"></div><script src="/app.js"></script></body></html>`)
+	rendered.Conversion = &warc.Conversion{ContentType: "text/html; charset=utf-8",
+		Block: []byte("<html><head></head><body><div id=\"root\"><h1>Privacy</h1><p>We keep your data.</p></div></body></html>")}
+	renderedCut := rendered
+	renderedCut.Name, renderedCut.Metadata = "fetch 12", nil
+	renderedCut.Conversion = &warc.Conversion{ContentType: "text/html", Block: []byte("<html><body><p>We keep"), Truncated: "length"}
+	captures := []warc.Capture{sample(), redirected, notModified, truncated, rendered, renderedCut}
 
 	for _, gz := range []bool{false, true} {
 		name := "plain"
@@ -51,6 +58,9 @@ func TestWarcio(t *testing.T) {
 			wantTypes = append(wantTypes, "warcinfo")
 			for _, c := range captures {
 				wantTypes = append(wantTypes, "request", "response")
+				if c.Conversion != nil {
+					wantTypes = append(wantTypes, "conversion")
+				}
 				if c.Metadata != nil {
 					wantTypes = append(wantTypes, "metadata")
 				}
@@ -86,6 +96,23 @@ func TestWarcio(t *testing.T) {
 					t.Errorf("%s: request line %q, host %q", c.Name, req.HTTPStatusLine, req.HTTPHeaders["host"])
 				}
 				i += 2
+				if cv := c.Conversion; cv != nil {
+					// The rendered DOM: a conversion of the response,
+					// referring to it, its block the DOM.
+					conv := recs[i]
+					if conv.ID != ids[n].Conversion || conv.RefersTo != resp.ID || conv.Target != c.URL || conv.WarcinfoID != info.ID || conv.Date != resp.Date {
+						t.Errorf("%s: conversion %s refers to %s (response %s), target %s, warcinfo %s, date %s", c.Name, conv.ID, conv.RefersTo, resp.ID, conv.Target, conv.WarcinfoID, conv.Date)
+					}
+					sum := sha256.Sum256(cv.Block)
+					want := "sha256:" + hex.EncodeToString(sum[:])
+					if conv.BlockSHA256 != want || conv.BlockLength != len(cv.Block) || conv.ContentType != cv.ContentType || conv.Truncated != cv.Truncated {
+						t.Errorf("%s: conversion block %s (%d bytes, %s, truncated %q), want %s (%d bytes, %s, truncated %q)", c.Name, conv.BlockSHA256, conv.BlockLength, conv.ContentType, conv.Truncated, want, len(cv.Block), cv.ContentType, cv.Truncated)
+					}
+					if conv.PayloadDigest != want {
+						t.Errorf("%s: conversion payload digest %q, want %q (its block)", c.Name, conv.PayloadDigest, want)
+					}
+					i++
+				}
 				if c.Metadata != nil {
 					if meta := recs[i]; meta.RefersTo != resp.ID || !strings.Contains(meta.BlockText, `"outcome": "new"`) {
 						t.Errorf("%s: metadata refers to %s, block %q", c.Name, meta.RefersTo, meta.BlockText)

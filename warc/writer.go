@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -99,10 +100,29 @@ type Capture struct {
 	// ("length", "time", "disconnect" or "unspecified"): Body is not the
 	// whole body.
 	Truncated string
+	// Conversion, when not nil, is written after the response as a
+	// conversion record: another form of the response's content, made
+	// from it by an archival process (for a page read in a browser, the
+	// DOM the browser built from the document). It refers to the
+	// response by WARC-Refers-To, as WARC 1.1 (section 6.8) has a
+	// conversion record name the record it was converted from.
+	Conversion *Conversion
 	// Metadata, when not nil, is written as a metadata record
 	// (application/json) referring to the response. Its values must
 	// marshal with encoding/json; keys come out sorted.
 	Metadata map[string]any
+}
+
+// Conversion is a converted form of a capture's response content.
+type Conversion struct {
+	// ContentType is the converted content's media type
+	// ("text/html; charset=utf-8").
+	ContentType string
+	// Block is the converted content.
+	Block []byte
+	// Truncated, when set, is the record's WARC-Truncated reason: Block
+	// is not the whole of it.
+	Truncated string
 }
 
 // Records are the IDs of the records written for one capture.
@@ -110,6 +130,8 @@ type Records struct {
 	Request, Response string
 	// Metadata is empty when the capture had no Metadata.
 	Metadata string
+	// Conversion is empty when the capture had no Conversion.
+	Conversion string
 }
 
 // Writer writes WARC records to an io.Writer. It is not safe for
@@ -170,8 +192,9 @@ func (w *Writer) WriteInfo(fields []Field) (string, error) {
 	return id, nil
 }
 
-// WriteCapture writes a capture's request, response and (when it has
-// Metadata) metadata records, in one Write to the underlying writer. A
+// WriteCapture writes a capture's request, response, conversion (when it
+// has a Conversion) and metadata (when it has Metadata) records, in one
+// Write to the underlying writer. A
 // capture that cannot be written safely is refused whole with an error
 // wrapping ErrInvalid that names it.
 func (w *Writer) WriteCapture(c Capture) (Records, error) {
@@ -276,8 +299,18 @@ func (w *Writer) buildCapture(c Capture) (builtCapture, error) {
 		meta = b.Bytes()
 	}
 
+	if err := checkConversion(c.Conversion); err != nil {
+		return builtCapture{}, err
+	}
+
 	var ids Records
-	for _, id := range []*string{&ids.Request, &ids.Response, &ids.Metadata} {
+	idList := []*string{&ids.Request, &ids.Response, &ids.Metadata}
+	if c.Conversion != nil {
+		// Drawn last, so that a capture without one gets the IDs it
+		// always got.
+		idList = append(idList, &ids.Conversion)
+	}
+	for _, id := range idList {
 		if *id, err = w.newID(); err != nil {
 			return builtCapture{}, err
 		}
@@ -302,6 +335,17 @@ func (w *Writer) buildCapture(c Capture) (builtCapture, error) {
 	head = append(head, Field{"Content-Type", "application/http;msgtype=response"})
 	out = append(out, w.record(head, append(respHead, c.Body...), Digest(c.Body))...)
 
+	if cv := c.Conversion; cv != nil {
+		head = []Field{{"WARC-Type", "conversion"}, {"WARC-Record-ID", ids.Conversion}, {"WARC-Date", date}, {"WARC-Target-URI", c.URL},
+			{"WARC-Refers-To", ids.Response}, {"WARC-Warcinfo-ID", w.infoID}}
+		if cv.Truncated != "" {
+			head = append(head, Field{"WARC-Truncated", cv.Truncated})
+		}
+		head = append(head, Field{"Content-Type", cv.ContentType})
+		// A conversion record's payload is its whole block.
+		out = append(out, w.record(head, cv.Block, Digest(cv.Block))...)
+	}
+
 	if meta == nil {
 		ids.Metadata = ""
 	} else {
@@ -311,6 +355,21 @@ func (w *Writer) buildCapture(c Capture) (builtCapture, error) {
 		}, meta, "")...)
 	}
 	return builtCapture{data: out, ids: ids}, nil
+}
+
+// checkConversion refuses a conversion whose fields cannot stand in a
+// record header.
+func checkConversion(cv *Conversion) error {
+	if cv == nil {
+		return nil
+	}
+	if _, _, err := mime.ParseMediaType(cv.ContentType); err != nil || !fieldValue(cv.ContentType) {
+		return fmt.Errorf("%w: conversion content type %q", ErrInvalid, cv.ContentType)
+	}
+	if cv.Truncated != "" && !token(cv.Truncated) {
+		return fmt.Errorf("%w: conversion truncation reason %q", ErrInvalid, cv.Truncated)
+	}
+	return nil
 }
 
 // record lays out one record: version line, fields, the block digest (and

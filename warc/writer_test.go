@@ -348,6 +348,13 @@ func TestWARCRefused(t *testing.T) {
 		{"no status", func(c *warc.Capture) { c.Status = 0 }, "status 0"},
 		{"no date", func(c *warc.Capture) { c.Date = time.Time{} }, "no date"},
 		{"bad truncation", func(c *warc.Capture) { c.Truncated = "too long" }, "truncation"},
+		{"CRLF in a conversion's type", func(c *warc.Capture) {
+			c.Conversion = &warc.Conversion{ContentType: "text/html\r\nWARC-Type: response", Block: []byte("x")}
+		}, "conversion content type"},
+		{"no conversion type", func(c *warc.Capture) { c.Conversion = &warc.Conversion{Block: []byte("x")} }, "conversion content type"},
+		{"bad conversion truncation", func(c *warc.Capture) {
+			c.Conversion = &warc.Conversion{ContentType: "text/html", Block: []byte("x"), Truncated: "a b"}
+		}, "conversion truncation"},
 		{"metadata that is not JSON", func(c *warc.Capture) { c.Metadata = map[string]any{"f": func() {}} }, "metadata"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

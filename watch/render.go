@@ -33,9 +33,9 @@ func renderMode(src store.Source) store.RenderMode {
 func (c *Checker) get(ctx context.Context, src store.Source, cur current, req fetch.Request) (d decision, blobs [][]byte, err error) {
 	mode := renderMode(src)
 	if c.Renderer != nil && (mode == store.RenderAlways || (mode == store.RenderAuto && cur.state.NeedsRender)) {
-		why := "render: always"
+		why := whyAlways
 		if mode == store.RenderAuto {
-			why = "remembered: the source needs a browser"
+			why = whyRemembered
 		}
 		d, blobs, err := c.rendered(ctx, src, cur, why, nil, nil)
 		if f := d.record.Fetch; err == nil && (f.Outcome == store.OutcomeFailed || f.Outcome == store.OutcomeSuspect) && wall(f.Reason) {

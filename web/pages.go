@@ -216,6 +216,8 @@ type sourceData struct {
 	Who      identity
 	// Notice says what a form just did (?done=, see doneNotice).
 	Notice string
+	// Render is how the source is read: render mode, browser, captures.
+	Render renderStatus
 }
 
 func (d sourceData) title() string { return d.Name }
@@ -259,6 +261,10 @@ func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Reverse(fetches)
 	d.Fetches = fetches[:min(len(fetches), 20)]
+	if d.Render, err = s.renderStatusOf(ctx, src, d.State, fetches); err != nil {
+		s.failErr(w, r, "captures", err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "source", d)
 }
 

@@ -207,6 +207,7 @@ func (s *Server) routeTable() []route {
 		{"POST /sources/{id}/check", writes, s.checkForm},
 		{"GET /sources/{id}/versions/{seq}", reads, s.versionPage},
 		{"GET /sources/{id}/versions/{seq}/raw", reads, s.rawCapture},
+		{"GET /sources/{id}/fetches/{fetch}/{which}", reads, s.fetchCapture},
 		{"GET /suppliers", reads, s.suppliersPage},
 		{"GET /suppliers/{name}", reads, s.supplierPage},
 		{"GET /suppliers/{name}/renewal", reads, s.renewalPage},

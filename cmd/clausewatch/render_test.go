@@ -13,6 +13,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/fixtures/browser"
 	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/warc/warciotest"
 )
 
 // TestCheckRendered runs clausewatch check on pages only a browser can
@@ -88,6 +89,15 @@ func TestCheckRendered(t *testing.T) {
 		t.Errorf("evidence: %d %q %q", code, out, errOut)
 	} else if out, errOut, code := runCLI(t, "", "verify", bundle, "--key", strings.TrimSpace(key)); code != 0 || !strings.Contains(out, "verified") {
 		t.Errorf("verify: %d %q %q", code, out, errOut)
+	} else {
+		// verify lists the render capture of each rendered capture,
+		// checked against its logged record, and the document as served.
+		for _, want := range []string{"ok    capture before render: captures/before/render.json: SHA-256 ", ", as logged; rendered by ",
+			"ok    capture before document: captures/before/document.html: the document as served"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("verify does not list %q:\n%s", want, out)
+			}
+		}
 	}
 	warcPath := filepath.Join(t.TempDir(), "app.warc")
 	if out, errOut, code := runCLI(t, "", "export", "--db", db, "--warc", "app", "-o", warcPath); code != 0 {
@@ -109,10 +119,32 @@ func TestCheckRendered(t *testing.T) {
 			t.Errorf("WARC lacks %q", want)
 		}
 	}
+	// warcio reads both captures of every rendered fetch: the document
+	// as served (response) and the rendered DOM (a conversion record
+	// referring to it), each with the digest of its bytes.
+	recs, sum := warciotest.Read(t, warcPath)
+	warciotest.Check(t, recs, sum)
+	conversions := 0
+	for i, r := range recs {
+		if r.Type != "conversion" {
+			continue
+		}
+		conversions++
+		resp := recs[i-1]
+		if resp.Type != "response" || r.RefersTo != resp.ID || r.Target != resp.Target || !strings.HasPrefix(r.ContentType, "text/html") {
+			t.Errorf("conversion %s refers to %s, after a %s record %s; target %s, type %s", r.ID, r.RefersTo, resp.Type, resp.ID, r.Target, r.ContentType)
+		}
+		if i+1 >= len(recs) || recs[i+1].Type != "metadata" || recs[i+1].RefersTo != resp.ID {
+			t.Errorf("conversion %s is not followed by the response's metadata", r.ID)
+		}
+	}
+	if conversions == 0 || !bytes.Contains(archive, []byte("We delete student records within 60 days")) {
+		t.Errorf("WARC: %d conversion records, the rendered policy text present: %v", conversions, bytes.Contains(archive, []byte("We delete student records within 60 days")))
+	}
 
 	out, _, _ = runCLI(t, "", "sources", "--db", db)
 	t.Logf("sources:\n%s", out)
-	for _, want := range []string{"needs a browser (set render: always)", "bot wall even in the browser"} {
+	for _, want := range []string{"needs a browser (set render: always)", "bot wall even in the browser", "app: read in a browser: remembered: the source needs a browser"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sources: %q not shown:\n%s", want, out)
 		}

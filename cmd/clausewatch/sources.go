@@ -108,6 +108,9 @@ type sourceRow struct {
 	store.Source
 	State    store.State `json:"state"`
 	Versions int         `json:"versions"`
+	// Browser says whether the source needs a browser and why (the
+	// words the web source page shows).
+	Browser watch.BrowserStatus `json:"browser"`
 }
 
 // runSources implements "clausewatch sources".
@@ -136,7 +139,7 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		rows = append(rows, sourceRow{Source: s, State: st, Versions: len(vs)})
+		rows = append(rows, sourceRow{Source: s, State: st, Versions: len(vs), Browser: watch.BrowserStatusOf(s, st)})
 	}
 	if *c.asJSON {
 		return printJSON(stdout, rows)
@@ -154,10 +157,14 @@ func runSources(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// Why a source is not tracked well, in the words of its last fetch
-	// ("scanned PDF, no text layer: …"), so that staff can act on it.
+	// ("scanned PDF, no text layer: …"), so that staff can act on it; and
+	// why a source that is tracked well is read in a browser.
 	for _, r := range rows {
-		if r.State.Health != store.HealthOK && r.State.HealthReason != "" {
+		switch {
+		case r.State.Health != store.HealthOK && r.State.HealthReason != "":
 			fmt.Fprintf(stdout, "%s: %s: %s\n", termSafe(r.Name), r.State.Health, termSafe(r.State.HealthReason))
+		case r.Browser.Needs:
+			fmt.Fprintf(stdout, "%s: read in a browser: %s\n", termSafe(r.Name), termSafe(r.Browser.Why))
 		}
 	}
 	return nil

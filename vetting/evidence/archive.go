@@ -208,8 +208,15 @@ func memberName(name string) bool {
 		return false
 	}
 	switch base {
-	case "record.json", "request.txt", "response.txt", "body.html", "body.txt", "body.pdf", "body.bin":
+	case "record.json", "request.txt", "response.txt", "render.json":
 		return true
+	}
+	stem, ext, _ := strings.Cut(base, ".")
+	switch ext {
+	case "html", "txt", "pdf", "bin":
+		// The body, and a rendered capture's document as served and
+		// plain fetch's body.
+		return stem == "body" || stem == "document" || stem == "plain"
 	}
 	return false
 }

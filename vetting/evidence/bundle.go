@@ -160,13 +160,19 @@ func Build(ctx context.Context, db store.Store, req Request) (*Bundle, error) {
 		if c.body != nil {
 			body = dir + "/body" + bodyExtension(c.fetch.Header)
 		}
-		m.Captures = append(m.Captures, CaptureEntry{Role: c.role, Dir: dir, Leaf: c.leaf, Fetch: c.fetch.ID, Start: c.fetch.Start.UTC(),
-			Outcome: c.fetch.Outcome, BodySHA256: c.fetch.BodySHA256, TextSHA256: c.fetch.TextSHA256, Body: body})
+		ce := CaptureEntry{Role: c.role, Dir: dir, Leaf: c.leaf, Fetch: c.fetch.ID, Start: c.fetch.Start.UTC(),
+			Outcome: c.fetch.Outcome, BodySHA256: c.fetch.BodySHA256, TextSHA256: c.fetch.TextSHA256, Body: body}
+		rendered, err := renderFiles(ctx, db, dir, c.fetch, &ce)
+		if err != nil {
+			return fail(fmt.Errorf("%s capture (fetch %d): %w", c.role, c.fetch.ID, err))
+		}
+		m.Captures = append(m.Captures, ce)
 		entry := store.EntryOf(c.fetch)
 		files = append(files, file{dir + "/record.json", store.LogLeaf(c.fetch)})
 		if c.body != nil {
 			files = append(files, file{body, c.body})
 		}
+		files = append(files, rendered...)
 		files = append(files,
 			file{dir + "/request.txt", requestText(entry)},
 			file{dir + "/response.txt", responseText(entry)})

@@ -112,6 +112,15 @@ type CaptureEntry struct {
 	BodySHA256 string        `json:"body_sha256"`
 	TextSHA256 string        `json:"text_sha256"`
 	Body       string        `json:"body"` // the body's member name
+	// A rendered capture's body is the rendered DOM; RenderSHA256 is
+	// its logged render capture, Render the member holding it, Document
+	// and Plain the members holding the document as served and the plain
+	// fetch's body (when it differs). Empty for a capture not rendered,
+	// and in bundles made before they were carried.
+	RenderSHA256 string `json:"render_sha256,omitempty"`
+	Render       string `json:"render,omitempty"`
+	Document     string `json:"document,omitempty"`
+	Plain        string `json:"plain,omitempty"`
 }
 
 // LogInfo names the log and the checkpoints the proofs are against.

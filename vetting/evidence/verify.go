@@ -349,6 +349,7 @@ func (v *verifier) captures(m *Manifest, latest, earlier *store.Checkpoint, proo
 			}
 			v.text(name, e, body, m.Source)
 		}
+		v.render(name, c, e)
 		for _, h := range []struct {
 			file string
 			want []byte
