@@ -234,7 +234,7 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 		fs = append(fs, party)
 	}
 	for _, t := range j.rules.terms {
-		set := matchedSet(t.words, j.rules.falseFriends[t.category], f.lex)
+		set := t.words.matchedSet(j.rules.falseFriends[t.category], f.lex)
 		if len(set) == 0 {
 			continue
 		}
