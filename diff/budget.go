@@ -19,7 +19,7 @@ package diff
 
 // CompareBudget is the work, in units, one Compare may spend on pairing
 // clauses and on sequence diffs. Every corpus pair needs under a third of
-// it (TestBudgetCorpusHeadroom); a 64 KB hostile pair reaches it
+// it (TestCorpusSweep); a 64 KB hostile pair reaches it
 // (TestHostileBudget).
 const CompareBudget = 40_000_000
 

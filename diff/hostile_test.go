@@ -40,8 +40,10 @@ func clauseDoc(clauses []string) *extract.Document {
 //	uneven           four clauses of 3,000 words against four of 1,200
 //	                 (similar enough to pair): N·M under the old cell
 //	                 bound, go-diff's search still about (N+M)·(N−M)
-//	repeated         one clause of a single word repeated against one of
-//	                 two alternating: the Myers search's worst shape
+//	repeated         eight clauses of one word repeated 1,500 times
+//	                 against eight of two words alternating: long
+//	                 diagonals of equal tokens, the Myers search's worst
+//	                 shape
 //	salad-8x1500     random word salad, 8 clauses of 1,500 words a side,
 //	                 every pair long and unlike
 func hostilePairs() []hostilePair {
@@ -91,9 +93,12 @@ func hostilePairs() []hostilePair {
 	}
 	// repeated
 	{
-		a := strings.Repeat("data ", 12000)
-		b := strings.Repeat("data share ", 6000)
-		out = append(out, hostilePair{"repeated", clauseDoc([]string{a}), clauseDoc([]string{b})})
+		var a, b []string
+		for range 8 {
+			a = append(a, strings.Repeat("data ", 1500))
+			b = append(b, strings.Repeat("data share ", 750))
+		}
+		out = append(out, hostilePair{"repeated", clauseDoc(a), clauseDoc(b)})
 	}
 	// salad-8x1500
 	{
