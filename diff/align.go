@@ -30,10 +30,20 @@ type ctok struct {
 	lo, hi int
 }
 
-func prepare(cs []extract.Clause, rules *Rules) []*clause {
+// prepare tokenizes and indexes the clauses of one document. seen holds
+// the tokens of the texts already tokenized in this comparison (the two
+// versions share most clauses): tokenize depends only on the text and the
+// rules, and no step changes a clause's tokens after it, so one slice
+// serves every clause with that text.
+func prepare(cs []extract.Clause, rules *Rules, seen map[string][]token) []*clause {
 	out := make([]*clause, len(cs))
 	for i, c := range cs {
-		cl := &clause{c: c, toks: tokenize(c.Text, rules.spelling)}
+		toks, ok := seen[c.Text]
+		if !ok {
+			toks = tokenize(c.Text, rules.spelling)
+			seen[c.Text] = toks
+		}
+		cl := &clause{c: c, toks: toks}
 		cl.canon = make([]ctok, len(cl.toks))
 		for k, t := range cl.toks {
 			cl.canon[k] = ctok{key: t.key, lo: k, hi: k + 1}

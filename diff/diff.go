@@ -222,8 +222,9 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	if lr, ok := base.forLang(lang); ok {
 		rules = lr
 	}
-	olds := prepare(oldClauses, rules)
-	news := prepare(newClauses, rules)
+	seen := map[string][]token{}
+	olds := prepare(oldClauses, rules, seen)
+	news := prepare(newClauses, rules, seen)
 
 	// Pass 1 aligns on plain word keys and looks for renames; pass 2
 	// aligns again with every rename's forms folded to one token, so that
