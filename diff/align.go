@@ -30,10 +30,20 @@ type ctok struct {
 	lo, hi int
 }
 
-func prepare(cs []extract.Clause, rules *Rules) []*clause {
+// prepare tokenizes and indexes the clauses of one document. seen holds
+// the tokens of the texts already tokenized in this comparison (the two
+// versions share most clauses): tokenize depends only on the text and the
+// rules, and no step changes a clause's tokens after it, so one slice
+// serves every clause with that text.
+func prepare(cs []extract.Clause, rules *Rules, seen map[string][]token) []*clause {
 	out := make([]*clause, len(cs))
 	for i, c := range cs {
-		cl := &clause{c: c, toks: tokenize(c.Text, rules.spelling)}
+		toks, ok := seen[c.Text]
+		if !ok {
+			toks = tokenize(c.Text, rules.spelling)
+			seen[c.Text] = toks
+		}
+		cl := &clause{c: c, toks: toks}
 		cl.canon = make([]ctok, len(cl.toks))
 		for k, t := range cl.toks {
 			cl.canon[k] = ctok{key: t.key, lo: k, hi: k + 1}
@@ -87,7 +97,7 @@ type match struct {
 //
 // The result lists every clause of both documents once, in new-document
 // order with removed clauses placed after the clause before them.
-func align(olds, news []*clause, rules *Rules) []match {
+func align(olds, news []*clause, rules *Rules, bud *budget) []match {
 	pairOld := make([]int, len(olds)) // old index -> match index or -1
 	pairNew := make([]int, len(news))
 	for i := range pairOld {
@@ -116,7 +126,7 @@ func align(olds, news []*clause, rules *Rules) []match {
 	for j, c := range news {
 		newSigs[j] = c.sig
 	}
-	for _, e := range diffSym(oldSigs, newSigs, false, maxBackboneCells) {
+	for _, e := range diffSym(oldSigs, newSigs, false, maxBackboneCells, bud) {
 		if !e.equal {
 			continue
 		}
@@ -171,12 +181,24 @@ func align(olds, news []*clause, rules *Rules) []match {
 	pick := newCandidateIndex(uo, un, olds, news)
 	words := newWordTable(olds, news)
 	pair := rules.file.Similarity.Pair
+	// Scoring pairs is paid for word by word; when the budget is spent,
+	// the clauses not yet scored stay unpaired (added and removed).
+scoring:
 	for _, i := range uo {
+		if !bud.pay(int64(len(olds[i].words) + 1)) {
+			break
+		}
 		words.load(olds[i])
 		for _, j := range pick.candidates(olds[i]) {
+			if !bud.pay(1) {
+				break scoring
+			}
 			dates := olds[i].date && news[j].date
 			if !dates && diceBound(olds[i].n, news[j].n) < pair {
 				continue // too different in length to reach pair
+			}
+			if !bud.pay(int64(len(news[j].words))) {
+				break scoring
 			}
 			s := words.dice(olds[i], news[j])
 			if dates {
@@ -221,7 +243,7 @@ func align(olds, news []*clause, rules *Rules) []match {
 		if mi < backbone || len(m.old) != 1 || len(m.new) != 1 {
 			continue
 		}
-		if grown := grow(olds[m.old[0]], m.new, news, pairNew, part); len(grown) > 1 {
+		if grown := grow(olds[m.old[0]], m.new, news, pairNew, part, bud); len(grown) > 1 {
 			m.new = grown
 			m.kind = Split
 			for _, j := range grown {
@@ -229,7 +251,7 @@ func align(olds, news []*clause, rules *Rules) []match {
 			}
 			continue
 		}
-		if grown := grow(news[m.new[0]], m.old, olds, pairOld, part); len(grown) > 1 {
+		if grown := grow(news[m.new[0]], m.old, olds, pairOld, part, bud); len(grown) > 1 {
 			m.old = grown
 			m.kind = Merged
 			for _, i := range grown {
@@ -255,12 +277,18 @@ func align(olds, news []*clause, rules *Rules) []match {
 			if pairWhole[i] >= 0 {
 				continue
 			}
+			if !bud.pay(int64(len(c.words) + 1)) {
+				return
+			}
 			words.load(c)
 			for _, j := range pick.candidates(c) {
+				if !bud.pay(int64(len(parts[j].words) + 1)) {
+					return
+				}
 				if pairParts[j] >= 0 || !words.contained(parts[j], c, part) {
 					continue
 				}
-				run := grow(c, []int{j}, parts, pairParts, part)
+				run := grow(c, []int{j}, parts, pairParts, part, bud)
 				if len(run) < 2 {
 					continue
 				}
@@ -546,7 +574,7 @@ func contained(p, whole *clause, used map[string]int, share float64) bool {
 
 // grow extends a run of clauses (indices into parts, consecutive) on both
 // sides with unpaired neighbours that are contained in whole.
-func grow(whole *clause, run []int, parts []*clause, pair []int, share float64) []int {
+func grow(whole *clause, run []int, parts []*clause, pair []int, share float64, bud *budget) []int {
 	used := map[string]int{}
 	for _, j := range run {
 		for k, v := range parts[j].bag {
@@ -555,6 +583,9 @@ func grow(whole *clause, run []int, parts []*clause, pair []int, share float64) 
 	}
 	take := func(j int) bool {
 		if j < 0 || j >= len(parts) || pair[j] >= 0 || slices.Contains(run, j) {
+			return false
+		}
+		if !bud.pay(int64(2*len(parts[j].bag) + 1)) {
 			return false
 		}
 		if !contained(parts[j], whole, used, share) {

@@ -28,7 +28,8 @@ func TestWordTable(t *testing.T) {
 		a = append(a, extract.Clause{Kind: extract.Paragraph, Path: []string{}, Text: s + " " + fmt.Sprint(i), Display: s})
 	}
 	rules := DefaultRules()
-	olds, news := prepare(a, rules), prepare(b, rules)
+	seen := map[string][]token{}
+	olds, news := prepare(a, rules, seen), prepare(b, rules, seen)
 	wt := newWordTable(olds, news)
 	for _, share := range []float64{0.5, 0.65, 1} {
 		for _, x := range append(olds, news...) {

@@ -94,15 +94,7 @@ func union(a, b []string) []string {
 // hasKeyword reports whether a keyword of c starts in keys[lo:hi] (and
 // ends by hi), outside the category's false friends.
 func (j judge) hasKeyword(c categoryRule, keys []string, lo, hi int) bool {
-	not := j.rules.falseFriends[c.name]
-	for i := lo; i < hi; i++ {
-		for _, p := range c.keywords {
-			if i+len(p.pieces) <= hi && p.matchAt(keys, i) && !covered(not, keys, i) {
-				return true
-			}
-		}
-	}
-	return false
+	return c.keywords.hasOutside(j.rules.falseFriends[c.name], keys, lo, hi)
 }
 
 // pathHasCategory reports whether a heading above a clause is about cat.

@@ -28,6 +28,8 @@ type judge struct {
 	base    *Rules
 	docLang string
 	langOf  map[*clause]string
+	// budget is the comparison's work left for sequence diffs (budget.go).
+	budget *budget
 }
 
 // staleCopy reports whether an added or removed clause is a near copy
@@ -80,7 +82,7 @@ func (j judge) change(m match, olds, news []*clause) Change {
 		} else {
 			class, found = j.pair(o, n, olds, news, m)
 		}
-		ch.Inline = inline(ch.Old.Text, ch.New.Text)
+		ch.Inline = inline(ch.Old.Text, ch.New.Text, j.budget)
 		switch m.kind {
 		case Split:
 			found = append([]finding{{reason: splitReason("split into", len(m.new), news[m.new[0]])}}, found...)
@@ -234,7 +236,7 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 		fs = append(fs, party)
 	}
 	for _, t := range j.rules.terms {
-		set := matchedSet(t.words, j.rules.falseFriends[t.category], f.lex)
+		set := t.words.matchedSet(j.rules.falseFriends[t.category], f.lex)
 		if len(set) == 0 {
 			continue
 		}
@@ -250,7 +252,7 @@ func (j judge) single(cls []*clause, i int, verb string) (Class, []finding) {
 // pair judges two versions of a clause (or of a split or merged run).
 func (j judge) pair(o, n flatSide, olds, news []*clause, m match) (Class, []finding) {
 	firstOld, firstNew := olds[m.old[0]], news[m.new[0]]
-	es := changes(diffSym(o.keys, n.keys, false, maxSeqCells))
+	es := changes(diffSym(o.keys, n.keys, false, maxSeqCells, j.budget))
 	var meaningful []edit
 	var cosmetic []finding
 	for _, e := range es {

@@ -17,8 +17,8 @@ import (
 // shared corpus. Where Open Terms Archive's own per-site extraction of the
 // two versions is byte-identical (a page that changed only in markup,
 // scripts or chrome), our diff must not ask for re-vetting, and must find
-// no change at all in nearly every such pair. It logs the figures CI
-// records.
+// no change at all in nearly every such pair; and no pair may come within
+// three times of the work budget. It logs the figures CI records.
 func TestCorpusSweep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus sweep skipped in -short mode")
@@ -35,6 +35,8 @@ func TestCorpusSweep(t *testing.T) {
 	rules := diff.DefaultRules()
 	var pairs, same, revet, refIdentical, refIdenticalSame int
 	var refIdenticalDiffer []string
+	var most int64 // the most work units one pair counted
+	var mostPair string
 	for i := 1; i < len(files); i++ {
 		a, b := files[i-1], files[i]
 		if filepath.Dir(a) != filepath.Dir(b) {
@@ -47,6 +49,12 @@ func TestCorpusSweep(t *testing.T) {
 		}
 		pairs++
 		r := diff.Compare(da, db, rules)
+		if r.BudgetSpent {
+			t.Errorf("%s: the work budget was spent (%d units)", b, r.WorkUnits)
+		}
+		if r.WorkUnits > most {
+			most, mostPair = r.WorkUnits, b
+		}
 		if r.Same() {
 			same++
 		}
@@ -69,6 +77,12 @@ func TestCorpusSweep(t *testing.T) {
 		}
 	}
 	t.Logf("pairs compared: %d  no change: %d  re-vet: %d", pairs, same, revet)
+	// No real comparison comes near the work budget (budget.go): the
+	// bound only ever changes a hostile pair's result.
+	t.Logf("most work of a pair: %d units (%.1f%% of the budget) in %s", most, 100*float64(most)/diff.CompareBudget, mostPair)
+	if most > diff.CompareBudget/3 {
+		t.Errorf("a corpus pair counts %d units, over a third of the budget (%d)", most, diff.CompareBudget)
+	}
 	t.Logf("reference-identical pairs: %d  diff found no change: %d", refIdentical, refIdenticalSame)
 	for _, f := range refIdenticalDiffer {
 		t.Logf("  changes found (none re-vet) in %s", f)

@@ -175,6 +175,14 @@ type Result struct {
 	// compared, and the summary says so. Old and New keep the full
 	// counts.
 	Truncated bool `json:"truncated,omitempty"`
+	// BudgetSpent is true when the comparison spent its work budget
+	// (CompareBudget, budget.go): the pairs diffed after that are shown
+	// as whole replacements and the clauses not yet paired as added and
+	// removed, and the summary says so (BudgetSpentNote).
+	BudgetSpent bool `json:"budget_spent,omitempty"`
+	// WorkUnits is the work the comparison counted (budget.go); it is
+	// not part of the stored result.
+	WorkUnits int64 `json:"-"`
 
 	// ranked is the full ranking, of which Rank is the top (RankOf).
 	ranked []RankItem
@@ -214,18 +222,20 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	if lr, ok := base.forLang(lang); ok {
 		rules = lr
 	}
-	olds := prepare(oldClauses, rules)
-	news := prepare(newClauses, rules)
+	seen := map[string][]token{}
+	olds := prepare(oldClauses, rules, seen)
+	news := prepare(newClauses, rules, seen)
 
 	// Pass 1 aligns on plain word keys and looks for renames; pass 2
 	// aligns again with every rename's forms folded to one token, so that
 	// clauses differing only by the rename line up as well as any.
-	matches := align(olds, news, rules)
-	renames := findRenames(olds, news, matches, rules)
+	bud := newBudget(CompareBudget)
+	matches := align(olds, news, rules, bud)
+	renames := findRenames(olds, news, matches, rules, bud)
 	if len(renames) > 0 {
 		canonicalize(olds, renames)
 		canonicalize(news, renames)
-		matches = align(olds, news, rules)
+		matches = align(olds, news, rules, bud)
 	}
 
 	res := &Result{
@@ -241,7 +251,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	for _, rn := range renames {
 		res.Renames = append(res.Renames, rn.public())
 	}
-	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news), oldText: docText(olds), newText: docText(news), partyLookups: new(int)}
+	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news), oldText: docText(olds), newText: docText(news), partyLookups: new(int), budget: bud}
 	j.kept = keptByOpening(news, j.oldSigs)
 	j.base, j.docLang, j.langOf = base, lang, map[*clause]string{}
 	for _, m := range matches {
@@ -272,6 +282,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 		}
 		return cmp.Compare(position(a), position(b))
 	})
+	res.BudgetSpent, res.WorkUnits = bud.spent, bud.used
 	res.Summary = summarize(res, rules)
 	report(res, olds, news, rules)
 	return res
@@ -368,6 +379,9 @@ func summarize(r *Result, rules *Rules) string {
 	}
 	if r.Old.Updated != r.New.Updated && (r.Old.Updated != "" || r.New.Updated != "") {
 		parts = append(parts, fmt.Sprintf("policy date %s → %s", orNone(r.Old.Updated), orNone(r.New.Updated)))
+	}
+	if r.BudgetSpent {
+		parts = append(parts, BudgetSpentNote)
 	}
 	if r.Truncated {
 		parts = append(parts, fmt.Sprintf("only the first %d clauses of each version were compared (%d and %d in all)", MaxClauses, r.Old.Clauses, r.New.Clauses))

@@ -18,6 +18,10 @@
 // programs and as a self-contained page. The package is pure: Documents in,
 // a Result out; no I/O but the writer it is given.
 //
+// Every comparison counts its work against a budget (CompareBudget): a
+// hostile pair that would cost more is shown as whole replacements, and
+// Result.BudgetSpent says so.
+//
 // Decision records: docs/decisions/0004 (alignment), 0005 (significance
-// rules), 0006 (renames).
+// rules), 0006 (renames), 0037 (the word-list index and the work budget).
 package diff

@@ -34,10 +34,13 @@ func FuzzDiff(f *testing.F) {
 		}
 		ab := diff.Compare(da, db, rules)
 		ba := diff.Compare(db, da, rules)
-		if ab.Revet != ba.Revet {
+		// Symmetry holds within the work budget; the two directions
+		// spend a budget in different orders (docs/decisions/0037).
+		symmetric := !ab.BudgetSpent && !ba.BudgetSpent
+		if symmetric && ab.Revet != ba.Revet {
 			t.Errorf("revet %v one way, %v the other", ab.Revet, ba.Revet)
 		}
-		if len(ab.Changes) != len(ba.Changes) {
+		if symmetric && len(ab.Changes) != len(ba.Changes) {
 			t.Errorf("%d changes one way, %d the other", len(ab.Changes), len(ba.Changes))
 		}
 		if self := diff.Compare(da, da, rules); !self.Same() {

@@ -64,13 +64,13 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 	}
 	slices.Sort(words)
 	for _, t := range rules.terms {
-		for _, p := range t.words {
+		for _, p := range t.words.list {
 			key := t.kind + "\x00" + p.text
 			if _, ok := ts.found[key]; ok || !firstPieceOccurs(p, uniq, words) {
 				continue
 			}
 			for _, i := range candidates(p, where, len(ks)) {
-				if m := matchedSet([]pattern{p}, rules.falseFriends[t.category], ks[i]); len(m) > 0 {
+				if m := matchedSet([]pattern{p}, rules.falseFriends[t.category].patterns(), ks[i]); len(m) > 0 {
 					ts.found[key] = m[p.text]
 					ts.order[t.kind] = append(ts.order[t.kind], key)
 					break

@@ -14,7 +14,7 @@ import (
 // Each span is built once from its tokens (a replaced clause of 1 MiB is
 // one span of 300,000 tokens: adding them one by one to a string was
 // quadratic).
-func inline(a, b string) []Span {
+func inline(a, b string, bud *budget) []Span {
 	ta, tb := displayTokens(a), displayTokens(b)
 	type run struct {
 		op  string
@@ -31,7 +31,7 @@ func inline(a, b string) []Span {
 		}
 		runs = append(runs, run{op: op, tok: [][]string{ts}})
 	}
-	for _, e := range diffSym(ta, tb, true, maxSeqCells) {
+	for _, e := range diffSym(ta, tb, true, maxSeqCells, bud) {
 		if e.equal {
 			push("=", ta[e.aLo:e.aHi])
 			continue

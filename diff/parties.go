@@ -35,7 +35,7 @@ func (j judge) cueBefore(p pattern, keys []string, at int) bool {
 }
 
 func (j judge) filler(key string) bool {
-	for _, p := range j.rules.filler {
+	for _, p := range j.rules.filler.list {
 		if len(p.pieces) == 1 && p.matchAt([]string{key}, 0) {
 			return true
 		}

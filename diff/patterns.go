@@ -148,3 +148,13 @@ func covered(ps []pattern, keys []string, i int) bool {
 	}
 	return false
 }
+
+// startsAt reports whether one of ps matches keys at i.
+func startsAt(ps []pattern, keys []string, i int) bool {
+	for _, p := range ps {
+		if p.matchAt(keys, i) {
+			return true
+		}
+	}
+	return false
+}

@@ -36,7 +36,7 @@ func (rk ranker) sentenceKeys(text string) [][]string {
 // affiliates for marketing and advertising". "We do not sell your data"
 // and "you may opt out of targeted advertising" state no such practice.
 func (rk ranker) statesFirst(c Change) (signal, bool) {
-	if c.Old != nil || c.New == nil || len(rk.rules.rankFirst) == 0 {
+	if c.Old != nil || c.New == nil || len(rk.rules.rankFirst.list) == 0 {
 		return signal{}, false
 	}
 	var found []string
@@ -45,7 +45,7 @@ func (rk ranker) statesFirst(c Change) (signal, bool) {
 		if rk.rules.hasNegation(keys, 0, len(keys)) || !j.providerActs(keys, 0, len(keys)) {
 			continue
 		}
-		for _, p := range rk.rules.rankFirst {
+		for _, p := range rk.rules.rankFirst.list {
 			at, _, ok := findAny([]pattern{p}, keys, 0, len(keys))
 			if !ok {
 				continue
@@ -68,7 +68,7 @@ func (rk ranker) statesFirst(c Change) (signal, bool) {
 
 // anyFirst reports whether keys hold a rank_first term.
 func (rk ranker) anyFirst(keys []string) bool {
-	_, _, ok := findAny(rk.rules.rankFirst, keys, 0, len(keys))
+	_, _, ok := rk.rules.rankFirst.findAny(keys, 0, len(keys))
 	return ok
 }
 

@@ -156,7 +156,7 @@ func (f flatSide) inAddress(lo, hi int) bool {
 // findRenames looks through the aligned pairs for substitutions of short
 // name-like phrases that recur in at least rules' rename.min_clauses
 // clauses, and groups the variants of one rename.
-func findRenames(olds, news []*clause, ms []match, rules *Rules) []*renameGroup {
+func findRenames(olds, news []*clause, ms []match, rules *Rules, bud *budget) []*renameGroup {
 	maxWords := rules.file.Rename.MaxWords
 	byKey := map[string]*variant{}
 	var order []string
@@ -166,7 +166,7 @@ func findRenames(olds, news []*clause, ms []match, rules *Rules) []*renameGroup 
 		}
 		o := flatten(olds, m.old)
 		n := flatten(news, m.new)
-		for _, e := range changes(diffSym(o.keys, n.keys, false, maxSeqCells)) {
+		for _, e := range changes(diffSym(o.keys, n.keys, false, maxSeqCells, bud)) {
 			dn, in := e.aHi-e.aLo, e.bHi-e.bLo
 			if dn == 0 || in == 0 || dn > maxWords || in > maxWords {
 				continue

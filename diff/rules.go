@@ -38,33 +38,33 @@ func Categories() []string { return slices.Clone(categoryOrder) }
 type Rules struct {
 	file rulesFile
 
-	negations, filler []pattern
+	negations, filler lexicon
 	// idioms are phrases whose negation word negates no promise
 	// ("including but not limited to").
-	idioms []pattern
+	idioms lexicon
 	// negPrefixes negate the word they open ("inappropriate").
 	negPrefixes    []string
-	firm, soft     []pattern
-	modals         []pattern // firm then soft, for scanning an edit
+	firm, soft     lexicon
+	modals         lexicon // firm then soft, for scanning an edit
 	spelling       map[string]string
 	categories     []categoryRule
 	listCategories map[string]bool
 	terms          []termRule
 	// falseFriends are, per category, phrases in which its keywords mean
 	// something else ("protection des données" is not a security measure).
-	falseFriends map[string][]pattern
+	falseFriends map[string]*lexicon
 	tiers        tierRules
 	// changelog are headings of a change log or "what changed" banner.
-	changelog []pattern
+	changelog lexicon
 	// changelogOpenings open a sentence that describes the document's own
 	// change ("We added more detail about …").
-	changelogOpenings []pattern
+	changelogOpenings lexicon
 	// changelogVerbs, with a list heading, make a new change-log entry a
 	// declared change to a list of recipients or trackers.
-	changelogVerbs []pattern
+	changelogVerbs lexicon
 	// listHeadings are, per category, headings of a list or table whose
 	// rows are items of that category (sub-processors, cookies).
-	listHeadings map[string][]pattern
+	listHeadings map[string]*lexicon
 	// mailboxes are the mailbox names of a privacy contact address
 	// ("privacy@", "dpo@").
 	mailboxes map[string]bool
@@ -73,7 +73,7 @@ type Rules struct {
 	parties []partyCue
 	// rankFirst are the terms whose new statement ranks a change first
 	// within its direction (rank.go); they never decide the verdict.
-	rankFirst []pattern
+	rankFirst lexicon
 	// lang is the language the rules read (ISO 639-1); langs, on the
 	// rules Compare is given, holds the rules of the other languages
 	// (lang.go).
@@ -86,10 +86,10 @@ type Rules struct {
 // tierRules tell who a sentence is about (docs/decisions/0021): the
 // provider's own practice, a rule for users (conduct), or the contract.
 type tierRules struct {
-	provider, practices, passive []pattern
-	conduct, conductHeadings     []pattern
-	contract                     []pattern
-	data                         []pattern
+	provider, practices, passive lexicon
+	conduct, conductHeadings     lexicon
+	contract                     lexicon
+	data                         lexicon
 }
 
 // rulesFile is the YAML shape of a rules file.
@@ -156,12 +156,12 @@ type termYAML struct {
 
 type categoryRule struct {
 	name, label string
-	keywords    []pattern
+	keywords    lexicon
 }
 
 type termRule struct {
 	kind, category string
-	words          []pattern
+	words          lexicon
 }
 
 // ErrRules marks a rules file that cannot be used.
@@ -259,15 +259,17 @@ func compileRules(f rulesFile) (*Rules, error) {
 		ps, err = compilePatterns(field, words)
 		return ps
 	}
-	r.negations = compile("negations", f.Negations)
-	r.idioms = compile("negation_idioms", f.Idioms)
+	// Every list is indexed once here, for the judge (lexicon.go).
+	lex := func(field string, words []string) lexicon { return newLexicon(compile(field, words)) }
+	r.negations = lex("negations", f.Negations)
+	r.idioms = lex("negation_idioms", f.Idioms)
 	for _, p := range f.Prefixes {
 		r.negPrefixes = append(r.negPrefixes, strings.ToLower(p))
 	}
-	r.filler = compile("filler", f.Filler)
-	r.firm = compile("modals.firm", f.Modals.Firm)
-	r.soft = compile("modals.soft", f.Modals.Soft)
-	r.modals = append(slices.Clone(r.firm), r.soft...)
+	r.filler = lex("filler", f.Filler)
+	r.firm = lex("modals.firm", f.Modals.Firm)
+	r.soft = lex("modals.soft", f.Modals.Soft)
+	r.modals = newLexicon(append(slices.Clone(r.firm.list), r.soft.list...))
 	for name := range f.Categories {
 		if !slices.Contains(categoryOrder, name) {
 			return nil, bad("unknown category %q under categories (use one of %s)", name, strings.Join(categoryOrder, ", "))
@@ -278,7 +280,7 @@ func compileRules(f rulesFile) (*Rules, error) {
 		if !ok {
 			continue
 		}
-		r.categories = append(r.categories, categoryRule{name: name, label: c.Label, keywords: compile("categories."+name, c.Keywords)})
+		r.categories = append(r.categories, categoryRule{name: name, label: c.Label, keywords: lex("categories."+name, c.Keywords)})
 	}
 	for _, name := range f.ListCategories {
 		if !slices.Contains(categoryOrder, name) {
@@ -293,33 +295,35 @@ func compileRules(f rulesFile) (*Rules, error) {
 		if t.Kind == "" {
 			return nil, bad("terms[%d]: kind is missing", i)
 		}
-		r.terms = append(r.terms, termRule{kind: t.Kind, category: t.Category, words: compile(fmt.Sprintf("terms[%d]", i), t.Words)})
+		r.terms = append(r.terms, termRule{kind: t.Kind, category: t.Category, words: lex(fmt.Sprintf("terms[%d]", i), t.Words)})
 	}
-	r.falseFriends = map[string][]pattern{}
+	r.falseFriends = map[string]*lexicon{}
 	for name, ws := range f.FalseFriends {
 		if !slices.Contains(categoryOrder, name) {
 			return nil, bad("unknown category %q under false_friends", name)
 		}
-		r.falseFriends[name] = compile("false_friends."+name, ws)
+		l := lex("false_friends."+name, ws)
+		r.falseFriends[name] = &l
 	}
 	r.tiers = tierRules{
-		provider:        compile("tiers.provider", f.Tiers.Provider),
-		practices:       compile("tiers.practices", f.Tiers.Practices),
-		passive:         compile("tiers.passive", f.Tiers.Passive),
-		conduct:         compile("tiers.conduct", f.Tiers.Conduct),
-		conductHeadings: compile("tiers.conduct_headings", f.Tiers.ConductHeadings),
-		contract:        compile("tiers.contract", f.Tiers.Contract),
-		data:            compile("tiers.data", f.Tiers.Data),
+		provider:        lex("tiers.provider", f.Tiers.Provider),
+		practices:       lex("tiers.practices", f.Tiers.Practices),
+		passive:         lex("tiers.passive", f.Tiers.Passive),
+		conduct:         lex("tiers.conduct", f.Tiers.Conduct),
+		conductHeadings: lex("tiers.conduct_headings", f.Tiers.ConductHeadings),
+		contract:        lex("tiers.contract", f.Tiers.Contract),
+		data:            lex("tiers.data", f.Tiers.Data),
 	}
-	r.changelogOpenings = compile("changelog_openings", f.ChangelogOpenings)
-	r.changelog = compile("changelog_headings", f.ChangelogHeadings)
-	r.changelogVerbs = compile("changelog_list_verbs", f.ChangelogVerbs)
-	r.listHeadings = map[string][]pattern{}
+	r.changelogOpenings = lex("changelog_openings", f.ChangelogOpenings)
+	r.changelog = lex("changelog_headings", f.ChangelogHeadings)
+	r.changelogVerbs = lex("changelog_list_verbs", f.ChangelogVerbs)
+	r.listHeadings = map[string]*lexicon{}
 	for name, ws := range f.ListHeadings {
 		if !slices.Contains(categoryOrder, name) {
 			return nil, bad("unknown category %q under list_headings", name)
 		}
-		r.listHeadings[name] = compile("list_headings."+name, ws)
+		l := lex("list_headings."+name, ws)
+		r.listHeadings[name] = &l
 	}
 	for _, name := range slices.Sorted(maps.Keys(f.Parties)) {
 		if !slices.Contains(categoryOrder, name) {
@@ -329,7 +333,7 @@ func compileRules(f rulesFile) (*Rules, error) {
 			r.parties = append(r.parties, partyCue{cue: p, category: name})
 		}
 	}
-	r.rankFirst = compile("rank_first", f.RankFirst)
+	r.rankFirst = lex("rank_first", f.RankFirst)
 	if err == nil {
 		r.lang, r.grammar, err = compileGrammar(f)
 	}
@@ -384,7 +388,7 @@ func (r *Rules) label(name string) string {
 // negationAt reports whether a negation starts at keys[i], outside the
 // negation idioms.
 func (r *Rules) negationAt(keys []string, i int) bool {
-	return startsAt(r.negations, keys, i) && !covered(r.idioms, keys, i)
+	return r.negations.startsAt(keys, i) && !r.idioms.covered(keys, i)
 }
 
 // countNegations counts the negations in keys.
@@ -437,7 +441,7 @@ func (r *Rules) hasNegation(keys []string, lo, hi int) bool {
 func (r *Rules) isFiller(ks []string) bool {
 	for i := range ks {
 		found := false
-		for _, p := range r.filler {
+		for _, p := range r.filler.list {
 			if len(p.pieces) == 1 && p.matchAt(ks, i) {
 				found = true
 				break
@@ -454,8 +458,8 @@ func (r *Rules) isFiller(ks []string) bool {
 // an edit to it must not be waved through as a typo or rename.
 func (r *Rules) lexical(k string) bool {
 	one := []string{k}
-	check := func(ps []pattern) bool {
-		for _, p := range ps {
+	check := func(l lexicon) bool {
+		for _, p := range l.list {
 			if p.matchAt(one, 0) {
 				return true
 			}

@@ -35,11 +35,11 @@ type edit struct {
 // exactly the mirror of diff(b, a). Myers' algorithm can choose between
 // equally short scripts differently in the two directions; the reports
 // must not.
-func diffSym(a, b []string, semantic bool, cells int) []edit {
+func diffSym(a, b []string, semantic bool, cells int, bud *budget) []edit {
 	if slices.Compare(a, b) <= 0 {
-		return diffSeq(a, b, semantic, cells)
+		return diffSeq(a, b, semantic, cells, bud)
 	}
-	es := diffSeq(b, a, semantic, cells)
+	es := diffSeq(b, a, semantic, cells, bud)
 	for i, e := range es {
 		es[i] = edit{equal: e.equal, aLo: e.bLo, aHi: e.bHi, bLo: e.aLo, bHi: e.aHi}
 	}
@@ -52,9 +52,13 @@ func diffSym(a, b []string, semantic bool, cells int) []edit {
 // semantic cleanup merges edits separated by trivial equalities, which
 // reads better; without it the script is minimal. Runs of non-equal steps
 // are merged into one replacement. When len(a)·len(b) is over cells, the
-// two are one replacement.
-func diffSeq(a, b []string, semantic bool, cells int) []edit {
-	if len(a)*len(b) > cells {
+// two are one replacement; so are they when the comparison's budget does
+// not pay for the search (budget.go), counted before go-diff runs.
+func diffSeq(a, b []string, semantic bool, cells int, bud *budget) []edit {
+	if bud == nil {
+		bud = newBudget(CompareBudget) // a diff outside Compare: its own budget
+	}
+	if len(a)*len(b) > cells || bud.spent {
 		return wholeReplace(a, b)
 	}
 	ids := make(map[string]rune, len(a)+len(b))
@@ -81,6 +85,17 @@ func diffSeq(a, b []string, semantic bool, cells int) []edit {
 	ra, ok1 := toRunes(a)
 	rb, ok2 := toRunes(b)
 	if !ok1 || !ok2 {
+		return wholeReplace(a, b)
+	}
+	// Count the search first, with the budget left as its cap: half for
+	// the count, half for go-diff's own run of it.
+	work, ok := myersWork(ra, rb, bud.left/2)
+	if !ok {
+		bud.charge(work)
+		bud.spent = true
+		return wholeReplace(a, b)
+	}
+	if !bud.pay(2 * work) {
 		return wholeReplace(a, b)
 	}
 	dmp := diffmatchpatch.New()

@@ -63,15 +63,15 @@ func (f flatSide) sentenceAt(k int) (int, int) {
 // "may be retained"). Such a sentence is the provider's tier even among
 // rules for users.
 func (j judge) providerActs(lex []string, lo, hi int) bool {
-	t := j.rules.tiers
-	if _, _, ok := findAny(t.practices, lex, lo, hi); !ok {
+	t := &j.rules.tiers
+	if _, _, ok := t.practices.findAny(lex, lo, hi); !ok {
 		return false
 	}
-	if _, _, ok := findAny(t.provider, lex, lo, hi); ok {
+	if _, _, ok := t.provider.findAny(lex, lo, hi); ok {
 		return true
 	}
 	for i := lo; i < hi; i++ {
-		if !startsAt(t.passive, lex, i) {
+		if !t.passive.startsAt(lex, i) {
 			continue
 		}
 		// "is shared", "be not shared", "are also collected": the verb
@@ -81,7 +81,7 @@ func (j judge) providerActs(lex []string, lo, hi int) bool {
 			k++
 		}
 		for end := min(hi, k+j.rules.grammar.passiveReach); k < end; k++ {
-			if startsAt(t.practices, lex, k) {
+			if t.practices.startsAt(lex, k) {
 				return true
 			}
 		}
@@ -100,7 +100,7 @@ func (j judge) practice(lex []string, lo, hi int) bool {
 		return true
 	}
 	for k := lo; k < hi; k++ {
-		if startsAt(j.rules.tiers.practices, lex, k) && !j.readerBefore(lex[max(lo, k-3):k]) {
+		if j.rules.tiers.practices.startsAt(lex, k) && !j.readerBefore(lex[max(lo, k-3):k]) {
 			return true // a practice verb whose actor is not the reader
 		}
 	}
@@ -121,42 +121,33 @@ func (j judge) readerBefore(ks []string) bool {
 // auxiliary and its verb; a language's rules add their own.
 var passiveAdverbs = map[string]bool{"not": true, "also": true, "only": true, "never": true, "generally": true, "automatically": true, "then": true, "further": true, "securely": true, "publicly": true}
 
-func startsAt(ps []pattern, keys []string, i int) bool {
-	for _, p := range ps {
-		if p.matchAt(keys, i) {
-			return true
-		}
-	}
-	return false
-}
-
 // sentenceTier returns the tier of lex[lo:hi] in clause cl, whose list
 // lead-in (for a list item) is leadIn.
 func (j judge) sentenceTier(lex []string, lo, hi int, cl *clause, leadIn []string) tier {
-	t := j.rules.tiers
+	t := &j.rules.tiers
 	if j.providerActs(lex, lo, hi) {
 		return tierProvider
 	}
-	if _, _, ok := findAny(t.conduct, lex, lo, hi); ok {
+	if _, _, ok := t.conduct.findAny(lex, lo, hi); ok {
 		return tierUser
 	}
-	if cl != nil && j.pathMatches(cl.c.Path, t.conductHeadings) {
+	if cl != nil && j.pathMatches(cl.c.Path, &t.conductHeadings) {
 		return tierUser
 	}
-	if _, _, ok := findAny(t.conduct, leadIn, 0, len(leadIn)); ok {
+	if _, _, ok := t.conduct.findAny(leadIn, 0, len(leadIn)); ok {
 		return tierUser
 	}
-	if _, _, ok := findAny(t.contract, lex, lo, hi); ok {
+	if _, _, ok := t.contract.findAny(lex, lo, hi); ok {
 		return tierContract
 	}
 	return tierProvider
 }
 
 // pathMatches reports whether any heading of path holds one of ps.
-func (j judge) pathMatches(path []string, ps []pattern) bool {
+func (j judge) pathMatches(path []string, ps *lexicon) bool {
 	for _, h := range path {
 		ks := lexKeys(h, j.rules)
-		if _, _, ok := findAny(ps, ks, 0, len(ks)); ok {
+		if _, _, ok := ps.findAny(ks, 0, len(ks)); ok {
 			return true
 		}
 	}
@@ -199,11 +190,11 @@ func leadIn(cls []*clause, i int, r *Rules) []string {
 // Replaced …"): it describes a change made elsewhere in the document,
 // which is judged where it is made.
 func (j judge) inChangelog(cl *clause) bool {
-	if j.pathMatches(cl.c.Path, j.rules.changelog) {
+	if j.pathMatches(cl.c.Path, &j.rules.changelog) {
 		return true
 	}
 	ks := lexKeys(cl.c.Text, j.rules)
-	return datedEntry(cl.c.Text) || startsAt(j.rules.changelogOpenings, ks, 0)
+	return datedEntry(cl.c.Text) || j.rules.changelogOpenings.startsAt(ks, 0)
 }
 
 // declaredListChange returns "sharing" when a change-log entry declares,
@@ -212,10 +203,10 @@ func (j judge) inChangelog(cl *clause) bool {
 // sub-processors"), else "". Tracker lists are left out: their headings
 // ("cookies") are words every cookie banner entry uses.
 func (j judge) declaredListChange(f flatSide) string {
-	if _, _, ok := findAny(j.rules.changelogVerbs, f.lex, 0, len(f.lex)); !ok {
+	if _, _, ok := j.rules.changelogVerbs.findAny(f.lex, 0, len(f.lex)); !ok {
 		return ""
 	}
-	if _, _, ok := findAny(j.rules.listHeadings["sharing"], f.lex, 0, len(f.lex)); ok {
+	if _, _, ok := j.rules.listHeadings["sharing"].findAny(f.lex, 0, len(f.lex)); ok {
 		return "sharing"
 	}
 	return ""
@@ -224,11 +215,11 @@ func (j judge) declaredListChange(f flatSide) string {
 // aboutData reports whether lex[lo:hi] names data: a data word (tiers.data)
 // or a lexicon term.
 func (j judge) aboutData(lex []string, lo, hi int) bool {
-	if _, _, ok := findAny(j.rules.tiers.data, lex, lo, hi); ok {
+	if _, _, ok := j.rules.tiers.data.findAny(lex, lo, hi); ok {
 		return true
 	}
 	for _, t := range j.rules.terms {
-		if _, _, ok := findAny(t.words, lex, lo, hi); ok {
+		if _, _, ok := t.words.findAny(lex, lo, hi); ok {
 			return true
 		}
 	}
@@ -253,7 +244,7 @@ func (j judge) listCategory(cls []*clause, i int) string {
 	for _, name := range categoryOrder {
 		ps := j.rules.listHeadings[name]
 		for _, ks := range ctx {
-			if _, _, ok := findAny(ps, ks, 0, len(ks)); ok {
+			if _, _, ok := ps.findAny(ks, 0, len(ks)); ok {
 				return name
 			}
 		}
@@ -296,7 +287,7 @@ func (j judge) practiceCategories(f flatSide, cls []*clause, i int) (cats []stri
 	}
 	own := j.categoriesIn(f.lex, 0, len(f.lex))
 	for _, t := range j.rules.terms {
-		if len(matchedSet(t.words, j.rules.falseFriends[t.category], f.lex)) > 0 {
+		if len(t.words.matchedSet(j.rules.falseFriends[t.category], f.lex)) > 0 {
 			own = union(own, []string{t.category})
 		}
 	}

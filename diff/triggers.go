@@ -83,12 +83,10 @@ func modalSet(r *Rules, keys []string, lo, hi int) string {
 		if monthAt(keys, i) {
 			continue // "May 21" is a date, not a promise
 		}
-		for _, p := range r.modals {
-			if i+len(p.pieces) <= hi && p.matchAt(keys, i) {
-				found = append(found, p.text)
-				i += len(p.pieces) - 1
-				break
-			}
+		if id := r.modals.firstAt(keys, i, hi); id >= 0 {
+			p := r.modals.list[id]
+			found = append(found, p.text)
+			i += len(p.pieces) - 1
 		}
 	}
 	return strings.Join(found, " ")
@@ -147,7 +145,7 @@ func (j judge) terms(o, n flatSide) []finding {
 	var out []finding
 	for _, t := range j.rules.terms {
 		not := j.rules.falseFriends[t.category]
-		so, sn := matchedSet(t.words, not, o.lex), matchedSet(t.words, not, n.lex)
+		so, sn := t.words.matchedSet(not, o.lex), t.words.matchedSet(not, n.lex)
 		added, removed := map[string]string{}, map[string]string{}
 		for p, w := range sn {
 			if _, ok := so[p]; !ok {
@@ -352,7 +350,7 @@ func (j judge) privacyContact(f flatSide, addrs []string) bool {
 		}
 	}
 	for _, t := range j.rules.terms {
-		if t.category == "contact" && len(matchedSet(t.words, nil, f.lex)) > 0 {
+		if t.category == "contact" && len(t.words.matchedSet(nil, f.lex)) > 0 {
 			return true
 		}
 	}
