@@ -15,8 +15,10 @@ import (
 // version that made it. Bump it whenever the same inputs give another
 // result. diff/2: responsible parties, folded ranking (RankItem.Also),
 // rank-first terms, negation idioms and prefixes, the document language
-// and per-language rules.
-const Version = "diff/2"
+// and per-language rules. diff/3: number words in French, German and
+// Spanish (and the English ones missing), a period in words ranked, and
+// the work budget (a comparison that spends it shows whole replacements).
+const Version = "diff/3"
 
 // Kind says how a clause changed position or shape.
 type Kind string
