@@ -40,7 +40,8 @@ const (
 </main></body></html>`
 )
 
-// TestLanguagePages: the version page names a stored document's language
+// TestLanguagePages: the source page names the language of the version in
+// force; the version page names a stored document's language
 // and marks its text with it; the change page names the language the
 // change was judged in, and for a language without rules says it was not
 // judged. Each policy is watched for real: served on 127.0.0.1 with a
@@ -96,6 +97,7 @@ func TestLanguagePages(t *testing.T) {
 				path string
 				want []string
 			}{
+				{"/sources/" + strconvU(src.ID), []string{`<dt>Language</dt><dd id="lang">` + tc.lang + "</dd>"}},
 				{"/sources/" + strconvU(src.ID) + "/versions/2", []string{"language " + tc.lang, `<div class="policy" lang="` + tc.lang + `">`}},
 				{"/changes/" + strconvU(r.Change.ID), append([]string{"<dt>Language</dt><dd>" + tc.lang + "</dd>"}, tc.change...)},
 			} {

@@ -218,9 +218,22 @@ type sourceData struct {
 	Notice string
 	// Render is how the source is read: render mode, browser, captures.
 	Render renderStatus
+	// Lang is the language of the version in force ("" when unknown).
+	Lang string
 }
 
 func (d sourceData) title() string { return d.Name }
+
+// versionLang is the language of a version's stored document; a document
+// that cannot be read leaves it unknown (the version page says why).
+func (s *Server) versionLang(ctx context.Context, v store.Version) string {
+	doc, err := watch.Document(ctx, s.db, v.DocSHA256)
+	if err != nil {
+		s.log.Warn("source page: version document", "version", v.Seq, "err", err)
+		return ""
+	}
+	return doc.Lang
+}
 
 // recentFetches is how many fetches the source page counts.
 const recentFetches = 100
@@ -246,6 +259,9 @@ func (s *Server) sourcePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slices.Reverse(d.Versions)
+	if len(d.Versions) > 0 {
+		d.Lang = s.versionLang(ctx, d.Versions[0])
+	}
 	if d.Changes, _, err = s.entries(ctx, feedQuery{Source: src.ID, Limit: 100}); err != nil {
 		s.failErr(w, r, "changes", err)
 		return
