@@ -88,6 +88,15 @@ func (d *DB) Check(ctx context.Context) error {
 					errs = append(errs, fmt.Errorf("%s: %w: fetch %d at %s missing", what, ErrCorrupt, id, at.Format(time.RFC3339Nano)))
 				}
 			}
+			seen, haveSeen, err := seenOf(tx, s.ID)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("source %d: %w", s.ID, err))
+			}
+			if haveSeen {
+				if vb := versionBucket(tx, s.ID, seen.Generation); vb == nil || vb.Get(u64(seen.Seq)) == nil {
+					errs = append(errs, fmt.Errorf("source %d: %w: last sighting names version %d/%d, which is missing", s.ID, ErrCorrupt, seen.Generation, seen.Seq))
+				}
+			}
 			if sv := tx.Bucket(bucketVersions).Bucket(k); sv != nil {
 				sv.ForEachBucket(func(gk []byte) error {
 					var seq uint64 // versions of a generation are numbered 1, 2, 3 …
@@ -98,6 +107,7 @@ func (d *DB) Check(ctx context.Context) error {
 							errs = append(errs, fmt.Errorf("source %d version %d/%d: %w", s.ID, fromU64(gk), fromU64(vk), err))
 							return nil
 						}
+						seen.over(fromU64(gk), &ver)
 						what := fmt.Sprintf("source %d version %d/%d", s.ID, ver.Generation, ver.Seq)
 						if ver.Seq != fromU64(vk) || ver.Seq != seq || ver.Generation != fromU64(gk) {
 							errs = append(errs, fmt.Errorf("%s: %w: stored as %d/%d, expected seq %d", what, ErrCorrupt, fromU64(gk), fromU64(vk), seq))

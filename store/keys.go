@@ -42,6 +42,9 @@ var (
 	// Schema 7: the log's tree as tiles (tiles.go), replacing log,
 	// log_leaves and log_index.
 	bucketLogTiles = []byte("log_tiles")
+	// Schema 9: each source's current version's latest sighting, kept out
+	// of the version record (seen.go).
+	bucketSeen = []byte("seen")
 )
 
 // allBuckets are created by the first migration.

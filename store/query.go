@@ -94,11 +94,16 @@ func (d *DB) GenerationVersions(ctx context.Context, sourceID, gen uint64) ([]Ve
 		if b == nil {
 			return nil
 		}
+		seen, _, err := seenOf(tx, sourceID)
+		if err != nil {
+			return err
+		}
 		return b.ForEach(func(k, v []byte) error {
 			var ver Version
 			if err := decode(v, &ver); err != nil {
 				return fmt.Errorf("version %d: %w", fromU64(k), err)
 			}
+			seen.over(gen, &ver)
 			out = append(out, ver)
 			return nil
 		})

@@ -180,7 +180,7 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 	var prev *Version
 	if st.Current != 0 && st.Generation == r.State.Generation {
 		prev = &Version{}
-		if err := getJSON(versions, u64(st.Current), prev); err != nil {
+		if err := getVersion(tx, id, r.State.Generation, st.Current, prev); err != nil {
 			return fmt.Errorf("current version %d: %w", st.Current, err)
 		}
 	}
@@ -237,8 +237,9 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 		if prev == nil {
 			return fmt.Errorf("%w: seen, but the source has no current version", ErrInvalid)
 		}
-		prev.LastFetch, prev.LastSeen = fid, f.Start
-		if err := putJSON(versions, u64(prev.Seq), prev); err != nil {
+		// Not in the version record: that would rewrite the source's
+		// versions page on every unchanged fetch (seen.go).
+		if err := markSeen(tx, id, r.State.Generation, prev.Seq, fid, f.Start); err != nil {
 			return err
 		}
 		f.Version = prev.Seq

@@ -18,7 +18,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -262,6 +262,10 @@ var migrations = []migration{
 	// re-vetting, and of sources by supplier, built from the records
 	// (decision record 0026).
 	buildIndexes,
+	// 9: the current version's latest sighting beside the version record,
+	// so an unchanged fetch does not rewrite the source's versions page
+	// (seen.go, decision record 0041).
+	createSeen,
 }
 
 // setUpLog loads the log's signing key (creating it for a database that has
