@@ -15,7 +15,7 @@ import (
 // the render capture (the DOM's hash, the requests the page made, the
 // browser and the wait) goes into its metadata record. When the browser
 // did not keep the document's body, the response is marked truncated.
-func renderedCapture(ctx context.Context, db *store.DB, f store.Fetch, c *warc.Capture) error {
+func renderedCapture(ctx context.Context, db store.Store, f store.Fetch, c *warc.Capture) error {
 	data, err := db.Blob(ctx, f.RenderSHA256)
 	if err != nil {
 		return fmt.Errorf("fetch %d: render capture: %w", f.ID, err)

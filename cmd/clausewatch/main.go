@@ -192,7 +192,7 @@ func storedDiff(args []string) bool {
 			switch name {
 			case "db", "from", "to", "baseline":
 				return true
-			case "rules", "color", "select", "remove", "section", "timeout", "render":
+			case "rules", "color", "select", "remove", "section", "timeout", "render", "key":
 				if !strings.Contains(a, "=") {
 					i++ // the flag's value
 				}

@@ -21,7 +21,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 			"goes on signing with FILE's key (--key, default FILE.key): keep that file with it. Sessions are not copied.", true)
 	c.fs.StringVar(c.db, "from", *c.db, "the database `file` to copy (the same as --db)")
 	to := c.fs.String("to", "", "the PostgreSQL database to copy into (`postgres://user@host/db`), which must be empty")
-	key := c.fs.String("key", "", "the log's signing key `file` (default: FILE.key)")
+	key := c.key
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}

@@ -51,8 +51,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	urgent := c.fs.String("urgent-schedule", "@every 1h", "cron `spec` for a supplier's sources while its 10-day update window is open")
 	openRead := c.fs.Bool("open-read", false, "serve pages, feeds and read-only API calls without sign-in (changes always need a token)")
 	c.commitFlags()
+	c.keyFlag()
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
+	}
+	pg := isPostgres(*c.db)
+	if pg && *backup != "" {
+		return usageError("serve: --backup is for a database file; back PostgreSQL up with its own tools (pg_dump, base backups)")
 	}
 	if c.commit.MaxBatch < 1 || c.commit.MaxDelay < 0 {
 		return usageError("serve: --commit-batch must be at least 1 and --commit-delay not negative")
@@ -114,20 +119,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	// Another daemon (or any command) holding the file: say so at once.
-	db, err := store.Open(*c.db, c.storeOptions(100*time.Millisecond))
+	db, err := c.openStore(ctx, c.storeOptions(100*time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("serve: %w", explainLocked(*c.db, err))
 	}
+	where := *c.db
+	if pg {
+		where = "postgres" // the URL may hold a password
+	}
 	defer func() {
-		removeOwner(*c.db)
+		if !pg {
+			removeOwner(*c.db)
+		}
 		if err := db.Close(); err != nil {
-			log.Error("close database", "db", *c.db, "err", err)
+			log.Error("close database", "db", where, "err", err)
 			return
 		}
-		log.Info("database closed", "db", *c.db)
+		log.Info("database closed", "db", where)
 	}()
-	writeOwner(*c.db, "serve")
-	log.Info("serving", "db", *c.db, "pid", os.Getpid())
+	if !pg {
+		writeOwner(*c.db, "serve")
+	}
+	log.Info("serving", "db", where, "pid", os.Getpid())
 
 	if listed != nil {
 		if err := applyWatchlist(ctx, log, db, *watchlist, listed); err != nil {
@@ -207,12 +220,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	})
 	if *backup != "" {
-		wg.Go(func() { backupLoop(loopCtx, log, db, *backup, backupSched) })
+		fb, ok := db.(store.FileBackup)
+		if !ok {
+			return usageError("serve: --backup: %s cannot be copied to a file", where)
+		}
+		wg.Go(func() { backupLoop(loopCtx, log, fb, *backup, backupSched) })
 	}
 	wg.Go(func() { hooks.Run(loopCtx) })
 	// The CLI's commands on this database run here while it is held
 	// (admin.go, decision record 0031).
-	if adm, err := listenAdmin(*c.db, db, adminOptions{Logger: log, Hold: sched.Hold,
+	if bolt, ok := db.(*store.DB); !ok {
+		log.Info("no admin socket: with PostgreSQL every command opens the database itself")
+	} else if adm, err := listenAdmin(*c.db, bolt, adminOptions{Logger: log, Hold: sched.Hold,
 		After: func(string) { sched.Resync(); hooks.Notify() }}); err != nil {
 		log.Error("no admin socket: CLI commands on this database will say it is in use", "err", err)
 	} else {
@@ -301,7 +320,7 @@ func readWatchlist(path string, allowPrivate bool) ([]store.Source, error) {
 }
 
 // applyWatchlist applies a parsed watchlist and logs what changed.
-func applyWatchlist(ctx context.Context, log *slog.Logger, db *store.DB, path string, listed []store.Source) error {
+func applyWatchlist(ctx context.Context, log *slog.Logger, db store.Store, path string, listed []store.Source) error {
 	rep, err := watch.ApplyWatchlist(ctx, db, listed)
 	log.Info("watchlist applied", "file", path, "added", len(rep.Added), "updated", len(rep.Updated), "paused", len(rep.Paused), "unchanged", rep.Unchanged)
 	for _, name := range rep.Paused {
@@ -314,7 +333,7 @@ func applyWatchlist(ctx context.Context, log *slog.Logger, db *store.DB, path st
 }
 
 // backupLoop writes a backup on its schedule until ctx is done.
-func backupLoop(ctx context.Context, log *slog.Logger, db *store.DB, path string, sched watch.Schedule) {
+func backupLoop(ctx context.Context, log *slog.Logger, db store.FileBackup, path string, sched watch.Schedule) {
 	var last time.Time
 	for {
 		next := sched.Next(last, time.Now())
