@@ -2,16 +2,19 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/clausewatch/clausewatch/fixtures"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/store/pgstore"
 	"github.com/clausewatch/clausewatch/store/pgstore/pgtest"
 )
 
@@ -116,5 +119,75 @@ func TestPostgresCommands(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, "", "backup", "--db", dsn, filepath.Join(dir, "copy.db")); code != 2 || !strings.Contains(errOut, "pg_dump") {
 		t.Errorf("backup of PostgreSQL: exit %d, %q", code, errOut)
+	}
+}
+
+// TestPostgresWorkers runs the processes of a PostgreSQL deployment:
+// two schedulers (serve --role scheduler) and two workers (worker), all
+// on one database. Every source is checked once for its slot (each page
+// fetched once: no slot enqueued twice, no source checked by two
+// workers), and log check passes.
+func TestPostgresWorkers(t *testing.T) {
+	const n = 12
+	dsn := pgDB(t)
+	key := filepath.Join(t.TempDir(), "log.key")
+	srv, hits := policyServer(t, func(i, n int) string { return "pages/ims/2022-05-17.html" })
+	addSources(t, dsn, srv.URL, 0, n, "--key", key)
+	common := []string{"--db", dsn, "--key", key, "--jitter", "0", "--schedule", "@daily", "--tz", "UTC", "--no-browser", "--log", "json"}
+	var procs []*daemon
+	for range 2 {
+		procs = append(procs, startDaemon(t, append([]string{"serve", "--role", "scheduler", "--poll", "200ms"}, common...)...))
+	}
+	for range 2 {
+		procs = append(procs, startDaemon(t, append([]string{"worker", "--workers", "3", "--confirm-delay", "1ns"}, common...)...))
+	}
+	db := openPG(t, dsn, key)
+	waitFetched(t, db, n, procs)
+	for _, d := range procs {
+		if _, err := d.stop(t, syscall.SIGTERM); err != nil {
+			t.Errorf("stop: %v\n%s", err, d.log())
+		}
+	}
+	for i := range n {
+		if h := hits(i); h != 1 {
+			t.Errorf("source s%02d: page fetched %d times, want once", i, h)
+		}
+	}
+	if out, errOut, code := runCLI(t, "", "log", "check", "--db", dsn, "--key", key); code != 0 || !strings.Contains(out, fmt.Sprintf("%d fetch records", n)) {
+		t.Errorf("log check: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// openPG opens a handle on the database for the test's own reads.
+func openPG(t *testing.T, dsn, key string) *pgstore.DB {
+	t.Helper()
+	db, err := pgstore.Open(t.Context(), dsn, pgstore.Options{KeyFile: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// waitFetched polls until want fetches are logged (a safety-net
+// deadline of minutes), showing the processes' logs if they never are.
+func waitFetched(t *testing.T, db store.Store, want int, procs []*daemon) {
+	t.Helper()
+	end := time.Now().Add(3 * time.Minute)
+	for {
+		size, err := db.LogSize(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size >= int64(want) {
+			return
+		}
+		if time.Now().After(end) {
+			for _, d := range procs {
+				t.Log(d.log())
+			}
+			t.Fatalf("%d fetches logged after 3 minutes, want %d", size, want)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -52,10 +52,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	openRead := c.fs.Bool("open-read", false, "serve pages, feeds and read-only API calls without sign-in (changes always need a token)")
 	c.commitFlags()
 	c.keyFlag()
+	role := c.fs.String("role", roleAll, "with --db postgres://…: what this process does: web, scheduler, worker or all (a database file: all)")
+	jobTimeout := c.fs.Duration("job-timeout", 10*time.Minute, "with --db postgres://…: the longest one check job may run before it is cancelled and retried")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
 	pg := isPostgres(*c.db)
+	if err := checkRole(*role, pg); err != nil {
+		return err
+	}
 	if pg && *backup != "" {
 		return usageError("serve: --backup is for a database file; back PostgreSQL up with its own tools (pg_dump, base backups)")
 	}
@@ -142,7 +147,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("serving", "db", where, "pid", os.Getpid())
 
-	if listed != nil {
+	if listed != nil && (!pg || runs(*role, roleScheduler)) {
 		if err := applyWatchlist(ctx, log, db, *watchlist, listed); err != nil {
 			return err
 		}
@@ -186,6 +191,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	if pg {
+		return servePostgres(ctx, pgServe{role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
+			hooks: hooks, workers: *workers, poll: *poll, grace: *grace, jobTimeout: *jobTimeout})
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	loopCtx, stop := context.WithCancel(ctx)
