@@ -92,6 +92,10 @@ type Options struct {
 	// Timeout bounds one check; 0 means River's default (1 minute), -1
 	// none.
 	Timeout time.Duration
+	// RescueAfter is how long a job may be running before it is taken
+	// for stuck (its worker killed) and tried again; it must exceed
+	// Timeout. Default River's (1 hour, or Timeout + 1 hour).
+	RescueAfter time.Duration
 	// Retry, when set, says when a failed check is tried again. Default
 	// River's (exponential backoff).
 	Retry river.ClientRetryPolicy
@@ -106,7 +110,7 @@ type Options struct {
 // NewClient returns a River client on pool: one that works check jobs
 // when opts.Workers > 0, else one that only enqueues them.
 func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) {
-	cfg := &river.Config{Logger: opts.Logger, RetryPolicy: opts.Retry, FetchPollInterval: opts.Poll}
+	cfg := &river.Config{Logger: opts.Logger, RetryPolicy: opts.Retry, FetchPollInterval: opts.Poll, RescueStuckJobsAfter: opts.RescueAfter}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -120,9 +124,7 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 		}
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{Queue: {MaxWorkers: opts.Workers}}
-		if opts.Timeout < 0 {
-			cfg.JobTimeout = -1
-		}
+		cfg.JobTimeout = opts.Timeout
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {

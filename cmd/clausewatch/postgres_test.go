@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -189,5 +190,54 @@ func waitFetched(t *testing.T, db store.Store, want int, procs []*daemon) {
 			t.Fatalf("%d fetches logged after 3 minutes, want %d", size, want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var long = flag.Bool("long", false, "run the long tests (TestWorkerKill9: about a minute, River's rescuer runs every 30s)")
+
+// TestWorkerKill9: a worker killed with SIGKILL in the middle of a check
+// (its page hangs) leaves the job running with no one working it; River
+// takes it for stuck after --job-rescue-after, another worker retries
+// it, and the source is checked once, with no gap in the log. Slow by
+// River's design (its rescuer looks every 30 seconds): behind -long.
+func TestWorkerKill9(t *testing.T) {
+	if !*long {
+		t.Skip("about a minute: run with -long")
+	}
+	dsn := pgDB(t)
+	key := filepath.Join(t.TempDir(), "log.key")
+	srv, hits := policyServer(t, func(i, n int) string {
+		if n == 0 {
+			return "" // hang until the client gives up (or is killed)
+		}
+		return "pages/ims/2022-05-17.html"
+	})
+	addSources(t, dsn, srv.URL, 0, 1, "--key", key)
+	common := []string{"--db", dsn, "--key", key, "--jitter", "0", "--schedule", "@daily", "--tz", "UTC", "--no-browser", "--log", "json"}
+	sched := startDaemon(t, append([]string{"serve", "--role", "scheduler", "--poll", "200ms"}, common...)...)
+	a := startDaemon(t, append([]string{"worker", "--confirm-delay", "1ns", "--job-timeout", "10m"}, common...)...)
+	end := time.Now().Add(3 * time.Minute)
+	for hits(0) == 0 {
+		if time.Now().After(end) {
+			t.Fatalf("the page was never fetched\n%s\n%s", sched.log(), a.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := a.stop(t, syscall.SIGKILL); err == nil {
+		t.Fatal("the killed worker exited cleanly")
+	}
+	b := startDaemon(t, append([]string{"worker", "--confirm-delay", "1ns", "--job-timeout", "2s", "--job-rescue-after", "3s"}, common...)...)
+	db := openPG(t, dsn, key)
+	waitFetched(t, db, 1, []*daemon{sched, a, b})
+	for _, d := range []*daemon{sched, b} {
+		if _, err := d.stop(t, syscall.SIGTERM); err != nil {
+			t.Errorf("stop: %v\n%s", err, d.log())
+		}
+	}
+	if h := hits(0); h != 2 {
+		t.Errorf("page fetched %d times, want 2 (the killed check and its retry)", h)
+	}
+	if out, errOut, code := runCLI(t, "", "log", "check", "--db", dsn, "--key", key); code != 0 || !strings.Contains(out, "1 fetch records") {
+		t.Errorf("log check: exit %d\n%s%s", code, out, errOut)
 	}
 }

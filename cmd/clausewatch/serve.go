@@ -54,10 +54,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.keyFlag()
 	role := c.fs.String("role", roleAll, "with --db postgres://…: what this process does: web, scheduler, worker or all (a database file: all)")
 	jobTimeout := c.fs.Duration("job-timeout", 10*time.Minute, "with --db postgres://…: the longest one check job may run before it is cancelled and retried")
+	rescueAfter := c.fs.Duration("job-rescue-after", 0, "with --db postgres://…: how long a check job may be running before it is taken for stuck (its worker died) and retried; more than --job-timeout (0: --job-timeout + 1h)")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
 	pg := isPostgres(*c.db)
+	if *rescueAfter != 0 && *rescueAfter <= *jobTimeout {
+		return usageError("serve: --job-rescue-after (%v) must be more than --job-timeout (%v)", *rescueAfter, *jobTimeout)
+	}
 	if err := checkRole(*role, pg); err != nil {
 		return err
 	}
@@ -193,7 +197,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	if pg {
 		return servePostgres(ctx, pgServe{role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
-			hooks: hooks, workers: *workers, poll: *poll, grace: *grace, jobTimeout: *jobTimeout})
+			hooks: hooks, workers: *workers, poll: *poll, grace: *grace,
+			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter})
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()

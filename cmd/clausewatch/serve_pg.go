@@ -51,17 +51,18 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // pgServe is what serve set up, for servePostgres.
 type pgServe struct {
-	role, dsn  string
-	log        *slog.Logger
-	db         store.Store
-	sched      *watch.Scheduler
-	server     *web.Server
-	ln         net.Listener
-	hooks      *web.Deliverer
-	workers    int
-	poll       time.Duration
-	grace      time.Duration
-	jobTimeout time.Duration
+	role, dsn   string
+	log         *slog.Logger
+	db          store.Store
+	sched       *watch.Scheduler
+	server      *web.Server
+	ln          net.Listener
+	hooks       *web.Deliverer
+	workers     int
+	poll        time.Duration
+	grace       time.Duration
+	jobTimeout  time.Duration
+	rescueAfter time.Duration
 }
 
 // servePostgres runs serve's role on PostgreSQL until ctx is done: due
@@ -76,7 +77,7 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	if err := jobs.Migrate(ctx, pool); err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	opts := jobs.Options{Timeout: p.jobTimeout, Logger: p.log}
+	opts := jobs.Options{Timeout: p.jobTimeout, RescueAfter: p.rescueAfter, Logger: p.log}
 	if runs(p.role, roleWorker) {
 		opts.Workers, opts.Scheduler = p.workers, p.sched
 	}
