@@ -241,3 +241,25 @@ func TestWorkerKill9(t *testing.T) {
 		t.Errorf("log check: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestServeRoleRefusals: serve's PostgreSQL flags refuse what cannot
+// work, naming the flag, before anything is opened.
+func TestServeRoleRefusals(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cw.db")
+	const pg = "postgres://nobody@127.0.0.1:1/none"
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--db", file, "--role", "web"}, "--role web needs --db postgres://"},
+		{[]string{"worker", "--db", file}, "--role worker needs --db postgres://"},
+		{[]string{"serve", "--db", pg, "--role", "janitor"}, `--role "janitor"`},
+		{[]string{"serve", "--db", pg, "--backup", file}, "pg_dump"},
+		{[]string{"serve", "--db", pg, "--job-timeout", "2s", "--job-rescue-after", "1s"}, "--job-rescue-after"},
+		{[]string{"backup", "--db", pg, file}, "pg_dump"},
+	} {
+		if _, errOut, code := runCLI(t, "", tt.args...); code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, %q; want exit 2 saying %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
