@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -124,10 +127,11 @@ func TestPostgresCommands(t *testing.T) {
 }
 
 // TestPostgresWorkers runs the processes of a PostgreSQL deployment:
-// two schedulers (serve --role scheduler) and two workers (worker), all
-// on one database. Every source is checked once for its slot (each page
-// fetched once: no slot enqueued twice, no source checked by two
-// workers), and log check passes.
+// two schedulers (serve --role scheduler), two workers (worker) and two
+// web servers (serve --role web), all on one database. Every source is
+// checked once for its slot (each page fetched once: no slot enqueued
+// twice, no source checked by two workers), both web servers show the
+// same dashboard, and log check passes.
 func TestPostgresWorkers(t *testing.T) {
 	const n = 12
 	dsn := pgDB(t)
@@ -142,8 +146,35 @@ func TestPostgresWorkers(t *testing.T) {
 	for range 2 {
 		procs = append(procs, startDaemon(t, append([]string{"worker", "--workers", "3", "--confirm-delay", "1ns"}, common...)...))
 	}
+	var webs []*daemon
+	for range 2 {
+		webs = append(webs, startDaemon(t, append([]string{"serve", "--role", "web", "--open-read"}, common...)...))
+	}
+	procs = append(procs, webs...)
 	db := openPG(t, dsn, key)
 	waitFetched(t, db, n, procs)
+	// Both web servers show the same dashboard, every source checked.
+	var pages []string
+	for _, d := range webs {
+		d.waitFor(t, 1, `"msg":"web server listening"`)
+		m := regexp.MustCompile(`"url":"(http://[^"]+)"`).FindStringSubmatch(d.log())
+		if m == nil {
+			t.Fatalf("no URL in the web server's log:\n%s", d.log())
+		}
+		resp, err := http.Get(m[1] + "sources.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), fmt.Sprintf("s%02d", n-1)) {
+			t.Fatalf("GET /sources.csv: %d %v\n%s", resp.StatusCode, err, body)
+		}
+		pages = append(pages, string(body))
+	}
+	if pages[0] != pages[1] {
+		t.Errorf("the two web servers differ:\n%s\n---\n%s", pages[0], pages[1])
+	}
 	for _, d := range procs {
 		if _, err := d.stop(t, syscall.SIGTERM); err != nil {
 			t.Errorf("stop: %v\n%s", err, d.log())
