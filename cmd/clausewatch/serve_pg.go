@@ -25,6 +25,9 @@ const (
 	roleWorker    = "worker"
 )
 
+// hooksLock is the advisory lock key of webhook delivery.
+const hooksLock = 0x636c6177_686f6f6b // "clawhook"
+
 // checkRole refuses an unknown role, and any but all on a database file
 // (one process holds it: there is no one to share the work with).
 func checkRole(role string, pg bool) error {
@@ -98,7 +101,15 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	if runs(p.role, roleScheduler) {
 		s := &jobs.Scheduler{Client: client, Watch: p.sched, DB: p.db, Poll: p.poll, Logger: p.log}
 		wg.Go(func() { s.Run(ctx, nil) })
-		wg.Go(func() { p.hooks.Run(ctx) })
+		// Webhooks go out from one scheduler at a time, whichever holds
+		// the lock: two would post the same change twice.
+		wg.Go(func() {
+			jobs.Exclusive(ctx, pool, hooksLock, 10*time.Second, p.log, func(ctx context.Context) {
+				if err := p.hooks.Run(ctx); err != nil && ctx.Err() == nil {
+					p.log.Error("webhook delivery stopped", "err", err)
+				}
+			})
+		})
 		p.log.Info("scheduling checks as jobs", "poll", p.poll)
 	}
 	if runs(p.role, roleWeb) && p.server != nil {
