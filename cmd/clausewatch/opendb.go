@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/clausewatch/clausewatch/store"
@@ -17,6 +18,19 @@ const keyEnv = "CLAUSEWATCH_KEY"
 // rather than a bbolt file (decision record 0040).
 func isPostgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// dbName is a --db value fit for messages and logs: a PostgreSQL URL
+// with its password masked.
+func dbName(db string) string {
+	if !isPostgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://…" // unparsable: show none of it
+	}
+	return u.Redacted()
 }
 
 // keyFlag adds --key, the log's signing key file, to the command.

@@ -273,6 +273,20 @@ func TestWorkerKill9(t *testing.T) {
 	}
 }
 
+// TestDBName: a PostgreSQL URL in a message has its password masked.
+func TestDBName(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"cw.db", "cw.db"},
+		{"postgres://cw:s3cret@db.example/cw", "postgres://cw:xxxxx@db.example/cw"},
+		{"postgresql://cw@db.example/cw?sslmode=require", "postgresql://cw@db.example/cw?sslmode=require"},
+		{"postgres://cw:s3cret@db.example:bad/cw", "postgres://…"},
+	} {
+		if got := dbName(tt.in); got != tt.want {
+			t.Errorf("dbName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 // TestServeRoleRefusals: serve's PostgreSQL flags refuse what cannot
 // work, naming the flag, before anything is opened.
 func TestServeRoleRefusals(t *testing.T) {

@@ -132,10 +132,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("serve: %w", explainLocked(*c.db, err))
 	}
-	where := *c.db
-	if pg {
-		where = "postgres" // the URL may hold a password
-	}
+	where := dbName(*c.db)
 	defer func() {
 		if !pg {
 			removeOwner(*c.db)
