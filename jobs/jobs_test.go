@@ -77,7 +77,7 @@ type world struct {
 	srcs     []store.Source
 }
 
-func newWorld(t *testing.T, n int) *world {
+func newWorld(t testing.TB, n int) *world {
 	t.Helper()
 	w := &world{dsn: pgtest.DB(t), key: filepath.Join(t.TempDir(), "log.key"), site: newSite()}
 	w.srv = httptest.NewServer(w.site)
@@ -98,7 +98,7 @@ func newWorld(t *testing.T, n int) *world {
 }
 
 // store opens a handle of its own on the database, as a process would.
-func (w *world) store(t *testing.T) *pgstore.DB {
+func (w *world) store(t testing.TB) *pgstore.DB {
 	t.Helper()
 	db, err := pgstore.Open(t.Context(), w.dsn, pgstore.Options{KeyFile: w.key})
 	if err != nil {
@@ -108,7 +108,7 @@ func (w *world) store(t *testing.T) *pgstore.DB {
 	return db
 }
 
-func (w *world) sched(t *testing.T, db store.Store) *watch.Scheduler {
+func (w *world) sched(t testing.TB, db store.Store) *watch.Scheduler {
 	t.Helper()
 	checker := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Timeout: time.Minute}),
 		Policy: watch.Policy{ConfirmDelay: time.Nanosecond}}
@@ -119,7 +119,7 @@ func (w *world) sched(t *testing.T, db store.Store) *watch.Scheduler {
 	return s
 }
 
-func (w *world) pool(t *testing.T) *pgxpool.Pool {
+func (w *world) pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	pool, err := Connect(t.Context(), w.dsn)
 	if err != nil {
@@ -139,7 +139,7 @@ func (retryNow) NextRetry(*rivertype.JobRow) time.Time { return time.Now() }
 
 // worker starts a process-like worker: its own pool, store handle,
 // scheduler and River client.
-func (w *world) worker(t *testing.T, n int) *river.Client[pgx.Tx] {
+func (w *world) worker(t testing.TB, n int) *river.Client[pgx.Tx] {
 	t.Helper()
 	client, err := NewClient(w.pool(t), Options{Workers: n, Scheduler: w.sched(t, w.store(t)), Timeout: deadline,
 		Retry: retryNow{}, Poll: 100 * time.Millisecond})
@@ -158,7 +158,7 @@ func (w *world) worker(t *testing.T, n int) *river.Client[pgx.Tx] {
 }
 
 // jobStates counts check jobs by state.
-func jobStates(t *testing.T, pool *pgxpool.Pool) map[string]int {
+func jobStates(t testing.TB, pool *pgxpool.Pool) map[string]int {
 	t.Helper()
 	rows, err := pool.Query(t.Context(), "SELECT state::text, count(*) FROM river_job WHERE kind = $1 GROUP BY state", Check{}.Kind())
 	if err != nil {
@@ -180,7 +180,7 @@ func jobStates(t *testing.T, pool *pgxpool.Pool) map[string]int {
 }
 
 // waitCompleted polls until n check jobs are completed.
-func waitCompleted(t *testing.T, pool *pgxpool.Pool, n int) {
+func waitCompleted(t testing.TB, pool *pgxpool.Pool, n int) {
 	t.Helper()
 	end := time.Now().Add(deadline)
 	for {
@@ -197,7 +197,7 @@ func waitCompleted(t *testing.T, pool *pgxpool.Pool, n int) {
 
 // checkLog asserts one fetch per source, a log with one record per
 // fetch and no problem.
-func (w *world) checkLog(t *testing.T, db store.Store, fetchesPer int) {
+func (w *world) checkLog(t testing.TB, db store.Store, fetchesPer int) {
 	t.Helper()
 	ctx := t.Context()
 	total := 0
