@@ -59,7 +59,8 @@ func stopPG() {
 // TestPostgresCommands runs the CLI on --db postgres://… end to end: add
 // a source on the fixture server, check, the page changes, check again;
 // then changes shows the one re-vet change, log check passes, and an
-// evidence bundle verifies against the published key. Without --key
+// evidence bundle verifies against the published key; export and
+// renewal read it as they read a file. Without --key
 // (or $CLAUSEWATCH_KEY) a command refuses, naming what is missing.
 func TestPostgresCommands(t *testing.T) {
 	dsn := pgDB(t)
@@ -120,6 +121,14 @@ func TestPostgresCommands(t *testing.T) {
 	}
 	if out, errOut, code := runCLI(t, "", "verify", bundle, "--key", pub); code != 0 || !strings.HasSuffix(out, bundle+": verified\n") {
 		t.Errorf("verify: exit %d\n%s%s", code, out, errOut)
+	}
+	warc := filepath.Join(dir, "ims.warc")
+	if out := must(0, "export", "--warc", "-o", warc, "ims"); !strings.Contains(out, "wrote 3 captures") {
+		t.Errorf("export --warc:\n%s", out)
+	}
+	must(0, "supplier", "set", "--award", "2019-06-15", "--zone", "UTC", "--product", "Website=ims", "1EdTech")
+	if out := must(0, "renewal", "1EdTech"); !strings.Contains(out, "ims") {
+		t.Errorf("renewal:\n%s", out)
 	}
 	if _, errOut, code := runCLI(t, "", "backup", "--db", dsn, filepath.Join(dir, "copy.db")); code != 2 || !strings.Contains(errOut, "pg_dump") {
 		t.Errorf("backup of PostgreSQL: exit %d, %q", code, errOut)
