@@ -184,6 +184,14 @@ func TestPostgresWorkers(t *testing.T) {
 	if pages[0] != pages[1] {
 		t.Errorf("the two web servers differ:\n%s\n---\n%s", pages[0], pages[1])
 	}
+	// SIGHUP reloads (a scheduler) or is ignored (a worker): neither
+	// dies of it, and both still stop cleanly below.
+	for _, d := range procs[1:3] {
+		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		d.waitFor(t, 1, "SIGHUP")
+	}
 	for _, d := range procs {
 		if _, err := d.stop(t, syscall.SIGTERM); err != nil {
 			t.Errorf("stop: %v\n%s", err, d.log())

@@ -65,6 +65,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkRole(*role, pg); err != nil {
 		return err
 	}
+	if pg && !runs(*role, roleWeb) {
+		*listen = "" // no web server in this role: leave the port to one
+	}
 	if pg && *backup != "" {
 		return usageError("serve: --backup is for a database file; back PostgreSQL up with its own tools (pg_dump, base backups)")
 	}
@@ -193,7 +196,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	if pg {
-		return servePostgres(ctx, pgServe{role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
+		reload := func(ctx context.Context) {
+			if *watchlist == "" {
+				log.Info("SIGHUP: no --watchlist to re-read; looking at the sources again")
+				return
+			}
+			log.Info("SIGHUP: re-reading the watchlist", "file", *watchlist)
+			listed, err := readWatchlist(*watchlist, *allowPrivate)
+			if err != nil {
+				log.Error("watchlist not reloaded; keeping the sources as they are", "err", err)
+				return
+			}
+			if err := applyWatchlist(ctx, log, db, *watchlist, listed); err != nil {
+				log.Error("watchlist applied with errors", "err", err)
+			}
+		}
+		return servePostgres(ctx, pgServe{reload: reload, role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
 			hooks: hooks, workers: *workers, poll: *poll, grace: *grace,
 			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter})
 	}

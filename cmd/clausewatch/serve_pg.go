@@ -6,7 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/clausewatch/clausewatch/jobs"
@@ -66,6 +69,8 @@ type pgServe struct {
 	grace       time.Duration
 	jobTimeout  time.Duration
 	rescueAfter time.Duration
+	// reload re-reads the watchlist (SIGHUP, on a scheduler).
+	reload func(context.Context)
 }
 
 // servePostgres runs serve's role on PostgreSQL until ctx is done: due
@@ -98,9 +103,34 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	wake := make(chan struct{}, 1)
+	// SIGHUP is always caught (its default action kills the process
+	// without a graceful stop): a scheduler re-reads the watchlist and
+	// looks at the sources again; other roles have nothing to reload.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			if !runs(p.role, roleScheduler) {
+				p.log.Info("SIGHUP: nothing to reload in this role", "role", p.role)
+				continue
+			}
+			p.reload(ctx)
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	})
 	if runs(p.role, roleScheduler) {
 		s := &jobs.Scheduler{Client: client, Watch: p.sched, DB: p.db, Poll: p.poll, Logger: p.log}
-		wg.Go(func() { s.Run(ctx, nil) })
+		wg.Go(func() { s.Run(ctx, wake) })
 		// Webhooks go out from one scheduler at a time, whichever holds
 		// the lock: two would post the same change twice.
 		wg.Go(func() {
