@@ -252,7 +252,7 @@ func TestTwoSchedulersEnqueueOnce(t *testing.T) {
 // TestWorkersCheckEachOnce: two workers take the jobs of N due sources:
 // each source is checked once for its slot, never by two at once, and
 // the log has one record per fetch. Enqueueing the same slots again
-// does nothing.
+// does nothing, and a job for a stale slot completes without a check.
 func TestWorkersCheckEachOnce(t *testing.T) {
 	const n = 40
 	w := newWorld(t, n)
@@ -271,6 +271,12 @@ func TestWorkersCheckEachOnce(t *testing.T) {
 	if k, err := Enqueue(t.Context(), enq, db, time.Now()); err != nil || k != 0 {
 		t.Errorf("enqueue after the round: %d new, %v; want none (next slots are tomorrow)", k, err)
 	}
+	// A job for a slot that is not the source's due slot (an old one)
+	// completes without a check.
+	if _, err := enq.Insert(t.Context(), Check{Source: w.srcs[0].ID, Slot: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitCompleted(t, pool, n+1)
 	w.site.mu.Lock()
 	for p, m := range w.site.maxSeen {
 		if m > 1 || w.site.hits[p] != 1 {
