@@ -16,7 +16,7 @@ import (
 
 // MailerOptions configures a Mailer.
 type MailerOptions struct {
-	DB     *store.DB
+	DB     store.Store
 	Sender *mail.Sender
 	// Program computes the deadlines reminders are about. Default: one
 	// on DB with the same clock.
@@ -45,7 +45,7 @@ type MailerOptions struct {
 // bytes.
 type Mailer struct {
 	opts MailerOptions
-	db   *store.DB
+	db   store.Store
 	tpl  *mailTemplates
 	wake chan struct{}
 	// tests limits each user's test e-mails: the button must not make the

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/clausewatch/clausewatch/store"
 )
 
 // runBackup implements "clausewatch backup".
@@ -15,6 +17,9 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	if c.fs.NArg() != 1 {
 		return usageError("backup: want the OUT file")
 	}
+	if isPostgres(*c.db) {
+		return usageError("backup: a PostgreSQL database is backed up with PostgreSQL's own tools (pg_dump, base backups), not clausewatch backup")
+	}
 	if err := e.checkBackup(c.fs.Arg(0), *c.db); err != nil {
 		return usageError("backup: %v", err)
 	}
@@ -23,7 +28,11 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeDB()
-	n, err := db.BackupFile(ctx, e.path(c.fs.Arg(0)))
+	fb, ok := db.(store.FileBackup)
+	if !ok {
+		return fmt.Errorf("backup: %s cannot be copied to a file", *c.db)
+	}
+	n, err := fb.BackupFile(ctx, e.path(c.fs.Arg(0)))
 	if err != nil {
 		return e.localErr(err)
 	}

@@ -118,7 +118,7 @@ func describe(r watch.Result) string {
 
 // pickSources resolves references, or returns every source (unpaused
 // ones when skipPaused) when there are none.
-func pickSources(ctx context.Context, db *store.DB, refs []string, skipPaused bool) ([]store.Source, error) {
+func pickSources(ctx context.Context, db store.Store, refs []string, skipPaused bool) ([]store.Source, error) {
 	if len(refs) == 0 {
 		all, err := db.Sources(ctx)
 		if err != nil {
@@ -146,7 +146,7 @@ func pickSources(ctx context.Context, db *store.DB, refs []string, skipPaused bo
 // openHeld opens the database, picks the sources the arguments name (see
 // pickSources for skipPaused) and holds them from the daemon's scheduler
 // when the command runs in it; done releases both.
-func (c *command) openHeld(ctx context.Context, skipPaused bool) (*store.DB, []store.Source, func(), error) {
+func (c *command) openHeld(ctx context.Context, skipPaused bool) (store.Store, []store.Source, func(), error) {
 	db, closeDB, err := c.open(ctx, false)
 	if err != nil {
 		return nil, nil, nil, err

@@ -21,6 +21,9 @@ type command struct {
 	// env is where the command runs (see command.open); nil for serve and
 	// demo, which open their database themselves.
 	env *env
+	// key is --key, the log's signing key file (see keyPath); nil for
+	// commands without it.
+	key *string
 	// commit is set by commitFlags, for the commands that record checks.
 	commit *store.CommitOptions
 }

@@ -35,7 +35,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopPG()
+	os.Exit(code)
 }
 
 // daemon is a child clausewatch process and its log lines.

@@ -56,6 +56,7 @@ func processEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
 func (e *env) command(name, usageLine, about string, withJSON bool) *command {
 	c := newCommand(name, usageLine, about, withJSON)
 	c.env = e
+	c.keyFlag()
 	return c
 }
 
@@ -165,10 +166,19 @@ func (e *env) loadRules(path string) (*diff.Rules, error) {
 // returns a *viaDaemon error instead: run then sends the whole command to
 // the daemon. So a command must write nothing before it opens the
 // database (it would be written twice).
-func (c *command) open(ctx context.Context, create bool) (*store.DB, func(), error) {
+func (c *command) open(ctx context.Context, create bool) (store.Store, func(), error) {
 	e := c.env
 	if e == nil {
 		e = processEnv(nil, io.Discard, io.Discard)
+	}
+	if isPostgres(*c.db) {
+		// No file lock and no daemon to forward to: every process talks
+		// to PostgreSQL itself (decision record 0040).
+		db, err := c.openStore(ctx, store.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, func() { db.Close() }, nil
 	}
 	if e.shared != nil {
 		if err := e.shared.serves(e.path(*c.db)); err != nil {
@@ -185,7 +195,7 @@ func (c *command) open(ctx context.Context, create bool) (*store.DB, func(), err
 	if dialErr == nil {
 		return nil, nil, &viaDaemon{conn: conn}
 	}
-	db, err := store.Open(*c.db, c.storeOptions(2*time.Second))
+	db, err := c.openStore(ctx, c.storeOptions(2*time.Second))
 	if err != nil {
 		locked := errors.Is(err, store.ErrLocked)
 		err = explainLocked(*c.db, err)
@@ -214,8 +224,8 @@ func (s *sharedDB) serves(path string) error {
 // keyFile is the log key file of the command's database as the command
 // names it: the key beside the database (store's default, which serve and
 // the CLI keep).
-func (c *command) keyFile(db *store.DB) string {
-	if c.env != nil && c.env.shared != nil {
+func (c *command) keyFile(db store.Store) string {
+	if c.env != nil && c.env.shared != nil && !isPostgres(*c.db) {
 		return *c.db + ".key"
 	}
 	return db.KeyFile()

@@ -93,7 +93,7 @@ func runLog(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !rep.OK() {
-		return &exitError{code: 1, msg: fmt.Sprintf("log check: %d problems in %s", len(rep.Problems), *c.db)}
+		return &exitError{code: 1, msg: fmt.Sprintf("log check: %d problems in %s", len(rep.Problems), dbName(*c.db))}
 	}
 	return nil
 }

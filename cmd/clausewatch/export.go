@@ -121,7 +121,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 
 // answered returns a source's fetches since from that got an HTTP
 // answer (a status), oldest first.
-func answered(ctx context.Context, db *store.DB, src store.Source, from time.Time) ([]store.Fetch, error) {
+func answered(ctx context.Context, db store.Store, src store.Source, from time.Time) ([]store.Fetch, error) {
 	all, err := db.Fetches(ctx, src.ID, from, time.Time{}, 0)
 	if err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ func answered(ctx context.Context, db *store.DB, src store.Source, from time.Tim
 }
 
 // fetchBody is a fetch's stored body (decoded, as fetched).
-func fetchBody(ctx context.Context, db *store.DB, f store.Fetch) ([]byte, error) {
+func fetchBody(ctx context.Context, db store.Store, f store.Fetch) ([]byte, error) {
 	if f.BodySHA256 == "" {
 		if f.BodySize != 0 {
 			return nil, fmt.Errorf("fetch %d (%s): %w: %d-byte body with no hash", f.ID, stamp(f.Start), store.ErrCorrupt, f.BodySize)
@@ -151,7 +151,7 @@ func fetchBody(ctx context.Context, db *store.DB, f store.Fetch) ([]byte, error)
 }
 
 // writeWARC writes the warcinfo record and every fetch's records to w.
-func writeWARC(ctx context.Context, db *store.DB, w io.Writer, opts warc.Options, info []warc.Field, src store.Source, fetches []store.Fetch) error {
+func writeWARC(ctx context.Context, db store.Store, w io.Writer, opts warc.Options, info []warc.Field, src store.Source, fetches []store.Fetch) error {
 	ww := warc.NewWriter(w, opts)
 	if _, err := ww.WriteInfo(info); err != nil {
 		return err

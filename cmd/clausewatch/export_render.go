@@ -19,7 +19,7 @@ import (
 // page made, the browser and the wait) goes into its metadata record.
 // When the browser did not keep the document's body, the response is
 // marked truncated; a DOM cut at the render's bound is marked so too.
-func renderedCapture(ctx context.Context, db *store.DB, f store.Fetch, c *warc.Capture) error {
+func renderedCapture(ctx context.Context, db store.Store, f store.Fetch, c *warc.Capture) error {
 	data, err := db.Blob(ctx, f.RenderSHA256)
 	if err != nil {
 		return fmt.Errorf("fetch %d: render capture: %w", f.ID, err)

@@ -236,7 +236,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 }
 
 // storedDoc reads a version's extracted document.
-func storedDoc(ctx context.Context, db *store.DB, v store.Version) (*extract.Document, error) {
+func storedDoc(ctx context.Context, db store.Store, v store.Version) (*extract.Document, error) {
 	doc, err := watch.Document(ctx, db, v.DocSHA256)
 	if err != nil {
 		return nil, fmt.Errorf("version %d: %w", v.Seq, err)
@@ -268,7 +268,7 @@ func runStoredDiff(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.stat(*c.db); err != nil {
+	if _, err := e.stat(*c.db); err != nil && !isPostgres(*c.db) {
 		return usageError("diff: one argument is a stored SOURCE, and there is no database at %s; to compare two pages, want OLD and NEW", *c.db)
 	}
 	db, closeDB, err := c.open(ctx, false)

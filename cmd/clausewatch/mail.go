@@ -88,7 +88,7 @@ func (f *smtpFlags) password(getenv func(string) string) (string, error) {
 }
 
 // mailer is the daemon's mailer; nil without --smtp.
-func (f *smtpFlags) mailer(db *store.DB, baseURL string, loc *time.Location, log *slog.Logger) (*web.Mailer, error) {
+func (f *smtpFlags) mailer(db store.Store, baseURL string, loc *time.Location, log *slog.Logger) (*web.Mailer, error) {
 	s, err := f.sender(os.Getenv)
 	if s == nil || err != nil {
 		return nil, err

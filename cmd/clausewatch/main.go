@@ -56,7 +56,8 @@ Commands:
   diff      compare two versions of a policy (files/URLs, or a stored SOURCE) and say whether it needs re-vetting
   rules     print (or --check) the significance rules diff uses
 
-History (all take --db FILE, default clausewatch.db; while serve holds it, they run through serve):
+History (all take --db FILE, default clausewatch.db; while serve holds it, they run through serve;
+or --db postgres://… --key KEYFILE):
   add       watch a page (or every source of a watchlist: add --from FILE)
   sources   list the watched sources and their tracking health
   check     fetch sources now and record what changed
@@ -84,7 +85,9 @@ Seal program (all take --db FILE):
   renewal   the annual renewal report of a supplier (--html, --json)
 
 Daemon and web:
-  serve     check every source on its cron schedule and serve the feed, API and metrics (--listen)
+  serve     check every source on its cron schedule and serve the feed, API and metrics (--listen);
+            on PostgreSQL, --role web, scheduler, worker or all
+  worker    on PostgreSQL: run the check jobs the schedulers enqueue (serve --role worker)
   token     add, list or revoke the web server's API tokens
   demo      replay the built-in IMS/1EdTech and COR policy history offline and serve the feed
 
@@ -150,6 +153,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runExport(ctx, e, args[1:])
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "worker":
+		return runWorker(ctx, args[1:], stdout, stderr)
 	case "token":
 		return runToken(ctx, e, args[1:])
 	case "demo":
@@ -192,7 +197,7 @@ func storedDiff(args []string) bool {
 			switch name {
 			case "db", "from", "to", "baseline":
 				return true
-			case "rules", "color", "select", "remove", "section", "timeout", "render":
+			case "rules", "color", "select", "remove", "section", "timeout", "render", "key":
 				if !strings.Contains(a, "=") {
 					i++ // the flag's value
 				}

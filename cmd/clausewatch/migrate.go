@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clausewatch/clausewatch/jobs"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/store/pgstore"
 )
@@ -21,7 +22,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 			"goes on signing with FILE's key (--key, default FILE.key): keep that file with it. Sessions are not copied.", true)
 	c.fs.StringVar(c.db, "from", *c.db, "the database `file` to copy (the same as --db)")
 	to := c.fs.String("to", "", "the PostgreSQL database to copy into (`postgres://user@host/db`), which must be empty")
-	key := c.fs.String("key", "", "the log's signing key `file` (default: FILE.key)")
+	key := c.key
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
@@ -51,6 +52,9 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	if err := migrateJobs(ctx, *to); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	if *c.asJSON {
 		return printJSON(stdout, n)
 	}
@@ -58,4 +62,15 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		*c.db, n.Sources, n.Fetches, n.Versions, n.Changes, n.Blobs, n.Checkpoints)
 	fmt.Fprintf(stdout, "log: %d records, root %v (as %s's latest checkpoint signed); signing key %s\n", n.LogSize, n.Root, *c.db, *key)
 	return nil
+}
+
+// migrateJobs creates River's tables beside the store's, so that the
+// database is ready for serve's roles and workers.
+func migrateJobs(ctx context.Context, dsn string) error {
+	pool, err := jobs.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return jobs.Migrate(ctx, pool)
 }

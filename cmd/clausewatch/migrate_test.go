@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/store/pgstore"
 	"github.com/clausewatch/clausewatch/store/pgstore/pgtest"
@@ -54,6 +56,10 @@ func TestMigrate(t *testing.T) {
 			t.Errorf("%s: bbolt %s (%v), postgres %s (%v)", what, ja, errA, jb, errB)
 		}
 	}
+	var riverTables int
+	if err := pgxQueryInt(t, dsn, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'river_job'", &riverTables); err != nil || riverTables != 1 {
+		t.Errorf("River's job table after migrate: %d (%v)", riverTables, err)
+	}
 	if rep, err := pg.CheckLog(ctx); err != nil || !rep.OK() {
 		t.Errorf("log check in PostgreSQL: %v, %v", rep.Problems, err)
 	}
@@ -61,4 +67,14 @@ func TestMigrate(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "not empty") {
 		t.Errorf("second migrate into the same database: exit %d\n%s%s", code, out, errOut)
 	}
+}
+
+// pgxQueryInt reads one integer from the database at dsn.
+func pgxQueryInt(t *testing.T, dsn, q string, v *int) error {
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(t.Context())
+	return conn.QueryRow(t.Context(), q).Scan(v)
 }

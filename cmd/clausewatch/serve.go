@@ -52,8 +52,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	openRead := c.fs.Bool("open-read", false, "serve pages, feeds and read-only API calls without sign-in (changes always need a token)")
 	smtp := addSMTPFlags(c.fs)
 	c.commitFlags()
+	c.keyFlag()
+	role := c.fs.String("role", roleAll, "with --db postgres://…: what this process does: web, scheduler, worker or all (a database file: all)")
+	jobTimeout := c.fs.Duration("job-timeout", 10*time.Minute, "with --db postgres://…: the longest one check job may run before it is cancelled and retried")
+	rescueAfter := c.fs.Duration("job-rescue-after", 0, "with --db postgres://…: how long a check job may be running before it is taken for stuck (its worker died) and retried; more than --job-timeout (0: --job-timeout + 1h)")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
+	}
+	pg := isPostgres(*c.db)
+	if *rescueAfter != 0 && *rescueAfter <= *jobTimeout {
+		return usageError("serve: --job-rescue-after (%v) must be more than --job-timeout (%v)", *rescueAfter, *jobTimeout)
+	}
+	if err := checkRole(*role, pg); err != nil {
+		return err
+	}
+	if pg && !runs(*role, roleWeb) {
+		*listen = "" // no web server in this role: leave the port to one
+	}
+	if pg && *backup != "" {
+		return usageError("serve: --backup is for a database file; back PostgreSQL up with its own tools (pg_dump, base backups)")
 	}
 	if c.commit.MaxBatch < 1 || c.commit.MaxDelay < 0 {
 		return usageError("serve: --commit-batch must be at least 1 and --commit-delay not negative")
@@ -119,22 +136,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	// Another daemon (or any command) holding the file: say so at once.
-	db, err := store.Open(*c.db, c.storeOptions(100*time.Millisecond))
+	db, err := c.openStore(ctx, c.storeOptions(100*time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("serve: %w", explainLocked(*c.db, err))
 	}
+	where := dbName(*c.db)
 	defer func() {
-		removeOwner(*c.db)
+		if !pg {
+			removeOwner(*c.db)
+		}
 		if err := db.Close(); err != nil {
-			log.Error("close database", "db", *c.db, "err", err)
+			log.Error("close database", "db", where, "err", err)
 			return
 		}
-		log.Info("database closed", "db", *c.db)
+		log.Info("database closed", "db", where)
 	}()
-	writeOwner(*c.db, "serve")
-	log.Info("serving", "db", *c.db, "pid", os.Getpid())
+	if !pg {
+		writeOwner(*c.db, "serve")
+	}
+	log.Info("serving", "db", where, "pid", os.Getpid())
 
-	if listed != nil {
+	if listed != nil && (!pg || runs(*role, roleScheduler)) {
 		if err := applyWatchlist(ctx, log, db, *watchlist, listed); err != nil {
 			return err
 		}
@@ -185,6 +207,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 
+	if pg {
+		reload := func(ctx context.Context) {
+			if *watchlist == "" {
+				log.Info("SIGHUP: no --watchlist to re-read; looking at the sources again")
+				return
+			}
+			log.Info("SIGHUP: re-reading the watchlist", "file", *watchlist)
+			listed, err := readWatchlist(*watchlist, *allowPrivate)
+			if err != nil {
+				log.Error("watchlist not reloaded; keeping the sources as they are", "err", err)
+				return
+			}
+			if err := applyWatchlist(ctx, log, db, *watchlist, listed); err != nil {
+				log.Error("watchlist applied with errors", "err", err)
+			}
+		}
+		return servePostgres(ctx, pgServe{reload: reload, role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
+			hooks: hooks, workers: *workers, poll: *poll, grace: *grace,
+			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter})
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	loopCtx, stop := context.WithCancel(ctx)
@@ -219,7 +261,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	})
 	if *backup != "" {
-		wg.Go(func() { backupLoop(loopCtx, log, db, *backup, backupSched) })
+		fb, ok := db.(store.FileBackup)
+		if !ok {
+			return usageError("serve: --backup: %s cannot be copied to a file", where)
+		}
+		wg.Go(func() { backupLoop(loopCtx, log, fb, *backup, backupSched) })
 	}
 	wg.Go(func() { hooks.Run(loopCtx) })
 	if mailer != nil {
@@ -227,7 +273,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// The CLI's commands on this database run here while it is held
 	// (admin.go, decision record 0031).
-	if adm, err := listenAdmin(*c.db, db, adminOptions{Logger: log, Hold: sched.Hold,
+	if bolt, ok := db.(*store.DB); !ok {
+		log.Info("no admin socket: with PostgreSQL every command opens the database itself")
+	} else if adm, err := listenAdmin(*c.db, bolt, adminOptions{Logger: log, Hold: sched.Hold,
 		After: func(string) {
 			sched.Resync()
 			hooks.Notify()
@@ -322,7 +370,7 @@ func readWatchlist(path string, allowPrivate bool) ([]store.Source, error) {
 }
 
 // applyWatchlist applies a parsed watchlist and logs what changed.
-func applyWatchlist(ctx context.Context, log *slog.Logger, db *store.DB, path string, listed []store.Source) error {
+func applyWatchlist(ctx context.Context, log *slog.Logger, db store.Store, path string, listed []store.Source) error {
 	rep, err := watch.ApplyWatchlist(ctx, db, listed)
 	log.Info("watchlist applied", "file", path, "added", len(rep.Added), "updated", len(rep.Updated), "paused", len(rep.Paused), "unchanged", rep.Unchanged)
 	for _, name := range rep.Paused {
@@ -335,7 +383,7 @@ func applyWatchlist(ctx context.Context, log *slog.Logger, db *store.DB, path st
 }
 
 // backupLoop writes a backup on its schedule until ctx is done.
-func backupLoop(ctx context.Context, log *slog.Logger, db *store.DB, path string, sched watch.Schedule) {
+func backupLoop(ctx context.Context, log *slog.Logger, db store.FileBackup, path string, sched watch.Schedule) {
 	var last time.Time
 	for {
 		next := sched.Next(last, time.Now())

@@ -515,7 +515,7 @@ func runRenewal(ctx context.Context, e *env, args []string) error {
 }
 
 // baselineFlagVersion resolves diff's --baseline for a stored source.
-func baselineFlagVersion(ctx context.Context, db *store.DB, src store.Source, name string) (store.Version, string, error) {
+func baselineFlagVersion(ctx context.Context, db store.Store, src store.Source, name string) (store.Version, string, error) {
 	v, note, err := (&vetting.Program{DB: db}).BaselineVersion(ctx, src, name)
 	if err != nil {
 		return store.Version{}, "", fmt.Errorf("baseline %s: %w", strconv.Quote(name), err)

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/clausewatch/clausewatch/jobs"
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/watch"
+	"github.com/clausewatch/clausewatch/web"
+)
+
+// The roles of serve on PostgreSQL (decision record 0040): the web
+// server, the scheduler that enqueues due checks as River jobs, the
+// worker that runs them, or all three in one process.
+const (
+	roleAll       = "all"
+	roleWeb       = "web"
+	roleScheduler = "scheduler"
+	roleWorker    = "worker"
+)
+
+// hooksLock is the advisory lock key of webhook delivery.
+const hooksLock = 0x636c6177_686f6f6b // "clawhook"
+
+// checkRole refuses an unknown role, and any but all on a database file
+// (one process holds it: there is no one to share the work with).
+func checkRole(role string, pg bool) error {
+	switch role {
+	case roleAll:
+		return nil
+	case roleWeb, roleScheduler, roleWorker:
+		if !pg {
+			return usageError("serve: --role %s needs --db postgres://… (a database file is served by one process doing everything)", role)
+		}
+		return nil
+	}
+	return usageError("serve: --role %q (want web, scheduler, worker or all)", role)
+}
+
+// runs reports whether a process in role does part's work.
+func runs(role, part string) bool { return role == roleAll || role == part }
+
+// runWorker implements "clausewatch worker": serve on PostgreSQL doing
+// nothing but check jobs.
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runServe(ctx, append([]string{"--role", roleWorker, "--listen", ""}, args...), stdout, stderr)
+}
+
+// pgServe is what serve set up, for servePostgres.
+type pgServe struct {
+	role, dsn   string
+	log         *slog.Logger
+	db          store.Store
+	sched       *watch.Scheduler
+	server      *web.Server
+	ln          net.Listener
+	hooks       *web.Deliverer
+	workers     int
+	poll        time.Duration
+	grace       time.Duration
+	jobTimeout  time.Duration
+	rescueAfter time.Duration
+	// reload re-reads the watchlist (SIGHUP, on a scheduler).
+	reload func(context.Context)
+}
+
+// servePostgres runs serve's role on PostgreSQL until ctx is done: due
+// checks go through River's queue, so any number of schedulers, workers
+// and web servers can run, on any machines.
+func servePostgres(ctx context.Context, p pgServe) error {
+	pool, err := jobs.Connect(ctx, p.dsn)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer pool.Close()
+	if err := jobs.Migrate(ctx, pool); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	opts := jobs.Options{Timeout: p.jobTimeout, RescueAfter: p.rescueAfter, Logger: p.log}
+	if runs(p.role, roleWorker) {
+		opts.Workers, opts.Scheduler = p.workers, p.sched
+	}
+	client, err := jobs.NewClient(pool, opts)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if opts.Workers > 0 {
+		// Not ctx: a signal stops the client gracefully, below.
+		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("serve: start the job workers: %w", err)
+		}
+		defer stopClient(p, client.Stop, client.StopAndCancel)
+		p.log.Info("working check jobs", "workers", opts.Workers)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wake := make(chan struct{}, 1)
+	// SIGHUP is always caught (its default action kills the process
+	// without a graceful stop): a scheduler re-reads the watchlist and
+	// looks at the sources again; other roles have nothing to reload.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			if !runs(p.role, roleScheduler) {
+				p.log.Info("SIGHUP: nothing to reload in this role", "role", p.role)
+				continue
+			}
+			p.reload(ctx)
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	})
+	if runs(p.role, roleScheduler) {
+		s := &jobs.Scheduler{Client: client, Watch: p.sched, DB: p.db, Poll: p.poll, Logger: p.log}
+		wg.Go(func() { s.Run(ctx, wake) })
+		// Webhooks go out from one scheduler at a time, whichever holds
+		// the lock: two would post the same change twice.
+		wg.Go(func() {
+			jobs.Exclusive(ctx, pool, hooksLock, 10*time.Second, p.log, func(ctx context.Context) {
+				if err := p.hooks.Run(ctx); err != nil && ctx.Err() == nil {
+					p.log.Error("webhook delivery stopped", "err", err)
+				}
+			})
+		})
+		p.log.Info("scheduling checks as jobs", "poll", p.poll)
+	}
+	if runs(p.role, roleWeb) && p.server != nil {
+		p.log.Info("web server listening", "url", "http://"+p.ln.Addr().String()+"/")
+		wg.Go(func() {
+			if err := p.server.Serve(ctx, p.ln); err != nil {
+				p.log.Error("web server stopped", "err", err)
+			}
+		})
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// stopClient lets running checks finish for up to grace, then cancels
+// them: their jobs are retried by another worker.
+func stopClient(p pgServe, stop, cancel func(context.Context) error) {
+	ctx, done := context.WithTimeout(context.Background(), p.grace)
+	defer done()
+	if err := stop(ctx); err == nil {
+		return
+	}
+	p.log.Warn("checks still running after the grace period: cancelling them (their jobs will be retried)")
+	ctx, done = context.WithTimeout(context.Background(), p.grace)
+	defer done()
+	if err := cancel(ctx); err != nil {
+		p.log.Error("stop the job workers", "err", err)
+	}
+}

@@ -1,0 +1,153 @@
+// Package jobs runs clausewatch's due checks as River jobs in PostgreSQL
+// (decision record 0040): a scheduler turns each due slot into one job,
+// unique per source and slot, and workers anywhere take them and run
+// fetch → extract → diff → record. River keeps its own tables beside the
+// store's; Migrate creates them.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/clausewatch/clausewatch/watch"
+)
+
+// Queue is the River queue checks go to.
+const Queue = "checks"
+
+// Check is the job of checking one source for one slot of its schedule.
+// Two jobs with the same arguments are one job (River's unique insert),
+// so schedulers that see the same due slot enqueue it once.
+type Check struct {
+	Source uint64 `json:"source"`
+	// Slot is the schedule's slot, Unix nanoseconds (as the store keeps
+	// it: an integer compares and hashes the same in every process).
+	Slot int64 `json:"slot"`
+}
+
+// Kind is the job's kind in River's tables.
+func (Check) Kind() string { return "clausewatch.check" }
+
+// InsertOpts make every check job unique by its arguments in every
+// state but cancelled and discarded (River's default states).
+func (Check) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// migrateLock is the advisory lock key processes that start together
+// take to run River's migrations once.
+const migrateLock = 0x636c6177_72697672 // "clawrivr"
+
+// Connect opens a connection pool to the database at dsn.
+func Connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("jobs: connect: %w", err)
+	}
+	return pool, nil
+}
+
+// Migrate brings River's tables up to this build's version, under an
+// advisory lock so that processes starting together migrate once.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(migrateLock)); err != nil {
+		return fmt.Errorf("jobs: migrate: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(migrateLock))
+	m, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: migrate River's tables: %w", err)
+	}
+	return nil
+}
+
+// Options configure a River client.
+type Options struct {
+	// Workers is how many checks this process runs at once; 0 makes a
+	// client that only enqueues (a scheduler, the web).
+	Workers int
+	// Scheduler runs the checks (CheckSlot); required with Workers.
+	Scheduler *watch.Scheduler
+	// Timeout bounds one check; 0 means River's default (1 minute), -1
+	// none.
+	Timeout time.Duration
+	// RescueAfter is how long a job may be running before it is taken
+	// for stuck (its worker killed) and tried again; it must exceed
+	// Timeout. Default River's (1 hour, or Timeout + 1 hour).
+	RescueAfter time.Duration
+	// Retry, when set, says when a failed check is tried again. Default
+	// River's (exponential backoff).
+	Retry river.ClientRetryPolicy
+	// Poll is the longest a worker waits before it looks for jobs again
+	// when no notification came. Default River's (1s).
+	Poll time.Duration
+	// Logger receives River's own log lines. Default: warnings and worse
+	// are dropped too (the checks log through the Scheduler).
+	Logger *slog.Logger
+}
+
+// NewClient returns a River client on pool: one that works check jobs
+// when opts.Workers > 0, else one that only enqueues them.
+func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) {
+	cfg := &river.Config{Logger: opts.Logger, RetryPolicy: opts.Retry, FetchPollInterval: opts.Poll, RescueStuckJobsAfter: opts.RescueAfter}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Workers > 0 {
+		if opts.Scheduler == nil {
+			return nil, errors.New("jobs: a client with workers needs a Scheduler")
+		}
+		workers := river.NewWorkers()
+		if err := river.AddWorkerSafely(workers, &checkWorker{sched: opts.Scheduler, timeout: opts.Timeout}); err != nil {
+			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		cfg.Workers = workers
+		cfg.Queues = map[string]river.QueueConfig{Queue: {MaxWorkers: opts.Workers}}
+		cfg.JobTimeout = opts.Timeout
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return client, nil
+}
+
+// checkWorker runs check jobs.
+type checkWorker struct {
+	river.WorkerDefaults[Check]
+	sched   *watch.Scheduler
+	timeout time.Duration
+}
+
+// Work checks the job's source for its slot. An interrupted check (the
+// worker shutting down, its context cancelled) returns an error and
+// River tries the job again; the half-done check left nothing behind, as
+// a check's record is one transaction.
+func (w *checkWorker) Work(ctx context.Context, job *river.Job[Check]) error {
+	_, _, err := w.sched.CheckSlot(ctx, job.Args.Source, time.Unix(0, job.Args.Slot))
+	return err
+}
+
+// Timeout is the limit of one check.
+func (w *checkWorker) Timeout(*river.Job[Check]) time.Duration { return w.timeout }
