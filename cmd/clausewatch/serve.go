@@ -224,7 +224,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 		return servePostgres(ctx, pgServe{reload: reload, role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
-			hooks: hooks, workers: *workers, poll: *poll, grace: *grace,
+			hooks: hooks, mailer: mailer, workers: *workers, poll: *poll, grace: *grace,
 			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter})
 	}
 	var wg sync.WaitGroup

@@ -28,8 +28,12 @@ const (
 	roleWorker    = "worker"
 )
 
-// hooksLock is the advisory lock key of webhook delivery.
-const hooksLock = 0x636c6177_686f6f6b // "clawhook"
+// hooksLock and mailLock are the advisory lock keys of webhook and
+// e-mail delivery.
+const (
+	hooksLock = 0x636c6177_686f6f6b // "clawhook"
+	mailLock  = 0x636c6177_6d61696c // "clawmail"
+)
 
 // checkRole refuses an unknown role, and any but all on a database file
 // (one process holds it: there is no one to share the work with).
@@ -64,6 +68,7 @@ type pgServe struct {
 	server      *web.Server
 	ln          net.Listener
 	hooks       *web.Deliverer
+	mailer      *web.Mailer // nil without --smtp
 	workers     int
 	poll        time.Duration
 	grace       time.Duration
@@ -140,6 +145,16 @@ func servePostgres(ctx context.Context, p pgServe) error {
 				}
 			})
 		})
+		// So does e-mail: two would send each message twice.
+		if p.mailer != nil {
+			wg.Go(func() {
+				jobs.Exclusive(ctx, pool, mailLock, 10*time.Second, p.log, func(ctx context.Context) {
+					if err := p.mailer.Run(ctx); err != nil && ctx.Err() == nil {
+						p.log.Error("e-mail delivery stopped", "err", err)
+					}
+				})
+			})
+		}
 		p.log.Info("scheduling checks as jobs", "poll", p.poll)
 	}
 	if runs(p.role, roleWeb) && p.server != nil {
