@@ -491,18 +491,18 @@ func (s *Server) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiAddToken(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name string `json:"name"`
+		Role string `json:"role"` // viewer, reviewer or admin; none: admin, as before roles
 	}
 	if err := decodeBody(w, r, &in); err != nil {
 		s.failErr(w, r, "add token", err)
 		return
 	}
-	secret, tok, err := s.db.CreateToken(r.Context(), in.Name)
+	secret, tok, err := s.createToken(r.Context(), in.Name, in.Role, store.RoleAdmin)
 	if err != nil {
 		s.failErr(w, r, "add token", err)
 		return
 	}
-	s.log.InfoContext(r.Context(), "token created", "token", tok.Name, "by", identityOf(r.Context()).User)
-	writeJSON(w, http.StatusCreated, map[string]any{"name": tok.Name, "created": tok.Created, "token": secret,
+	writeJSON(w, http.StatusCreated, map[string]any{"name": tok.Name, "role": tok.Role, "created": tok.Created, "token": secret,
 		"note": "the token is shown once; it is stored hashed"})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/web"
 )
 
@@ -38,9 +39,11 @@ func signIn(t *testing.T, base, tok string) (*http.Cookie, string) {
 
 // TestWritesRefused walks every state-changing route (the server's own
 // route table) and checks that it refuses: no credentials, a wrong
-// token, a session without or with a wrong CSRF token, and a cross-site
-// browser request even with a good session. A valid token or session
-// with its CSRF token gets past the check.
+// token, a session without or with a wrong CSRF token, a cross-site
+// browser request even with a good session, and a token or session whose
+// role is below the one the route needs (a viewer every write but
+// sign-out, a reviewer every admin write). A valid token or session with
+// its CSRF token and a role high enough gets past the check.
 func TestWritesRefused(t *testing.T) {
 	h := newHistory(t)
 	s, err := web.New(t.Context(), web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
@@ -49,11 +52,26 @@ func TestWritesRefused(t *testing.T) {
 	}
 	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
 	tok := token(t, h.DB, "alice")
+	roleToks := map[store.Role]string{
+		store.RoleViewer:   roleToken(t, h.DB, "vic", store.RoleViewer),
+		store.RoleReviewer: roleToken(t, h.DB, "rita", store.RoleReviewer),
+		store.RoleAdmin:    tok,
+	}
 	routes := web.WriteRoutes(s)
 	if len(routes) < 10 {
 		t.Fatalf("only %d write routes: %v", len(routes), routes)
 	}
-	for _, pattern := range routes {
+	needs := map[store.Role]int{}
+	for _, rt := range routes {
+		needs[rt.Needs]++
+	}
+	// Sign-out is for everybody; triage (the page's form and the API)
+	// for reviewers; the rest for admins.
+	if needs[store.RoleViewer] != 1 || needs[store.RoleReviewer] != 2 || needs[store.RoleAdmin] != len(routes)-3 {
+		t.Errorf("roles the writes need: %v", needs)
+	}
+	for _, rt := range routes {
+		pattern := rt.Pattern
 		method, path, _ := strings.Cut(pattern, " ")
 		path = strings.NewReplacer("{id}", "1", "{name}", "nobody").Replace(path)
 		t.Run(pattern, func(t *testing.T) {
@@ -109,7 +127,34 @@ func TestWritesRefused(t *testing.T) {
 					t.Errorf("%s: refused with %d", name, code)
 				}
 			}
+			checkRoles(t, srv.URL, method, path, rt.Needs, roleToks)
 		})
+	}
+}
+
+// checkRoles sends a write to path with each role's token and signed-in
+// session (with its CSRF token): a role below need is refused with 403
+// naming the role needed, one at or above it gets past the check.
+func checkRoles(t *testing.T, base, method, path string, need store.Role, toks map[store.Role]string) {
+	t.Helper()
+	for _, role := range []store.Role{store.RoleViewer, store.RoleReviewer, store.RoleAdmin} {
+		cookie, csrf := signIn(t, base, toks[role])
+		hdr := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie.String(), "X-CSRF-Token": csrf}
+		tries := map[string]func() (*http.Response, string){
+			"session": func() (*http.Response, string) { return do(t, method, base+path, "", "csrf="+csrf, hdr) },
+		}
+		if method+" "+path != "POST /logout" {
+			tries["token"] = func() (*http.Response, string) { return do(t, method, base+path, toks[role], "", nil) }
+		}
+		for how, try := range tries {
+			resp, body := try()
+			switch {
+			case !role.Allows(need) && (resp.StatusCode != 403 || !strings.Contains(body, "needs the "+string(need)+" role")):
+				t.Errorf("%s %s: %d %q, want 403 naming the %s role", role, how, resp.StatusCode, strings.TrimSpace(body), need)
+			case role.Allows(need) && (resp.StatusCode == 401 || resp.StatusCode == 403):
+				t.Errorf("%s %s: refused with %d (%s)", role, how, resp.StatusCode, strings.TrimSpace(body))
+			}
+		}
 	}
 }
 

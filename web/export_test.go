@@ -1,11 +1,19 @@
 package web
 
-// WriteRoutes lists the patterns of every state-changing route.
-func WriteRoutes(s *Server) []string {
-	var out []string
+import "github.com/clausewatch/clausewatch/store"
+
+// WriteRoute is a state-changing route and the role it needs.
+type WriteRoute struct {
+	Pattern string
+	Needs   store.Role
+}
+
+// WriteRoutes lists every state-changing route with the role it needs.
+func WriteRoutes(s *Server) []WriteRoute {
+	var out []WriteRoute
 	for _, rt := range s.routeTable() {
-		if rt.access == writes {
-			out = append(out, rt.pattern)
+		if need := rt.access.role(); need != "" {
+			out = append(out, WriteRoute{rt.pattern, need})
 		}
 	}
 	return out

@@ -55,7 +55,7 @@ func fill(t *testing.T, db *store.DB) {
 	_, err := db.ReplaceGeneration(ctx, ids[2], st.Rev, store.Generation{Versions: []store.Version{{Seq: 1, TextSHA256: "r", FirstSeen: t0, LastSeen: t0}}})
 	must(err)
 	must(db.SetTriage(ctx, 1, store.Triage{State: store.TriageReviewed, By: "ana"}))
-	_, tok, err := db.CreateToken(ctx, "ana")
+	_, tok, err := db.CreateToken(ctx, "ana", store.RoleAdmin)
 	must(err)
 	_, _, err = db.CreateSession(ctx, tok, time.Hour)
 	must(err)
