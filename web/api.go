@@ -46,7 +46,10 @@ type apiChange struct {
 	Gist    json.RawMessage `json:"gist,omitempty"`
 	Rank    json.RawMessage `json:"rank,omitempty"`
 	Triage  store.Triage    `json:"triage"`
-	Diff    *diff.Result    `json:"diff,omitempty"`
+	// TriageHistory is every triage decision, oldest first: only on
+	// GET /api/changes/{id}, not in lists, feeds or webhooks.
+	TriageHistory []store.TriageEntry `json:"triage_history,omitempty"`
+	Diff          *diff.Result        `json:"diff,omitempty"`
 }
 
 func toAPIChange(base string, e entry) apiChange {
@@ -373,6 +376,7 @@ func (s *Server) apiChange(w http.ResponseWriter, r *http.Request) {
 	}
 	c := toAPIChange(s.baseURL(r), d.E)
 	c.Diff = d.R
+	c.TriageHistory = d.E.TriageHistory
 	release()
 	writeJSON(w, http.StatusOK, struct {
 		apiChange
