@@ -109,12 +109,16 @@ func (s *Server) read(h http.HandlerFunc) http.HandlerFunc {
 
 // staffRead wraps a handler that only reads, but reads what anonymous
 // readers must not see: it needs a token or a session even with
-// OpenRead.
-func (s *Server) staffRead(h http.HandlerFunc) http.HandlerFunc {
+// OpenRead, and a role that allows need.
+func (s *Server) staffRead(need store.Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.identify(r)
 		if err != nil || !id.SignedIn() {
 			s.refuse(w, r, err)
+			return
+		}
+		if !id.Role.Allows(need) {
+			s.refuseRole(w, r, id, need)
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
@@ -132,8 +136,7 @@ func (s *Server) write(need store.Role, h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if !id.Role.Allows(need) {
-			s.log.InfoContext(r.Context(), "refused by role", "user", id.User, "role", id.Role, "needs", need, "method", r.Method, "path", r.URL.Path)
-			s.fail(w, r, http.StatusForbidden, fmt.Sprintf("%s is a %s: this needs the %s role (ask an admin)", id.User, id.Role, need))
+			s.refuseRole(w, r, id, need)
 			return
 		}
 		if id.Session != nil {
@@ -149,6 +152,13 @@ func (s *Server) write(need store.Role, h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	}
+}
+
+// refuseRole answers a signed-in user whose role is below need: 403,
+// naming both roles.
+func (s *Server) refuseRole(w http.ResponseWriter, r *http.Request, id identity, need store.Role) {
+	s.log.InfoContext(r.Context(), "refused by role", "user", id.User, "role", id.Role, "needs", need, "method", r.Method, "path", r.URL.Path)
+	s.fail(w, r, http.StatusForbidden, fmt.Sprintf("%s is a %s: this needs the %s role (ask an admin)", id.User, id.Role, need))
 }
 
 // maxForm bounds a form or JSON request body.

@@ -193,3 +193,77 @@ func TestSignInAndOut(t *testing.T) {
 		t.Errorf("read after sign-out: %d", resp.StatusCode)
 	}
 }
+
+// TestStaffReadsByRole walks every staff read of the route table with a
+// viewer's and an admin's token: the admin pages and the reads of
+// credentials (webhook URLs, tokens, e-mail addresses) refuse a viewer
+// with 403 naming the admin role; the other staff reads let a viewer in.
+func TestStaffReadsByRole(t *testing.T) {
+	h := newHistory(t)
+	s, err := web.New(t.Context(), web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	toks := map[store.Role]string{
+		store.RoleViewer:   roleToken(t, h.DB, "vic", store.RoleViewer),
+		store.RoleReviewer: roleToken(t, h.DB, "rita", store.RoleReviewer),
+		store.RoleAdmin:    token(t, h.DB, "ada"),
+	}
+	routes := web.StaffReadRoutes(s)
+	admin := 0
+	for _, rt := range routes {
+		if rt.Needs == store.RoleAdmin {
+			admin++
+		}
+	}
+	if admin < 10 || admin == len(routes) {
+		t.Errorf("%d of %d staff reads are for admins: %v", admin, len(routes), routes)
+	}
+	for _, rt := range routes {
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		path = strings.NewReplacer("{id}", "1", "{name}", "nobody").Replace(path)
+		for role, tok := range toks {
+			resp, body := do(t, method, srv.URL+path, tok, "", nil)
+			switch {
+			case !role.Allows(rt.Needs) && (resp.StatusCode != 403 || !strings.Contains(body, "needs the admin role")):
+				t.Errorf("%s as %s: %d %q, want 403 naming the admin role", rt.Pattern, role, resp.StatusCode, strings.TrimSpace(body))
+			case role.Allows(rt.Needs) && (resp.StatusCode == 401 || resp.StatusCode == 403):
+				t.Errorf("%s as %s: refused with %d", rt.Pattern, role, resp.StatusCode)
+			}
+		}
+	}
+}
+
+// TestFormsByRole: signed-in pages offer only the forms and links the
+// user's role may use (the server refuses the rest anyway).
+func TestFormsByRole(t *testing.T) {
+	h := newHistory(t)
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	c := h.changeOf(t, h.IMS, 3)
+	pages := []struct{ path, marker string }{
+		{"/changes/" + itoa(c.ID), `class="triage-form"`},
+		{"/sources/" + itoa(h.IMS.ID), `id="pause"`},
+		{"/sources", `id="add-source"`},
+		{"/", `href="/settings/email"`},
+	}
+	for _, u := range []struct {
+		role store.Role
+		want []bool // per page: marker shown
+	}{
+		{store.RoleViewer, []bool{false, false, false, false}},
+		{store.RoleReviewer, []bool{true, false, false, false}},
+		{store.RoleAdmin, []bool{true, true, true, true}},
+	} {
+		cookie, _ := signIn(t, srv.URL, roleToken(t, h.DB, "user-"+string(u.role), u.role))
+		for i, p := range pages {
+			resp, body := do(t, "GET", srv.URL+p.path, "", "", map[string]string{"Cookie": cookie.String(), "Accept": "text/html"})
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s GET %s: %d", u.role, p.path, resp.StatusCode)
+			}
+			if got := strings.Contains(body, p.marker); got != u.want[i] {
+				t.Errorf("%s GET %s: %s shown %v, want %v", u.role, p.path, p.marker, got, u.want[i])
+			}
+		}
+	}
+}

@@ -163,6 +163,10 @@ const (
 	// with OpenRead: webhook URLs are credentials (a Slack-style hook URL
 	// is its own secret).
 	staffReads
+	// adminReads are staff reads of what only admins use or may see:
+	// the admin forms, and webhook URLs, tokens and e-mail addresses
+	// (a viewer who could read a hook URL could post to it).
+	adminReads
 	// The writes change state: a token, or a session and its CSRF token,
 	// and the role each needs (decision record 0043). ownWrites touch
 	// only the user's own sign-in (any role); reviewWrites triage
@@ -180,6 +184,17 @@ func (a access) role() store.Role {
 	case reviewWrites:
 		return store.RoleReviewer
 	case adminWrites:
+		return store.RoleAdmin
+	}
+	return ""
+}
+
+// readRole is the role a staff read needs ("" for the others).
+func (a access) readRole() store.Role {
+	switch a {
+	case staffReads:
+		return store.RoleViewer
+	case adminReads:
 		return store.RoleAdmin
 	}
 	return ""
@@ -209,11 +224,11 @@ func (s *Server) routeTable() []route {
 		{"POST /changes/{id}/triage", reviewWrites, s.triageForm},
 		{"GET /sources", reads, s.dashboardPage},
 		{"GET /sources.csv", reads, s.dashboardCSV},
-		{"GET /sources/new", staffReads, s.newSourcePage},
+		{"GET /sources/new", adminReads, s.newSourcePage},
 		{"POST /sources/new", adminWrites, s.addSourceForm},
-		{"GET /sources/bulk", staffReads, s.bulkPage},
+		{"GET /sources/bulk", adminReads, s.bulkPage},
 		{"POST /sources/bulk", adminWrites, s.bulkForm},
-		{"GET /sources/{id}/edit", staffReads, s.editSourcePage},
+		{"GET /sources/{id}/edit", adminReads, s.editSourcePage},
 		{"POST /sources/{id}/edit", adminWrites, s.editSourceForm},
 		{"POST /sources/{id}/pause", adminWrites, s.sourceStateForm("pause")},
 		{"POST /sources/{id}/resume", adminWrites, s.sourceStateForm("resume")},
@@ -249,21 +264,21 @@ func (s *Server) routeTable() []route {
 		{"GET /api/changes", reads, s.apiChanges},
 		{"GET /api/changes/{id}", reads, s.apiChange},
 		{"POST /api/changes/{id}/triage", reviewWrites, s.apiTriage},
-		{"GET /api/webhooks", staffReads, s.apiWebhooks},
+		{"GET /api/webhooks", adminReads, s.apiWebhooks},
 		{"POST /api/webhooks", adminWrites, s.apiAddWebhook},
 		{"DELETE /api/webhooks/{id}", adminWrites, s.apiDeleteWebhook},
-		{"GET /api/webhooks/{id}/deliveries", staffReads, s.apiDeliveries},
+		{"GET /api/webhooks/{id}/deliveries", adminReads, s.apiDeliveries},
 		{"POST /api/tokens", adminWrites, s.apiAddToken},
 		{"DELETE /api/tokens/{name}", adminWrites, s.apiRevokeToken},
 		// E-mail subscriptions (email.go); addresses are staff reads.
-		{"GET /settings/email", staffReads, s.emailPage},
+		{"GET /settings/email", adminReads, s.emailPage},
 		{"POST /settings/email", adminWrites, s.emailAddForm},
 		{"POST /settings/email/{id}/delete", adminWrites, s.emailDeleteForm},
 		{"POST /settings/email/test", adminWrites, s.emailTestForm},
-		{"GET /api/email/subscriptions", staffReads, s.apiSubscriptions},
+		{"GET /api/email/subscriptions", adminReads, s.apiSubscriptions},
 		{"POST /api/email/subscriptions", adminWrites, s.apiAddSubscription},
 		{"DELETE /api/email/subscriptions/{id}", adminWrites, s.apiDeleteSubscription},
-		{"GET /api/email/outbox", staffReads, s.apiOutbox},
+		{"GET /api/email/outbox", adminReads, s.apiOutbox},
 		{"POST /api/email/test", adminWrites, s.apiTestMail},
 
 		// The seal program.
@@ -277,18 +292,18 @@ func (s *Server) routeTable() []route {
 		{"POST /api/baselines", adminWrites, s.apiPinBaseline},
 		// The programme managed from the browser (forms, staff only:
 		// manage.go, supplier_forms.go, evidence.go).
-		{"GET /suppliers/{name}/manage", staffReads, s.manageSupplierPage},
+		{"GET /suppliers/{name}/manage", adminReads, s.manageSupplierPage},
 		{"POST /suppliers/{name}/record", adminWrites, s.supplierRecordForm},
 		{"POST /suppliers/{name}/notifications", adminWrites, s.notifyForm},
 		{"POST /suppliers/{name}/token", adminWrites, s.supplierTokenForm},
 		{"POST /suppliers/{name}/baselines", adminWrites, s.pinBaselineForm},
 		{"POST /suppliers/{name}/baselines/remove", adminWrites, s.unpinBaselineForm},
-		{"GET /rubrics", staffReads, s.rubricsPage},
+		{"GET /rubrics", adminReads, s.rubricsPage},
 		{"POST /rubrics", adminWrites, s.rubricForm},
-		{"GET /tokens", staffReads, s.tokensPage},
+		{"GET /tokens", adminReads, s.tokensPage},
 		{"POST /tokens", adminWrites, s.tokenForm},
 		{"POST /tokens/revoke", adminWrites, s.revokeTokenForm},
-		{"GET /webhooks", staffReads, s.webhooksPage},
+		{"GET /webhooks", adminReads, s.webhooksPage},
 		{"POST /webhooks", adminWrites, s.webhookForm},
 		{"POST /webhooks/{id}/delete", adminWrites, s.deleteWebhookForm},
 		{"GET /evidence", staffReads, s.evidenceDownload},
@@ -310,8 +325,8 @@ func (s *Server) routes() http.Handler {
 		switch rt.access {
 		case reads:
 			h = s.read(h)
-		case staffReads:
-			h = s.staffRead(h)
+		case staffReads, adminReads:
+			h = s.staffRead(rt.access.readRole(), h)
 		case ownWrites, reviewWrites, adminWrites:
 			h = s.write(rt.access.role(), h)
 		}
