@@ -22,6 +22,9 @@ type Token struct {
 	Name    string    `json:"name"`
 	Hash    string    `json:"hash"` // hex SHA-256 of the secret
 	Created time.Time `json:"created"`
+	// Role is what the holder may change; empty (tokens made before
+	// roles) means admin: see EffectiveRole.
+	Role Role `json:"role,omitempty"`
 }
 
 // Session is a signed-in browser: the token it signed in with, and the
@@ -35,6 +38,8 @@ type Session struct {
 	CSRF      string    `json:"csrf"`
 	Created   time.Time `json:"created"`
 	Expires   time.Time `json:"expires"`
+	// Role is the token's role when the session began (empty: admin).
+	Role Role `json:"role,omitempty"`
 }
 
 // tokenPrefix marks clausewatch secrets, so a leaked one is recognisable
@@ -59,18 +64,18 @@ func secretHash(secret string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// CreateToken makes a new API token named name and returns its secret,
-// which is not stored and cannot be shown again.
-func (d *DB) CreateToken(ctx context.Context, name string) (string, Token, error) {
-	name = strings.TrimSpace(name)
-	if err := ValidName(TokenName, name); err != nil {
+// CreateToken makes a new API token named name with role and returns
+// its secret, which is not stored and cannot be shown again.
+func (d *DB) CreateToken(ctx context.Context, name string, role Role) (string, Token, error) {
+	name, err := PrepareToken(name, role)
+	if err != nil {
 		return "", Token{}, err
 	}
 	secret, err := newSecret(tokenPrefix)
 	if err != nil {
 		return "", Token{}, err
 	}
-	t := Token{V: 1, Name: name, Hash: secretHash(secret), Created: d.now().UTC()}
+	t := Token{V: 1, Name: name, Hash: secretHash(secret), Created: d.now().UTC(), Role: role}
 	err = d.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
 		taken := false
@@ -178,7 +183,7 @@ func (d *DB) CreateSession(ctx context.Context, tok Token, ttl time.Duration) (s
 		return "", Session{}, err
 	}
 	now := d.now().UTC()
-	s := Session{V: 1, Hash: secretHash(secret), User: tok.Name, TokenHash: tok.Hash, CSRF: csrf, Created: now, Expires: now.Add(ttl)}
+	s := Session{V: 1, Hash: secretHash(secret), User: tok.Name, TokenHash: tok.Hash, CSRF: csrf, Created: now, Expires: now.Add(ttl), Role: tok.EffectiveRole()}
 	err = d.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		// Sweep expired sessions while here: sign-ins are rare, so this

@@ -60,6 +60,18 @@ func CheckTriage(t Triage) error {
 	return fmt.Errorf("%w: triage state %q (want new, reviewed, revet or dismissed)", ErrInvalid, t.State)
 }
 
+// ApplyTriage sets c's triage to t and appends the decision to its
+// history, keeping what was decided before. Both backends call it inside
+// the transaction that writes c.
+func ApplyTriage(c *Change, t Triage) {
+	from := c.Triage.State
+	if from == "" {
+		from = TriageNew
+	}
+	c.TriageHistory = append(c.TriageHistory, TriageEntry{At: t.At, By: t.By, From: from, To: t.State, Note: t.Note})
+	c.Triage = t
+}
+
 // NewTokenSecret returns a new API token secret ("cw_…").
 func NewTokenSecret() (string, error) { return newSecret(tokenPrefix) }
 

@@ -82,7 +82,7 @@ type Log interface {
 
 // Auth is the API tokens and the browser sessions signed in with them.
 type Auth interface {
-	CreateToken(ctx context.Context, name string) (string, Token, error)
+	CreateToken(ctx context.Context, name string, role Role) (string, Token, error)
 	TokenFor(ctx context.Context, secret string) (Token, error)
 	Tokens(ctx context.Context) ([]Token, error)
 	RevokeToken(ctx context.Context, name string) error

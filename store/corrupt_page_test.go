@@ -153,7 +153,7 @@ func TestCorruptPageServesTheRest(t *testing.T) {
 	if _, err := db.Fetches(ctx, ids[0], time.Time{}, time.Time{}, 0); err != nil {
 		t.Errorf("fetches, in an undamaged bucket: %v", err)
 	}
-	if _, _, err := db.CreateToken(ctx, "writer"); err != nil {
+	if _, _, err := db.CreateToken(ctx, "writer", store.RoleAdmin); err != nil {
 		t.Errorf("a write to an undamaged bucket: %v", err)
 	}
 }

@@ -76,7 +76,7 @@ func populate(tb testing.TB, path string) []uint64 {
 			}
 		}
 	}
-	if _, _, err := db.CreateToken(ctx, "reader"); err != nil {
+	if _, _, err := db.CreateToken(ctx, "reader", store.RoleAdmin); err != nil {
 		tb.Fatal(err)
 	}
 	return ids
@@ -161,7 +161,7 @@ func readAll(ctx context.Context, db *store.DB, ids []uint64, write bool) (panic
 		fn   func() error
 	}{
 		{"SetDue", func() error { return db.SetDue(ctx, store.Due{SourceID: src, Schedule: "@daily", At: time.Now()}) }},
-		{"CreateToken", func() error { _, _, err := db.CreateToken(ctx, "after"); return err }},
+		{"CreateToken", func() error { _, _, err := db.CreateToken(ctx, "after", store.RoleAdmin); return err }},
 	}
 	if write {
 		calls = append(calls, writes...)

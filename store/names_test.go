@@ -119,7 +119,7 @@ func TestSourceChecks(t *testing.T) {
 	if back, err := db.SourceByID(ctx, got.ID); err != nil || back.Section != "Privacy Policy" {
 		t.Errorf("section read back %q (%v), want %q", back.Section, err, "Privacy Policy")
 	}
-	if _, _, err := db.CreateToken(ctx, "bob\x1b[31m"); !errors.Is(err, store.ErrInvalid) {
+	if _, _, err := db.CreateToken(ctx, "bob\x1b[31m", store.RoleAdmin); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("CreateToken with ESC: %v", err)
 	}
 	if _, err := db.PutSupplier(ctx, store.Supplier{Name: "Supplier alpha", Products: []store.Product{{Name: "x\u202e", Sources: []string{"alpha"}}}}); !errors.Is(err, store.ErrInvalid) {

@@ -201,7 +201,7 @@ func (d *DB) SetTriage(ctx context.Context, id uint64, t Triage) error {
 			return err
 		}
 		old := c
-		c.Triage = t
+		ApplyTriage(&c, t)
 		if err := putJSON(b, u64(id), c); err != nil {
 			return err
 		}

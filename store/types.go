@@ -185,6 +185,16 @@ type Triage struct {
 	Note  string      `json:"note,omitempty"`
 }
 
+// TriageEntry is one triage decision in a change's history: who moved it
+// from which state to which, when, and why (decision record 0043).
+type TriageEntry struct {
+	At   time.Time   `json:"at"`
+	By   string      `json:"by,omitempty"`
+	From TriageState `json:"from"`
+	To   TriageState `json:"to"`
+	Note string      `json:"note,omitempty"`
+}
+
 // Change is a recorded difference between two consecutive versions.
 type Change struct {
 	V          int    `json:"v"`
@@ -220,8 +230,13 @@ type Change struct {
 	RulesVersion string `json:"rules_version"`
 	// Reextracted marks changes between rebuilt versions: not policy
 	// changes for the feed.
-	Reextracted bool   `json:"reextracted,omitempty"`
-	Triage      Triage `json:"triage"`
+	Reextracted bool `json:"reextracted,omitempty"`
+	// Triage is where the change stands now (the feed filters on it);
+	// TriageHistory is every decision that led there, oldest first.
+	// Changes triaged before the history was kept have none for those
+	// decisions.
+	Triage        Triage        `json:"triage"`
+	TriageHistory []TriageEntry `json:"triage_history,omitempty"`
 }
 
 // Health says whether a source is being tracked properly.

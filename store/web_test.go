@@ -99,14 +99,14 @@ func TestChangePage(t *testing.T) {
 func TestTokensAndSessions(t *testing.T) {
 	db := openTemp(t)
 	ctx := t.Context()
-	secret, tok, err := db.CreateToken(ctx, "alice")
+	secret, tok, err := db.CreateToken(ctx, "alice", store.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.CreateToken(ctx, "alice"); !errors.Is(err, store.ErrExists) {
+	if _, _, err := db.CreateToken(ctx, "alice", store.RoleAdmin); !errors.Is(err, store.ErrExists) {
 		t.Errorf("duplicate name: %v", err)
 	}
-	if _, _, err := db.CreateToken(ctx, " "); !errors.Is(err, store.ErrInvalid) {
+	if _, _, err := db.CreateToken(ctx, " ", store.RoleAdmin); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("empty name: %v", err)
 	}
 	if got, err := db.TokenFor(ctx, secret); err != nil || got.Name != "alice" {

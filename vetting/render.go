@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clausewatch/clausewatch/diff"
+	"github.com/clausewatch/clausewatch/store"
 )
 
 //go:embed report.html.tmpl
@@ -113,6 +114,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			if c.DateFlag != "" {
 				fmt.Fprintf(&b, "      ! %s\n", c.DateFlag)
 			}
+			for _, e := range c.TriageHistory {
+				writeTriageEntry(&b, e)
+			}
 			if c.Reverts != 0 {
 				fmt.Fprintf(&b, "      reverts to v%d: not in the cumulative diff\n", c.Reverts)
 			}
@@ -133,4 +137,18 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeTriageEntry writes one line of a change's triage history (a
+// note's line breaks become spaces, keeping one entry a line).
+func writeTriageEntry(b *strings.Builder, e store.TriageEntry) {
+	by := e.By
+	if by == "" {
+		by = "(unnamed)"
+	}
+	fmt.Fprintf(b, "      triaged %s by %s: %s → %s", e.At.UTC().Format("2006-01-02 15:04 UTC"), by, e.From, e.To)
+	if note := strings.Join(strings.Fields(e.Note), " "); note != "" {
+		fmt.Fprintf(b, ": %s", note)
+	}
+	b.WriteString("\n")
 }

@@ -95,6 +95,8 @@ type ChangeRow struct {
 	Revet    bool         `json:"revet"`
 	Summary  string       `json:"summary"`
 	Triage   store.Triage `json:"triage"`
+	// TriageHistory is every triage decision on the change, oldest first.
+	TriageHistory []store.TriageEntry `json:"triage_history,omitempty"`
 	// StatedBefore and StatedAfter are the policy's own "last updated"
 	// dates on either side.
 	StatedBefore string `json:"stated_before,omitempty"`
@@ -238,7 +240,7 @@ func (p *Program) sourceReport(ctx context.Context, src store.Source, opt Report
 		}
 		before, after := bySeq[c.From], bySeq[c.To]
 		row := ChangeRow{ID: c.ID, After: c.After, Detected: c.Detected, From: c.From, To: c.To, Revet: c.Revet,
-			Summary: c.Summary, Triage: c.Triage, StatedBefore: before.Updated, StatedAfter: after.Updated}
+			Summary: c.Summary, Triage: c.Triage, TriageHistory: c.TriageHistory, StatedBefore: before.Updated, StatedAfter: after.Updated}
 		dateOnly := c.Counts["substantive"]+c.Counts["editorial"]+c.Counts["rename"] == 0 && c.Counts["cosmetic"] == 1
 		row.DateFlag = dateFlag(before.Updated, after.Updated, false, dateOnly)
 		if row.DateFlag == "" && after.Updated != "" && after.Updated != before.Updated && !before.LastSeen.IsZero() {

@@ -161,3 +161,60 @@ func TestRenewalRevertedChange(t *testing.T) {
 		t.Errorf("notes %v: the terms were first captured after the award", terms.Notes)
 	}
 }
+
+// TestRenewalTriageHistory: the renewal report lists each change's
+// triage decisions (who, when, from → to, note) in the text, the HTML
+// (escaped) and the JSON.
+func TestRenewalTriageHistory(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	w.daily(t, "2022-06-01", "2022-06-01")
+	w.Clock.Set(at("2022-06-15"))
+	rep, err := w.Program.Renewal(ctx, ims, vetting.ReportOptions{})
+	if err != nil || len(rep.Sources) != 1 || len(rep.Sources[0].Changes) != 1 {
+		t.Fatalf("report: %v", err)
+	}
+	id := rep.Sources[0].Changes[0].ID
+	for _, tr := range []store.Triage{
+		{State: store.TriageRevet, By: "rita", Note: "sharing <b>widened</b>\nticket PV-12", At: at("2022-06-15")},
+		{State: store.TriageReviewed, By: "ada", At: at("2022-06-16")},
+	} {
+		if err := w.DB.SetTriage(ctx, id, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Clock.Set(at("2022-06-17"))
+	if rep, err = w.Program.Renewal(ctx, ims, vetting.ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var text, page, js bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"      triaged 2022-06-15 12:00 UTC by rita: new → revet: sharing <b>widened</b> ticket PV-12\n",
+		"      triaged 2022-06-16 12:00 UTC by ada: revet → reviewed\n",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	if err := rep.WriteHTML(&page, vetting.HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2022-06-15 12:00 UTC rita: new → revet: sharing &lt;b&gt;widened&lt;/b&gt;", "2022-06-16 12:00 UTC ada: revet → reviewed"} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("HTML report lacks %q", want)
+		}
+	}
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back vetting.Report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if h := back.Sources[0].Changes[0].TriageHistory; len(h) != 2 || h[0].By != "rita" || h[1].From != store.TriageRevet || h[1].To != store.TriageReviewed {
+		t.Errorf("JSON history %+v", h)
+	}
+}

@@ -46,7 +46,10 @@ type apiChange struct {
 	Gist    json.RawMessage `json:"gist,omitempty"`
 	Rank    json.RawMessage `json:"rank,omitempty"`
 	Triage  store.Triage    `json:"triage"`
-	Diff    *diff.Result    `json:"diff,omitempty"`
+	// TriageHistory is every triage decision, oldest first: only on
+	// GET /api/changes/{id}, not in lists, feeds or webhooks.
+	TriageHistory []store.TriageEntry `json:"triage_history,omitempty"`
+	Diff          *diff.Result        `json:"diff,omitempty"`
 }
 
 func toAPIChange(base string, e entry) apiChange {
@@ -373,6 +376,7 @@ func (s *Server) apiChange(w http.ResponseWriter, r *http.Request) {
 	}
 	c := toAPIChange(s.baseURL(r), d.E)
 	c.Diff = d.R
+	c.TriageHistory = d.E.TriageHistory
 	release()
 	writeJSON(w, http.StatusOK, struct {
 		apiChange
@@ -491,18 +495,18 @@ func (s *Server) apiDeliveries(w http.ResponseWriter, r *http.Request) {
 func (s *Server) apiAddToken(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Name string `json:"name"`
+		Role string `json:"role"` // viewer, reviewer or admin; none: admin, as before roles
 	}
 	if err := decodeBody(w, r, &in); err != nil {
 		s.failErr(w, r, "add token", err)
 		return
 	}
-	secret, tok, err := s.db.CreateToken(r.Context(), in.Name)
+	secret, tok, err := s.createToken(r.Context(), in.Name, in.Role, store.RoleAdmin)
 	if err != nil {
 		s.failErr(w, r, "add token", err)
 		return
 	}
-	s.log.InfoContext(r.Context(), "token created", "token", tok.Name, "by", identityOf(r.Context()).User)
-	writeJSON(w, http.StatusCreated, map[string]any{"name": tok.Name, "created": tok.Created, "token": secret,
+	writeJSON(w, http.StatusCreated, map[string]any{"name": tok.Name, "role": tok.Role, "created": tok.Created, "token": secret,
 		"note": "the token is shown once; it is stored hashed"})
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,12 +18,24 @@ const sessionCookie = "cw_session"
 // browser (session).
 type identity struct {
 	User    string
+	Role    store.Role     // "" for anonymous readers
 	Session *store.Session // nil for tokens and anonymous readers
 	Token   bool
 }
 
 // SignedIn reports whether anybody is signed in.
 func (id identity) SignedIn() bool { return id.User != "" }
+
+// May reports whether the signed-in user's role allows what needs need
+// (templates ask it to show only the forms a user may send).
+func (id identity) May(need store.Role) bool { return id.SignedIn() && id.Role.Allows(need) }
+
+// Reviews reports whether the user may triage (reviewer or admin).
+func (id identity) Reviews() bool { return id.May(store.RoleReviewer) }
+
+// Admins reports whether the user may manage sources, suppliers,
+// tokens, webhooks and e-mail.
+func (id identity) Admins() bool { return id.May(store.RoleAdmin) }
 
 // CSRF is the token forms carry ("" unless signed in with a session).
 func (id identity) CSRF() string {
@@ -62,7 +75,7 @@ func (s *Server) identify(r *http.Request) (identity, error) {
 			}
 			return identity{}, err
 		}
-		return identity{User: tok.Name, Token: true}, nil
+		return identity{User: tok.Name, Role: tok.EffectiveRole(), Token: true}, nil
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		sess, err := s.db.SessionFor(ctx, c.Value)
@@ -72,7 +85,7 @@ func (s *Server) identify(r *http.Request) (identity, error) {
 			}
 			return identity{}, err
 		}
-		return identity{User: sess.User, Session: &sess}, nil
+		return identity{User: sess.User, Role: sess.EffectiveRole(), Session: &sess}, nil
 	}
 	return identity{}, nil
 }
@@ -96,12 +109,16 @@ func (s *Server) read(h http.HandlerFunc) http.HandlerFunc {
 
 // staffRead wraps a handler that only reads, but reads what anonymous
 // readers must not see: it needs a token or a session even with
-// OpenRead.
-func (s *Server) staffRead(h http.HandlerFunc) http.HandlerFunc {
+// OpenRead, and a role that allows need.
+func (s *Server) staffRead(need store.Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.identify(r)
 		if err != nil || !id.SignedIn() {
 			s.refuse(w, r, err)
+			return
+		}
+		if !id.Role.Allows(need) {
+			s.refuseRole(w, r, id, need)
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
@@ -110,12 +127,16 @@ func (s *Server) staffRead(h http.HandlerFunc) http.HandlerFunc {
 
 // write wraps a handler that changes state: it needs a token, or a
 // session and that session's CSRF token (form field "csrf" or header
-// X-CSRF-Token).
-func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
+// X-CSRF-Token), and a role that allows need (decision record 0043).
+func (s *Server) write(need store.Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := s.identify(r)
 		if err != nil || !id.SignedIn() {
 			s.refuse(w, r, err)
+			return
+		}
+		if !id.Role.Allows(need) {
+			s.refuseRole(w, r, id, need)
 			return
 		}
 		if id.Session != nil {
@@ -131,6 +152,13 @@ func (s *Server) write(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)))
 	}
+}
+
+// refuseRole answers a signed-in user whose role is below need: 403,
+// naming both roles.
+func (s *Server) refuseRole(w http.ResponseWriter, r *http.Request, id identity, need store.Role) {
+	s.log.InfoContext(r.Context(), "refused by role", "user", id.User, "role", id.Role, "needs", need, "method", r.Method, "path", r.URL.Path)
+	s.fail(w, r, http.StatusForbidden, fmt.Sprintf("%s is a %s: this needs the %s role (ask an admin)", id.User, id.Role, need))
 }
 
 // maxForm bounds a form or JSON request body.

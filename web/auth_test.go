@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/web"
 )
 
@@ -38,9 +39,11 @@ func signIn(t *testing.T, base, tok string) (*http.Cookie, string) {
 
 // TestWritesRefused walks every state-changing route (the server's own
 // route table) and checks that it refuses: no credentials, a wrong
-// token, a session without or with a wrong CSRF token, and a cross-site
-// browser request even with a good session. A valid token or session
-// with its CSRF token gets past the check.
+// token, a session without or with a wrong CSRF token, a cross-site
+// browser request even with a good session, and a token or session whose
+// role is below the one the route needs (a viewer every write but
+// sign-out, a reviewer every admin write). A valid token or session with
+// its CSRF token and a role high enough gets past the check.
 func TestWritesRefused(t *testing.T) {
 	h := newHistory(t)
 	s, err := web.New(t.Context(), web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
@@ -49,11 +52,26 @@ func TestWritesRefused(t *testing.T) {
 	}
 	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
 	tok := token(t, h.DB, "alice")
+	roleToks := map[store.Role]string{
+		store.RoleViewer:   roleToken(t, h.DB, "vic", store.RoleViewer),
+		store.RoleReviewer: roleToken(t, h.DB, "rita", store.RoleReviewer),
+		store.RoleAdmin:    tok,
+	}
 	routes := web.WriteRoutes(s)
 	if len(routes) < 10 {
 		t.Fatalf("only %d write routes: %v", len(routes), routes)
 	}
-	for _, pattern := range routes {
+	needs := map[store.Role]int{}
+	for _, rt := range routes {
+		needs[rt.Needs]++
+	}
+	// Sign-out is for everybody; triage (the page's form and the API)
+	// for reviewers; the rest for admins.
+	if needs[store.RoleViewer] != 1 || needs[store.RoleReviewer] != 2 || needs[store.RoleAdmin] != len(routes)-3 {
+		t.Errorf("roles the writes need: %v", needs)
+	}
+	for _, rt := range routes {
+		pattern := rt.Pattern
 		method, path, _ := strings.Cut(pattern, " ")
 		path = strings.NewReplacer("{id}", "1", "{name}", "nobody").Replace(path)
 		t.Run(pattern, func(t *testing.T) {
@@ -109,7 +127,34 @@ func TestWritesRefused(t *testing.T) {
 					t.Errorf("%s: refused with %d", name, code)
 				}
 			}
+			checkRoles(t, srv.URL, method, path, rt.Needs, roleToks)
 		})
+	}
+}
+
+// checkRoles sends a write to path with each role's token and signed-in
+// session (with its CSRF token): a role below need is refused with 403
+// naming the role needed, one at or above it gets past the check.
+func checkRoles(t *testing.T, base, method, path string, need store.Role, toks map[store.Role]string) {
+	t.Helper()
+	for _, role := range []store.Role{store.RoleViewer, store.RoleReviewer, store.RoleAdmin} {
+		cookie, csrf := signIn(t, base, toks[role])
+		hdr := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie.String(), "X-CSRF-Token": csrf}
+		tries := map[string]func() (*http.Response, string){
+			"session": func() (*http.Response, string) { return do(t, method, base+path, "", "csrf="+csrf, hdr) },
+		}
+		if method+" "+path != "POST /logout" {
+			tries["token"] = func() (*http.Response, string) { return do(t, method, base+path, toks[role], "", nil) }
+		}
+		for how, try := range tries {
+			resp, body := try()
+			switch {
+			case !role.Allows(need) && (resp.StatusCode != 403 || !strings.Contains(body, "needs the "+string(need)+" role")):
+				t.Errorf("%s %s: %d %q, want 403 naming the %s role", role, how, resp.StatusCode, strings.TrimSpace(body), need)
+			case role.Allows(need) && (resp.StatusCode == 401 || resp.StatusCode == 403):
+				t.Errorf("%s %s: refused with %d (%s)", role, how, resp.StatusCode, strings.TrimSpace(body))
+			}
+		}
 	}
 }
 
@@ -146,5 +191,79 @@ func TestSignInAndOut(t *testing.T) {
 	}
 	if resp, _ := do(t, "GET", srv.URL+"/api/changes", "", "", map[string]string{"Cookie": cookie.String()}); resp.StatusCode != 401 {
 		t.Errorf("read after sign-out: %d", resp.StatusCode)
+	}
+}
+
+// TestStaffReadsByRole walks every staff read of the route table with a
+// viewer's and an admin's token: the admin pages and the reads of
+// credentials (webhook URLs, tokens, e-mail addresses) refuse a viewer
+// with 403 naming the admin role; the other staff reads let a viewer in.
+func TestStaffReadsByRole(t *testing.T) {
+	h := newHistory(t)
+	s, err := web.New(t.Context(), web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	toks := map[store.Role]string{
+		store.RoleViewer:   roleToken(t, h.DB, "vic", store.RoleViewer),
+		store.RoleReviewer: roleToken(t, h.DB, "rita", store.RoleReviewer),
+		store.RoleAdmin:    token(t, h.DB, "ada"),
+	}
+	routes := web.StaffReadRoutes(s)
+	admin := 0
+	for _, rt := range routes {
+		if rt.Needs == store.RoleAdmin {
+			admin++
+		}
+	}
+	if admin < 10 || admin == len(routes) {
+		t.Errorf("%d of %d staff reads are for admins: %v", admin, len(routes), routes)
+	}
+	for _, rt := range routes {
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		path = strings.NewReplacer("{id}", "1", "{name}", "nobody").Replace(path)
+		for role, tok := range toks {
+			resp, body := do(t, method, srv.URL+path, tok, "", nil)
+			switch {
+			case !role.Allows(rt.Needs) && (resp.StatusCode != 403 || !strings.Contains(body, "needs the admin role")):
+				t.Errorf("%s as %s: %d %q, want 403 naming the admin role", rt.Pattern, role, resp.StatusCode, strings.TrimSpace(body))
+			case role.Allows(rt.Needs) && (resp.StatusCode == 401 || resp.StatusCode == 403):
+				t.Errorf("%s as %s: refused with %d", rt.Pattern, role, resp.StatusCode)
+			}
+		}
+	}
+}
+
+// TestFormsByRole: signed-in pages offer only the forms and links the
+// user's role may use (the server refuses the rest anyway).
+func TestFormsByRole(t *testing.T) {
+	h := newHistory(t)
+	srv := serve(t, web.Options{DB: h.DB, OpenRead: true, Now: h.Clock.Now})
+	c := h.changeOf(t, h.IMS, 3)
+	pages := []struct{ path, marker string }{
+		{"/changes/" + itoa(c.ID), `class="triage-form"`},
+		{"/sources/" + itoa(h.IMS.ID), `id="pause"`},
+		{"/sources", `id="add-source"`},
+		{"/", `href="/settings/email"`},
+	}
+	for _, u := range []struct {
+		role store.Role
+		want []bool // per page: marker shown
+	}{
+		{store.RoleViewer, []bool{false, false, false, false}},
+		{store.RoleReviewer, []bool{true, false, false, false}},
+		{store.RoleAdmin, []bool{true, true, true, true}},
+	} {
+		cookie, _ := signIn(t, srv.URL, roleToken(t, h.DB, "user-"+string(u.role), u.role))
+		for i, p := range pages {
+			resp, body := do(t, "GET", srv.URL+p.path, "", "", map[string]string{"Cookie": cookie.String(), "Accept": "text/html"})
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s GET %s: %d", u.role, p.path, resp.StatusCode)
+			}
+			if got := strings.Contains(body, p.marker); got != u.want[i] {
+				t.Errorf("%s GET %s: %s shown %v, want %v", u.role, p.path, p.marker, got, u.want[i])
+			}
+		}
 	}
 }

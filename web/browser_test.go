@@ -171,7 +171,7 @@ func TestBrowserTriage(t *testing.T) {
 	screenshot(t, ctx, "change.png")
 
 	// Sign in from the change page, and triage.
-	var state, note string
+	var state, note, history string
 	steps := []struct {
 		name string
 		acts []chromedp.Action
@@ -180,7 +180,8 @@ func TestBrowserTriage(t *testing.T) {
 		{"sign in", []chromedp.Action{chromedp.SendKeys(`#token`, tok), chromedp.Submit(`#token`), chromedp.WaitVisible(`#triage-save`)}},
 		{"fill in the decision", []chromedp.Action{chromedp.Click(`#state-revet`), chromedp.SendKeys(`#note`, "sharing widened to vetting reports; ticket PV-12")}},
 		{"save it", []chromedp.Action{chromedp.Click(`#triage-save`), chromedp.WaitVisible(`#triage-note`)}},
-		{"reload", []chromedp.Action{chromedp.Reload(), chromedp.WaitVisible(`#triage-state`), chromedp.Text(`#triage-state`, &state), chromedp.Text(`#triage-note`, &note)}},
+		{"reload", []chromedp.Action{chromedp.Reload(), chromedp.WaitVisible(`#triage-state`), chromedp.Text(`#triage-state`, &state), chromedp.Text(`#triage-note`, &note),
+			chromedp.Text(`#triage-history`, &history)}},
 	}
 	for _, st := range steps {
 		stepCtx, cancel := context.WithTimeout(ctx, time.Minute) // generous: a loaded machine
@@ -192,8 +193,8 @@ func TestBrowserTriage(t *testing.T) {
 			t.Fatalf("%s: %v (at %s:\n%s)", st.name, err, loc, body)
 		}
 	}
-	if state != "revet" || !strings.Contains(note, "ticket PV-12") {
-		t.Errorf("after reload: state %q note %q", state, note)
+	if state != "revet" || !strings.Contains(note, "ticket PV-12") || !strings.Contains(history, "alice moved it from new to revet: sharing widened") {
+		t.Errorf("after reload: state %q note %q history %q", state, note, history)
 	}
 	c, err := h.DB.Change(t.Context(), rename.ID)
 	if err != nil || c.Triage.State != store.TriageRevet || c.Triage.By != "alice" || !strings.Contains(c.Triage.Note, "PV-12") {

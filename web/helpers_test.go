@@ -118,10 +118,16 @@ func serve(t *testing.T, opts web.Options) *httptest.Server {
 	return srv
 }
 
-// token makes an API token.
+// token makes an admin API token.
 func token(t *testing.T, db *store.DB, name string) string {
 	t.Helper()
-	secret, _, err := db.CreateToken(t.Context(), name)
+	return roleToken(t, db, name, store.RoleAdmin)
+}
+
+// roleToken makes an API token with role.
+func roleToken(t *testing.T, db *store.DB, name string, role store.Role) string {
+	t.Helper()
+	secret, _, err := db.CreateToken(t.Context(), name, role)
 	if err != nil {
 		t.Fatal(err)
 	}

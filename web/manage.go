@@ -145,6 +145,8 @@ type tokensData struct {
 	Who    identity
 	Tokens []store.Token
 	Name   string
+	Role   store.Role
+	Roles  []store.Role
 	Secret string
 	Error  string
 	Done   string
@@ -158,6 +160,10 @@ func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int, d tokensData) {
 	d.Who = identityOf(r.Context())
+	d.Roles = []store.Role{store.RoleViewer, store.RoleReviewer, store.RoleAdmin}
+	if d.Role == "" {
+		d.Role = store.RoleViewer // the least trusted, unless chosen
+	}
 	var err error
 	if d.Tokens, err = s.db.Tokens(r.Context()); err != nil {
 		s.failErr(w, r, "tokens", err)
@@ -170,6 +176,21 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 	s.render(w, r, status, "tokens", d)
 }
 
+// createToken makes a token named name with the role named role (def
+// when none is named), for the form and the API.
+func (s *Server) createToken(ctx context.Context, name, role string, def store.Role) (string, store.Token, error) {
+	r, err := store.ParseRoleOr(role, def)
+	if err != nil {
+		return "", store.Token{}, err
+	}
+	secret, tok, err := s.db.CreateToken(ctx, name, r)
+	if err != nil {
+		return "", store.Token{}, err
+	}
+	s.log.InfoContext(ctx, "token created", "token", tok.Name, "role", tok.Role, "by", identityOf(ctx).User)
+	return secret, tok, nil
+}
+
 // tokenForm makes a token and shows it once, on the answer itself: a
 // redirect would have to keep the secret somewhere to show it.
 func (s *Server) tokenForm(w http.ResponseWriter, r *http.Request) {
@@ -178,16 +199,15 @@ func (s *Server) tokenForm(w http.ResponseWriter, r *http.Request) {
 		s.renderTokens(w, r, status, tokensData{Error: msg})
 		return
 	}
-	d := tokensData{Name: r.PostFormValue("name")}
-	secret, tok, err := s.db.CreateToken(r.Context(), d.Name)
+	d := tokensData{Name: r.PostFormValue("name"), Role: store.Role(r.PostFormValue("role"))}
+	secret, tok, err := s.createToken(r.Context(), d.Name, r.PostFormValue("role"), store.RoleViewer)
 	if err != nil {
 		status, msg := s.formError(r, "add token", err)
 		d.Error = msg
 		s.renderTokens(w, r, status, d)
 		return
 	}
-	s.log.InfoContext(r.Context(), "token created", "token", tok.Name, "by", identityOf(r.Context()).User)
-	d.Name, d.Secret = tok.Name, secret
+	d.Name, d.Role, d.Secret = tok.Name, tok.Role, secret
 	s.renderTokens(w, r, http.StatusCreated, d)
 }
 

@@ -163,9 +163,42 @@ const (
 	// with OpenRead: webhook URLs are credentials (a Slack-style hook URL
 	// is its own secret).
 	staffReads
-	// writes change state: a token, or a session and its CSRF token.
-	writes
+	// adminReads are staff reads of what only admins use or may see:
+	// the admin forms, and webhook URLs, tokens and e-mail addresses
+	// (a viewer who could read a hook URL could post to it).
+	adminReads
+	// The writes change state: a token, or a session and its CSRF token,
+	// and the role each needs (decision record 0043). ownWrites touch
+	// only the user's own sign-in (any role); reviewWrites triage
+	// changes; adminWrites manage everything else.
+	ownWrites
+	reviewWrites
+	adminWrites
 )
+
+// role is the role a write needs ("" for routes that do not write).
+func (a access) role() store.Role {
+	switch a {
+	case ownWrites:
+		return store.RoleViewer
+	case reviewWrites:
+		return store.RoleReviewer
+	case adminWrites:
+		return store.RoleAdmin
+	}
+	return ""
+}
+
+// readRole is the role a staff read needs ("" for the others).
+func (a access) readRole() store.Role {
+	switch a {
+	case staffReads:
+		return store.RoleViewer
+	case adminReads:
+		return store.RoleAdmin
+	}
+	return ""
+}
 
 type route struct {
 	pattern string
@@ -183,28 +216,28 @@ func (s *Server) routeTable() []route {
 		{"GET /healthz", public, s.healthz},
 		{"GET /login", public, s.loginPage},
 		{"POST /login", public, s.login},
-		{"POST /logout", writes, s.logout},
+		{"POST /logout", ownWrites, s.logout},
 
 		// Pages.
 		{"GET /{$}", reads, s.feedPage},
 		{"GET /changes/{id}", reads, s.changePage},
-		{"POST /changes/{id}/triage", writes, s.triageForm},
+		{"POST /changes/{id}/triage", reviewWrites, s.triageForm},
 		{"GET /sources", reads, s.dashboardPage},
 		{"GET /sources.csv", reads, s.dashboardCSV},
-		{"GET /sources/new", staffReads, s.newSourcePage},
-		{"POST /sources/new", writes, s.addSourceForm},
-		{"GET /sources/bulk", staffReads, s.bulkPage},
-		{"POST /sources/bulk", writes, s.bulkForm},
-		{"GET /sources/{id}/edit", staffReads, s.editSourcePage},
-		{"POST /sources/{id}/edit", writes, s.editSourceForm},
-		{"POST /sources/{id}/pause", writes, s.sourceStateForm("pause")},
-		{"POST /sources/{id}/resume", writes, s.sourceStateForm("resume")},
-		{"POST /sources/{id}/archive", writes, s.sourceStateForm("archive")},
-		{"POST /sources/{id}/restore", writes, s.sourceStateForm("restore")},
+		{"GET /sources/new", adminReads, s.newSourcePage},
+		{"POST /sources/new", adminWrites, s.addSourceForm},
+		{"GET /sources/bulk", adminReads, s.bulkPage},
+		{"POST /sources/bulk", adminWrites, s.bulkForm},
+		{"GET /sources/{id}/edit", adminReads, s.editSourcePage},
+		{"POST /sources/{id}/edit", adminWrites, s.editSourceForm},
+		{"POST /sources/{id}/pause", adminWrites, s.sourceStateForm("pause")},
+		{"POST /sources/{id}/resume", adminWrites, s.sourceStateForm("resume")},
+		{"POST /sources/{id}/archive", adminWrites, s.sourceStateForm("archive")},
+		{"POST /sources/{id}/restore", adminWrites, s.sourceStateForm("restore")},
 		{"GET /sources/{id}/compare", reads, s.comparePage},
 		{"GET /sources/{id}/at", reads, s.versionAtPage},
 		{"GET /sources/{id}", reads, s.sourcePage},
-		{"POST /sources/{id}/check", writes, s.checkForm},
+		{"POST /sources/{id}/check", adminWrites, s.checkForm},
 		{"GET /sources/{id}/versions/{seq}", reads, s.versionPage},
 		{"GET /sources/{id}/versions/{seq}/raw", reads, s.rawCapture},
 		{"GET /sources/{id}/fetches/{fetch}/{which}", reads, s.fetchCapture},
@@ -221,58 +254,58 @@ func (s *Server) routeTable() []route {
 
 		// The JSON API.
 		{"GET /api/sources", reads, s.apiSources},
-		{"POST /api/sources", writes, s.apiAddSource},
+		{"POST /api/sources", adminWrites, s.apiAddSource},
 		{"GET /api/sources/{id}", reads, s.apiSource},
-		{"PATCH /api/sources/{id}", writes, s.apiEditSource},
-		{"DELETE /api/sources/{id}", writes, s.apiPauseSource},
-		{"POST /api/sources/{id}/check", writes, s.apiCheck},
+		{"PATCH /api/sources/{id}", adminWrites, s.apiEditSource},
+		{"DELETE /api/sources/{id}", adminWrites, s.apiPauseSource},
+		{"POST /api/sources/{id}/check", adminWrites, s.apiCheck},
 		{"GET /api/sources/{id}/versions", reads, s.apiVersions},
 		{"GET /api/sources/{id}/versions/{seq}", reads, s.apiVersion},
 		{"GET /api/changes", reads, s.apiChanges},
 		{"GET /api/changes/{id}", reads, s.apiChange},
-		{"POST /api/changes/{id}/triage", writes, s.apiTriage},
-		{"GET /api/webhooks", staffReads, s.apiWebhooks},
-		{"POST /api/webhooks", writes, s.apiAddWebhook},
-		{"DELETE /api/webhooks/{id}", writes, s.apiDeleteWebhook},
-		{"GET /api/webhooks/{id}/deliveries", staffReads, s.apiDeliveries},
-		{"POST /api/tokens", writes, s.apiAddToken},
-		{"DELETE /api/tokens/{name}", writes, s.apiRevokeToken},
+		{"POST /api/changes/{id}/triage", reviewWrites, s.apiTriage},
+		{"GET /api/webhooks", adminReads, s.apiWebhooks},
+		{"POST /api/webhooks", adminWrites, s.apiAddWebhook},
+		{"DELETE /api/webhooks/{id}", adminWrites, s.apiDeleteWebhook},
+		{"GET /api/webhooks/{id}/deliveries", adminReads, s.apiDeliveries},
+		{"POST /api/tokens", adminWrites, s.apiAddToken},
+		{"DELETE /api/tokens/{name}", adminWrites, s.apiRevokeToken},
 		// E-mail subscriptions (email.go); addresses are staff reads.
-		{"GET /settings/email", staffReads, s.emailPage},
-		{"POST /settings/email", writes, s.emailAddForm},
-		{"POST /settings/email/{id}/delete", writes, s.emailDeleteForm},
-		{"POST /settings/email/test", writes, s.emailTestForm},
-		{"GET /api/email/subscriptions", staffReads, s.apiSubscriptions},
-		{"POST /api/email/subscriptions", writes, s.apiAddSubscription},
-		{"DELETE /api/email/subscriptions/{id}", writes, s.apiDeleteSubscription},
-		{"GET /api/email/outbox", staffReads, s.apiOutbox},
-		{"POST /api/email/test", writes, s.apiTestMail},
+		{"GET /settings/email", adminReads, s.emailPage},
+		{"POST /settings/email", adminWrites, s.emailAddForm},
+		{"POST /settings/email/{id}/delete", adminWrites, s.emailDeleteForm},
+		{"POST /settings/email/test", adminWrites, s.emailTestForm},
+		{"GET /api/email/subscriptions", adminReads, s.apiSubscriptions},
+		{"POST /api/email/subscriptions", adminWrites, s.apiAddSubscription},
+		{"DELETE /api/email/subscriptions/{id}", adminWrites, s.apiDeleteSubscription},
+		{"GET /api/email/outbox", adminReads, s.apiOutbox},
+		{"POST /api/email/test", adminWrites, s.apiTestMail},
 
 		// The seal program.
 		{"GET /api/deadlines", reads, s.apiDeadlines},
 		{"GET /api/suppliers/{name}/record", reads, s.apiSupplierRecord},
-		{"PUT /api/suppliers/{name}/record", writes, s.apiPutSupplier},
-		{"POST /api/suppliers/{name}/notifications", writes, s.apiNotify},
-		{"POST /api/suppliers/{name}/token", writes, s.apiSupplierToken},
+		{"PUT /api/suppliers/{name}/record", adminWrites, s.apiPutSupplier},
+		{"POST /api/suppliers/{name}/notifications", adminWrites, s.apiNotify},
+		{"POST /api/suppliers/{name}/token", adminWrites, s.apiSupplierToken},
 		{"GET /api/suppliers/{name}/renewal", reads, s.apiRenewal},
-		{"POST /api/rubrics", writes, s.apiAddRubric},
-		{"POST /api/baselines", writes, s.apiPinBaseline},
+		{"POST /api/rubrics", adminWrites, s.apiAddRubric},
+		{"POST /api/baselines", adminWrites, s.apiPinBaseline},
 		// The programme managed from the browser (forms, staff only:
 		// manage.go, supplier_forms.go, evidence.go).
-		{"GET /suppliers/{name}/manage", staffReads, s.manageSupplierPage},
-		{"POST /suppliers/{name}/record", writes, s.supplierRecordForm},
-		{"POST /suppliers/{name}/notifications", writes, s.notifyForm},
-		{"POST /suppliers/{name}/token", writes, s.supplierTokenForm},
-		{"POST /suppliers/{name}/baselines", writes, s.pinBaselineForm},
-		{"POST /suppliers/{name}/baselines/remove", writes, s.unpinBaselineForm},
-		{"GET /rubrics", staffReads, s.rubricsPage},
-		{"POST /rubrics", writes, s.rubricForm},
-		{"GET /tokens", staffReads, s.tokensPage},
-		{"POST /tokens", writes, s.tokenForm},
-		{"POST /tokens/revoke", writes, s.revokeTokenForm},
-		{"GET /webhooks", staffReads, s.webhooksPage},
-		{"POST /webhooks", writes, s.webhookForm},
-		{"POST /webhooks/{id}/delete", writes, s.deleteWebhookForm},
+		{"GET /suppliers/{name}/manage", adminReads, s.manageSupplierPage},
+		{"POST /suppliers/{name}/record", adminWrites, s.supplierRecordForm},
+		{"POST /suppliers/{name}/notifications", adminWrites, s.notifyForm},
+		{"POST /suppliers/{name}/token", adminWrites, s.supplierTokenForm},
+		{"POST /suppliers/{name}/baselines", adminWrites, s.pinBaselineForm},
+		{"POST /suppliers/{name}/baselines/remove", adminWrites, s.unpinBaselineForm},
+		{"GET /rubrics", adminReads, s.rubricsPage},
+		{"POST /rubrics", adminWrites, s.rubricForm},
+		{"GET /tokens", adminReads, s.tokensPage},
+		{"POST /tokens", adminWrites, s.tokenForm},
+		{"POST /tokens/revoke", adminWrites, s.revokeTokenForm},
+		{"GET /webhooks", adminReads, s.webhooksPage},
+		{"POST /webhooks", adminWrites, s.webhookForm},
+		{"POST /webhooks/{id}/delete", adminWrites, s.deleteWebhookForm},
 		{"GET /evidence", staffReads, s.evidenceDownload},
 		// Verifying changes nothing (no CSRF token needed: a cross-site
 		// post is refused before any handler), but it is work: staff only.
@@ -292,10 +325,10 @@ func (s *Server) routes() http.Handler {
 		switch rt.access {
 		case reads:
 			h = s.read(h)
-		case staffReads:
-			h = s.staffRead(h)
-		case writes:
-			h = s.write(h)
+		case staffReads, adminReads:
+			h = s.staffRead(rt.access.readRole(), h)
+		case ownWrites, reviewWrites, adminWrites:
+			h = s.write(rt.access.role(), h)
 		}
 		mux.HandleFunc(rt.pattern, h)
 	}

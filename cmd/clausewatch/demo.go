@@ -130,7 +130,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo: %w", explainLocked(dbPath, err))
 	}
 	defer db.Close()
-	secret, _, err := db.CreateToken(ctx, "demo")
+	secret, _, err := db.CreateToken(ctx, "demo", store.RoleAdmin)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

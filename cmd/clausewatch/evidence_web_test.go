@@ -80,7 +80,7 @@ func downloadEvidence(t *testing.T, dbPath string, now time.Time, source, notifi
 		t.Fatal(err)
 	}
 	defer db.Close()
-	secret, _, err := db.CreateToken(t.Context(), "office-"+notified)
+	secret, _, err := db.CreateToken(t.Context(), "office-"+notified, store.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}

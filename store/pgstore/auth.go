@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/clausewatch/clausewatch/store"
@@ -12,16 +11,16 @@ import (
 
 // CreateToken makes a new API token and returns its secret (only its
 // hash is stored).
-func (d *DB) CreateToken(ctx context.Context, name string) (string, store.Token, error) {
-	name = strings.TrimSpace(name)
-	if err := store.ValidName(store.TokenName, name); err != nil {
+func (d *DB) CreateToken(ctx context.Context, name string, role store.Role) (string, store.Token, error) {
+	name, err := store.PrepareToken(name, role)
+	if err != nil {
 		return "", store.Token{}, err
 	}
 	secret, err := store.NewTokenSecret()
 	if err != nil {
 		return "", store.Token{}, err
 	}
-	t := store.Token{V: 1, Name: name, Hash: store.SecretHash(secret), Created: d.now().UTC()}
+	t := store.Token{V: 1, Name: name, Hash: store.SecretHash(secret), Created: d.now().UTC(), Role: role}
 	_, err = d.pool.Exec(ctx, "INSERT INTO tokens (hash, name, doc) VALUES ($1, $2, $3)", t.Hash, t.Name, t)
 	if isUnique(err, "tokens_name_key") {
 		err = fmt.Errorf("%w: a token named %q", store.ErrExists, name)
@@ -77,7 +76,7 @@ func (d *DB) CreateSession(ctx context.Context, tok store.Token, ttl time.Durati
 		return "", store.Session{}, err
 	}
 	now := d.now().UTC()
-	s := store.Session{V: 1, Hash: store.SecretHash(secret), User: tok.Name, TokenHash: tok.Hash, CSRF: csrf, Created: now, Expires: now.Add(ttl)}
+	s := store.Session{V: 1, Hash: store.SecretHash(secret), User: tok.Name, TokenHash: tok.Hash, CSRF: csrf, Created: now, Expires: now.Add(ttl), Role: tok.EffectiveRole()}
 	err = d.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE expires_ns <= $1", ns(now)); err != nil {
 			return err

@@ -48,7 +48,7 @@ func (d *DB) SetTriage(ctx context.Context, id uint64, t store.Triage) error {
 		if err := tx.QueryRow(ctx, "SELECT doc FROM changes WHERE id = $1 FOR UPDATE", id).Scan(&c); err != nil {
 			return notFound(err)
 		}
-		c.Triage = t
+		store.ApplyTriage(&c, t)
 		_, err := tx.Exec(ctx, "UPDATE changes SET triage = $2, doc = $3 WHERE id = $1", id, string(t.State), c)
 		return err
 	})

@@ -12,18 +12,22 @@ import (
 var authCases = []Case{
 	{"Auth/Tokens", func(t *testing.T, db store.Store, clock *Clock) {
 		ctx := t.Context()
-		secret, tok, err := db.CreateToken(ctx, " ana ")
-		if err != nil || !strings.HasPrefix(secret, "cw_") || tok.Name != "ana" || tok.Hash == "" || strings.Contains(tok.Hash, secret) || !tok.Created.Equal(clock.Now()) {
+		secret, tok, err := db.CreateToken(ctx, " ana ", store.RoleReviewer)
+		if err != nil || !strings.HasPrefix(secret, "cw_") || tok.Name != "ana" || tok.Role != store.RoleReviewer || tok.Hash == "" || strings.Contains(tok.Hash, secret) || !tok.Created.Equal(clock.Now()) {
 			t.Fatalf("token %q %+v, %v", secret, tok, err)
 		}
-		_, _, err = db.CreateToken(ctx, "ana")
+		_, _, err = db.CreateToken(ctx, "ana", store.RoleAdmin)
 		wantErr(t, "same name", err, store.ErrExists)
-		_, _, err = db.CreateToken(ctx, "")
+		_, _, err = db.CreateToken(ctx, "", store.RoleAdmin)
 		wantErr(t, "no name", err, store.ErrInvalid)
-		_, _, err = db.CreateToken(ctx, "bo")
+		for _, bad := range []store.Role{"", "root", "Admin"} {
+			_, _, err = db.CreateToken(ctx, "cy", bad)
+			wantErr(t, "role "+string(bad), err, store.ErrInvalid)
+		}
+		_, _, err = db.CreateToken(ctx, "bo", store.RoleViewer)
 		must(t, "second token", err)
 		got, err := db.TokenFor(ctx, secret)
-		if err != nil || got.Name != "ana" {
+		if err != nil || got.Name != "ana" || got.Role != store.RoleReviewer || got.EffectiveRole() != store.RoleReviewer {
 			t.Errorf("TokenFor = %+v, %v", got, err)
 		}
 		for _, bad := range []string{"", "cw_nope", secret + "x", "x" + secret} {
@@ -33,10 +37,10 @@ var authCases = []Case{
 		all, err := db.Tokens(ctx)
 		names := []string{}
 		for _, tk := range all {
-			names = append(names, tk.Name)
+			names = append(names, tk.Name+":"+string(tk.EffectiveRole()))
 		}
 		slices.Sort(names)
-		if err != nil || !slices.Equal(names, []string{"ana", "bo"}) {
+		if err != nil || !slices.Equal(names, []string{"ana:reviewer", "bo:viewer"}) {
 			t.Errorf("Tokens = %v, %v", names, err)
 		}
 		wantErr(t, "revoke unknown", db.RevokeToken(ctx, "cy"), store.ErrNotFound)
@@ -46,14 +50,14 @@ var authCases = []Case{
 	}},
 	{"Auth/Sessions", func(t *testing.T, db store.Store, clock *Clock) {
 		ctx := t.Context()
-		_, tok, err := db.CreateToken(ctx, "ana")
+		_, tok, err := db.CreateToken(ctx, "ana", store.RoleViewer)
 		must(t, "token", err)
 		sec, s, err := db.CreateSession(ctx, tok, time.Hour)
-		if err != nil || s.User != "ana" || s.CSRF == "" || !s.Expires.Equal(clock.Now().Add(time.Hour)) {
+		if err != nil || s.User != "ana" || s.EffectiveRole() != store.RoleViewer || s.CSRF == "" || !s.Expires.Equal(clock.Now().Add(time.Hour)) {
 			t.Fatalf("session %+v, %v", s, err)
 		}
 		got, err := db.SessionFor(ctx, sec)
-		if err != nil || got.CSRF != s.CSRF || got.User != "ana" {
+		if err != nil || got.CSRF != s.CSRF || got.User != "ana" || got.EffectiveRole() != store.RoleViewer {
 			t.Errorf("SessionFor = %+v, %v", got, err)
 		}
 		_, err = db.SessionFor(ctx, "s_nope")

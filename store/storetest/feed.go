@@ -69,6 +69,50 @@ var feedCases = []Case{
 			t.Errorf("ChangesAfter(%d, 2) = %v", ids[2], changeIDs(after))
 		}
 	}},
+	{"Feed/TriageHistory", func(t *testing.T, db store.Store, clock *Clock) {
+		ctx := t.Context()
+		ids := changes(t, db, []uint64{addSource(t, db, "alpha", "").ID}, 2)
+		first := clock.Now()
+		must(t, "revet", db.SetTriage(ctx, ids[0], store.Triage{State: store.TriageRevet, By: "ana", Note: "retention cut"}))
+		clock.Advance(time.Hour)
+		must(t, "dismiss", db.SetTriage(ctx, ids[0], store.Triage{State: store.TriageDismissed, By: "bo"}))
+		clock.Advance(time.Hour)
+		// An explicit time is kept (the web server passes its clock).
+		at := clock.Now().Add(time.Minute)
+		must(t, "reviewed", db.SetTriage(ctx, ids[0], store.Triage{State: store.TriageReviewed, By: "cy", Note: "agreed with legal", At: at}))
+		wantErr(t, "bad state", db.SetTriage(ctx, ids[0], store.Triage{State: "maybe", By: "dan"}), store.ErrInvalid)
+		c, err := db.Change(ctx, ids[0])
+		must(t, "change", err)
+		want := []store.TriageEntry{
+			{At: first, By: "ana", From: store.TriageNew, To: store.TriageRevet, Note: "retention cut"},
+			{At: first.Add(time.Hour), By: "bo", From: store.TriageRevet, To: store.TriageDismissed},
+			{At: at, By: "cy", From: store.TriageDismissed, To: store.TriageReviewed, Note: "agreed with legal"},
+		}
+		if len(c.TriageHistory) != len(want) {
+			t.Fatalf("history %+v, want %+v", c.TriageHistory, want)
+		}
+		for i, e := range c.TriageHistory {
+			if !e.At.Equal(want[i].At) || e.By != want[i].By || e.From != want[i].From || e.To != want[i].To || e.Note != want[i].Note {
+				t.Errorf("history[%d] = %+v, want %+v", i, e, want[i])
+			}
+		}
+		if c.Triage.State != store.TriageReviewed || c.Triage.By != "cy" || c.Triage.Note != "agreed with legal" {
+			t.Errorf("current triage %+v", c.Triage)
+		}
+		// The feed index follows the current state only.
+		page, _, err := db.ChangePage(ctx, store.ChangeQuery{Triage: []store.TriageState{store.TriageReviewed}})
+		if err != nil || !slices.Equal(changeIDs(page), ids[:1]) {
+			t.Errorf("reviewed changes %v, %v", changeIDs(page), err)
+		}
+		page, _, err = db.ChangePage(ctx, store.ChangeQuery{Triage: []store.TriageState{store.TriageRevet, store.TriageDismissed}})
+		if err != nil || len(page) != 0 {
+			t.Errorf("revet or dismissed changes %v, %v", changeIDs(page), err)
+		}
+		other, err := db.Change(ctx, ids[1])
+		if err != nil || len(other.TriageHistory) != 0 {
+			t.Errorf("untriaged change has history %+v, %v", other.TriageHistory, err)
+		}
+	}},
 	{"Feed/Paging", func(t *testing.T, db store.Store, _ *Clock) {
 		ctx := t.Context()
 		a := addSource(t, db, "alpha", "Acme").ID
