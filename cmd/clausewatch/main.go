@@ -59,6 +59,7 @@ Commands:
 History (all take --db FILE, default clausewatch.db; while serve holds it, they run through serve):
   add       watch a page (or every source of a watchlist: add --from FILE)
   sources   list the watched sources and their tracking health
+  source    source edit NAME: change a source's URL, selectors, section, render mode, schedule (then due now)
   check     fetch sources now and record what changed
   history   a source's versions and changes
   show      a source's clauses as they were at a time
@@ -124,6 +125,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runAdd(ctx, e, args[1:])
 	case "sources":
 		return runSources(ctx, e, args[1:])
+	case "source":
+		return runSource(ctx, e, args[1:])
 	case "check":
 		return runCheck(ctx, e, args[1:])
 	case "history":
