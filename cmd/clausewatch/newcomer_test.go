@@ -152,3 +152,28 @@ func TestSourceEdit(t *testing.T) {
 		t.Errorf("new URL after a grant: %d %q %q, want the grant gone", code, out, errOut)
 	}
 }
+
+// TestHelpSaysWhatItDoes: demo -h and diff -h say what the commands do
+// beyond their flags (the demo's temporary database, token and seal
+// record; diff's classes, verdict and stored form).
+func TestHelpSaysWhatItDoes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"demo", "-h"}, []string{"temporary", "deleted on exit", "token", "deadlines", "renewal report", "Ctrl-C"}},
+		{[]string{"diff", "-h"}, []string{"SOURCE", "substantive", "editorial", "rename-only", "cosmetic", "Re-vet", "--all", "Exit status"}},
+		{[]string{"diff", "ims", "-h"}, []string{"stored versions", "--baseline"}},
+		{[]string{"source", "edit", "-h"}, []string{"due at once", "--allow-private", "--select"}},
+	} {
+		out, errOut, code := runCLI(t, "", tc.args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d %q", tc.args, code, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v does not say %q:\n%s", tc.args, w, out)
+			}
+		}
+	}
+}
