@@ -1,11 +1,19 @@
 package web_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/watch"
 	"github.com/clausewatch/clausewatch/web"
 )
 
@@ -59,5 +67,77 @@ func TestTriageOpenStillRead(t *testing.T) {
 	}
 	if resp, _ := do(t, "GET", srv.URL+"/?triage=bogus", "", "", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("triage=bogus: %d, want 400", resp.StatusCode)
+	}
+}
+
+// TestCaptureFlipSaysSeen: a supplier's capture of a page that went back
+// to an earlier text (a flip, which takes 3 sightings in a row) says how
+// far it is and when to look again — "seen 1 of 3, check again in …" —
+// instead of an unexplained capture with no change.
+func TestCaptureFlipSaysSeen(t *testing.T) {
+	h := newHistory(t)
+	ctx := t.Context()
+	var which atomic.Int32
+	texts := []string{
+		"<p>We never sell your data to anyone for any purpose, and we delete it after thirty days.</p>",
+		"<p>We may share your data with our partners for marketing, and we keep it for five years.</p>",
+	}
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<html><head><title>Privacy</title></head><body><main><h1>Privacy Policy</h1>
+<p>Acme Learning collects your name and e-mail address when you register for an account on our website.</p>%s</main></body></html>`, texts[which.Load()])
+	}))
+	defer site.Close()
+	src := h.add(t, store.Source{Name: "acme-privacy", URL: site.URL + "/privacy", Supplier: "Acme"})
+	// Version 1, then version 2 (confirmed by the checker's second fetch).
+	for i := range texts {
+		which.Store(int32(i))
+		if res := h.Checker.Check(ctx, src); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	if vs, _ := h.DB.Versions(ctx, src.ID); len(vs) != 2 {
+		t.Fatalf("set-up: %d versions, want 2", len(vs))
+	}
+	if _, err := h.DB.PutSupplier(ctx, store.Supplier{Name: "Acme", Awarded: "2021-03-01"}); err != nil {
+		t.Fatal(err)
+	}
+	sched, err := watch.NewScheduler(h.Checker, watch.SchedulerOptions{Now: h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := token(t, h.DB, "staff")
+	srv := serve(t, web.Options{DB: h.DB, Now: h.Clock.Now, Scheduler: sched, CaptureEvery: time.Hour, CaptureBurst: 1})
+	resp, body := do(t, "POST", srv.URL+"/api/suppliers/Acme/token", staff, "", nil)
+	var issued struct{ Token string }
+	if json.Unmarshal([]byte(body), &issued); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("supplier token: %d %s", resp.StatusCode, body)
+	}
+
+	which.Store(0) // back to version 1's text: a flip
+	resp, body = do(t, "POST", srv.URL+"/api/capture", issued.Token, "", nil)
+	var ans struct {
+		Captures []struct {
+			Fetch  store.Fetch
+			Change *store.Change
+			Note   string
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &ans); err != nil || resp.StatusCode != http.StatusOK || len(ans.Captures) != 1 {
+		t.Fatalf("capture: %d %s", resp.StatusCode, body)
+	}
+	c := ans.Captures[0]
+	if c.Fetch.Outcome != store.OutcomeFlip || c.Change != nil {
+		t.Fatalf("capture of the earlier text: outcome %s, change %v; want a flip and no change", c.Fetch.Outcome, c.Change)
+	}
+	// The burst of 1 is spent: the next capture is up to an hour away
+	// (the check's fetches moved the test clock on a little).
+	m := regexp.MustCompile(`^seen 1 of 3, check again in ([0-9hms]+):`).FindStringSubmatch(c.Note)
+	var wait time.Duration
+	if m != nil {
+		wait, _ = time.ParseDuration(m[1])
+	}
+	if m == nil || wait < 50*time.Minute || wait > time.Hour || !strings.Contains(c.Note, "alternates") {
+		t.Errorf("capture note %q, want \"seen 1 of 3, check again in <about 1h>: …alternates…\"", c.Note)
 	}
 }
