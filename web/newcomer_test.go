@@ -141,3 +141,58 @@ func TestCaptureFlipSaysSeen(t *testing.T) {
 		t.Errorf("capture note %q, want \"seen 1 of 3, check again in <about 1h>: …alternates…\"", c.Note)
 	}
 }
+
+// TestAPIDatesAreDays: the JSON API's date-only fields are YYYY-MM-DD
+// strings — a deadline's date and notice, and its update window's
+// notified and last days — never objects.
+func TestAPIDatesAreDays(t *testing.T) {
+	h := newHistory(t)
+	if _, err := h.DB.PutSupplier(t.Context(), store.Supplier{Name: "COR", Awarded: "2016-03-01"}); err != nil {
+		t.Fatal(err)
+	}
+	staff := token(t, h.DB, "staff")
+	srv := serve(t, web.Options{DB: h.DB, Now: h.Clock.Now})
+	if resp, body := do(t, "POST", srv.URL+"/api/suppliers/COR/notifications", staff, `{"when":"2022-06-01","tickets":[{"kind":"appear","text":"a sentence no policy holds yet"}]}`, nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("notify: %d %s", resp.StatusCode, body)
+	}
+	resp, body := do(t, "GET", srv.URL+"/api/deadlines", staff, "", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("deadlines: %d %s", resp.StatusCode, body)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatal(err)
+	}
+	day := regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	seen := map[string]int{}
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				walk(k, e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(key, e)
+			}
+		default:
+			switch key {
+			case "date", "notice", "notified", "last_day":
+				seen[key]++
+				if s, ok := v.(string); !ok || !day.MatchString(s) {
+					t.Errorf("%s is %v (%T), want a YYYY-MM-DD string", key, v, v)
+				}
+			}
+		}
+		if m, ok := v.(map[string]any); ok && (key == "notified" || key == "last_day") {
+			t.Errorf("%s is an object %v, want a YYYY-MM-DD string", key, m)
+		}
+	}
+	walk("", v)
+	for _, k := range []string{"date", "notified", "last_day"} {
+		if seen[k] == 0 {
+			t.Errorf("no %q field in the deadlines: %.600s", k, body)
+		}
+	}
+}
