@@ -96,7 +96,7 @@ type Notification struct {
 // Deadline is the window and what the captures show about it.
 type Deadline struct {
 	Window  Window `json:"window"`
-	Outcome string         `json:"outcome"`
+	Outcome string `json:"outcome"`
 	// Statement says the outcome in one sentence.
 	Statement string `json:"statement"`
 }
