@@ -101,7 +101,7 @@ func TestSourceEdit(t *testing.T) {
 		{"bad render mode", []string{"--render", "sometimes"}, 2, "--render"},
 		{"bad selector", []string{"--select", "main[["}, 2, "main[["},
 		{"bad schedule", []string{"--schedule", "every tuesday"}, 2, "every tuesday"},
-		{"unknown source", []string{"--url", srv.URL}, 1, "nosuch"},
+		{"unknown source", []string{"--url", srv.URL}, 2, "nosuch"},
 		{"local URL, selectors, render", []string{"--url", srv.URL + "/privacy", "--select", "main", "--remove", "nav", "--render", "never"}, 0, "due now"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -61,7 +61,7 @@ func runSourceEdit(ctx context.Context, e *env, args []string) error {
 	defer closeDB()
 	src, err := db.Source(ctx, c.fs.Arg(0))
 	if err != nil {
-		return fmt.Errorf("source edit: %w", err)
+		return &exitError{code: 2, msg: "source edit: " + err.Error()}
 	}
 	for _, f := range []struct {
 		flag     string
@@ -104,8 +104,7 @@ func runSourceEdit(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("source edit: %w", err)
 		}
 	}
-	due, err := dueNow(ctx, db, src)
-	if err != nil {
+	if err := dueNow(ctx, db, src); err != nil {
 		return fmt.Errorf("source edit: %w", err)
 	}
 	if src, err = db.SourceByID(ctx, src.ID); err != nil {
@@ -115,34 +114,31 @@ func runSourceEdit(ctx context.Context, e *env, args []string) error {
 		return printJSON(e.stdout, src)
 	}
 	fmt.Fprintf(e.stdout, "edited %d %s (%s, %s) %s\n", src.ID, termSafe(src.Name), termSafe(src.Supplier), src.Kind, termSafe(src.URL))
-	switch {
-	case src.Paused:
+	if src.Paused {
 		fmt.Fprintln(e.stdout, "  paused: not checked until resumed")
-	case due:
+	} else {
 		fmt.Fprintln(e.stdout, "  due now: the daemon checks it in its next round (or run clausewatch check "+termSafe(src.Name)+")")
-	default:
-		fmt.Fprintln(e.stdout, "  due now: the daemon schedules it when it next reads the sources (or run clausewatch check "+termSafe(src.Name)+")")
 	}
 	return nil
 }
 
 // dueNow makes a scheduled source due at once (as watch.Scheduler.
-// CheckSoon does inside the daemon); due is false when the source has no
-// due time yet (the daemon's next sync schedules a new one now anyway).
-func dueNow(ctx context.Context, db store.Store, src store.Source) (due bool, err error) {
+// CheckSoon does inside the daemon). A source with no due time yet needs
+// nothing: the daemon's next sync schedules a new one now anyway.
+func dueNow(ctx context.Context, db store.Store, src store.Source) error {
 	if src.Paused {
-		return false, nil
+		return nil
 	}
 	d, err := db.DueOf(ctx, src.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+		return nil
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	now := time.Now()
 	d.Slot, d.At = now, now
-	return true, db.SetDue(ctx, d)
+	return db.SetDue(ctx, d)
 }
 
 // nonEmpty drops empty values: "--select ”" clears a list.
