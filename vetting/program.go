@@ -602,7 +602,8 @@ type Item struct {
 	Status       *Status `json:"status,omitempty"`
 }
 
-// Deadlines lists every supplier's obligations as of now: each
+// Deadlines lists every supplier's obligations as of now, in due-date
+// order (same instant: what needs action first): each
 // notification's update window, the next renewal (and an earlier one not
 // yet reviewed), and a re-vet for every supplier vetted against a rubric
 // older than the latest release. Open tickets are evaluated first, so the
@@ -670,12 +671,13 @@ func (p *Program) deadlines(ctx context.Context, now time.Time, sups []store.Sup
 		items[i].Day = items[i].Date.String()
 	}
 	slices.SortStableFunc(items, func(a, b Item) int {
-		return cmp.Or(cmp.Compare(stateRank(a.State), stateRank(b.State)), a.Due.Compare(b.Due), strings.Compare(a.Supplier, b.Supplier))
+		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(stateRank(a.State), stateRank(b.State)), strings.Compare(a.Supplier, b.Supplier))
 	})
 	return items, nil
 }
 
-// stateRank orders the list: what needs action first.
+// stateRank orders items due at the same instant: what needs action
+// first. The list itself is in due-date order, as a calendar.
 func stateRank(s string) int {
 	return slices.Index([]string{StateOverdue, StateNoChange, StateDue, StateOpen, StateUpcoming, StateMissed, StateMet}, s)
 }

@@ -84,6 +84,10 @@ type Result struct {
 	// Notice is something to report once: a new flip pair, tracking
 	// broken or recovered.
 	Notice string
+	// Seen and Needed are set when the fetch saw a text not recorded yet
+	// (OutcomePending, OutcomeFlip): how many fetches in a row saw it, and
+	// how many must before it is recorded.
+	Seen, Needed int
 	// Err is an error of our own (the store), not of the site: site
 	// failures are recorded fetches.
 	Err error
@@ -314,6 +318,12 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, n
 	res.Version = rec.State.Current
 	if rec.Start != nil {
 		res.Version = f.Version
+	}
+	if pend := rec.State.Pending; pend != nil && (f.Outcome == store.OutcomePending || f.Outcome == store.OutcomeFlip) {
+		res.Seen, res.Needed = pend.Count, c.policy().Confirmations
+		if f.Outcome == store.OutcomeFlip {
+			res.Needed = c.policy().FlipConfirmations
+		}
 	}
 	c.logger().InfoContext(ctx, "checked", "source", src.Name, "fetch", f.ID, "outcome", f.Outcome, "reason", f.Reason, "status", f.Status, "version", res.Version, "health", res.Health)
 	return res

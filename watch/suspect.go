@@ -115,11 +115,17 @@ func redirectedAway(lastFinal, final string) string {
 	return ""
 }
 
+// ssrfRefusal is the reason of a fetch the SSRF guard refused, with the
+// ways an operator allows a local or private address for a source.
+const ssrfRefusal = "address refused by the SSRF guard (a local or private address; to watch it, " +
+	"grant the source with clausewatch source edit NAME --allow-private, add it with clausewatch add --allow-private, " +
+	"or list it in a watchlist served with serve --allow-private)"
+
 // failureReason says in a few words why a fetch failed.
 func failureReason(err error) string {
 	switch {
 	case errors.Is(err, fetch.ErrBlocked):
-		return "address refused by the SSRF guard"
+		return ssrfRefusal
 	case errors.Is(err, fetch.ErrTooLarge):
 		return "response too large"
 	case errors.Is(err, fetch.ErrTooManyRedirects):

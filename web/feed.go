@@ -25,14 +25,16 @@ type feedQuery struct {
 	Supplier string
 	Source   uint64
 	Revet    bool
-	// Triage: "" (any), "open" (not yet triaged) or a store.TriageState.
+	// Triage: "" (any) or a store.TriageState ("new": not yet triaged;
+	// "open", its former name, is still read for old links).
 	Triage string
 	Before uint64
 	Limit  int
 }
 
 // triageFilters are the values the triage filter takes, in menu order.
-var triageFilters = []string{"open", string(store.TriageReviewed), string(store.TriageRevet), string(store.TriageDismissed)}
+// They are the words the badges show: one vocabulary.
+var triageFilters = []string{string(store.TriageNew), string(store.TriageReviewed), string(store.TriageRevet), string(store.TriageDismissed)}
 
 func parseFeedQuery(r *http.Request) (feedQuery, error) {
 	v := r.URL.Query()
@@ -44,8 +46,11 @@ func parseFeedQuery(r *http.Request) (feedQuery, error) {
 	default:
 		return q, fmt.Errorf("revet=%q: want 1 or 0", v.Get("revet"))
 	}
-	if q.Triage != "" && !slices.Contains(triageFilters, q.Triage) && q.Triage != string(store.TriageNew) {
-		return q, fmt.Errorf("triage=%q: want one of open, new, reviewed, revet, dismissed", q.Triage)
+	if q.Triage == "open" {
+		q.Triage = string(store.TriageNew)
+	}
+	if q.Triage != "" && !slices.Contains(triageFilters, q.Triage) {
+		return q, fmt.Errorf("triage=%q: want one of new, reviewed, revet, dismissed", q.Triage)
 	}
 	for name, dst := range map[string]*uint64{"before": &q.Before, "source": &q.Source} {
 		if s := v.Get(name); s != "" {
@@ -181,7 +186,7 @@ func (s *Server) entries(ctx context.Context, q feedQuery) ([]entry, uint64, err
 	}
 	switch q.Triage {
 	case "":
-	case "open", string(store.TriageNew):
+	case string(store.TriageNew):
 		// Not yet triaged: "new", or no state at all (older records).
 		cq.Triage = []store.TriageState{store.TriageNew, ""}
 	default:

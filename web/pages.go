@@ -24,7 +24,7 @@ type changeGroup struct {
 	Changes []diff.Change
 	// Total counts the class's changes on every page.
 	Total int
-	// Folded groups (rename-only, cosmetic) start collapsed.
+	// Folded groups (editorial, rename-only, cosmetic) start collapsed.
 	Folded bool
 }
 
@@ -84,13 +84,13 @@ func (s *Server) loadChange(ctx context.Context, id uint64, p *pager) (changeDat
 }
 
 // groupChanges sorts a page of a diff's changes into the classes the
-// change page shows, significance first; renames and cosmetic changes
-// fold.
+// change page shows, significance first; editorial, rename-only and
+// cosmetic changes fold (only substantive ones call for re-vetting).
 func groupChanges(r *diff.Result) []changeGroup {
 	var groups []changeGroup
 	for _, g := range []changeGroup{
 		{Class: diff.Substantive, Label: "Substantive", Total: r.Counts.Substantive},
-		{Class: diff.Editorial, Label: "Editorial", Total: r.Counts.Editorial},
+		{Class: diff.Editorial, Label: "Editorial", Total: r.Counts.Editorial, Folded: true},
 		{Class: diff.RenameOnly, Label: "Rename-only", Total: r.Counts.Rename, Folded: true},
 		{Class: diff.Cosmetic, Label: "Cosmetic", Total: r.Counts.Cosmetic, Folded: true},
 	} {

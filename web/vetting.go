@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -404,6 +405,13 @@ func (s *Server) apiCapture(w http.ResponseWriter, r *http.Request) {
 		default:
 			f := out.Fetch
 			rec.Fetch, rec.Version, rec.Change = &f, out.Version, out.Change
+			if out.Needed > 0 {
+				rec.Note, err = s.notYetRecorded(r.Context(), sup.Name, src.ID, out)
+				if err != nil {
+					s.failErr(w, r, "capture "+src.Name, err)
+					return
+				}
+			}
 		}
 		ans.Captures = append(ans.Captures, rec)
 	}
@@ -439,6 +447,31 @@ func (s *Server) apiCapture(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "capture on demand", "supplier", sup.Name, "sources", len(ans.Captures), "satisfied", ans.Satisfied)
 	writeJSON(w, http.StatusOK, ans)
+}
+
+// notYetRecorded says of a capture that saw a text not recorded yet
+// (the page flips between texts, or a first sighting) how far it is and
+// when to look again: "seen 1 of 3, check again in 1h0m0s" — the wait
+// before this supplier may capture again, and the daemon's own next check.
+func (s *Server) notYetRecorded(ctx context.Context, supplier string, sourceID uint64, out watch.Result) (string, error) {
+	now := s.opts.Now()
+	res := s.captures.limiter(supplier).ReserveN(now, 1)
+	wait := res.DelayFrom(now)
+	res.CancelAt(now)
+	note := fmt.Sprintf("seen %d of %d, check again in %s: the new text is recorded once %d fetches in a row have seen it",
+		out.Seen, out.Needed, wait.Round(time.Second), out.Needed)
+	if out.Fetch.Outcome == store.OutcomeFlip {
+		note += " (the page has shown this text before: it alternates)"
+	}
+	due, err := s.db.DueOf(ctx, sourceID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return "", err
+	default:
+		note += fmt.Sprintf("; the daemon checks it again at %s", due.At.UTC().Format(time.RFC3339))
+	}
+	return note, nil
 }
 
 // bearer reads a bearer token (or HTTP Basic's password).

@@ -253,7 +253,7 @@ func refuse(req adminRequest, db string) string {
 		return fmt.Sprintf("the client's working directory %q is not absolute", req.Dir)
 	}
 	switch cmd := req.Args[0]; cmd {
-	case "add", "sources", "check", "history", "show", "changes", "reextract", "backup", "key", "log",
+	case "add", "source", "sources", "check", "history", "show", "changes", "reextract", "backup", "key", "log",
 		"evidence", "export", "token", "supplier", "notify", "rubric", "baseline", "deadlines", "renewal":
 		return ""
 	case "diff":
@@ -274,7 +274,7 @@ func refuse(req adminRequest, db string) string {
 // daemon should read its sources again afterwards).
 func changesDB(cmd string) bool {
 	switch cmd {
-	case "add", "check", "reextract", "token", "supplier", "notify", "rubric", "baseline":
+	case "add", "source", "check", "reextract", "token", "supplier", "notify", "rubric", "baseline":
 		return true
 	}
 	return false

@@ -147,6 +147,9 @@ func TestCommandsBesideDaemon(t *testing.T) {
 		}},
 		{[]string{"add", "--name", "cor", "--supplier", "COR", "--allow-private", "http://127.0.0.1:1/cor"}, 0, false, ok},
 		{[]string{"add", "--name", "cor", "--supplier", "COR", "http://127.0.0.1:1/cor"}, 1, false, ok},
+		{[]string{"source", "edit", "cor", "--select", "main", "--render", "never"}, 0, false, ok},
+		{[]string{"source", "edit", "nosuch", "--select", "main"}, 2, false, ok},
+		{[]string{"source", "edit", "cor", "--render", "sometimes"}, 2, false, ok},
 	} {
 		args := append(tt.args, "--db", "cw.db")
 		if tt.args[len(tt.args)-1] == "-h" {

@@ -82,7 +82,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		"Runs clausewatch offline on its built-in fixtures: a local server plays the IMS Global /\n"+
 			"1EdTech privacy policy from 2002 to 2022 and the COR policy's 2016 edits, the daemon checks\n"+
 			"them monthly on a fast clock, and the web feed shows the changes as they are found.\n"+
-			"After the replay the daemon goes on in real time until Ctrl-C.", false)
+			"It also records a seal for 1EdTech (awarded 2019, rubric 1.0; rubric 2.0 released 2022), so\n"+
+			"the deadlines page and the renewal report have a story, and prints a token to sign in with\n"+
+			"(to triage). The database is a temporary one, deleted on exit, unless --db names a new file.\n"+
+			"Nothing is fetched from the internet. After the replay the daemon goes on in real time (the\n"+
+			"fixtures stay at their 2022 text) until Ctrl-C; --replay-only stops after the replay.", false)
 	listen := c.fs.String("listen", "127.0.0.1:8080", "web server `address`")
 	step := c.fs.Duration("step", 40*time.Millisecond, "real time per simulated month")
 	replayOnly := c.fs.Bool("replay-only", false, "stop after the replay instead of serving")

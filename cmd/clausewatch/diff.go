@@ -30,8 +30,14 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintln(w, "Usage: clausewatch diff [--json|--html] [--all] [--rules FILE] [--select CSS] [--remove CSS] [--section HEADING] OLD NEW")
-		fmt.Fprintln(w, "\nCompares two versions of a policy clause by clause and says which changes need re-vetting.")
+		fmt.Fprintln(w, "       clausewatch diff [--db FILE] [--from TIME | --baseline NAME] [--to TIME] SOURCE  (stored versions; see diff SOURCE -h)")
+		fmt.Fprintln(w, "\nCompares two versions of a policy clause by clause and says whether they need re-vetting.")
 		fmt.Fprintln(w, "OLD and NEW are files (HTML, text or Markdown), URLs or - (standard input, for one of them).")
+		fmt.Fprintln(w, "Each is read as a watched page is (its main text, or --select/--remove/--section), its clauses")
+		fmt.Fprintln(w, "are paired, and each change is classed substantive (calls for re-vetting), editorial, rename-only")
+		fmt.Fprintln(w, "or cosmetic. The report gives the verdict (\"Re-vet: …\" or not), the gist and ranked changes,")
+		fmt.Fprintln(w, "the renames, and the substantive and editorial changes word by word; rename-only and cosmetic")
+		fmt.Fprintln(w, "ones are counted (--all lists them). With one SOURCE it compares a watched source's stored versions.")
 		fmt.Fprintln(w, "Exit status: 0 when the clause text is the same, 1 when it differs, 2 on error.\n\nFlags:")
 		fs.PrintDefaults()
 	}

@@ -60,6 +60,7 @@ History (all take --db FILE, default clausewatch.db; while serve holds it, they 
 or --db postgres://… --key KEYFILE):
   add       watch a page (or every source of a watchlist: add --from FILE)
   sources   list the watched sources and their tracking health
+  source    source edit NAME: change a source's URL, selectors, section, render mode, schedule (then due now)
   check     fetch sources now and record what changed
   history   a source's versions and changes
   show      a source's clauses as they were at a time
@@ -127,6 +128,8 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runAdd(ctx, e, args[1:])
 	case "sources":
 		return runSources(ctx, e, args[1:])
+	case "source":
+		return runSource(ctx, e, args[1:])
 	case "check":
 		return runCheck(ctx, e, args[1:])
 	case "history":

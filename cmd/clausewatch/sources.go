@@ -147,10 +147,8 @@ func runSources(ctx context.Context, e *env, args []string) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tKIND\tSUPPLIER\tVERSIONS\tHEALTH\tLAST FETCH\tURL")
 	for _, r := range rows {
-		health := string(r.State.Health)
-		if r.Paused {
-			health += " (paused)"
-		}
+		// The dashboard's words: "not checked yet", "ok", "bot wall", …
+		health := watch.HealthWords(r.Source, r.State, nil)
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, termSafe(r.Name), termSafe(string(r.Kind)), termSafe(r.Supplier), r.Versions, health, stamp(r.State.LastFetch), termSafe(r.URL))
 	}
 	if err := tw.Flush(); err != nil {

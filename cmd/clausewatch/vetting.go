@@ -391,7 +391,7 @@ func runDeadlines(ctx context.Context, e *env, args []string) error {
 	c := e.command("deadlines", "deadlines [--json | --ics] [--at TIME]",
 		"Lists every supplier's deadlines: each notification's 10-day update window (open, met, missed,\n"+
 			"overdue, no change found), the annual renewals with their notice dates, and the re-vets a rubric\n"+
-			"release calls for — what needs action first. --ics writes an iCalendar feed of the same dates.", true)
+			"release calls for, in due-date order. --ics writes an iCalendar feed of the same dates.", true)
 	asICS := c.fs.Bool("ics", false, "write an iCalendar (.ics) feed")
 	atFlag := c.fs.String("at", "", "as of `TIME` (default now)")
 	if done, err := c.parse(args, stdout); done || err != nil {

@@ -149,7 +149,7 @@ func Build(ctx context.Context, db store.Store, req Request) (*Bundle, error) {
 		Generator:    generator(),
 		Source:       Source{ID: src.ID, Name: src.Name, URL: src.URL, Supplier: src.Supplier, Select: src.Select, Remove: src.Remove, Section: src.Section},
 		Notification: notif,
-		Deadline:     Deadline{Window: window, Outcome: outcome, Statement: statement(outcome, startOf(caps, RoleAfter), startOf(caps, RoleLast), window)},
+		Deadline:     Deadline{Window: windowOf(window), Outcome: outcome, Statement: statement(outcome, startOf(caps, RoleAfter), startOf(caps, RoleLast), window)},
 		Log: LogInfo{Origin: latest.Origin, Key: vkey, LatestSize: latest.Size, LatestTime: latest.Time,
 			EarlierSize: earlier.Size, EarlierTime: earlier.Time},
 	}

@@ -95,8 +95,8 @@ type Notification struct {
 
 // Deadline is the window and what the captures show about it.
 type Deadline struct {
-	Window  vetting.Window `json:"window"`
-	Outcome string         `json:"outcome"`
+	Window  Window `json:"window"`
+	Outcome string `json:"outcome"`
 	// Statement says the outcome in one sentence.
 	Statement string `json:"statement"`
 }
@@ -171,4 +171,28 @@ type RecordProof struct {
 	Role  string      `json:"role"`
 	Leaf  int64       `json:"leaf"`
 	Proof []tlog.Hash `json:"proof"`
+}
+
+// Window is vetting.Window as bundles write it: its dates as objects
+// ({"Year":2022,"Month":6,"Day":1}), the layout they had before
+// vetting.Date took the YYYY-MM-DD form of the API, so that bundles
+// written before and after stay canonical byte for byte.
+type Window struct {
+	Notified dateV1    `json:"notified"`
+	LastDay  dateV1    `json:"last_day"`
+	Due      time.Time `json:"due"`
+	Zone     string    `json:"zone"`
+	Rule     string    `json:"rule"`
+}
+
+// dateV1 is a vetting.Date in the bundle's layout (no text form).
+type dateV1 struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// windowOf is w in the bundle's layout.
+func windowOf(w vetting.Window) Window {
+	return Window{Notified: dateV1(w.Notified), LastDay: dateV1(w.LastDay), Due: w.Due, Zone: w.Zone, Rule: w.Rule}
 }

@@ -486,10 +486,10 @@ func (v *verifier) deadline(m *Manifest, entries map[string]store.LogEntry) {
 		last = &e.Start
 	}
 	outcome := outcomeOf(after, w, m.Created)
-	want := Deadline{Window: w, Outcome: outcome, Statement: statement(outcome, after, last, w)}
+	want := Deadline{Window: windowOf(w), Outcome: outcome, Statement: statement(outcome, after, last, w)}
 	got := m.Deadline
 	switch {
-	case !got.Window.Due.Equal(w.Due) || got.Window.LastDay != w.LastDay || got.Window.Notified != w.Notified || got.Window.Zone != w.Zone || got.Window.Rule != w.Rule:
+	case !got.Window.Due.Equal(w.Due) || got.Window.LastDay != dateV1(w.LastDay) || got.Window.Notified != dateV1(w.Notified) || got.Window.Zone != w.Zone || got.Window.Rule != w.Rule:
 		v.fail("deadline", "the manifest's window (due %s) is not the one computed from the notification (due %s)", got.Window.Due.Format(time.RFC3339), w.Due.Format(time.RFC3339))
 	case got.Outcome != want.Outcome || got.Statement != want.Statement:
 		v.fail("deadline", "the manifest says %q, the captures show %q: %s", got.Outcome, want.Outcome, want.Statement)
