@@ -253,6 +253,7 @@ func (s *Server) routeTable() []route {
 		{"GET /metrics", reads, s.opts.Metrics.ServeHTTP},
 
 		// The JSON API.
+		{"GET /api/openapi.json", public, s.openAPI},
 		{"GET /api/sources", reads, s.apiSources},
 		{"POST /api/sources", adminWrites, s.apiAddSource},
 		{"GET /api/sources/{id}", reads, s.apiSource},
