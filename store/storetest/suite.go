@@ -10,10 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/clausewatch/clausewatch/fixtures"
 	"github.com/clausewatch/clausewatch/store"
 )
 
@@ -56,7 +56,7 @@ func Run(t *testing.T, open Opener, skip Skips) {
 			if why, ok := skip[c.Name]; ok {
 				t.Skipf("not on this backend yet: %s", why)
 			}
-			clock := NewClock(time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC))
+			clock := fixtures.NewClock(time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC))
 			db := open(t, Options{Now: clock.Now})
 			c.Run(t, db, clock)
 			checkWhole(t, db)
@@ -78,28 +78,9 @@ func checkWhole(t *testing.T, db store.Store) {
 	}
 }
 
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock stopped at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// Clock is the suite's settable clock: the one the fixtures and the demo
+// use.
+type Clock = fixtures.Clock
 
 // wantErr fails t unless err is target (errors.Is); target nil wants none.
 func wantErr(t *testing.T, what string, err, target error) {
