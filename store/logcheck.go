@@ -98,13 +98,9 @@ func (d *DB) CheckLog(ctx context.Context) (LogReport, error) {
 		}
 		// Rebuild the tree from the recomputed leaves and compare it with
 		// the stored one.
-		rebuilt := make(memoryHashes, 0, tlog.StoredHashCount(n))
-		for i := range n {
-			more, err := tlog.StoredHashesForRecordHash(i, leafHashes[i], rebuilt)
-			if err != nil {
-				return fmt.Errorf("rebuild log record %d: %w", i, err)
-			}
-			rebuilt = append(rebuilt, more...)
+		rebuilt, err := RebuildTree(leafHashes)
+		if err != nil {
+			return err
 		}
 		differ := 0
 		for level := 1; n>>(tileHeight*level) > 0; level++ {
@@ -183,10 +179,28 @@ func (d *DB) CheckLog(ctx context.Context) (LogReport, error) {
 	return rep, nil
 }
 
-// memoryHashes is a tree's stored hashes in memory, by stored index.
-type memoryHashes []tlog.Hash
+// RebuildTree computes every stored hash of the tree whose leaves (record
+// hashes) are given, in order.
+func RebuildTree(leaves []tlog.Hash) (TreeHashes, error) {
+	n := int64(len(leaves))
+	rebuilt := make(TreeHashes, 0, tlog.StoredHashCount(n))
+	for i := range n {
+		more, err := tlog.StoredHashesForRecordHash(i, leaves[i], rebuilt)
+		if err != nil {
+			return nil, fmt.Errorf("rebuild log record %d: %w", i, err)
+		}
+		rebuilt = append(rebuilt, more...)
+	}
+	return rebuilt, nil
+}
 
-func (m memoryHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+// TreeHashes is a log tree's stored hashes in memory, by stored index
+// (a tlog.HashReader). Both backends rebuild the tree into one to check
+// it (RebuildTree).
+type TreeHashes []tlog.Hash
+
+// ReadHashes returns the hashes at the given stored indexes.
+func (m TreeHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
 		if x < 0 || x >= int64(len(m)) {

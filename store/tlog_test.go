@@ -186,7 +186,7 @@ func TestLogCheckFindsTampering(t *testing.T) {
 			rewriteFetch(t, tx, f, func(f *Fetch) { f.Start = f.Start.Add(-48 * time.Hour) })
 			// The forger recomputes every stored hash, but cannot sign.
 			n := logSize(tx)
-			var rebuilt memoryHashes
+			var rebuilt TreeHashes
 			for i := range n {
 				leaf, _ := tileHash(tiles(tx), 0, i)
 				if i == 4 {

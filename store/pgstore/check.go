@@ -69,13 +69,9 @@ func (d *DB) CheckLog(ctx context.Context) (store.LogReport, error) {
 		if err != nil {
 			return err
 		}
-		rebuilt := make(memHashes, 0, tlog.StoredHashCount(n))
-		for i := range n {
-			more, err := tlog.StoredHashesForRecordHash(i, leaves[i], rebuilt)
-			if err != nil {
-				return fmt.Errorf("rebuild log record %d: %w", i, err)
-			}
-			rebuilt = append(rebuilt, more...)
+		rebuilt, err := store.RebuildTree(leaves)
+		if err != nil {
+			return err
 		}
 		differ := 0
 		for level := 1; n>>(store.LogTileHeight*level) > 0; level++ {
@@ -169,7 +165,7 @@ func (d *DB) checkLeaves(ctx context.Context, tx pgx.Tx, ts *tiles, n int64, rep
 
 // checkCheckpoints checks every kept checkpoint and the latest against
 // the rebuilt tree and the log's key.
-func (d *DB) checkCheckpoints(ctx context.Context, tx pgx.Tx, n int64, latest []byte, rebuilt memHashes, rep *store.LogReport) error {
+func (d *DB) checkCheckpoints(ctx context.Context, tx pgx.Tx, n int64, latest []byte, rebuilt store.TreeHashes, rep *store.LogReport) error {
 	add := func(p store.LogProblem) { rep.Problems = append(rep.Problems, p) }
 	vkey, err := d.PublicKey(ctx)
 	if err != nil {
@@ -220,18 +216,4 @@ func (d *DB) checkCheckpoints(ctx context.Context, tx pgx.Tx, n int64, latest []
 		add(store.LogProblem{Kind: store.ProblemCheckpoint, Leaf: -1, Detail: "the log has records but no signed checkpoint"})
 	}
 	return nil
-}
-
-// memHashes is a tree's stored hashes in memory, by stored index.
-type memHashes []tlog.Hash
-
-func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(m)) {
-			return nil, fmt.Errorf("hash %d not yet computed", x)
-		}
-		out[i] = m[x]
-	}
-	return out, nil
 }

@@ -342,7 +342,7 @@ func (d *DB) copyLog(ctx context.Context, tx pgx.Tx, src *store.DB, n *Copied) e
 	if int64(len(fs)) != size {
 		return fmt.Errorf("%w: the source has %d fetches and a log of %d", store.ErrCorrupt, len(fs), size)
 	}
-	var hashes memHashes
+	var hashes store.TreeHashes
 	for i, f := range fs {
 		if f.ID != uint64(i)+1 {
 			return fmt.Errorf("%w: fetch %d where log record %d wants fetch %d", store.ErrCorrupt, f.ID, i, i+1)
