@@ -191,8 +191,23 @@ type process struct {
 	stopped sync.Once
 }
 
-// start launches Chromium.
+// start launches Chromium. A start that fails is tried again, twice:
+// Chromium now and then exits before it prints its DevTools address when
+// several start at once on a busy machine ("chrome failed to start").
 func (b *Browser) start() (*process, error) {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var p *process
+		if p, err = b.startOnce(); err == nil {
+			return p, nil
+		}
+		b.opts.Logger.Warn("browser did not start", "attempt", attempt, "err", err)
+	}
+	return nil, err
+}
+
+// startOnce launches Chromium once.
+func (b *Browser) startOnce() (*process, error) {
 	px, err := startProxy(b.strict)
 	if err != nil {
 		return nil, err

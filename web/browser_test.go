@@ -46,27 +46,49 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
 		chromedp.WindowSize(1280, 900))
+	// Chromium now and then exits before it prints its DevTools address
+	// when several start at once on a busy machine ("chrome failed to
+	// start"); starting the browser is not what these tests test, so a
+	// failed start is tried again, twice, with a fresh profile.
+	var ctx context.Context
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		if ctx, err = startBrowser(t, opts); err == nil {
+			return ctx
+		}
+		t.Logf("start %s, attempt %d: %v", path, attempt, err)
+	}
+	t.Fatalf("start %s: %v", path, err)
+	return nil
+}
+
+// startBrowser starts one Chromium with its own profile directory; the
+// test's cleanup closes it, or a failed start is closed at once.
+func startBrowser(t *testing.T, opts []chromedp.ExecAllocatorOption) (context.Context, error) {
+	t.Helper()
 	// The profile directory is removed after the browser has exited
 	// (t.TempDir's cleanup could race with its last writes).
 	profile, err := os.MkdirTemp("", "clausewatch-chromium-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append(opts, chromedp.UserDataDir(profile))
+	opts = append(opts[:len(opts):len(opts)], chromedp.UserDataDir(profile))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute) // a generous bound, not a speed check
-	t.Cleanup(func() {
+	stop := func() {
 		chromedp.Cancel(ctx) // closes the browser and waits for it
 		cancelTimeout()
 		cancel()
 		cancelAlloc()
 		os.RemoveAll(profile)
-	})
-	if err := chromedp.Run(ctx); err != nil {
-		t.Fatalf("start %s: %v", path, err)
 	}
-	return ctx
+	if err := chromedp.Run(ctx); err != nil {
+		stop()
+		return nil, err
+	}
+	t.Cleanup(stop)
+	return ctx, nil
 }
 
 // artifacts is where screenshots go: $CLAUSEWATCH_ARTIFACTS, or
