@@ -102,6 +102,9 @@ type Options struct {
 	// Poll is the longest a worker waits before it looks for jobs again
 	// when no notification came. Default River's (1s).
 	Poll time.Duration
+	// Locks, when set, are taken around every check (one source is
+	// never checked by two processes at once: a worker and the CLI).
+	Locks *SourceLocks
 	// Logger receives River's own log lines. Default: warnings and worse
 	// are dropped too (the checks log through the Scheduler).
 	Logger *slog.Logger
@@ -119,7 +122,7 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 			return nil, errors.New("jobs: a client with workers needs a Scheduler")
 		}
 		workers := river.NewWorkers()
-		if err := river.AddWorkerSafely(workers, &checkWorker{sched: opts.Scheduler, timeout: opts.Timeout}); err != nil {
+		if err := river.AddWorkerSafely(workers, &checkWorker{sched: opts.Scheduler, timeout: opts.Timeout, locks: opts.Locks}); err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
 		cfg.Workers = workers
@@ -138,6 +141,7 @@ type checkWorker struct {
 	river.WorkerDefaults[Check]
 	sched   *watch.Scheduler
 	timeout time.Duration
+	locks   *SourceLocks
 }
 
 // Work checks the job's source for its slot. An interrupted check (the
@@ -145,6 +149,13 @@ type checkWorker struct {
 // River tries the job again; the half-done check left nothing behind, as
 // a check's record is one transaction.
 func (w *checkWorker) Work(ctx context.Context, job *river.Job[Check]) error {
+	if w.locks != nil {
+		release, err := w.locks.Lock(ctx, job.Args.Source, nil)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	_, _, err := w.sched.CheckSlot(ctx, job.Args.Source, time.Unix(0, job.Args.Slot))
 	return err
 }

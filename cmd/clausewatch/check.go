@@ -65,7 +65,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 	var lines []checkLine
 	var failed []error
-	results := checker.CheckAll(ctx, srcs, *workers, func(r watch.Result) {
+	progress := func(r watch.Result) {
 		if r.Err != nil {
 			failed = append(failed, r.Err)
 			fmt.Fprintf(stderr, "%s: %s\n", termSafe(r.Source.Name), termSafeText(r.Err.Error()))
@@ -74,7 +74,16 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		if !*c.asJSON {
 			fmt.Fprintln(stdout, describe(r))
 		}
-	})
+	}
+	var results []watch.Result
+	if isPostgres(*c.db) {
+		// Workers may be checking the same sources: take their locks.
+		if results, err = checkAllLocked(ctx, *c.db, checker, srcs, *workers, stderr, progress); err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+	} else {
+		results = checker.CheckAll(ctx, srcs, *workers, progress)
+	}
 	for _, r := range results {
 		if r.Err != nil {
 			continue

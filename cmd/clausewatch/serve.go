@@ -19,6 +19,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/store/pgstore"
 	"github.com/clausewatch/clausewatch/vetting"
 	"github.com/clausewatch/clausewatch/watch"
 	"github.com/clausewatch/clausewatch/web"
@@ -155,6 +156,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		writeOwner(*c.db, "serve")
 	}
 	log.Info("serving", "db", where, "pid", os.Getpid())
+	var plan *pgstore.Plan // the schedule shared through PostgreSQL (plan_pg.go)
+	if plan, loc, err = (scheduleFlags{spec: schedule, zone: zone, urgent: urgent, jitter: jitter}).agree(ctx, c.fs, db, *role, log); err != nil {
+		return err
+	}
 
 	if listed != nil && (!pg || runs(*role, roleScheduler)) {
 		if err := applyWatchlist(ctx, log, db, *watchlist, listed); err != nil {
@@ -225,7 +230,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return servePostgres(ctx, pgServe{reload: reload, role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
 			hooks: hooks, mailer: mailer, workers: *workers, poll: *poll, grace: *grace,
-			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter})
+			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter, plan: plan})
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()

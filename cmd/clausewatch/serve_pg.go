@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/jobs"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/store/pgstore"
 	"github.com/clausewatch/clausewatch/watch"
 	"github.com/clausewatch/clausewatch/web"
 )
@@ -76,12 +78,17 @@ type pgServe struct {
 	rescueAfter time.Duration
 	// reload re-reads the watchlist (SIGHUP, on a scheduler).
 	reload func(context.Context)
+	// plan is the stored schedule this process runs by (nil: its own
+	// flags, none being stored); a worker stops when it changes.
+	plan *pgstore.Plan
 }
 
 // servePostgres runs serve's role on PostgreSQL until ctx is done: due
 // checks go through River's queue, so any number of schedulers, workers
 // and web servers can run, on any machines.
 func servePostgres(ctx context.Context, p pgServe) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	pool, err := jobs.Connect(ctx, p.dsn)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -93,6 +100,11 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	opts := jobs.Options{Timeout: p.jobTimeout, RescueAfter: p.rescueAfter, Logger: p.log}
 	if runs(p.role, roleWorker) {
 		opts.Workers, opts.Scheduler = p.workers, p.sched
+		// A lock per running check, on connections of their own.
+		if opts.Locks, err = jobs.NewSourceLocks(ctx, p.dsn, p.workers); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer opts.Locks.Close()
 	}
 	client, err := jobs.NewClient(pool, opts)
 	if err != nil {
@@ -165,7 +177,13 @@ func servePostgres(ctx context.Context, p pgServe) error {
 			}
 		})
 	}
+	if pg, ok := p.db.(*pgstore.DB); ok && p.plan != nil && p.role == roleWorker {
+		wg.Go(func() { watchPlan(ctx, pg, *p.plan, p.poll, p.log, stop) })
+	}
 	<-ctx.Done()
+	if err := context.Cause(ctx); errors.Is(err, errPlanChanged) {
+		return err
+	}
 	return nil
 }
 

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clausewatch/clausewatch/jobs"
+)
+
+// TestWorkerSchedulePlan: a scheduler stores its schedule in the database
+// (decision record 0047); a worker started with none of the flags checks
+// by it (the next slot it records is the scheduler's, not the default
+// @daily); a worker given another schedule refuses to start, naming both;
+// and a running worker stops when a scheduler stores another schedule.
+func TestWorkerSchedulePlan(t *testing.T) {
+	dsn := pgDB(t)
+	key := filepath.Join(t.TempDir(), "log.key")
+	srv, hits := policyServer(t, func(i, n int) string { return "pages/ims/2022-05-17.html" })
+	addSources(t, dsn, srv.URL, 0, 1, "--key", key)
+	db := []string{"--db", dsn, "--key", key, "--no-browser", "--log", "json"}
+	sched := startDaemon(t, append([]string{"serve", "--role", "scheduler", "--poll", "200ms", "--schedule", "@every 7h", "--tz", "UTC", "--jitter", "0"}, db...)...)
+	sched.waitFor(t, 1, "scheduling checks as jobs")
+
+	for _, tt := range []struct{ flag, value, want string }{
+		{"--schedule", "@daily", `--schedule "@daily" differs from the schedulers' "@every 7h"`},
+		{"--tz", "Europe/Paris", `--tz "Europe/Paris" differs from the schedulers' "UTC"`},
+		{"--jitter", "1m", `--jitter "1m0s" differs from the schedulers' "0s"`},
+	} {
+		_, errOut, code := runCLI(t, "", append([]string{"worker", tt.flag, tt.value}, db...)...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("worker %s %s: exit %d, %q; want exit 2 saying %q", tt.flag, tt.value, code, errOut, tt.want)
+		}
+	}
+
+	// The same values given again are no conflict.
+	w := startDaemon(t, append([]string{"worker", "--confirm-delay", "1ns", "--poll", "200ms", "--jitter", "0s"}, db...)...)
+	w.waitFor(t, 1, "schedule taken from the database", "@every 7h")
+	waitFetched(t, openPG(t, dsn, key), 1, []*daemon{sched, w})
+	due, err := openPG(t, dsn, key).Dues(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].Schedule != "@every 7h" || due[0].Zone != "UTC" || due[0].At.Sub(due[0].LastStart) > 7*time.Hour {
+		t.Errorf("after the worker's check: due %+v, want the next slot of @every 7h in UTC", due)
+	}
+	if hits(0) != 1 {
+		t.Errorf("page fetched %d times, want once", hits(0))
+	}
+
+	// Another scheduler stores another schedule: the worker stops, to be
+	// started again with it.
+	if _, err := sched.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("stop the scheduler: %v", err)
+	}
+	startDaemon(t, append([]string{"serve", "--role", "scheduler", "--poll", "200ms", "--schedule", "@every 5h", "--tz", "UTC", "--jitter", "0"}, db...)...)
+	w.waitFor(t, 1, "the schedulers' schedule changed")
+	<-w.done
+	if w.exit == nil || !strings.Contains(w.log(), `@every 5h`) {
+		t.Errorf("worker after the schedule changed: exit %v\n%s", w.exit, w.log())
+	}
+}
+
+// TestCheckWaitsForWorker: "clausewatch check SOURCE" on PostgreSQL
+// takes the source's lock, the one a worker holds while it checks: it
+// waits for the worker's check (seen in pg_locks, not by timing), then
+// checks, and both checks are recorded, one after the other.
+func TestCheckWaitsForWorker(t *testing.T) {
+	dsn := pgDB(t)
+	key := filepath.Join(t.TempDir(), "log.key")
+	release := make(chan struct{})
+	var once sync.Once
+	srv, hits := policyServer(t, func(i, n int) string {
+		if n == 0 {
+			<-release // the worker's fetch waits here
+		}
+		return "pages/ims/2022-05-17.html"
+	})
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	addSources(t, dsn, srv.URL, 0, 1, "--key", key)
+	db := []string{"--db", dsn, "--key", key, "--no-browser", "--log", "json"}
+	sched := startDaemon(t, append([]string{"serve", "--role", "scheduler", "--poll", "200ms", "--schedule", "@daily", "--tz", "UTC", "--jitter", "0"}, db...)...)
+	w := startDaemon(t, append([]string{"worker", "--confirm-delay", "1ns"}, db...)...)
+	end := time.Now().Add(3 * time.Minute)
+	for hits(0) == 0 {
+		if time.Now().After(end) {
+			t.Fatalf("the worker never fetched the page\n%s\n%s", sched.log(), w.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	type result struct {
+		out, errOut string
+		code        int
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, errOut, code := runCLI(t, "", append([]string{"check", "--confirm-delay", "0", "s00"}, db[:4]...)...)
+		done <- result{out, errOut, code}
+	}()
+	pool, err := jobs.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for waiting := 0; waiting == 0; time.Sleep(20 * time.Millisecond) {
+		if err := pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(end) {
+			t.Fatal("the CLI's check never waited for the worker's lock")
+		}
+	}
+	if h := hits(0); h != 1 {
+		t.Fatalf("page fetched %d times while the worker held the source, want once", h)
+	}
+	once.Do(func() { close(release) })
+	r := <-done
+	if r.code != 0 || !strings.Contains(r.errOut, "s00: a worker is checking it; waiting") || !strings.Contains(r.out, "s00: unchanged") {
+		t.Errorf("check: exit %d\n%s%s", r.code, r.out, r.errOut)
+	}
+	if h := hits(0); h != 2 {
+		t.Errorf("page fetched %d times, want twice (the worker's check, then the CLI's)", h)
+	}
+	for _, d := range []*daemon{sched, w} {
+		if _, err := d.stop(t, syscall.SIGTERM); err != nil {
+			t.Errorf("stop: %v\n%s", err, d.log())
+		}
+	}
+	if out, errOut, code := runCLI(t, "", "log", "check", "--db", dsn, "--key", key); code != 0 || !strings.Contains(out, "2 fetch records") {
+		t.Errorf("log check: exit %d\n%s%s", code, out, errOut)
+	}
+}
