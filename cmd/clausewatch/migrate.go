@@ -17,9 +17,10 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	stdout := e.stdout
 	c := e.command("migrate", "migrate [--db FILE] --to postgres://… [--key FILE]",
 		"Copies the database FILE (stop serve first) into an empty PostgreSQL database: every source, fetch, version, change,\n"+
-			"blob, due time, token, webhook, supplier record, notification, rubric, baseline and signed checkpoint, keeping every ID.\n"+
+			"blob, due time, token, live browser session, webhook, supplier record, notification, rubric, baseline, signed checkpoint,\n"+
+			"e-mail subscription and message (sent ones with their bodies), keeping every ID.\n"+
 			"The log is rebuilt from the fetches and must have the root FILE's latest checkpoint signed. The PostgreSQL database\n"+
-			"goes on signing with FILE's key (--key, default FILE.key): keep that file with it. Sessions are not copied.", true)
+			"goes on signing with FILE's key (--key, default FILE.key): keep that file with it. People stay signed in.", true)
 	c.fs.StringVar(c.db, "from", *c.db, "the database `file` to copy (the same as --db)")
 	to := c.fs.String("to", "", "the PostgreSQL database to copy into (`postgres://user@host/db`), which must be empty")
 	key := c.key
@@ -58,8 +59,8 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if *c.asJSON {
 		return printJSON(stdout, n)
 	}
-	fmt.Fprintf(stdout, "copied %s into PostgreSQL: %d sources, %d fetches, %d versions, %d changes, %d blobs, %d checkpoints\n",
-		*c.db, n.Sources, n.Fetches, n.Versions, n.Changes, n.Blobs, n.Checkpoints)
+	fmt.Fprintf(stdout, "copied %s into PostgreSQL: %d sources, %d fetches, %d versions, %d changes, %d blobs, %d checkpoints, %d sessions, %d e-mails\n",
+		*c.db, n.Sources, n.Fetches, n.Versions, n.Changes, n.Blobs, n.Checkpoints, n.Sessions, n.Mails)
 	fmt.Fprintf(stdout, "log: %d records, root %v (as %s's latest checkpoint signed); signing key %s\n", n.LogSize, n.Root, *c.db, *key)
 	return nil
 }

@@ -17,7 +17,7 @@ type Copied struct {
 	Sources, Fetches, Versions, Changes, Blobs, Dues int
 	Tokens, Webhooks, Deliveries, Suppliers          int
 	Notifications, Rubrics, Baselines, Checkpoints   int
-	Subscriptions, Mails                             int
+	Subscriptions, Mails, Sessions                   int
 	LogSize                                          int64
 	Root                                             tlog.Hash
 }
@@ -26,13 +26,13 @@ type Copied struct {
 // and opened with the bbolt database's key file: every source, state,
 // fetch, version, change, blob (its stored bytes as they are), due time,
 // token, webhook and delivery, supplier, notification, rubric, baseline
-// and signed checkpoint, e-mail subscription and queued message (the
-// bodies of messages still to send; a sent one keeps its record without
-// the body), keeping every ID. The database takes on the
+// and signed checkpoint, e-mail subscription and queued message (with
+// its body, sent or not), and live browser session, keeping every ID.
+// The database takes on the
 // source's instance ID, so its log is the same log: the tree is rebuilt
 // from the fetches and its root must be the one the source's latest
 // checkpoint signed. It is all one transaction: a copy that fails leaves
-// the target empty. Sessions are not copied (users sign in again).
+// the target empty.
 func (d *DB) CopyFrom(ctx context.Context, src *store.DB) (Copied, error) {
 	var n Copied
 	vkey, err := src.PublicKey(ctx)
@@ -54,7 +54,7 @@ func (d *DB) CopyFrom(ctx context.Context, src *store.DB) (Copied, error) {
 			return err
 		}
 		b := &batcher{ctx: ctx, tx: tx}
-		steps := []func(context.Context, *batcher, *store.DB, *Copied) error{copySources, copyHistory, copyBlobs, copyRest, copyMail, copyVetting}
+		steps := []func(context.Context, *batcher, *store.DB, *Copied) error{copySources, copyHistory, copyBlobs, copyRest, copySessions, copyMail, copyVetting}
 		for _, step := range steps {
 			if err := step(ctx, b, src, &n); err != nil {
 				return err
@@ -240,9 +240,8 @@ func copyRest(ctx context.Context, b *batcher, src *store.DB, n *Copied) error {
 	return nil
 }
 
-// copyMail copies e-mail subscriptions and their outbox: a message still
-// to send with the bytes it will be sent as, a finished one as listed
-// (without its body, as Mails gives it).
+// copyMail copies e-mail subscriptions and their outbox, every message
+// with the bytes it was (or will be) sent as.
 func copyMail(ctx context.Context, b *batcher, src *store.DB, n *Copied) error {
 	subs, err := src.Subscriptions(ctx)
 	if err != nil {
@@ -254,29 +253,24 @@ func copyMail(ctx context.Context, b *batcher, src *store.DB, n *Copied) error {
 		}
 		n.Subscriptions++
 	}
-	pending, err := src.PendingMail(ctx)
-	if err != nil {
-		return err
-	}
-	withBody := make(map[uint64]store.Mail, len(pending))
-	for _, m := range pending {
-		withBody[m.ID] = m
-	}
-	all, err := src.Mails(ctx, 0, 0)
-	if err != nil {
-		return err
-	}
-	for _, m := range all {
-		p, isPending := withBody[m.ID]
-		if isPending {
-			m = p
-		}
-		if err := b.queue("INSERT INTO mail_outbox (id, sub, key, pending, doc) VALUES ($1, $2, $3, $4, $5)", m.ID, m.Sub, m.Key, isPending, m); err != nil {
-			return err
-		}
+	return src.EachMail(ctx, func(m store.Mail, pending bool) error {
 		n.Mails++
-	}
-	return nil
+		return b.queue("INSERT INTO mail_outbox (id, sub, key, pending, doc) VALUES ($1, $2, $3, $4, $5)", m.ID, m.Sub, m.Key, pending, m)
+	})
+}
+
+// copySessions copies the browser sessions still live at now (an
+// expired one could never be used again), after the tokens they belong
+// to: people stay signed in across the move.
+func copySessions(ctx context.Context, b *batcher, src *store.DB, n *Copied) error {
+	now := time.Now()
+	return src.EachSession(ctx, func(s store.Session) error {
+		if !s.Expires.After(now) {
+			return nil
+		}
+		n.Sessions++
+		return b.queue("INSERT INTO sessions (hash, token_hash, expires_ns, doc) VALUES ($1, $2, $3, $4)", s.Hash, s.TokenHash, ns(s.Expires), s)
+	})
 }
 
 // copyVetting copies suppliers, notifications, rubrics and baselines.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/store/pgstore"
 	"github.com/clausewatch/clausewatch/store/pgstore/pgtest"
@@ -58,7 +60,7 @@ func fill(t *testing.T, db *store.DB) {
 	must(db.SetTriage(ctx, 1, store.Triage{State: store.TriageReviewed, By: "ana"}))
 	_, tok, err := db.CreateToken(ctx, "ana", store.RoleReviewer)
 	must(err)
-	_, _, err = db.CreateSession(ctx, tok, time.Hour)
+	_, _, err = db.CreateSession(ctx, tok, 24*time.Hour)
 	must(err)
 	h, err := db.AddWebhook(ctx, store.Webhook{URL: "https://hooks.example/"})
 	must(err)
@@ -123,8 +125,39 @@ func TestCopyFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Sources != 3 || n.Fetches != 15 || n.LogSize != 15 || n.Changes != 6 || n.Deliveries != 1 || n.Checkpoints == 0 {
+	if n.Sources != 3 || n.Fetches != 15 || n.LogSize != 15 || n.Changes != 6 || n.Deliveries != 1 || n.Checkpoints == 0 || n.Sessions != 1 || n.Mails != 2 {
 		t.Errorf("copied %+v", n)
+	}
+	// Sessions (so people stay signed in) and every message's body, sent
+	// or not, are the same.
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var sessions []store.Session
+	if err := bolt.EachSession(ctx, func(s store.Session) error { sessions = append(sessions, s); return nil }); err != nil || len(sessions) != 1 {
+		t.Fatalf("bbolt sessions: %v, %v", sessions, err)
+	}
+	for _, s := range sessions {
+		var doc store.Session
+		if err := conn.QueryRow(ctx, "SELECT doc FROM sessions WHERE hash = $1", s.Hash).Scan(&doc); err != nil {
+			t.Errorf("session %.8s… not copied: %v", s.Hash, err)
+		}
+		same(t, "session", s, doc)
+	}
+	if err := bolt.EachMail(ctx, func(m store.Mail, pending bool) error {
+		var doc store.Mail
+		var pend bool
+		if err := conn.QueryRow(ctx, "SELECT doc, pending FROM mail_outbox WHERE id = $1", m.ID).Scan(&doc, &pend); err != nil {
+			return fmt.Errorf("mail %d: %w", m.ID, err)
+		}
+		if len(m.Message) == 0 || string(doc.Message) != string(m.Message) || pend != pending {
+			t.Errorf("mail %d: body %q pending %v in PostgreSQL, %q %v in bbolt", m.ID, doc.Message, pend, m.Message, pending)
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
 	}
 	var s store.Store = bolt
 	var p store.Store = pg
