@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -67,7 +68,8 @@ func TestWorkerSchedulePlan(t *testing.T) {
 // TestCheckWaitsForWorker: "clausewatch check SOURCE" on PostgreSQL
 // takes the source's lock, the one a worker holds while it checks: it
 // waits for the worker's check (seen in pg_locks, not by timing), then
-// checks, and both checks are recorded, one after the other.
+// checks, and both checks are recorded, one after the other. The
+// worker's metrics (--metrics-listen) count its check.
 func TestCheckWaitsForWorker(t *testing.T) {
 	dsn := pgDB(t)
 	key := filepath.Join(t.TempDir(), "log.key")
@@ -83,7 +85,7 @@ func TestCheckWaitsForWorker(t *testing.T) {
 	addSources(t, dsn, srv.URL, 0, 1, "--key", key)
 	db := []string{"--db", dsn, "--key", key, "--no-browser", "--log", "json"}
 	sched := startDaemon(t, append([]string{"serve", "--role", "scheduler", "--poll", "200ms", "--schedule", "@daily", "--tz", "UTC", "--jitter", "0"}, db...)...)
-	w := startDaemon(t, append([]string{"worker", "--confirm-delay", "1ns"}, db...)...)
+	w := startDaemon(t, append([]string{"worker", "--confirm-delay", "1ns", "--metrics-listen", "127.0.0.1:0"}, db...)...)
 	end := time.Now().Add(3 * time.Minute)
 	for hits(0) == 0 {
 		if time.Now().After(end) {
@@ -123,6 +125,15 @@ func TestCheckWaitsForWorker(t *testing.T) {
 	}
 	if h := hits(0); h != 2 {
 		t.Errorf("page fetched %d times, want twice (the worker's check, then the CLI's)", h)
+	}
+	// The worker's own check is in its metrics (--metrics-listen).
+	w.waitFor(t, 1, "metrics listening")
+	m := regexp.MustCompile(`"url":"(http://[^"]+/metrics)"`).FindStringSubmatch(w.log())
+	if m == nil {
+		t.Fatalf("no metrics URL in the worker's log:\n%s", w.log())
+	}
+	if body := httpGet(t, m[1]); !strings.Contains(body, `clausewatch_fetches_total{outcome="new"} 1`) {
+		t.Errorf("worker metrics: want the one new fetch it recorded\n%s", body)
 	}
 	for _, d := range []*daemon{sched, w} {
 		if _, err := d.stop(t, syscall.SIGTERM); err != nil {

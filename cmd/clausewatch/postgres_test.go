@@ -319,6 +319,8 @@ func TestServeRoleRefusals(t *testing.T) {
 		{[]string{"serve", "--db", pg, "--backup", file}, "pg_dump"},
 		{[]string{"serve", "--db", pg, "--job-timeout", "2s", "--job-rescue-after", "1s"}, "--job-rescue-after"},
 		{[]string{"backup", "--db", pg, file}, "pg_dump"},
+		{[]string{"serve", "--db", pg, "--metrics-listen", "127.0.0.1:0"}, "--metrics-listen is for a worker or scheduler"},
+		{[]string{"serve", "--db", file, "--metrics-listen", "127.0.0.1:0"}, "--metrics-listen is for a worker or scheduler"},
 	} {
 		if _, errOut, code := runCLI(t, "", tt.args...); code != 2 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d, %q; want exit 2 saying %q", tt.args, code, errOut, tt.want)

@@ -57,6 +57,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	role := c.fs.String("role", roleAll, "with --db postgres://…: what this process does: web, scheduler, worker or all (a database file: all)")
 	jobTimeout := c.fs.Duration("job-timeout", 10*time.Minute, "with --db postgres://…: the longest one check job may run before it is cancelled and retried")
 	rescueAfter := c.fs.Duration("job-rescue-after", 0, "with --db postgres://…: how long a check job may be running before it is taken for stuck (its worker died) and retried; more than --job-timeout (0: --job-timeout + 1h)")
+	metricsAt := c.fs.String("metrics-listen", "", "with --db postgres://… in a role without the web server (worker, scheduler): serve /metrics alone on this `address`")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
 	}
@@ -127,6 +128,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if u, err := url.Parse(*baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageError("serve: --base-url %q: want a base URL like https://cw.example.org", *baseURL)
 		}
+	}
+	metricsLn, err := listenMetrics(*metricsAt, pg, *role)
+	if err != nil {
+		return err
+	}
+	if metricsLn != nil {
+		defer metricsLn.Close()
 	}
 	var ln net.Listener
 	if *listen != "" {
@@ -230,7 +238,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return servePostgres(ctx, pgServe{reload: reload, role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
 			hooks: hooks, mailer: mailer, workers: *workers, poll: *poll, grace: *grace,
-			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter, plan: plan})
+			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter, plan: plan,
+			metrics: metrics, metricsLn: metricsLn})
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -78,6 +79,10 @@ type pgServe struct {
 	rescueAfter time.Duration
 	// reload re-reads the watchlist (SIGHUP, on a scheduler).
 	reload func(context.Context)
+	// metricsLn, when set, serves metrics alone (a role without the web
+	// server: --metrics-listen).
+	metrics   *web.Metrics
+	metricsLn net.Listener
 	// plan is the stored schedule this process runs by (nil: its own
 	// flags, none being stored); a worker stops when it changes.
 	plan *pgstore.Plan
@@ -177,6 +182,10 @@ func servePostgres(ctx context.Context, p pgServe) error {
 			}
 		})
 	}
+	if p.metricsLn != nil {
+		p.log.Info("metrics listening", "url", "http://"+p.metricsLn.Addr().String()+"/metrics")
+		wg.Go(func() { serveMetrics(ctx, p.metricsLn, p.metrics, p.log) })
+	}
 	if pg, ok := p.db.(*pgstore.DB); ok && p.plan != nil && p.role == roleWorker {
 		wg.Go(func() { watchPlan(ctx, pg, *p.plan, p.poll, p.log, stop) })
 	}
@@ -200,5 +209,39 @@ func stopClient(p pgServe, stop, cancel func(context.Context) error) {
 	defer done()
 	if err := cancel(ctx); err != nil {
 		p.log.Error("stop the job workers", "err", err)
+	}
+}
+
+// listenMetrics opens --metrics-listen's address: only on PostgreSQL, in
+// a role without the web server (which serves /metrics itself).
+func listenMetrics(addr string, pg bool, role string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	if !pg || runs(role, roleWeb) {
+		return nil, usageError("serve: --metrics-listen is for a worker or scheduler on PostgreSQL; the web server serves /metrics itself")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usageError("serve: --metrics-listen: %v", err)
+	}
+	return ln, nil
+}
+
+// serveMetrics serves GET /metrics on ln until ctx is done: the checks
+// this process ran (a worker's fetches and changes) and the database's
+// gauges.
+func serveMetrics(ctx context.Context, ln net.Listener, m *web.Metrics, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("metrics server stopped", "err", err)
 	}
 }
