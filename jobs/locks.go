@@ -39,8 +39,19 @@ func NewSourceLocks(ctx context.Context, dsn string, conns int) (*SourceLocks, e
 	return &SourceLocks{pool: pool}, nil
 }
 
-// Close closes the pool (every lock still held is released).
-func (l *SourceLocks) Close() { l.pool.Close() }
+// Close closes the pool, waiting up to 10 seconds for locks still held
+// to be released: a check that ignores its cancellation must not hold a
+// stopping process up (its session, and its lock, end with the process).
+func (l *SourceLocks) Close() {
+	done := make(chan struct{})
+	go func() { l.pool.Close(); close(done) }()
+	t := time.NewTimer(10 * time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
 
 // Lock waits until it holds source's lock, or ctx is done. busy, when not
 // nil, is called first if another process holds it. The lock is held
