@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,10 +54,29 @@ func (l *SourceLocks) Close() {
 	}
 }
 
+// TryLock takes source's lock if no one holds it: ok is false (and
+// release nil) when another process does.
+func (l *SourceLocks) TryLock(ctx context.Context, source uint64) (release func(), ok bool, err error) {
+	release, err = l.lock(ctx, source, false, nil)
+	if err == errHeld {
+		return nil, false, nil
+	}
+	return release, err == nil, err
+}
+
+// errHeld is lock's answer when it may not wait.
+var errHeld = errors.New("held by another process")
+
 // Lock waits until it holds source's lock, or ctx is done. busy, when not
 // nil, is called first if another process holds it. The lock is held
 // until release is called.
 func (l *SourceLocks) Lock(ctx context.Context, source uint64, busy func()) (release func(), err error) {
+	return l.lock(ctx, source, true, busy)
+}
+
+// lock takes source's lock, waiting for it when wait is set (else
+// errHeld when it is held).
+func (l *SourceLocks) lock(ctx context.Context, source uint64, wait bool, busy func()) (release func(), err error) {
 	conn, err := l.pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lock source %d: %w", source, err)
@@ -66,6 +86,10 @@ func (l *SourceLocks) Lock(ctx context.Context, source uint64, busy func()) (rel
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, $2)", int32(sourceLockClass), key).Scan(&got); err != nil {
 		conn.Release()
 		return nil, fmt.Errorf("lock source %d: %w", source, err)
+	}
+	if !got && !wait {
+		conn.Release()
+		return nil, errHeld
 	}
 	if !got {
 		if busy != nil {

@@ -9,7 +9,8 @@ import (
 )
 
 // TestSourceLocks: a source's lock is held by one holder at a time (the
-// second waits, as pg_locks shows, and is told so), other sources are
+// second waits, as pg_locks shows, and is told so; TryLock does not
+// wait), other sources are
 // free, and a holder whose process ends (its pool closed, as a killed
 // worker's connections are) releases it.
 func TestSourceLocks(t *testing.T) {
@@ -48,6 +49,9 @@ func TestSourceLocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	releaseOther()
+	if r, ok, err := b.TryLock(ctx, 7); err != nil || ok || r != nil {
+		t.Fatalf("TryLock of a held source: ok %v, %v", ok, err)
+	}
 	busy := make(chan struct{})
 	got := make(chan func(), 1)
 	go func() {
@@ -71,6 +75,11 @@ func TestSourceLocks(t *testing.T) {
 	}
 	releaseA()
 	(<-got)()
+	if r, ok, err := b.TryLock(ctx, 7); err != nil || !ok {
+		t.Fatalf("TryLock of a free source: ok %v, %v", ok, err)
+	} else {
+		r()
+	}
 
 	// A holder whose session ends (its process killed) releases the lock:
 	// its backend is terminated here, as the server ends a killed

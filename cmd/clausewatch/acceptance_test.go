@@ -134,9 +134,9 @@ func TestPostgresAcceptance(t *testing.T) {
 	}
 	rounds := round + 1
 	checkRecordedOnce(t, pool, n, rounds)
-	requests, overlaps := site.report()
+	requests, byRound, overlaps := site.report()
 	for _, o := range overlaps {
-		t.Errorf("two checks at once: %s", o)
+		t.Errorf("a source fetched by two checks at once: %s", o)
 	}
 	var retried, jobsDone int
 	if err := pool.QueryRow(t.Context(), `SELECT count(*) FILTER (WHERE attempt > 1), count(*) FILTER (WHERE state = 'completed') FROM river_job`).Scan(&retried, &jobsDone); err != nil {
@@ -147,8 +147,8 @@ func TestPostgresAcceptance(t *testing.T) {
 		t.Errorf("log check: exit %d\n%s%s", code, out, errOut)
 	}
 	sameFeed(t, webs, n*(rounds-1))
-	t.Logf("%d sources, %d rounds, %d kills in %v: %d page requests, %d check jobs completed, %d jobs run more than once; %s",
-		n, rounds, kills, ran.Round(time.Second), requests, jobsDone, retried, strings.TrimSpace(out))
+	t.Logf("%d sources, %d rounds, %d kills in %v: %d page requests (by round %v), %d check jobs completed, %d jobs run more than once; %s",
+		n, rounds, kills, ran.Round(time.Second), requests, byRound, jobsDone, retried, strings.TrimSpace(out))
 }
 
 // killGap is the wait before the next kill: 0.3 to 3 seconds.
@@ -259,6 +259,8 @@ type changingSite struct {
 	clock atomic.Int64 // the event counter
 	mu    sync.Mutex
 	log   map[int][][2]int64 // source → [start, end] events, by start
+	// byRound counts the requests served each round.
+	byRound []int
 }
 
 func newChangingSite(t *testing.T, seed uint64, hosts int) *changingSite {
@@ -284,9 +286,14 @@ func (s *changingSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := s.clock.Add(1)
+	round := int(s.round.Load())
 	s.mu.Lock()
 	nth := len(s.log[i])
 	s.log[i] = append(s.log[i], [2]int64{start, 0})
+	for len(s.byRound) <= round {
+		s.byRound = append(s.byRound, 0)
+	}
+	s.byRound[round]++
 	s.mu.Unlock()
 	// A few milliseconds' wait, the same for a seed: a window in which a
 	// second check of the source would overlap this one.
@@ -294,7 +301,7 @@ func (s *changingSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(h, s.seed, i, nth)
 	time.Sleep(time.Duration(h.Sum64()%20) * time.Millisecond)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	io.WriteString(w, policyPage(i, int(s.round.Load())))
+	io.WriteString(w, policyPage(i, round))
 	end := s.clock.Add(1)
 	s.mu.Lock()
 	s.log[i][nth][1] = end
@@ -313,9 +320,10 @@ func (s *changingSite) watchlist(n int) []byte {
 
 // report counts the requests and lists every pair of requests for one
 // source that were in flight at once.
-func (s *changingSite) report() (requests int, overlaps []string) {
+func (s *changingSite) report() (requests int, byRound []int, overlaps []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	byRound = append([]int(nil), s.byRound...)
 	for i, reqs := range s.log {
 		requests += len(reqs)
 		for k := 1; k < len(reqs); k++ {
@@ -324,7 +332,7 @@ func (s *changingSite) report() (requests int, overlaps []string) {
 			}
 		}
 	}
-	return requests, overlaps
+	return requests, byRound, overlaps
 }
 
 // policyPage is source i's policy as of round: the retention period

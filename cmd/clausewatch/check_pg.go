@@ -65,3 +65,35 @@ func checkAllLocked(ctx context.Context, dsn string, checker *watch.Checker, src
 	wg.Wait()
 	return results, nil
 }
+
+// lockedScheduler is the web server's scheduler on PostgreSQL: a check
+// now (a supplier's capture on demand) and a check soon take the
+// source's lock, as workers do, so that neither races a worker's check
+// of the source. A check now finds a source a worker holds busy
+// (watch.ErrBusy, as on a file); a check soon waits for the worker's
+// check, then makes the source due.
+type lockedScheduler struct {
+	*watch.Scheduler
+	locks *jobs.SourceLocks
+}
+
+func (l lockedScheduler) CheckNow(ctx context.Context, sourceID uint64) (watch.Result, error) {
+	release, ok, err := l.locks.TryLock(ctx, sourceID)
+	if err != nil {
+		return watch.Result{}, err
+	}
+	if !ok {
+		return watch.Result{}, watch.ErrBusy
+	}
+	defer release()
+	return l.Scheduler.CheckNow(ctx, sourceID)
+}
+
+func (l lockedScheduler) CheckSoon(ctx context.Context, sourceID uint64) error {
+	release, err := l.locks.Lock(ctx, sourceID, nil)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return l.Scheduler.CheckSoon(ctx, sourceID)
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clausewatch/clausewatch/jobs"
+	"github.com/clausewatch/clausewatch/store"
 )
 
 // TestWorkerSchedulePlan: a scheduler stores its schedule in the database
@@ -142,5 +145,70 @@ func TestCheckWaitsForWorker(t *testing.T) {
 	}
 	if out, errOut, code := runCLI(t, "", "log", "check", "--db", dsn, "--key", key); code != 0 || !strings.Contains(out, "2 fetch records") {
 		t.Errorf("log check: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestWebCheckSoonTakesLock: "check now" on a web server on PostgreSQL
+// (POST /api/sources/{id}/check) takes the source's lock, the one a
+// worker holds while it checks (held here by the test): the request
+// waits for it (seen in pg_locks), then makes the source due.
+func TestWebCheckSoonTakesLock(t *testing.T) {
+	dsn := pgDB(t)
+	key := filepath.Join(t.TempDir(), "log.key")
+	addSources(t, dsn, "http://127.0.0.1:9", 0, 1, "--key", key)
+	db := openPG(t, dsn, key)
+	secret, _, err := db.CreateToken(t.Context(), "office", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := startDaemon(t, "serve", "--role", "web", "--db", dsn, "--key", key, "--log", "json", "--schedule", "@daily", "--tz", "UTC")
+	w.waitFor(t, 1, `"msg":"web server listening"`)
+	m := regexp.MustCompile(`"url":"(http://[^"]+)/"`).FindStringSubmatch(w.log())
+	if m == nil {
+		t.Fatalf("no URL in the web server's log:\n%s", w.log())
+	}
+	locks, err := jobs.NewSourceLocks(t.Context(), dsn, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locks.Close()
+	release, err := locks.Lock(t.Context(), 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", m[1]+"/api/sources/1/check", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	pool, err := jobs.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for waiting, end := 0, time.Now().Add(3*time.Minute); waiting == 0; time.Sleep(20 * time.Millisecond) {
+		if err := pool.QueryRow(t.Context(), "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(end) {
+			t.Fatal("check now never waited for the source's lock")
+		}
+	}
+	if _, err := db.DueOf(t.Context(), 1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the source was made due while the lock was held: %v", err)
+	}
+	release()
+	if code := <-status; code != http.StatusAccepted {
+		t.Fatalf("POST /api/sources/1/check: %d, want 202", code)
+	}
+	if d, err := db.DueOf(t.Context(), 1); err != nil || d.At.After(time.Now()) {
+		t.Errorf("after check now: due %+v, %v; want due now", d, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/clausewatch/clausewatch/fetch"
+	"github.com/clausewatch/clausewatch/jobs"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/store/pgstore"
 	"github.com/clausewatch/clausewatch/vetting"
@@ -213,7 +214,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var server *web.Server
 	if ln != nil {
-		if server, err = web.New(ctx, web.Options{DB: db, Scheduler: sched, BaseURL: *baseURL, OpenRead: *openRead,
+		var webSched web.Scheduler = sched
+		if pg { // checks on demand take the source's lock, as workers do
+			locks, err := jobs.NewSourceLocks(ctx, *c.db, 4)
+			if err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			defer locks.Close()
+			webSched = lockedScheduler{Scheduler: sched, locks: locks}
+		}
+		if server, err = web.New(ctx, web.Options{DB: db, Scheduler: webSched, BaseURL: *baseURL, OpenRead: *openRead,
 			Metrics: metrics, Webhooks: hooks, Mail: mailer, Logger: log, Program: prog,
 			Preview: checker}); err != nil {
 			return usageError("serve: %v", err)
