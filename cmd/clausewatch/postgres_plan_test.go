@@ -148,11 +148,11 @@ func TestCheckWaitsForWorker(t *testing.T) {
 	}
 }
 
-// TestWebCheckSoonTakesLock: "check now" on a web server on PostgreSQL
+// TestPostgresWebCheckNowLock: "check now" on a web server on PostgreSQL
 // (POST /api/sources/{id}/check) takes the source's lock, the one a
 // worker holds while it checks (held here by the test): the request
 // waits for it (seen in pg_locks), then makes the source due.
-func TestWebCheckSoonTakesLock(t *testing.T) {
+func TestPostgresWebCheckNowLock(t *testing.T) {
 	dsn := pgDB(t)
 	key := filepath.Join(t.TempDir(), "log.key")
 	addSources(t, dsn, "http://127.0.0.1:9", 0, 1, "--key", key)
