@@ -161,8 +161,11 @@ func TestRenameSpansRendered(t *testing.T) {
 	a, b := renamedPolicy([]string{"Acme Global does not sell your personal data to advertisers."},
 		[]string{"Brightpath sells your personal data to advertisers."})
 	r := diff.Compare(textDoc(t, a...), textDoc(t, b...), nil)
-	var text, page, js strings.Builder
+	var text, color, page, js strings.Builder
 	if err := diff.WriteText(&text, r, diff.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := diff.WriteText(&color, r, diff.TextOptions{Color: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := diff.WriteHTML(&page, r, diff.HTMLOptions{}); err != nil {
@@ -179,6 +182,10 @@ func TestRenameSpansRendered(t *testing.T) {
 		{"text", text.String(),
 			[]string{"Brightpath [-does not sell-]{+sells+} your personal data", "renamed here: Acme Global → Brightpath"},
 			[]string{"[-Acme Global"}},
+		{"text in colour", color.String(),
+			// Italic, then the deletion in red, struck through.
+			[]string{"\x1b[3mBrightpath\x1b[0m \x1b[31m\x1b[9mdoes not sell\x1b[0m", "\x1b[2mrenamed here: Acme Global → Brightpath\x1b[0m"},
+			[]string{"\x1b[9mAcme Global"}},
 		{"html", page.String(),
 			[]string{`<span class="renamed" title="renamed from Acme Global">Brightpath</span>`, `<span class="renamed" title="renamed to Brightpath">Acme Global</span>`},
 			[]string{"<del>Acme Global does", "<ins>Brightpath sells"}},
