@@ -82,7 +82,7 @@ func (j judge) change(m match, olds, news []*clause) Change {
 		} else {
 			class, found = j.pair(o, n, olds, news, m)
 		}
-		ch.Inline = inline(ch.Old.Text, ch.New.Text, j.budget)
+		ch.Inline = j.inlineOf(ch, class, o, n, olds, news, m)
 		switch m.kind {
 		case Split:
 			found = append([]finding{{reason: splitReason("split into", len(m.new), news[m.new[0]])}}, found...)

@@ -18,7 +18,9 @@ import (
 // and per-language rules. diff/3: number words in French, German and
 // Spanish (and the English ones missing), a period in words ranked, and
 // the work budget (a comparison that spends it shows whole replacements).
-const Version = "diff/3"
+// diff/4: a rename inside a substantive or editorial change is a rename
+// span (OpRename) in the inline diff, not a deletion and an insertion.
+const Version = "diff/4"
 
 // Kind says how a clause changed position or shape.
 type Kind string
@@ -78,10 +80,15 @@ type Side struct {
 }
 
 // Span is one piece of an inline diff: Op is "=" (in both), "-" (only in
-// the old text) or "+" (only in the new text).
+// the old text), "+" (only in the new text) or "~" (a rename: Text in the
+// new text where From stood in the old; OpRename). Renames are spans only
+// in substantive and editorial changes, where they are not the change; a
+// rename-only change shows its rename as a deletion and an insertion.
 type Span struct {
 	Op   string `json:"op"`
 	Text string `json:"text"`
+	// From is the old text of a rename span.
+	From string `json:"from,omitempty"`
 }
 
 // Change is one clause-level difference.

@@ -23,5 +23,6 @@
 // Result.BudgetSpent says so.
 //
 // Decision records: docs/decisions/0004 (alignment), 0005 (significance
-// rules), 0006 (renames), 0037 (the word-list index and the work budget).
+// rules), 0006 (renames), 0037 (the word-list index and the work budget),
+// 0044 (a rename inside a substantive clause as a span of its own).
 package diff

@@ -10,12 +10,13 @@ import (
 
 // FuzzDiff compares any two inputs, as HTML or text. It must not panic,
 // must give a document compared with itself no changes, must give a
-// verdict that does not depend on the direction, and must render in every
-// format.
+// verdict that does not depend on the direction, must give inline spans
+// that make up both texts, and must render in every format.
 func FuzzDiff(f *testing.F) {
 	f.Add([]byte("<p>We do not share your data.</p>"), []byte("<p>We may share your data.</p>"), false)
 	f.Add([]byte("<h2>Cookies</h2><p>We use cookies for 30 days.</p>"), []byte("<h2>Cookies</h2><p>We use cookies for 90 days, and web beacons.</p>"), false)
 	f.Add([]byte("Acme Corp will not sell data.\n\nAcme Corp keeps data.\n\nAcme Corp: privacy@acme.com"), []byte("Beta Inc will not sell data.\n\nBeta Inc keeps data.\n\nBeta Inc: privacy@beta.com"), true)
+	f.Add([]byte("Acme Corp runs the site.\n\nWrite to Acme Corp.\n\nAcme Corp reviews it.\n\nAcme Corp does not sell your data to the chosen partners of Acme Corp."), []byte("Beta Inc runs the site.\n\nWrite to Beta Inc.\n\nBeta Inc reviews it.\n\nBeta Inc sells your data to advertisers and brokers near Beta Inc."), true)
 	f.Add([]byte("Updated: May 6, 2019\n\nA. B. C."), []byte("Updated: June 1, 2020\n\nC. B. A. A. A."), true)
 	f.Add([]byte("<ul><li>a, b</li><li>a, b</li><li>a, b</li></ul>"), []byte("<ul><li>a, b, c</li><li>a</li></ul>"), false)
 	rules := diff.DefaultRules()
@@ -52,6 +53,9 @@ func FuzzDiff(f *testing.F) {
 			}
 			if c.Class == diff.Substantive && len(c.Reasons) == 0 {
 				t.Errorf("substantive change without a reason: %+v", c)
+			}
+			if c.Old != nil && c.New != nil {
+				checkSides(t, &c) // the spans, renames included, give both texts back
 			}
 		}
 		var buf bytes.Buffer

@@ -94,8 +94,10 @@ func parseReport() (*template.Template, error) {
 }
 
 // sideSpans returns the spans one side of a change shows: the unchanged
-// text plus its own deletions ("-") or insertions ("+"). Added and removed
-// clauses show their whole text as one span.
+// text and the renames plus its own deletions ("-") or insertions ("+").
+// A rename span is the same on both sides: the old side shows its From,
+// the new side its Text. Added and removed clauses show their whole text
+// as one span.
 func sideSpans(c Change, op string) []Span {
 	switch {
 	case op == "-" && c.Old == nil, op == "+" && c.New == nil:
@@ -107,7 +109,7 @@ func sideSpans(c Change, op string) []Span {
 	}
 	var out []Span
 	for _, s := range c.Inline {
-		if s.Op == "=" || s.Op == op {
+		if s.Op == OpEqual || s.Op == OpRename || s.Op == op {
 			out = append(out, s)
 		}
 	}

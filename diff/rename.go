@@ -20,6 +20,10 @@ type renameGroup struct {
 	addrs       [][2]string  // addresses that changed with it (old, new)
 }
 
+// placeholderPrefix starts every rename's placeholder token: no word of
+// a clause starts with a NUL.
+const placeholderPrefix = "\x00rename"
+
 type variant struct {
 	del, ins         []string // keys
 	from, to         string   // display form seen most often
@@ -283,7 +287,7 @@ func findRenames(olds, news []*clause, ms []match, rules *Rules, bud *budget) []
 		return cmp.Compare(a.variants[0].from, b.variants[0].from)
 	})
 	for i, g := range out {
-		g.placeholder = fmt.Sprintf("\x00rename%d", i+1)
+		g.placeholder = fmt.Sprintf("%s%d", placeholderPrefix, i+1)
 	}
 	return out
 }

@@ -45,11 +45,12 @@ func (e *errWriter) printf(format string, a ...any) {
 }
 
 const (
-	ansiReset = "\x1b[0m"
-	ansiBold  = "\x1b[1m"
-	ansiRed   = "\x1b[31m"
-	ansiGreen = "\x1b[32m"
-	ansiDim   = "\x1b[2m"
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiDim    = "\x1b[2m"
+	ansiItalic = "\x1b[3m"
 )
 
 // WriteText writes the report for a terminal: the verdict, renames on one
@@ -147,6 +148,9 @@ func WriteText(w io.Writer, r *Result, opt TextOptions) error {
 				ew.printf("     %s\n", style(ansiRed, "- "+oneLine(c.Old.Text)))
 			default:
 				ew.printf("     %s\n", inlineText(c.Inline, opt.Color))
+				if note := renamedNote(c.Inline); note != "" {
+					ew.printf("     %s\n", style(ansiDim, note))
+				}
 			}
 		}
 	}
@@ -254,29 +258,77 @@ func docLabel(d DocInfo) string {
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ¶ ") }
 
 // inlineText renders spans on one line, shortening long unchanged runs to
-// their first and last few words.
+// their first and last few words. A rename span reads as unchanged text
+// (its new form, in italics with Color): it joins the unchanged run it
+// stands in, and renamedNote says what it was.
 func inlineText(spans []Span, color bool) string {
-	var b strings.Builder
-	for i, s := range spans {
-		text := oneLine(s.Text)
-		switch s.Op {
-		case "=":
-			b.WriteString(elide(text, i > 0, i < len(spans)-1))
-		case "-":
+	type piece struct{ op, text string }
+	var ps []piece
+	for _, s := range spans {
+		op, text := s.Op, oneLine(s.Text)
+		if op == OpRename {
+			op = OpEqual
 			if color {
-				b.WriteString(ansiRed + "\x1b[9m" + text + ansiReset)
-			} else {
-				b.WriteString("[-" + text + "-]")
+				text = styleWords(ansiItalic, text)
 			}
-		case "+":
+		}
+		if k := len(ps) - 1; k >= 0 && op == OpEqual && ps[k].op == OpEqual {
+			ps[k].text += text
+			continue
+		}
+		ps = append(ps, piece{op, text})
+	}
+	var b strings.Builder
+	for i, p := range ps {
+		switch p.op {
+		case OpEqual:
+			b.WriteString(elide(p.text, i > 0, i < len(ps)-1))
+		case OpDelete:
 			if color {
-				b.WriteString(ansiGreen + "\x1b[4m" + text + ansiReset)
+				b.WriteString(ansiRed + "\x1b[9m" + p.text + ansiReset)
 			} else {
-				b.WriteString("{+" + text + "+}")
+				b.WriteString("[-" + p.text + "-]")
+			}
+		case OpInsert:
+			if color {
+				b.WriteString(ansiGreen + "\x1b[4m" + p.text + ansiReset)
+			} else {
+				b.WriteString("{+" + p.text + "+}")
 			}
 		}
 	}
 	return b.String()
+}
+
+// styleWords styles each space-separated word of s on its own, so that
+// elide, which cuts at spaces, never separates a style from its reset.
+func styleWords(code, s string) string {
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		if w != "" {
+			words[i] = code + w + ansiReset
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// renamedNote lists the renames a change's spans show as unchanged text
+// ("renamed here: IMS Global → 1EdTech"), each old → new once; "" when
+// there are none.
+func renamedNote(spans []Span) string {
+	var seen []string
+	for _, s := range spans {
+		if s.Op != OpRename {
+			continue
+		}
+		if r := oneLine(s.From) + " → " + oneLine(s.Text); !slices.Contains(seen, r) {
+			seen = append(seen, r)
+		}
+	}
+	if len(seen) == 0 {
+		return ""
+	}
+	return "renamed here: " + strings.Join(seen, "; ")
 }
 
 // elide keeps up to contextWords words of an unchanged run next to each

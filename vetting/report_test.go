@@ -45,7 +45,7 @@ func TestRenewalIMS(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"Renewal report: 1EdTech Consortium", "baseline seal-awarded", "IMS Global → 1EdTech  in 37 clauses",
-		"vetting reports", "stated 2019-05-06 → 2022-05-17", "Re-vet"} {
+		"vetting reports", "stated 2019-05-06 → 2022-05-17", "Re-vet", "renamed here: IMS Global → 1EdTech"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q", want)
 		}
@@ -53,7 +53,10 @@ func TestRenewalIMS(t *testing.T) {
 	if err := rep.WriteHTML(&page, vetting.HTMLOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"<h1>Renewal report: 1EdTech Consortium</h1>", "IMS Global → 1EdTech</strong> in 37 clauses", "Substantive (3)", "vetting reports"} {
+	// Inside the substantive changes the rename is marked text (diff/4),
+	// not a deletion and an insertion.
+	for _, want := range []string{"<h1>Renewal report: 1EdTech Consortium</h1>", "IMS Global → 1EdTech</strong> in 37 clauses", "Substantive (3)", "vetting reports",
+		`<span class="renamed" title="renamed from IMS Global">1EdTech</span> websites that by their nature`, ".renamed {"} {
 		if !strings.Contains(page.String(), want) {
 			t.Errorf("HTML report lacks %q", want)
 		}

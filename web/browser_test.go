@@ -186,6 +186,21 @@ func TestBrowserTriage(t *testing.T) {
 	if !strings.Contains(substantive, "vetting reports") {
 		t.Errorf("the substantive changes do not show the vetting reports clause: %q", substantive)
 	}
+	// The rename inside the substantive changes is plain text marked as
+	// renamed: no deletion names the old name, and the marked new name
+	// has no highlight of its own.
+	var renamed struct {
+		Deleted, Marked int
+		Background      string
+	}
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => {
+		const s = document.querySelector("section.group.substantive");
+		const marked = [...s.querySelectorAll("span.renamed")].filter(e => e.title === "renamed from IMS Global" && e.textContent === "1EdTech");
+		return {Deleted: [...s.querySelectorAll("del")].filter(e => e.textContent.includes("IMS Global")).length,
+			Marked: marked.length, Background: marked.length ? getComputedStyle(marked[0]).backgroundColor : ""};
+	})()`, &renamed)); err != nil || renamed.Deleted != 0 || renamed.Marked == 0 || renamed.Background != "rgba(0, 0, 0, 0)" {
+		t.Errorf("the rename in the substantive changes: %+v %v", renamed, err)
+	}
 	var folded bool
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll("details.group")].every(d => !d.open)`, &folded)); err != nil || !folded {
 		t.Errorf("rename-only and cosmetic changes are not folded: %v", err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clausewatch/clausewatch/diff"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/web"
 )
@@ -26,7 +27,12 @@ func TestPages(t *testing.T) {
 		{"feed by supplier", "/?supplier=COR", []string{"cor-privacy"}, []string{"ims-privacy</a>"}},
 		{"change", "/changes/" + itoa(rename.ID), []string{"IMS Global → 1EdTech", "vetting reports", "Substantive (3)",
 			"Rename-only changes", "Cosmetic changes", "/sources/" + itoa(h.IMS.ID) + "/versions/2/raw", "<strong>Re-vet: 3 substantive changes (sharing, scope)</strong>; renamed IMS Global → 1EdTech"}, nil},
-		{"change inline", "/changes/" + itoa(rename.ID) + "?view=inline", []string{"<ins>", "inline-diff"}, nil},
+		// Inside the substantive clauses the rename is marked text, not
+		// a deletion and an insertion.
+		{"change", "/changes/" + itoa(rename.ID), []string{`<span class="renamed" title="renamed to 1EdTech">IMS Global</span> websites that by their nature`,
+			`<span class="renamed" title="renamed from IMS Global">1EdTech</span> websites that by their nature`}, nil},
+		{"change inline", "/changes/" + itoa(rename.ID) + "?view=inline", []string{"<ins>", "inline-diff",
+			`use collaboration features in the <span class="renamed" title="renamed from IMS Global">1EdTech</span> websites`}, nil},
 		{"source", "/sources/" + itoa(h.IMS.ID), []string{"version 3", "version 1", "Tracking: ", "ok", "Recent fetches"}, nil},
 		{"version", "/sources/" + itoa(h.IMS.ID) + "/versions/3", []string{"1EdTech"}, nil},
 		{"supplier", "/suppliers/COR", []string{"cor-privacy"}, []string{"ims-privacy"}},
@@ -54,6 +60,28 @@ func TestPages(t *testing.T) {
 				t.Errorf("CSP %q", csp)
 			}
 		})
+	}
+
+	// The API gives the rename spans with both forms.
+	_, body := do(t, "GET", srv.URL+"/api/changes/"+itoa(rename.ID), "", "", nil)
+	var detail struct{ Diff diff.Result }
+	if err := json.Unmarshal([]byte(body), &detail); err != nil {
+		t.Fatalf("GET /api/changes/%d: %v", rename.ID, err)
+	}
+	renamed := 0
+	for _, c := range detail.Diff.Changes {
+		for _, sp := range c.Inline {
+			switch {
+			case c.Class != diff.Substantive:
+			case sp.Op == diff.OpRename && sp.From == "IMS Global" && sp.Text == "1EdTech":
+				renamed++
+			case sp.Op == diff.OpDelete && strings.Contains(sp.Text, "IMS Global"):
+				t.Errorf("API: a substantive change deletes %q", sp.Text)
+			}
+		}
+	}
+	if renamed == 0 {
+		t.Errorf("API: no rename span IMS Global → 1EdTech in a substantive change")
 	}
 
 	// The raw capture is served as sandboxed plain text.

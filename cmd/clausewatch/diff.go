@@ -37,7 +37,10 @@ func runDiff(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(w, "are paired, and each change is classed substantive (calls for re-vetting), editorial, rename-only")
 		fmt.Fprintln(w, "or cosmetic. The report gives the verdict (\"Re-vet: …\" or not), the gist and ranked changes,")
 		fmt.Fprintln(w, "the renames, and the substantive and editorial changes word by word; rename-only and cosmetic")
-		fmt.Fprintln(w, "ones are counted (--all lists them). With one SOURCE it compares a watched source's stored versions.")
+		fmt.Fprintln(w, "ones are counted (--all lists them). A rename inside a substantive or editorial change reads as")
+		fmt.Fprintln(w, "unchanged text, with a \"renamed here: OLD → NEW\" line under the clause; --json gives it as a")
+		fmt.Fprintln(w, "span {\"op\": \"~\", \"text\": NEW, \"from\": OLD}. With one SOURCE it compares a watched source's")
+		fmt.Fprintln(w, "stored versions.")
 		fmt.Fprintln(w, "Exit status: 0 when the clause text is the same, 1 when it differs, 2 on error.\n\nFlags:")
 		fs.PrintDefaults()
 	}

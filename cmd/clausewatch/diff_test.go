@@ -62,6 +62,11 @@ func TestDiffJSONShape(t *testing.T) {
 			Reasons    []string        `json:"reasons"`
 			Old        json.RawMessage `json:"old"`
 			New        json.RawMessage `json:"new"`
+			Inline     []struct {
+				Op   string  `json:"op"`
+				Text string  `json:"text"`
+				From *string `json:"from"`
+			} `json:"inline"`
 		} `json:"changes"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -75,9 +80,24 @@ func TestDiffJSONShape(t *testing.T) {
 	}
 	kinds := map[string]bool{"added": true, "removed": true, "modified": true, "moved": true, "split": true, "merged": true}
 	classes := map[string]bool{"cosmetic": true, "rename": true, "editorial": true, "substantive": true}
+	renamed := 0
 	for _, c := range res.Changes {
 		if !kinds[c.Kind] || !classes[c.Class] || c.Categories == nil || c.Reasons == nil {
 			t.Fatalf("bad change: %+v", c)
+		}
+		// A rename inside a substantive change is a span of its own,
+		// with both forms; other spans have no "from".
+		for _, sp := range c.Inline {
+			switch {
+			case sp.Op == "~" && (sp.From == nil || *sp.From == "" || c.Class == "rename"):
+				t.Errorf("bad rename span in a %s change: %q from %v", c.Class, sp.Text, sp.From)
+			case sp.Op == "~":
+				if c.Class == "substantive" && *sp.From == "IMS Global" && sp.Text == "1EdTech" {
+					renamed++
+				}
+			case !strings.Contains("=-+", sp.Op) || len(sp.Op) != 1 || sp.From != nil:
+				t.Errorf("bad span in a %s change: %q %q", c.Class, sp.Op, sp.Text)
+			}
 		}
 		for _, side := range []json.RawMessage{c.Old, c.New} {
 			if string(side) == "null" {
@@ -91,6 +111,20 @@ func TestDiffJSONShape(t *testing.T) {
 				t.Fatalf("bad side %s: %v", side, err)
 			}
 		}
+	}
+	if renamed == 0 {
+		t.Error("no substantive change has the rename IMS Global → 1EdTech as a span")
+	}
+
+	// The text report: the rename reads as plain text in the
+	// substantive changes, with a note under each.
+	out, errOut, code = runCLI(t, "", "diff", old, url)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (differs): %s", code, errOut)
+	}
+	subs, _, _ := strings.Cut(out[strings.Index(out, "\nSubstantive ("):], "\nEditorial (")
+	if !strings.Contains(subs, "renamed here: IMS Global → 1EdTech") || strings.Contains(subs, "[-IMS Global") {
+		t.Errorf("text report, substantive changes:\n%s", subs)
 	}
 }
 

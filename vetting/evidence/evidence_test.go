@@ -139,6 +139,19 @@ func TestOutcomes(t *testing.T) {
 					t.Errorf("no passing %q check in %v", want, rep.Checks)
 				}
 			}
+			if m.Diff != nil {
+				// The diff is recomputed by this build, and its page
+				// marks the rename inside the substantive changes.
+				if !slices.ContainsFunc(rep.Checks, func(c evidence.Check) bool {
+					return c.Name == "diff" && c.OK && strings.HasPrefix(c.Detail, "recomputed")
+				}) {
+					t.Errorf("the diff is not recomputed: %v", rep.Checks)
+				}
+				_, files := members(t, b.Data)
+				if page := string(files["diff/diff.html"]); !strings.Contains(page, `<span class="renamed" title="renamed from IMS Global">1EdTech</span>`) {
+					t.Errorf("diff/diff.html has no rename span (%d bytes)", len(page))
+				}
+			}
 			// Without a key the bundle's own is used, and said so.
 			if rep := evidence.Verify(b.Data, evidence.VerifyOptions{}); !rep.OK() || !rep.KeyFromBundle {
 				t.Errorf("verify with the bundle's own key: %v %s", rep.KeyFromBundle, rep.Failures())
