@@ -22,8 +22,6 @@ func (d *DB) Check(ctx context.Context) error {
 			(SELECT 1 FROM versions v WHERE v.source = st.source AND v.generation = (st.doc->>'generation')::bigint AND v.seq = (st.doc->>'current')::bigint)`},
 		{"fetches past the log's end", "SELECT count(*) FROM fetches WHERE id > (SELECT size FROM log_head)"},
 		{"log records without a fetch", "SELECT (SELECT size FROM log_head) - count(*) FROM fetches WHERE id <= (SELECT size FROM log_head)"},
-		{"fetches whose body is missing", `SELECT count(*) FROM fetches f WHERE coalesce(f.doc->>'body_sha256', '') <> ''
-			AND NOT EXISTS (SELECT 1 FROM blobs WHERE hash = decode(f.doc->>'body_sha256', 'hex'))`},
 		{"versions whose document is missing", `SELECT count(*) FROM versions v WHERE coalesce(v.doc->>'doc_sha256', '') <> ''
 			AND NOT EXISTS (SELECT 1 FROM blobs WHERE hash = decode(v.doc->>'doc_sha256', 'hex'))`},
 		{"changes whose diff is missing", `SELECT count(*) FROM changes c WHERE coalesce(c.doc->>'diff_sha256', '') <> ''
@@ -100,39 +98,29 @@ func (d *DB) checkLeaves(ctx context.Context, tx pgx.Tx, ts *tiles, n int64, rep
 	leaves := make([]tlog.Hash, n)
 	found := make([]bool, n)
 	bodies := map[string]bool{}
-	rows, err := tx.Query(ctx, "SELECT id, source, start_ns, doc FROM fetches ORDER BY id")
+	rows, err := fetchRows(ctx, tx, "SELECT id, source, start_ns, rec FROM fetches ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
-	var fetches []store.Fetch
-	var at []store.LogProblem
-	for rows.Next() {
-		var id, src uint64
-		var start int64
-		var f store.Fetch
-		p := store.LogProblem{}
-		if err := rows.Scan(&id, &src, &start, &f); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		p.Leaf, p.Fetch, p.Source, p.Start = int64(id)-1, id, src, time.Unix(0, start).UTC()
-		fetches, at = append(fetches, f), append(at, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for k, f := range fetches {
+	fr := newFetchReader(ctx, tx)
+	for _, row := range rows {
 		rep.Fetches++
-		problem := func(kind, detail string) { p := at[k]; p.Kind, p.Detail = kind, detail; add(p) }
-		id := at[k].Fetch
+		at := store.LogProblem{Leaf: int64(row.id) - 1, Fetch: row.id, Source: row.src, Start: time.Unix(0, row.start).UTC()}
+		problem := func(kind, detail string) { p := at; p.Kind, p.Detail = kind, detail; add(p) }
+		id := row.id
 		if id == 0 || id > uint64(n) {
-			p := at[k]
+			p := at
 			p.Leaf, p.Kind, p.Detail = -1, store.ProblemUnlogged, "the fetch record is not in the log (it was written around it)"
 			add(p)
 			continue
 		}
 		i := id - 1
 		found[i] = true
+		f, err := fr.decode(row.src, row.start, row.id, row.rec)
+		if err != nil {
+			problem(store.ProblemEdited, fmt.Sprintf("the fetch record no longer decodes: %v", err))
+			continue
+		}
 		leaf := tlog.RecordHash(store.LogLeaf(f))
 		leaves[i] = leaf
 		stored, err := ts.reader().ReadHashes([]int64{tlog.StoredHashIndex(0, int64(i))})
@@ -142,7 +130,7 @@ func (d *DB) checkLeaves(ctx context.Context, tx pgx.Tx, ts *tiles, n int64, rep
 		case stored[0] != leaf:
 			problem(store.ProblemEdited, "the fetch record was edited after it was logged (it no longer hashes to its leaf)")
 		}
-		if f.ID != id || f.SourceID != at[k].Source {
+		if f.ID != id || f.SourceID != row.src {
 			problem(store.ProblemEdited, fmt.Sprintf("the record stored there is fetch %d of source %d", f.ID, f.SourceID))
 		}
 		if f.BodySHA256 != "" && !bodies[f.BodySHA256] {

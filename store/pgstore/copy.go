@@ -63,6 +63,9 @@ func (d *DB) CopyFrom(ctx context.Context, src *store.DB) (Copied, error) {
 				return err
 			}
 		}
+		if err := compactFetches(ctx, tx); err != nil {
+			return err
+		}
 		if err := d.copyLog(ctx, tx, src, &n); err != nil {
 			return err
 		}
@@ -151,7 +154,11 @@ func copyHistory(ctx context.Context, b *batcher, src *store.DB, n *Copied) erro
 			return err
 		}
 		for _, f := range fs {
-			if err := b.queue("INSERT INTO fetches (id, source, start_ns, doc) VALUES ($1, $2, $3, $4)", f.ID, f.SourceID, ns(f.Start), f); err != nil {
+			rec, err := store.JSONFetch(f) // made compact by compactFetches once the versions are in
+			if err != nil {
+				return err
+			}
+			if err := b.queue("INSERT INTO fetches (id, source, start_ns, rec) VALUES ($1, $2, $3, $4)", f.ID, f.SourceID, ns(f.Start), rec); err != nil {
 				return err
 			}
 			n.Fetches++
@@ -334,7 +341,7 @@ func (d *DB) copyLog(ctx context.Context, tx pgx.Tx, src *store.DB, n *Copied) e
 	if err != nil {
 		return err
 	}
-	fs, err := docs[store.Fetch](ctx, tx, "SELECT doc FROM fetches ORDER BY id")
+	fs, err := readFetches(ctx, tx, "SELECT id, source, start_ns, rec FROM fetches ORDER BY id")
 	if err != nil {
 		return err
 	}

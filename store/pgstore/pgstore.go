@@ -52,6 +52,9 @@ type DB struct {
 	keyFile  string
 	instance string
 	origin   string
+	// jsonFetches stores fetches as JSON, as schema 2 did: the baseline
+	// the compact records are measured against (BenchmarkFetchBytes).
+	jsonFetches bool
 }
 
 // The whole contract, as the bbolt store keeps it.

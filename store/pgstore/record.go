@@ -148,13 +148,14 @@ func (d *DB) write(ctx context.Context, tx pgx.Tx, r store.Record, f store.Fetch
 	}
 	newState := r.State
 	var recorded *store.Change
+	seen := prev // the version the fetch saw, for its compact record
 	switch {
 	case r.Start != nil:
 		v, err := d.startVersion(ctx, tx, r, f)
 		if err != nil {
 			return f, nil, err
 		}
-		f.Version, newState.Current = v.Seq, v.Seq
+		f.Version, newState.Current, seen = v.Seq, v.Seq, &v
 		if r.Change != nil {
 			if prev == nil {
 				return f, nil, fmt.Errorf("%w: a change needs a previous version", store.ErrInvalid)
@@ -173,7 +174,18 @@ func (d *DB) write(ctx context.Context, tx pgx.Tx, r store.Record, f store.Fetch
 		}
 		f.Version = prev.Seq
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO fetches (id, source, start_ns, doc) VALUES ($1, $2, $3, $4)", f.ID, id, ns(f.Start), f); err != nil {
+	if seen == nil || seen.Seq != f.Version {
+		seen = nil
+		var v store.Version
+		if f.Version != 0 && tx.QueryRow(ctx, "SELECT doc FROM versions WHERE source = $1 AND generation = $2 AND seq = $3", id, gen, f.Version).Scan(&v) == nil {
+			seen = &v
+		}
+	}
+	rec, err := encodeFetch(ctx, tx, f, gen, seen, d.jsonFetches)
+	if err != nil {
+		return f, nil, fmt.Errorf("put fetch: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO fetches (id, source, start_ns, rec) VALUES ($1, $2, $3, $4)", f.ID, id, ns(f.Start), rec); err != nil {
 		return f, nil, fmt.Errorf("put fetch: %w", err)
 	}
 	firstSight := false

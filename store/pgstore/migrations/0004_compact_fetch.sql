@@ -1,0 +1,21 @@
+-- Compact fetch records (decision record 0048), as the bbolt store keeps
+-- them since its schema 6 (decision record 0025): a fetch's record is the
+-- store's binary encoding in bytea, referring to its source's context and
+-- header sets, stored once per source and content-addressed here. A
+-- record whose first byte is '{' is the fetch as JSON: every row is that
+-- after this file; the Go step of this migration (migrate.go) then
+-- rewrites each as a compact record when that reads back as the same
+-- fetch and the same log leaf byte for byte, in the same transaction.
+CREATE TABLE fetch_sets (
+	source bigint NOT NULL REFERENCES sources (id),
+	seq    bigint NOT NULL CHECK (seq > 0),
+	hash   bytea NOT NULL CHECK (length(hash) = 32),
+	value  bytea NOT NULL,
+	PRIMARY KEY (source, seq),
+	UNIQUE (source, hash)
+);
+
+ALTER TABLE fetches ADD COLUMN rec bytea;
+UPDATE fetches SET rec = convert_to(doc::text, 'UTF8');
+ALTER TABLE fetches DROP COLUMN doc;
+ALTER TABLE fetches ALTER COLUMN rec SET NOT NULL;
