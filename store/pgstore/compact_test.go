@@ -10,6 +10,7 @@ import (
 	"github.com/clausewatch/clausewatch/store/pgstore/pgtest"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // TestCompactMigration writes a database as schema 2 kept it — fetches
@@ -135,7 +136,18 @@ func writeLegacy(t *testing.T, d *DB, fetches []store.Fetch) {
 			if err := d.appendLeaf(ctx, tx, int64(i), f); err != nil {
 				return err
 			}
-			if err := d.signTree(ctx, tx, int64(i)+1, i == 0); err != nil {
+			root, err := tlog.TreeHash(int64(i)+1, newTiles(ctx, tx).reader())
+			if err != nil {
+				return err
+			}
+			note, err := d.key.SignCheckpoint(store.Checkpoint{Origin: d.origin, Size: int64(i) + 1, Hash: root, Time: f.End})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "UPDATE log_head SET checkpoint = $1", note); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO checkpoints (size, note) VALUES ($1, $2)", i+1, note); err != nil {
 				return err
 			}
 		}

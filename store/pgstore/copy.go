@@ -39,6 +39,9 @@ func (d *DB) CopyFrom(ctx context.Context, src *store.DB) (Copied, error) {
 	if err != nil {
 		return n, fmt.Errorf("copy: %w", err)
 	}
+	if err := d.needKey("copy"); err != nil {
+		return n, err
+	}
 	if vkey != d.key.VerifierKey() {
 		return n, fmt.Errorf("copy: %w: the source's log is signed by %s; open the target with the source's key file (%s), not %s", store.ErrKey, vkey, src.KeyFile(), d.keyFile)
 	}
@@ -383,7 +386,7 @@ func (d *DB) copyLog(ctx context.Context, tx pgx.Tx, src *store.DB, n *Copied) e
 	if latest.Size != size || latest.Hash != n.Root {
 		return fmt.Errorf("%w: the rebuilt log's root at size %d is %v, the source's latest checkpoint signs %v at size %d", store.ErrCorrupt, size, n.Root, latest.Hash, latest.Size)
 	}
-	if _, err := tx.Exec(ctx, "UPDATE log_head SET size = $1, checkpoint = $2", size, latest.Note); err != nil {
+	if _, err := tx.Exec(ctx, "UPDATE log_head SET size = $1, checkpoint = $2, checkpoint_size = $3", size, latest.Note, latest.Size); err != nil {
 		return err
 	}
 	kept, err := src.Checkpoints(ctx)

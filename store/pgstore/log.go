@@ -68,12 +68,15 @@ func (d *DB) signTree(ctx context.Context, tx pgx.Tx, n int64, keep bool) error 
 	if err != nil {
 		return fmt.Errorf("log root at size %d: %w", n, err)
 	}
+	if err := d.needKey("sign a checkpoint"); err != nil {
+		return err
+	}
 	c := store.Checkpoint{Origin: d.origin, Size: n, Hash: root, Time: d.now().UTC()}
 	signed, err := d.key.SignCheckpoint(c)
 	if err != nil {
 		return fmt.Errorf("sign checkpoint: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "UPDATE log_head SET checkpoint = $1", signed); err != nil {
+	if _, err := tx.Exec(ctx, "UPDATE log_head SET checkpoint = $1, checkpoint_size = $2", signed, n); err != nil {
 		return err
 	}
 	if !keep {
@@ -118,8 +121,18 @@ func (d *DB) LogIndex(ctx context.Context, fetchID uint64) (int64, error) {
 	return int64(fetchID) - 1, nil
 }
 
-// LatestCheckpoint returns the newest signed checkpoint.
+// LatestCheckpoint returns the newest signed checkpoint. A handle that
+// holds the key first signs one covering every record logged so far,
+// when the latest does not (writers without the key leave the log ahead
+// of it): evidence, built only where the key is, always gets a
+// checkpoint that covers its leaves (decision record 0048). Without the
+// key it is the newest the key's node signed, which may lag the log.
 func (d *DB) LatestCheckpoint(ctx context.Context) (store.SignedCheckpoint, error) {
+	if d.key != nil {
+		if _, err := d.SignCheckpoint(ctx); err != nil {
+			return store.SignedCheckpoint{}, err
+		}
+	}
 	var signed []byte
 	if err := d.pool.QueryRow(ctx, "SELECT checkpoint FROM log_head").Scan(&signed); err != nil {
 		return store.SignedCheckpoint{}, err
@@ -202,4 +215,17 @@ func (d *DB) readLog(ctx context.Context, fn func(tx pgx.Tx, size int64) error) 
 }
 
 // SignEvidence signs evidence text with the log's key.
-func (d *DB) SignEvidence(text []byte) ([]byte, error) { return d.key.SignEvidence(text) }
+func (d *DB) SignEvidence(text []byte) ([]byte, error) {
+	if err := d.needKey("sign evidence"); err != nil {
+		return nil, err
+	}
+	return d.key.SignEvidence(text)
+}
+
+// needKey fails, saying what wanted it, when this handle has no key.
+func (d *DB) needKey(what string) error {
+	if d.key == nil {
+		return fmt.Errorf("%s: %w: this process was opened without the log's key file (only the key's node signs)", what, store.ErrKey)
+	}
+	return nil
+}

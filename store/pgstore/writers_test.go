@@ -189,9 +189,17 @@ func TestReopen(t *testing.T) {
 	if _, err := pgstore.Open(ctx, dsn, pgstore.Options{KeyFile: filepath.Join(dir, "other")}); !errors.Is(err, store.ErrKey) {
 		t.Errorf("another key: %v, want ErrKey", err)
 	}
-	if _, err := pgstore.Open(ctx, dsn, pgstore.Options{}); !errors.Is(err, store.ErrKey) {
-		t.Errorf("no key file: %v, want ErrKey", err)
+	keyless, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatalf("no key file (a worker): %v", err)
 	}
+	if _, err := keyless.SignEvidence([]byte("x")); !errors.Is(err, store.ErrKey) {
+		t.Errorf("evidence signed without the key file: %v, want ErrKey", err)
+	}
+	if _, err := keyless.SignCheckpoint(ctx); !errors.Is(err, store.ErrKey) {
+		t.Errorf("checkpoint signed without the key file: %v, want ErrKey", err)
+	}
+	keyless.Close()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

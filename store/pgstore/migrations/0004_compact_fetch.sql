@@ -19,3 +19,12 @@ ALTER TABLE fetches ADD COLUMN rec bytea;
 UPDATE fetches SET rec = convert_to(doc::text, 'UTF8');
 ALTER TABLE fetches DROP COLUMN doc;
 ALTER TABLE fetches ALTER COLUMN rec SET NOT NULL;
+
+-- Checkpoints signed on the key's node only (decision record 0048):
+-- a process without the key records leaves and tiles and asks, here,
+-- that the next checkpoint be kept for good when its batch started a
+-- version or first saw a text; the signer keeps that one and clears it.
+-- checkpoint_size is the size the latest checkpoint covers (NULL: not
+-- known, as before this file; the signer then signs one afresh).
+ALTER TABLE log_head ADD COLUMN keep_next boolean NOT NULL DEFAULT false;
+ALTER TABLE log_head ADD COLUMN checkpoint_size bigint;
