@@ -68,6 +68,9 @@ func TestCompactMigration(t *testing.T) {
 	if err != nil || !rep.OK() || rep.Fetches != len(fetches) {
 		t.Fatalf("log check after the migration: %+v, %v", rep, err)
 	}
+	if kept, err := db.Checkpoints(ctx); err != nil || len(kept) != len(fetches) || rep.Latest.Size != int64(len(fetches)) {
+		t.Errorf("after the migration: %d kept checkpoints, latest %d, %v: want the %d signed before, none new", len(kept), rep.Latest.Size, err, len(fetches))
+	}
 }
 
 // legacyFetches are fetches of source 1 as a schema-2 database held

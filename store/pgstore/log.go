@@ -88,7 +88,7 @@ func (d *DB) signTree(ctx context.Context, tx pgx.Tx, n int64, keep bool) error 
 		keep = store.KeepCheckpoint(last, c.Time)
 	}
 	if keep {
-		_, err = tx.Exec(ctx, "INSERT INTO checkpoints (size, note) VALUES ($1, $2)", n, signed)
+		_, err = tx.Exec(ctx, "INSERT INTO checkpoints (size, note) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING", n, signed)
 	}
 	return err
 }

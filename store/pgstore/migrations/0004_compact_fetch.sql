@@ -24,7 +24,8 @@ ALTER TABLE fetches ALTER COLUMN rec SET NOT NULL;
 -- a process without the key records leaves and tiles and asks, here,
 -- that the next checkpoint be kept for good when its batch started a
 -- version or first saw a text; the signer keeps that one and clears it.
--- checkpoint_size is the size the latest checkpoint covers (NULL: not
--- known, as before this file; the signer then signs one afresh).
+-- checkpoint_size is the size the latest checkpoint covers (NULL: none).
 ALTER TABLE log_head ADD COLUMN keep_next boolean NOT NULL DEFAULT false;
 ALTER TABLE log_head ADD COLUMN checkpoint_size bigint;
+-- A signed note's second line is the tree size it covers.
+UPDATE log_head SET checkpoint_size = split_part(convert_from(checkpoint, 'UTF8'), E'\n', 2)::bigint WHERE checkpoint IS NOT NULL;
