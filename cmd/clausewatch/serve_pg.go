@@ -14,6 +14,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/jobs"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/store/pgstore"
 	"github.com/clausewatch/clausewatch/watch"
 	"github.com/clausewatch/clausewatch/web"
 )
@@ -34,6 +35,10 @@ const (
 	hooksLock = 0x636c6177_686f6f6b // "clawhook"
 	mailLock  = 0x636c6177_6d61696c // "clawmail"
 )
+
+// signEvery is how often the signer looks at the log when no batch
+// has notified it (a notification lost with a connection).
+const signEvery = 10 * time.Second
 
 // checkRole refuses an unknown role, and any but all on a database file
 // (one process holds it: there is no one to share the work with).
@@ -156,6 +161,12 @@ func servePostgres(ctx context.Context, p pgServe) error {
 			})
 		}
 		p.log.Info("scheduling checks as jobs", "poll", p.poll)
+	}
+	// Where the key is, checkpoints are signed for the workers that
+	// record without it (decision record 0048).
+	if pdb, ok := p.db.(*pgstore.DB); ok && pdb.KeyFile() != "" {
+		wg.Go(func() { pdb.RunSigner(ctx, signEvery, p.log) })
+		p.log.Info("signing checkpoints of the log", "key", pdb.KeyFile())
 	}
 	if runs(p.role, roleWeb) && p.server != nil {
 		p.log.Info("web server listening", "url", "http://"+p.ln.Addr().String()+"/")
