@@ -190,6 +190,10 @@ func TestPostgresWorkers(t *testing.T) {
 	}
 	// SIGHUP reloads (a scheduler) or is ignored (a worker): neither
 	// dies of it, and both still stop cleanly below.
+	// Each says it is running (a worker that got no job may still be
+	// starting) before it is sent one.
+	procs[1].waitFor(t, 1, "scheduling checks as jobs")
+	procs[2].waitFor(t, 1, "working check jobs")
 	for _, d := range procs[1:3] {
 		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)

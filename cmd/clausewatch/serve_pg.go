@@ -87,6 +87,13 @@ type pgServe struct {
 // checks go through River's queue, so any number of schedulers, workers
 // and web servers can run, on any machines.
 func servePostgres(ctx context.Context, p pgServe) error {
+	// SIGHUP is always caught (its default action kills the process
+	// without a graceful stop): a scheduler re-reads the watchlist and
+	// looks at the sources again; other roles have nothing to reload.
+	// Caught from here on, before the role says it is running.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	pool, err := jobs.Connect(ctx, p.dsn)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -114,12 +121,6 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wake := make(chan struct{}, 1)
-	// SIGHUP is always caught (its default action kills the process
-	// without a graceful stop): a scheduler re-reads the watchlist and
-	// looks at the sources again; other roles have nothing to reload.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	wg.Go(func() {
 		for {
 			select {
