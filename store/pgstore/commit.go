@@ -43,9 +43,13 @@ func (d *DB) commitBatch(batch []*pending) {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(logLock)); err != nil {
 			return fmt.Errorf("log lock: %w", err)
 		}
+		bl, err := newBatchLog(ctx, tx)
+		if err != nil {
+			return err
+		}
 		written, keep := 0, false
 		for _, p := range batch {
-			ok, err := d.writeInSavepoint(ctx, tx, p)
+			ok, err := d.writeInSavepoint(ctx, tx, bl, p)
 			if err != nil {
 				return err
 			}
@@ -57,10 +61,13 @@ func (d *DB) commitBatch(batch []*pending) {
 		if written == 0 {
 			return nil
 		}
+		if err := bl.flush(ctx, tx); err != nil {
+			return fmt.Errorf("transparency log: %w", err)
+		}
 		if err := d.batchCheckpoint(ctx, tx, keep); err != nil {
 			return fmt.Errorf("transparency log: %w", err)
 		}
-		_, err := tx.Exec(ctx, "SELECT pg_notify($1, '')", logNotify)
+		_, err = tx.Exec(ctx, "SELECT pg_notify($1, '')", logNotify)
 		return err
 	})
 	if err != nil {
@@ -73,15 +80,18 @@ func (d *DB) commitBatch(batch []*pending) {
 	}
 }
 
-// writeInSavepoint writes p in a savepoint of tx and reports whether it
-// was written; when it was not, p.err says why and the savepoint is
-// rolled back. An error means tx itself cannot go on.
-func (d *DB) writeInSavepoint(ctx context.Context, tx pgx.Tx, p *pending) (bool, error) {
+// writeInSavepoint writes p in a savepoint of tx, its leaf into bl, and
+// reports whether it was written; when it was not, p.err says why, and
+// the savepoint and bl are rolled back. An error means tx itself cannot
+// go on.
+func (d *DB) writeInSavepoint(ctx context.Context, tx pgx.Tx, bl *batchLog, p *pending) (bool, error) {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return false, err
 	}
-	if err := d.write(ctx, sp, p); err != nil {
+	saved := bl.save()
+	if err := d.write(ctx, sp, bl, p); err != nil {
+		bl.restore(saved)
 		p.err, p.fetch, p.change = err, store.Fetch{}, nil
 		if rerr := sp.Rollback(ctx); rerr != nil {
 			return false, fmt.Errorf("roll back record of source %d: %w", p.r.Fetch.SourceID, rerr)

@@ -115,18 +115,18 @@ func (d *DB) dictionaryFor(ctx context.Context, st store.State) (key, content []
 }
 
 // write writes a prepared record in tx, which holds the log's lock:
-// blobs, fetch, version, change, due time, state and log leaf. It sets
+// blobs, fetch, version, change, due time, state, and its leaf into bl. It sets
 // p's fetch and change, and p.keep when the checkpoint that first covers
 // it is to be kept for good (it starts a version or first sees a text).
-func (d *DB) write(ctx context.Context, tx pgx.Tx, p *pending) error {
-	f, err := d.writeRecord(ctx, tx, p)
+func (d *DB) write(ctx context.Context, tx pgx.Tx, bl *batchLog, p *pending) error {
+	f, err := d.writeRecord(ctx, tx, bl, p)
 	if err == nil {
 		p.fetch = f
 	}
 	return err
 }
 
-func (d *DB) writeRecord(ctx context.Context, tx pgx.Tx, p *pending) (store.Fetch, error) {
+func (d *DB) writeRecord(ctx context.Context, tx pgx.Tx, bl *batchLog, p *pending) (store.Fetch, error) {
 	r, f, blobs := p.r, p.f, p.blobs
 	id := f.SourceID
 	var st store.State
@@ -141,11 +141,7 @@ func (d *DB) writeRecord(ctx context.Context, tx pgx.Tx, p *pending) (store.Fetc
 			return f, fmt.Errorf("put blob: %w", err)
 		}
 	}
-	var size int64
-	if err := tx.QueryRow(ctx, "SELECT size FROM log_head").Scan(&size); err != nil {
-		return f, fmt.Errorf("log size: %w", err)
-	}
-	f.ID = uint64(size) + 1
+	f.ID = uint64(bl.size) + 1
 	gen := r.State.Generation
 	var prev *store.Version
 	if st.Current != 0 && st.Generation == gen {
@@ -201,7 +197,7 @@ func (d *DB) writeRecord(ctx context.Context, tx pgx.Tx, p *pending) (store.Fetc
 		pend.FetchID, pend.Seen = f.ID, f.Start
 		newState.Pending, firstSight = &pend, true
 	}
-	if err := d.appendLeaf(ctx, tx, size, f); err != nil {
+	if err := bl.appendLeaf(f); err != nil {
 		return f, fmt.Errorf("transparency log: %w", err)
 	}
 	newState.V, newState.SourceID, newState.Rev = 1, id, st.Rev+1
