@@ -42,12 +42,53 @@ func (d *DB) Check(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("%w: %d %s", store.ErrCorrupt, n, c.what))
 			}
 		}
+		n, err := missingBodies(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("fetches whose body is missing: %w", err)
+		}
+		if n != 0 {
+			errs = append(errs, fmt.Errorf("%w: %d fetches whose body is missing", store.ErrCorrupt, n))
+		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("check database: %w", err)
 	}
 	return errors.Join(errs...)
+}
+
+// missingBodies counts the fetches whose body blob is not stored. The
+// body's hash is inside the compact record (or the version's), so the
+// records are decoded here, not queried.
+func missingBodies(ctx context.Context, tx pgx.Tx) (int, error) {
+	fs, err := readFetches(ctx, tx, "SELECT id, source, start_ns, rec FROM fetches ORDER BY source, id")
+	if err != nil {
+		return 0, err
+	}
+	bodies := map[string]int{}
+	var keys [][]byte
+	for _, f := range fs {
+		if f.BodySHA256 == "" {
+			continue
+		}
+		if bodies[f.BodySHA256]++; bodies[f.BodySHA256] == 1 {
+			k, err := store.BlobKey(f.BodySHA256)
+			if err != nil {
+				return 0, fmt.Errorf("fetch %d: %w", f.ID, err)
+			}
+			keys = append(keys, k)
+		}
+	}
+	rows, err := tx.Query(ctx, "SELECT encode(h, 'hex') FROM unnest($1::bytea[]) h WHERE NOT EXISTS (SELECT 1 FROM blobs WHERE hash = h)", keys)
+	if err != nil {
+		return 0, err
+	}
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	n := 0
+	for _, h := range missing {
+		n += bodies[h]
+	}
+	return n, err
 }
 
 // CheckLog recomputes the log from the stored fetches and reports where

@@ -1,9 +1,11 @@
 package pgstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/store/pgstore"
 	"github.com/clausewatch/clausewatch/store/pgstore/pgtest"
+	"github.com/jackc/pgx/v5"
 )
 
 // TestGroupCommit: eight records reach the writer together (a batch
@@ -92,6 +95,19 @@ func TestGroupCommit(t *testing.T) {
 			}
 			if err := db.Check(ctx); err != nil {
 				t.Errorf("check: %v", err)
+			}
+			// A body lost behind the store's back: Check finds it in
+			// the compact records.
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			if _, err := conn.Exec(ctx, "DELETE FROM blobs WHERE hash = sha256('page 3')"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Check(ctx); !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "1 fetches whose body is missing") {
+				t.Errorf("check with a body deleted: %v", err)
 			}
 		})
 	}
