@@ -115,9 +115,10 @@ func (d *DB) dictionaryFor(ctx context.Context, st store.State) (key, content []
 }
 
 // write writes a prepared record in tx, which holds the log's lock:
-// blobs, fetch, version, change, due time, state, and its leaf into bl. It sets
-// p's fetch and change, and p.keep when the checkpoint that first covers
-// it is to be kept for good (it starts a version or first sees a text).
+// blobs, fetch, version, change, due time, state, and its leaf into bl.
+// It sets p's fetch and change, and p.keep when the checkpoint that
+// first covers it is to be kept for good (it starts a version or first
+// sees a text).
 func (d *DB) write(ctx context.Context, tx pgx.Tx, bl *batchLog, p *pending) error {
 	f, err := d.writeRecord(ctx, tx, bl, p)
 	if err == nil {
