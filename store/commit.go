@@ -30,14 +30,15 @@ type CommitOptions struct {
 // written.
 var ErrClosed = errors.New("store: database closed")
 
-// committer is the one writer of group commit: it takes prepared records
-// from a queue, writes each batch in one transaction with one signed
-// checkpoint, and wakes each record's caller once that transaction has
-// committed. Its goroutine starts with the first record and ends in
-// Close.
-type committer struct {
+// GroupCommit is the one writer of group commit, for any backend: it
+// takes prepared items from a queue, hands each batch to write (one
+// transaction), and wakes each item's caller once write has returned.
+// Its goroutine starts with the first item and ends in Close. The bbolt
+// store's Record uses it with its records, pgstore's with its own.
+type GroupCommit[T any] struct {
 	opts  CommitOptions
-	queue chan *pendingRecord
+	write func(batch []*T)
+	queue chan queued[T]
 	// mu guards closed; senders counts callers between their closed check
 	// and their send, so that Close closes the queue only after them.
 	mu      sync.Mutex
@@ -47,27 +48,34 @@ type committer struct {
 	running sync.WaitGroup
 }
 
-func newCommitter(opts CommitOptions) *committer {
+// queued is an item and the channel closed once it is written.
+type queued[T any] struct {
+	v    *T
+	done chan struct{}
+}
+
+// NewGroupCommit returns a writer that hands batches to write, bounded
+// by opts (defaults filled in). write must set each item's outcome.
+func NewGroupCommit[T any](opts CommitOptions, write func(batch []*T)) *GroupCommit[T] {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 64
 	}
 	opts.MaxDelay = max(opts.MaxDelay, 0)
-	return &committer{opts: opts, queue: make(chan *pendingRecord, opts.MaxBatch)}
+	return &GroupCommit[T]{opts: opts, write: write, queue: make(chan queued[T], opts.MaxBatch)}
 }
 
-// commit writes a prepared record and returns once it is committed (or
-// failed; p.err says). With MaxBatch 1 it commits at once on this
-// goroutine; otherwise it hands p to the writer and waits. ctx bounds the
-// wait for a place in the queue, not the commit: once queued, the record
-// is written, and the caller learns how.
-func (d *DB) commit(ctx context.Context, p *pendingRecord) error {
-	c := d.commits
+// Commit writes v and returns once write has run on a batch holding it
+// (nil: v's own outcome says how it went), or an error when v was not
+// written: ErrClosed, or ctx's error while it waited for a place in the
+// queue. With MaxBatch 1 it writes at once on this goroutine. Once
+// queued, v is written, and the caller learns how.
+func (c *GroupCommit[T]) Commit(ctx context.Context, v *T) error {
 	if c.opts.MaxBatch == 1 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		d.commitBatch([]*pendingRecord{p})
-		return p.err
+		c.write([]*T{v})
+		return nil
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -76,54 +84,69 @@ func (d *DB) commit(ctx context.Context, p *pendingRecord) error {
 	}
 	c.senders.Add(1)
 	c.mu.Unlock()
-	c.start.Do(func() { c.running.Go(func() { d.writeLoop(c) }) })
-	p.done = make(chan struct{})
+	c.start.Do(func() { c.running.Go(c.loop) })
+	q := queued[T]{v: v, done: make(chan struct{})}
 	select {
-	case c.queue <- p:
+	case c.queue <- q:
 		c.senders.Done()
 	case <-ctx.Done():
 		c.senders.Done()
 		return ctx.Err()
 	}
-	<-p.done
+	<-q.done
+	return nil
+}
+
+// commit writes a prepared record and returns once it is committed (or
+// failed; p.err says).
+func (d *DB) commit(ctx context.Context, p *pendingRecord) error {
+	if err := d.commits.Commit(ctx, p); err != nil {
+		return err
+	}
 	return p.err
 }
 
-// writeLoop is the writer: it runs until Close closes the queue, and
-// commits what is queued before it returns.
-func (d *DB) writeLoop(c *committer) {
+// loop is the writer: it runs until Close closes the queue, and writes
+// what is queued before it returns.
+func (c *GroupCommit[T]) loop() {
 	var timer *time.Timer
 	if c.opts.MaxDelay > 0 {
 		timer = time.NewTimer(c.opts.MaxDelay)
 		timer.Stop()
 		defer timer.Stop()
 	}
-	batch := make([]*pendingRecord, 0, c.opts.MaxBatch)
+	batch := make([]queued[T], 0, c.opts.MaxBatch)
+	items := make([]*T, 0, c.opts.MaxBatch)
 	for first := range c.queue {
 		batch = append(batch[:0], first)
 		open := c.gather(&batch, timer)
-		d.commitBatch(batch)
-		for _, p := range batch {
-			close(p.done)
+		items = items[:0]
+		for _, q := range batch {
+			items = append(items, q.v)
+		}
+		c.write(items)
+		for _, q := range batch {
+			close(q.done)
 		}
 		clear(batch)
+		clear(items)
 		if !open {
 			return
 		}
 	}
 }
 
-// gather adds queued records to batch until it is full, then (when timer
+// gather adds queued items to batch until it is full, then (when timer
 // is set) waits up to MaxDelay for more. It reports false when the queue
 // was closed.
-func (c *committer) gather(batch *[]*pendingRecord, timer *time.Timer) bool {
+func (c *GroupCommit[T]) gather(batch *[]queued[T], timer *time.Timer) bool {
 	for len(*batch) < c.opts.MaxBatch {
 		select {
-		case p, ok := <-c.queue:
+		case q, ok := <-c.queue:
 			if !ok {
 				return false
 			}
-			*batch = append(*batch, p)
+			*batch = append(*batch, q)
 			continue
 		default:
 		}
@@ -136,11 +159,11 @@ func (c *committer) gather(batch *[]*pendingRecord, timer *time.Timer) bool {
 	defer timer.Stop()
 	for len(*batch) < c.opts.MaxBatch {
 		select {
-		case p, ok := <-c.queue:
+		case q, ok := <-c.queue:
 			if !ok {
 				return false
 			}
-			*batch = append(*batch, p)
+			*batch = append(*batch, q)
 		case <-timer.C:
 			return true
 		}
@@ -148,8 +171,8 @@ func (c *committer) gather(batch *[]*pendingRecord, timer *time.Timer) bool {
 	return true
 }
 
-// close stops the writer once every record handed to it is committed.
-func (c *committer) close() {
+// Close stops the writer once every item handed to it is written.
+func (c *GroupCommit[T]) Close() {
 	c.mu.Lock()
 	already := c.closed
 	c.closed = true

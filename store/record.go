@@ -65,7 +65,6 @@ type pendingRecord struct {
 	change *Change
 	keep   bool // the checkpoint signed with it is kept for good
 	err    error
-	done   chan struct{}
 }
 
 // prepareRecord checks r against the state it was decided on and

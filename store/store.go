@@ -87,7 +87,7 @@ type DB struct {
 	// guard is what run keeps about transactions that panicked.
 	guard guard
 	// commits is the writer Record hands its records to.
-	commits *committer
+	commits *GroupCommit[pendingRecord]
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
@@ -141,7 +141,8 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
 	}
-	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, maxBlob: opts.MaxBlobBytes, keyFile: opts.KeyFile, commits: newCommitter(opts.Commit)}
+	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, maxBlob: opts.MaxBlobBytes, keyFile: opts.KeyFile}
+	d.commits = NewGroupCommit(opts.Commit, d.commitBatch)
 	if opts.ReadOnly {
 		err = d.run(false, func(tx *bbolt.Tx) error {
 			v, err := schemaOf(tx)
@@ -175,7 +176,7 @@ func Open(path string, opts Options) (*DB, error) {
 // held its locks, it leaves the file to the process's exit rather than
 // wait for them forever.
 func (d *DB) Close() error {
-	d.commits.close()
+	d.commits.Close()
 	d.enc.Close()
 	d.dec.Close()
 	if e := d.guard.stuck.Load(); e != nil {

@@ -26,6 +26,9 @@ type command struct {
 	key *string
 	// commit is set by commitFlags, for the commands that record checks.
 	commit *store.CommitOptions
+	// keyOptional lets a PostgreSQL database open without the key: a
+	// worker records and the key's node signs (decision record 0048).
+	keyOptional bool
 }
 
 // commitFlags adds --commit-batch and --commit-delay, which bound group

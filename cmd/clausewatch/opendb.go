@@ -41,7 +41,8 @@ func (c *command) keyFlag() {
 // keyPath is the signing key file the command opens its database with,
 // read against the invoking directory: --key, else "" (bbolt's default
 // beside the file). PostgreSQL has no file to keep it beside, so there it
-// must be given, by --key or $CLAUSEWATCH_KEY.
+// must be given, by --key or $CLAUSEWATCH_KEY, except to a worker, which
+// records without signing ("").
 func (c *command) keyPath() (string, error) {
 	e := c.env
 	if e == nil {
@@ -53,6 +54,9 @@ func (c *command) keyPath() (string, error) {
 	}
 	if k == "" && isPostgres(*c.db) {
 		k = e.getenv(keyEnv)
+	}
+	if k == "" && isPostgres(*c.db) && c.keyOptional {
+		return "", nil
 	}
 	if k == "" && isPostgres(*c.db) {
 		return "", usageError("%s: --db postgres://… needs the log's signing key file: --key FILE or $%s", c.name, keyEnv)
@@ -70,7 +74,7 @@ func (c *command) openStore(ctx context.Context, opts store.Options) (store.Stor
 		return nil, err
 	}
 	if isPostgres(*c.db) {
-		db, err := pgstore.Open(ctx, *c.db, pgstore.Options{KeyFile: key})
+		db, err := pgstore.Open(ctx, *c.db, pgstore.Options{KeyFile: key, Commit: opts.Commit})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}

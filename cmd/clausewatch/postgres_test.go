@@ -140,7 +140,9 @@ func TestPostgresCommands(t *testing.T) {
 // web servers (serve --role web), all on one database. Every source is
 // checked once for its slot (each page fetched once: no slot enqueued
 // twice, no source checked by two workers), both web servers show the
-// same dashboard, and log check passes.
+// same dashboard, and log check passes. The workers have no key file:
+// the schedulers, which hold it, sign checkpoints covering what the
+// workers logged (decision record 0048).
 func TestPostgresWorkers(t *testing.T) {
 	const n = 12
 	dsn := pgDB(t)
@@ -152,16 +154,18 @@ func TestPostgresWorkers(t *testing.T) {
 	for range 2 {
 		procs = append(procs, startDaemon(t, append([]string{"serve", "--role", "scheduler", "--poll", "200ms"}, common...)...))
 	}
+	keyless := []string{"--db", dsn, "--jitter", "0", "--schedule", "@daily", "--tz", "UTC", "--no-browser", "--log", "json"}
 	for range 2 {
-		procs = append(procs, startDaemon(t, append([]string{"worker", "--workers", "3", "--confirm-delay", "1ns"}, common...)...))
+		procs = append(procs, startDaemon(t, append([]string{"worker", "--workers", "3", "--confirm-delay", "1ns"}, keyless...)...))
 	}
 	var webs []*daemon
 	for range 2 {
 		webs = append(webs, startDaemon(t, append([]string{"serve", "--role", "web", "--open-read"}, common...)...))
 	}
 	procs = append(procs, webs...)
-	db := openPG(t, dsn, key)
+	db := openPG(t, dsn, "") // without the key: it signs nothing itself
 	waitFetched(t, db, n, procs)
+	waitSigned(t, db, n, procs)
 	// Both web servers show the same dashboard, every source checked.
 	var pages []string
 	for _, d := range webs {
@@ -186,6 +190,10 @@ func TestPostgresWorkers(t *testing.T) {
 	}
 	// SIGHUP reloads (a scheduler) or is ignored (a worker): neither
 	// dies of it, and both still stop cleanly below.
+	// Each says it is running (a worker that got no job may still be
+	// starting) before it is sent one.
+	procs[1].waitFor(t, 1, "scheduling checks as jobs")
+	procs[2].waitFor(t, 1, "working check jobs")
 	for _, d := range procs[1:3] {
 		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
@@ -204,6 +212,26 @@ func TestPostgresWorkers(t *testing.T) {
 	}
 	if out, errOut, code := runCLI(t, "", "log", "check", "--db", dsn, "--key", key); code != 0 || !strings.Contains(out, fmt.Sprintf("%d fetch records", n)) {
 		t.Errorf("log check: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// waitSigned polls until the latest checkpoint covers want records
+// (a safety-net deadline of minutes).
+func waitSigned(t *testing.T, db store.Store, want int64, procs []*daemon) {
+	t.Helper()
+	end := time.Now().Add(3 * time.Minute)
+	for {
+		c, err := db.LatestCheckpoint(t.Context())
+		if err == nil && c.Size >= want {
+			return
+		}
+		if time.Now().After(end) {
+			for _, d := range procs {
+				t.Log(d.log())
+			}
+			t.Fatalf("latest checkpoint %+v, %v after 3 minutes: want one covering %d records", c.Checkpoint, err, want)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

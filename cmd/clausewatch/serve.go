@@ -145,6 +145,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer ln.Close()
 	}
 
+	// A worker needs no key: the key's node signs (decision record 0048).
+	c.keyOptional = pg && *role == roleWorker
 	// Another daemon (or any command) holding the file: say so at once.
 	db, err := c.openStore(ctx, c.storeOptions(100*time.Millisecond))
 	if err != nil {

@@ -38,6 +38,10 @@ const (
 	mailLock  = 0x636c6177_6d61696c // "clawmail"
 )
 
+// signEvery is how often the signer looks at the log when no batch
+// has notified it (a notification lost with a connection).
+const signEvery = 10 * time.Second
+
 // checkRole refuses an unknown role, and any but all on a database file
 // (one process holds it: there is no one to share the work with).
 func checkRole(role string, pg bool) error {
@@ -94,6 +98,13 @@ type pgServe struct {
 func servePostgres(ctx context.Context, p pgServe) error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	// SIGHUP is always caught (its default action kills the process
+	// without a graceful stop): a scheduler re-reads the watchlist and
+	// looks at the sources again; other roles have nothing to reload.
+	// Caught from here on, before the role says it is running.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	pool, err := jobs.Connect(ctx, p.dsn)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -126,12 +137,6 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wake := make(chan struct{}, 1)
-	// SIGHUP is always caught (its default action kills the process
-	// without a graceful stop): a scheduler re-reads the watchlist and
-	// looks at the sources again; other roles have nothing to reload.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	wg.Go(func() {
 		for {
 			select {
@@ -173,6 +178,12 @@ func servePostgres(ctx context.Context, p pgServe) error {
 			})
 		}
 		p.log.Info("scheduling checks as jobs", "poll", p.poll)
+	}
+	// Where the key is, checkpoints are signed for the workers that
+	// record without it (decision record 0048).
+	if pdb, ok := p.db.(*pgstore.DB); ok && pdb.KeyFile() != "" {
+		wg.Go(func() { pdb.RunSigner(ctx, signEvery, p.log) })
+		p.log.Info("signing checkpoints of the log", "key", pdb.KeyFile())
 	}
 	if runs(p.role, roleWeb) && p.server != nil {
 		p.log.Info("web server listening", "url", "http://"+p.ln.Addr().String()+"/")

@@ -39,6 +39,9 @@ func (d *DB) CopyFrom(ctx context.Context, src *store.DB) (Copied, error) {
 	if err != nil {
 		return n, fmt.Errorf("copy: %w", err)
 	}
+	if err := d.needKey("copy"); err != nil {
+		return n, err
+	}
 	if vkey != d.key.VerifierKey() {
 		return n, fmt.Errorf("copy: %w: the source's log is signed by %s; open the target with the source's key file (%s), not %s", store.ErrKey, vkey, src.KeyFile(), d.keyFile)
 	}
@@ -62,6 +65,9 @@ func (d *DB) CopyFrom(ctx context.Context, src *store.DB) (Copied, error) {
 			if err := b.flush(); err != nil {
 				return err
 			}
+		}
+		if err := compactFetches(ctx, tx); err != nil {
+			return err
 		}
 		if err := d.copyLog(ctx, tx, src, &n); err != nil {
 			return err
@@ -151,7 +157,11 @@ func copyHistory(ctx context.Context, b *batcher, src *store.DB, n *Copied) erro
 			return err
 		}
 		for _, f := range fs {
-			if err := b.queue("INSERT INTO fetches (id, source, start_ns, doc) VALUES ($1, $2, $3, $4)", f.ID, f.SourceID, ns(f.Start), f); err != nil {
+			rec, err := store.JSONFetch(f) // made compact by compactFetches once the versions are in
+			if err != nil {
+				return err
+			}
+			if err := b.queue("INSERT INTO fetches (id, source, start_ns, rec) VALUES ($1, $2, $3, $4)", f.ID, f.SourceID, ns(f.Start), rec); err != nil {
 				return err
 			}
 			n.Fetches++
@@ -328,7 +338,7 @@ func (d *DB) copyLog(ctx context.Context, tx pgx.Tx, src *store.DB, n *Copied) e
 	if err != nil {
 		return err
 	}
-	fs, err := docs[store.Fetch](ctx, tx, "SELECT doc FROM fetches ORDER BY id")
+	fs, err := readFetches(ctx, tx, "SELECT id, source, start_ns, rec FROM fetches ORDER BY id")
 	if err != nil {
 		return err
 	}
@@ -370,7 +380,7 @@ func (d *DB) copyLog(ctx context.Context, tx pgx.Tx, src *store.DB, n *Copied) e
 	if latest.Size != size || latest.Hash != n.Root {
 		return fmt.Errorf("%w: the rebuilt log's root at size %d is %v, the source's latest checkpoint signs %v at size %d", store.ErrCorrupt, size, n.Root, latest.Hash, latest.Size)
 	}
-	if _, err := tx.Exec(ctx, "UPDATE log_head SET size = $1, checkpoint = $2", size, latest.Note); err != nil {
+	if _, err := tx.Exec(ctx, "UPDATE log_head SET size = $1, checkpoint = $2, checkpoint_size = $3", size, latest.Note, latest.Size); err != nil {
 		return err
 	}
 	kept, err := src.Checkpoints(ctx)

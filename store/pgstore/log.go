@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/jackc/pgx/v5"
@@ -40,24 +41,77 @@ func (t *tiles) get(level int, n int64) ([]byte, error) {
 // reader is a tlog.HashReader over the tiles.
 func (t *tiles) reader() tlog.HashReader { return store.TileHashReader(t.get) }
 
-// appendLeaf adds fetch f as record n of the log (f.ID is n+1) and moves
-// the log's size on.
-func (d *DB) appendLeaf(ctx context.Context, tx pgx.Tx, n int64, f store.Fetch) error {
-	if f.ID != uint64(n)+1 {
-		return fmt.Errorf("%w: fetch %d cannot be log record %d (record n is fetch n+1)", store.ErrCorrupt, f.ID, n)
+// batchLog is the log as a batch appends to it: its size and the tiles
+// it has read or changed, written once at the end of the batch (flush)
+// rather than once per record.
+type batchLog struct {
+	size  int64
+	ts    *tiles
+	dirty map[[2]int64]bool
+}
+
+// newBatchLog reads the log's size in tx, which holds the log's lock.
+func newBatchLog(ctx context.Context, tx pgx.Tx) (*batchLog, error) {
+	b := &batchLog{ts: newTiles(ctx, tx), dirty: map[[2]int64]bool{}}
+	if err := tx.QueryRow(ctx, "SELECT size FROM log_head").Scan(&b.size); err != nil {
+		return nil, fmt.Errorf("log size: %w", err)
 	}
-	ts := newTiles(ctx, tx)
+	return b, nil
+}
+
+// appendLeaf adds fetch f as the next record of the log (f.ID is its
+// number plus one).
+func (b *batchLog) appendLeaf(f store.Fetch) error {
+	if f.ID != uint64(b.size)+1 {
+		return fmt.Errorf("%w: fetch %d cannot be log record %d (record n is fetch n+1)", store.ErrCorrupt, f.ID, b.size)
+	}
 	put := func(level int, i int64, data []byte) error {
-		ts.cache[[2]int64{int64(level), i}] = data
+		k := [2]int64{int64(level), i}
+		b.ts.cache[k], b.dirty[k] = data, true
+		return nil
+	}
+	if err := store.AppendToTiles(b.size, store.LogLeaf(f), b.ts.get, put); err != nil {
+		return err
+	}
+	b.size++
+	return nil
+}
+
+// save returns a copy to restore when a record is rolled back (its
+// savepoint): AppendToTiles puts new slices, so a shallow copy will do.
+func (b *batchLog) save() batchLog {
+	return batchLog{size: b.size, ts: &tiles{ctx: b.ts.ctx, q: b.ts.q, cache: maps.Clone(b.ts.cache)}, dirty: maps.Clone(b.dirty)}
+}
+
+func (b *batchLog) restore(s batchLog) { *b = s }
+
+// flush writes the changed tiles and the size in tx.
+func (b *batchLog) flush(ctx context.Context, tx pgx.Tx) error {
+	for k := range b.dirty {
 		_, err := tx.Exec(ctx, `INSERT INTO log_tiles (level, n, data) VALUES ($1, $2, $3)
-			ON CONFLICT (level, n) DO UPDATE SET data = EXCLUDED.data`, level, i, data)
-		return err
+			ON CONFLICT (level, n) DO UPDATE SET data = EXCLUDED.data`, k[0], k[1], b.ts.cache[k])
+		if err != nil {
+			return fmt.Errorf("log tile %d/%d: %w", k[0], k[1], err)
+		}
 	}
-	if err := store.AppendToTiles(n, store.LogLeaf(f), ts.get, put); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, "UPDATE log_head SET size = $1", n+1)
+	clear(b.dirty)
+	_, err := tx.Exec(ctx, "UPDATE log_head SET size = $1", b.size)
 	return err
+}
+
+// appendLeaf adds fetch f as record n of the log in tx and writes it.
+func (d *DB) appendLeaf(ctx context.Context, tx pgx.Tx, n int64, f store.Fetch) error {
+	b, err := newBatchLog(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if b.size != n {
+		return fmt.Errorf("%w: the log has %d records, not %d", store.ErrCorrupt, b.size, n)
+	}
+	if err := b.appendLeaf(f); err != nil {
+		return err
+	}
+	return b.flush(ctx, tx)
 }
 
 // signTree signs a checkpoint of the log of size n as tx has it, stores
@@ -68,12 +122,15 @@ func (d *DB) signTree(ctx context.Context, tx pgx.Tx, n int64, keep bool) error 
 	if err != nil {
 		return fmt.Errorf("log root at size %d: %w", n, err)
 	}
+	if err := d.needKey("sign a checkpoint"); err != nil {
+		return err
+	}
 	c := store.Checkpoint{Origin: d.origin, Size: n, Hash: root, Time: d.now().UTC()}
 	signed, err := d.key.SignCheckpoint(c)
 	if err != nil {
 		return fmt.Errorf("sign checkpoint: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "UPDATE log_head SET checkpoint = $1", signed); err != nil {
+	if _, err := tx.Exec(ctx, "UPDATE log_head SET checkpoint = $1, checkpoint_size = $2", signed, n); err != nil {
 		return err
 	}
 	if !keep {
@@ -85,7 +142,7 @@ func (d *DB) signTree(ctx context.Context, tx pgx.Tx, n int64, keep bool) error 
 		keep = store.KeepCheckpoint(last, c.Time)
 	}
 	if keep {
-		_, err = tx.Exec(ctx, "INSERT INTO checkpoints (size, note) VALUES ($1, $2)", n, signed)
+		_, err = tx.Exec(ctx, "INSERT INTO checkpoints (size, note) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING", n, signed)
 	}
 	return err
 }
@@ -118,8 +175,18 @@ func (d *DB) LogIndex(ctx context.Context, fetchID uint64) (int64, error) {
 	return int64(fetchID) - 1, nil
 }
 
-// LatestCheckpoint returns the newest signed checkpoint.
+// LatestCheckpoint returns the newest signed checkpoint. A handle that
+// holds the key first signs one covering every record logged so far,
+// when the latest does not (writers without the key leave the log ahead
+// of it): evidence, built only where the key is, always gets a
+// checkpoint that covers its leaves (decision record 0048). Without the
+// key it is the newest the key's node signed, which may lag the log.
 func (d *DB) LatestCheckpoint(ctx context.Context) (store.SignedCheckpoint, error) {
+	if d.key != nil {
+		if _, err := d.SignCheckpoint(ctx); err != nil {
+			return store.SignedCheckpoint{}, err
+		}
+	}
 	var signed []byte
 	if err := d.pool.QueryRow(ctx, "SELECT checkpoint FROM log_head").Scan(&signed); err != nil {
 		return store.SignedCheckpoint{}, err
@@ -202,4 +269,17 @@ func (d *DB) readLog(ctx context.Context, fn func(tx pgx.Tx, size int64) error) 
 }
 
 // SignEvidence signs evidence text with the log's key.
-func (d *DB) SignEvidence(text []byte) ([]byte, error) { return d.key.SignEvidence(text) }
+func (d *DB) SignEvidence(text []byte) ([]byte, error) {
+	if err := d.needKey("sign evidence"); err != nil {
+		return nil, err
+	}
+	return d.key.SignEvidence(text)
+}
+
+// needKey fails, saying what wanted it, when this handle has no key.
+func (d *DB) needKey(what string) error {
+	if d.key == nil {
+		return fmt.Errorf("%s: %w: this process was opened without the log's key file (only the key's node signs)", what, store.ErrKey)
+	}
+	return nil
+}

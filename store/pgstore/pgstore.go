@@ -33,10 +33,16 @@ const logLock = 0x63776c67
 
 // Options configures Open.
 type Options struct {
-	// KeyFile is the log's signing key; required. Open creates it when
-	// the database has no log key yet, and refuses a key that is not the
-	// one the log was signed with.
+	// KeyFile is the log's signing key. Open creates it when the
+	// database has no log key yet, and refuses a key that is not the one
+	// the log was signed with. Empty: this process records fetches and
+	// their leaves but signs nothing; the process that holds the key
+	// signs checkpoints (RunSigner; decision record 0048).
 	KeyFile string
+	// Commit bounds group commit (store.CommitOptions; decision record
+	// 0048): how many records one transaction holds, how long the writer
+	// waits for them.
+	Commit store.CommitOptions
 	// Now is the clock for recorded times. Default time.Now.
 	Now func() time.Time
 	// MaxConns bounds the connection pool. Default pgxpool's.
@@ -52,6 +58,10 @@ type DB struct {
 	keyFile  string
 	instance string
 	origin   string
+	commits  *store.GroupCommit[pending]
+	// jsonFetches stores fetches as JSON, as schema 2 did: the baseline
+	// the compact records are measured against (BenchmarkFetchBytes).
+	jsonFetches bool
 }
 
 // The whole contract, as the bbolt store keeps it.
@@ -61,9 +71,6 @@ var _ store.Store = (*DB)(nil)
 // connection string), migrates it to SchemaVersion, and loads the log's
 // key.
 func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
-	if opts.KeyFile == "" {
-		return nil, fmt.Errorf("open %s: %w: no key file given", redact(dsn), store.ErrKey)
-	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -84,6 +91,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	d := &DB{pool: pool, now: opts.Now, codec: codec, keyFile: opts.KeyFile}
+	d.commits = store.NewGroupCommit(opts.Commit, d.commitBatch)
 	if err := d.setUp(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("open %s: %w", redact(dsn), err)
@@ -109,7 +117,7 @@ func (d *DB) setUp(ctx context.Context) error {
 	}
 	d.origin = store.LogOrigin(d.instance)
 	want, err := d.meta(ctx, "log_vkey")
-	if err != nil {
+	if err != nil || d.keyFile == "" {
 		return err
 	}
 	key, err := store.LoadLogKey(d.keyFile, d.instance, want == "")
@@ -144,8 +152,10 @@ func (d *DB) meta(ctx context.Context, key string) (string, error) {
 	return v, err
 }
 
-// Close closes the connection pool.
+// Close writes the records queued for the group writer, then closes
+// the connection pool.
 func (d *DB) Close() error {
+	d.commits.Close()
 	d.pool.Close()
 	d.codec.Close()
 	return nil

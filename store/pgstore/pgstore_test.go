@@ -13,7 +13,13 @@ import (
 )
 
 // One PostgreSQL cluster for the whole test binary; a database per test.
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+// A child of TestCrash uses its parent's cluster.
+func TestMain(m *testing.M) {
+	if os.Getenv(crashDSN) != "" {
+		os.Exit(m.Run())
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // openTest opens a fresh database with its key in a temp dir.
 func openTest(t *testing.T, o storetest.Options) *pgstore.DB {

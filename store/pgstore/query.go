@@ -25,8 +25,8 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 	if limit > 0 {
 		lim = int64(limit)
 	}
-	out, err := docs[store.Fetch](ctx, d.pool, `SELECT doc FROM (
-		SELECT doc, start_ns, id FROM fetches WHERE source = $1 AND start_ns >= $2 AND start_ns < $3
+	out, err := readFetches(ctx, d.pool, `SELECT id, source, start_ns, rec FROM (
+		SELECT id, source, start_ns, rec FROM fetches WHERE source = $1 AND start_ns >= $2 AND start_ns < $3
 		ORDER BY start_ns DESC, id DESC LIMIT $4) newest ORDER BY start_ns, id`, sourceID, lo, hi, lim)
 	if err != nil {
 		return nil, fmt.Errorf("fetches of source %d: %w", sourceID, err)
@@ -36,12 +36,14 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 
 // FetchAt returns fetch id of a source, which started at start.
 func (d *DB) FetchAt(ctx context.Context, sourceID uint64, start time.Time, id uint64) (store.Fetch, error) {
-	var f store.Fetch
-	err := d.pool.QueryRow(ctx, "SELECT doc FROM fetches WHERE id = $1 AND source = $2 AND start_ns = $3", id, sourceID, ns(start)).Scan(&f)
-	if err != nil {
-		return store.Fetch{}, fmt.Errorf("fetch %d of source %d: %w", id, sourceID, notFound(err))
+	fs, err := readFetches(ctx, d.pool, "SELECT id, source, start_ns, rec FROM fetches WHERE id = $1 AND source = $2 AND start_ns = $3", id, sourceID, ns(start))
+	if err == nil && len(fs) == 0 {
+		err = store.ErrNotFound
 	}
-	return f, nil
+	if err != nil {
+		return store.Fetch{}, fmt.Errorf("fetch %d of source %d: %w", id, sourceID, err)
+	}
+	return fs[0], nil
 }
 
 // Versions returns the versions of a source's current generation.

@@ -15,22 +15,22 @@ type blob struct{ key, value []byte }
 // Record writes one fetch and all it adds to the history, all or nothing,
 // and appends the fetch to the transparency log in the same transaction
 // (see store.DB.Record). Blobs are compressed before the transaction;
-// the transaction holds the log's advisory lock from its start, so
-// records from every process are written one after the other.
+// the record then goes to the group writer (commit.go), which writes
+// it in a batch with others under the log's advisory lock, so records
+// from every process are logged one after the other. When Record returns
+// nil, the record is committed.
 func (d *DB) Record(ctx context.Context, r store.Record) (store.Fetch, *store.Change, error) {
 	f, blobs, err := d.prepare(ctx, r)
-	var ch *store.Change
+	p := &pending{r: r, f: f, blobs: blobs}
 	if err == nil {
-		err = d.tx(ctx, func(tx pgx.Tx) error {
-			var err error
-			f, ch, err = d.write(ctx, tx, r, f, blobs)
-			return err
-		})
+		if err = d.commits.Commit(ctx, p); err == nil {
+			err = p.err
+		}
 	}
 	if err != nil {
 		return store.Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", r.Fetch.SourceID, err)
 	}
-	return f, ch, nil
+	return p.fetch, p.change, nil
 }
 
 // prepare checks r against the stored state and compresses its blobs
@@ -114,67 +114,83 @@ func (d *DB) dictionaryFor(ctx context.Context, st store.State) (key, content []
 	return k, content
 }
 
-// write writes a prepared record in tx under the log's lock: blobs,
-// fetch, version, change, due time, state, log leaf and checkpoint.
-func (d *DB) write(ctx context.Context, tx pgx.Tx, r store.Record, f store.Fetch, blobs []blob) (store.Fetch, *store.Change, error) {
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(logLock)); err != nil {
-		return f, nil, fmt.Errorf("log lock: %w", err)
+// write writes a prepared record in tx, which holds the log's lock:
+// blobs, fetch, version, change, due time, state, and its leaf into bl.
+// It sets p's fetch and change, and p.keep when the checkpoint that
+// first covers it is to be kept for good (it starts a version or first
+// sees a text).
+func (d *DB) write(ctx context.Context, tx pgx.Tx, bl *batchLog, p *pending) error {
+	f, err := d.writeRecord(ctx, tx, bl, p)
+	if err == nil {
+		p.fetch = f
 	}
+	return err
+}
+
+func (d *DB) writeRecord(ctx context.Context, tx pgx.Tx, bl *batchLog, p *pending) (store.Fetch, error) {
+	r, f, blobs := p.r, p.f, p.blobs
 	id := f.SourceID
 	var st store.State
 	if err := tx.QueryRow(ctx, "SELECT doc FROM state WHERE source = $1 FOR UPDATE", id).Scan(&st); err != nil {
-		return f, nil, fmt.Errorf("state: %w", notFound(err))
+		return f, fmt.Errorf("state: %w", notFound(err))
 	}
 	if st.Rev != r.State.Rev {
-		return f, nil, store.ErrConflict
+		return f, store.ErrConflict
 	}
 	for _, b := range blobs {
 		if _, err := tx.Exec(ctx, "INSERT INTO blobs (hash, value) VALUES ($1, $2) ON CONFLICT DO NOTHING", b.key, b.value); err != nil {
-			return f, nil, fmt.Errorf("put blob: %w", err)
+			return f, fmt.Errorf("put blob: %w", err)
 		}
 	}
-	var size int64
-	if err := tx.QueryRow(ctx, "SELECT size FROM log_head").Scan(&size); err != nil {
-		return f, nil, fmt.Errorf("log size: %w", err)
-	}
-	f.ID = uint64(size) + 1
+	f.ID = uint64(bl.size) + 1
 	gen := r.State.Generation
 	var prev *store.Version
 	if st.Current != 0 && st.Generation == gen {
 		prev = &store.Version{}
 		if err := tx.QueryRow(ctx, "SELECT doc FROM versions WHERE source = $1 AND generation = $2 AND seq = $3", id, gen, st.Current).Scan(prev); err != nil {
-			return f, nil, fmt.Errorf("current version %d: %w", st.Current, notFound(err))
+			return f, fmt.Errorf("current version %d: %w", st.Current, notFound(err))
 		}
 	}
 	newState := r.State
-	var recorded *store.Change
+	seen := prev // the version the fetch saw, for its compact record
 	switch {
 	case r.Start != nil:
 		v, err := d.startVersion(ctx, tx, r, f)
 		if err != nil {
-			return f, nil, err
+			return f, err
 		}
-		f.Version, newState.Current = v.Seq, v.Seq
+		f.Version, newState.Current, seen = v.Seq, v.Seq, &v
 		if r.Change != nil {
 			if prev == nil {
-				return f, nil, fmt.Errorf("%w: a change needs a previous version", store.ErrInvalid)
+				return f, fmt.Errorf("%w: a change needs a previous version", store.ErrInvalid)
 			}
-			if recorded, err = d.addChange(ctx, tx, r, prev, v); err != nil {
-				return f, nil, err
+			if p.change, err = d.addChange(ctx, tx, r, prev, v); err != nil {
+				return f, err
 			}
 		}
 	case r.Seen:
 		if prev == nil {
-			return f, nil, fmt.Errorf("%w: seen, but the source has no current version", store.ErrInvalid)
+			return f, fmt.Errorf("%w: seen, but the source has no current version", store.ErrInvalid)
 		}
 		prev.LastFetch, prev.LastSeen = f.ID, f.Start
 		if _, err := tx.Exec(ctx, "UPDATE versions SET doc = $4 WHERE source = $1 AND generation = $2 AND seq = $3", id, gen, prev.Seq, prev); err != nil {
-			return f, nil, err
+			return f, err
 		}
 		f.Version = prev.Seq
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO fetches (id, source, start_ns, doc) VALUES ($1, $2, $3, $4)", f.ID, id, ns(f.Start), f); err != nil {
-		return f, nil, fmt.Errorf("put fetch: %w", err)
+	if seen == nil || seen.Seq != f.Version {
+		seen = nil
+		var v store.Version
+		if f.Version != 0 && tx.QueryRow(ctx, "SELECT doc FROM versions WHERE source = $1 AND generation = $2 AND seq = $3", id, gen, f.Version).Scan(&v) == nil {
+			seen = &v
+		}
+	}
+	rec, err := encodeFetch(ctx, tx, f, gen, seen, d.jsonFetches)
+	if err != nil {
+		return f, fmt.Errorf("put fetch: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO fetches (id, source, start_ns, rec) VALUES ($1, $2, $3, $4)", f.ID, id, ns(f.Start), rec); err != nil {
+		return f, fmt.Errorf("put fetch: %w", err)
 	}
 	firstSight := false
 	if newState.Pending != nil && newState.Pending.FetchID == 0 {
@@ -182,24 +198,22 @@ func (d *DB) write(ctx context.Context, tx pgx.Tx, r store.Record, f store.Fetch
 		pend.FetchID, pend.Seen = f.ID, f.Start
 		newState.Pending, firstSight = &pend, true
 	}
-	if err := d.appendLeaf(ctx, tx, size, f); err != nil {
-		return f, nil, fmt.Errorf("transparency log: %w", err)
+	if err := bl.appendLeaf(f); err != nil {
+		return f, fmt.Errorf("transparency log: %w", err)
 	}
 	newState.V, newState.SourceID, newState.Rev = 1, id, st.Rev+1
 	if r.Due != nil {
 		due := *r.Due
 		due.SourceID, due.LastEnd = id, f.End
 		if err := putDue(ctx, tx, due); err != nil {
-			return f, nil, fmt.Errorf("due time: %w", err)
+			return f, fmt.Errorf("due time: %w", err)
 		}
 	}
 	if _, err := tx.Exec(ctx, "UPDATE state SET rev = $2, health = $3, doc = $4 WHERE source = $1", id, newState.Rev, newState.Health, newState); err != nil {
-		return f, nil, err
+		return f, err
 	}
-	if err := d.signTree(ctx, tx, size+1, r.Start != nil || firstSight); err != nil {
-		return f, nil, fmt.Errorf("transparency log: %w", err)
-	}
-	return f, recorded, nil
+	p.keep = r.Start != nil || firstSight
+	return f, nil
 }
 
 // startVersion stores the version r starts with fetch f.

@@ -103,9 +103,10 @@ func TestTamper(t *testing.T) {
 		want      string
 		leaf      int64
 	}{
-		{"edited", `UPDATE fetches SET doc = jsonb_set(doc::jsonb, '{status}', '500')::json WHERE id = 2`, store.ProblemEdited, 1},
+		{"edited", `UPDATE fetches SET start_ns = start_ns + 1 WHERE id = 2`, store.ProblemEdited, 1},
+		{"undecodable", `UPDATE fetches SET rec = rec || '\x00'::bytea WHERE id = 2`, store.ProblemEdited, 1},
 		{"deleted", `DELETE FROM fetches WHERE id = 3`, store.ProblemDeleted, 2},
-		{"written around the log", `INSERT INTO fetches (id, source, start_ns, doc) SELECT 99, source, start_ns, jsonb_set(doc::jsonb, '{id}', '99')::json FROM fetches WHERE id = 1`, store.ProblemUnlogged, -1},
+		{"written around the log", `INSERT INTO fetches (id, source, start_ns, rec) SELECT 99, source, start_ns, rec FROM fetches WHERE id = 1`, store.ProblemUnlogged, -1},
 		{"body lost", `UPDATE blobs SET value = '\x01'::bytea || substring(value from 2) || '\x00'::bytea WHERE hash = sha256('body 1')`, store.ProblemBody, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,9 +189,17 @@ func TestReopen(t *testing.T) {
 	if _, err := pgstore.Open(ctx, dsn, pgstore.Options{KeyFile: filepath.Join(dir, "other")}); !errors.Is(err, store.ErrKey) {
 		t.Errorf("another key: %v, want ErrKey", err)
 	}
-	if _, err := pgstore.Open(ctx, dsn, pgstore.Options{}); !errors.Is(err, store.ErrKey) {
-		t.Errorf("no key file: %v, want ErrKey", err)
+	keyless, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatalf("no key file (a worker): %v", err)
 	}
+	if _, err := keyless.SignEvidence([]byte("x")); !errors.Is(err, store.ErrKey) {
+		t.Errorf("evidence signed without the key file: %v, want ErrKey", err)
+	}
+	if _, err := keyless.SignCheckpoint(ctx); !errors.Is(err, store.ErrKey) {
+		t.Errorf("checkpoint signed without the key file: %v, want ErrKey", err)
+	}
+	keyless.Close()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -99,7 +99,14 @@ func version(dir string) int {
 // Start initdb's a cluster in a new temp dir and starts it on a unix
 // socket there. As root (initdb refuses to run as root) it runs the
 // server as the postgres user Debian's package creates.
-func Start() (*Cluster, error) {
+func Start() (*Cluster, error) { return start(false) }
+
+// StartDurable is Start with PostgreSQL's durability on (fsync,
+// synchronous commit, full page writes), for benchmarks that compare
+// commits with bbolt's, which syncs each.
+func StartDurable() (*Cluster, error) { return start(true) }
+
+func start(durable bool) (*Cluster, error) {
 	bin, err := FindBin()
 	if err != nil {
 		return nil, err
@@ -127,7 +134,10 @@ func Start() (*Cluster, error) {
 	}
 	// No TCP, the socket in dir; fsync off: a test cluster is thrown
 	// away, and durability is PostgreSQL's to test, not ours.
-	opts := fmt.Sprintf("-c listen_addresses='' -k %s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", dir)
+	opts := fmt.Sprintf("-c listen_addresses='' -k %s -c max_connections=200", dir)
+	if !durable {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
 	if err := c.run("pg_ctl", "-D", c.data(), "-l", filepath.Join(dir, "log"), "-o", opts, "-w", "-t", "300", "start"); err != nil {
 		logText, _ := os.ReadFile(filepath.Join(dir, "log"))
 		os.RemoveAll(dir)
