@@ -12,7 +12,7 @@ import (
 
 // TestMailOwnerMigration: a database at schema 2 whose subscriptions have
 // no owner is migrated by 0003_mail_owner.sql; they become the admins'
-// (owner ''), and one written later with an owner lists under it.
+// (owner ”), and one written later with an owner lists under it.
 func TestMailOwnerMigration(t *testing.T) {
 	ctx := t.Context()
 	dsn := pgtest.DB(t)
