@@ -186,8 +186,8 @@ func rubricItem(sup store.Supplier, loc *time.Location, rubrics []store.Rubric, 
 	day := rel.AddDays(days)
 	it := Item{Kind: "rubric", Supplier: sup.Name, Date: day, Due: day.AddDays(1).Start(loc), State: StateDue,
 		Title: fmt.Sprintf("%s: re-vet against rubric %s", sup.Name, latest.Version),
-		Rule: fmt.Sprintf("every application is vetted again with each new release of the rubric; due %d days after the release; %s time", days, loc),
-		Zone: loc.String(), ID: "rubric-" + latest.Version}
+		Rule:  fmt.Sprintf("every application is vetted again with each new release of the rubric; due %d days after the release; %s time", days, loc),
+		Zone:  loc.String(), ID: "rubric-" + latest.Version}
 	it.Detail = fmt.Sprintf("%s; rubric %s was released %s: re-vet by %s", vetted, latest.Version, latest.Released, day)
 	if !now.Before(it.Due) {
 		it.State = StateOverdue

@@ -29,7 +29,7 @@ func TestRubricRevetDue(t *testing.T) {
 	for _, s := range []store.Supplier{
 		{Name: "Kiwi", Rubric: "1.0", Zone: "Pacific/Auckland"}, // UTC+12 in May
 		{Name: "Yank", Rubric: "1.0", Zone: "America/New_York"}, // UTC-4 in May
-		{Name: "Done", Rubric: "2.0", Zone: "UTC"},               // re-vetted: nothing due
+		{Name: "Done", Rubric: "2.0", Zone: "UTC"},              // re-vetted: nothing due
 	} {
 		if _, err := db.PutSupplier(ctx, s); err != nil {
 			t.Fatal(err)
