@@ -275,7 +275,8 @@ func TestMailReminders(t *testing.T) {
 		At: time.Date(2022, 7, 10, 9, 0, 0, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
 	}
-	r.subscribe(t, `{"email":"erin@example.org","suppliers":["COR"],"reminders":true}`)
+	// erin is a viewer, subscribed by herself.
+	r.subscribeAs(t, roleToken(t, r.h.DB, "erin", store.RoleViewer), `{"email":"erin@example.org","suppliers":["COR"],"reminders":true}`)
 	r.subscribe(t, `{"email":"frank@example.org","suppliers":["1EdTech Consortium"],"reminders":true}`)
 	r.subscribe(t, `{"email":"gina@example.org","suppliers":["COR"]}`) // no reminders
 	for _, tc := range []struct {
