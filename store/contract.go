@@ -108,8 +108,13 @@ type Hooks interface {
 type Mailing interface {
 	AddSubscription(ctx context.Context, s Subscription) (Subscription, error)
 	Subscriptions(ctx context.Context) ([]Subscription, error)
+	// SubscriptionsOf lists one owner's ("": the admins').
+	SubscriptionsOf(ctx context.Context, owner string) ([]Subscription, error)
 	Subscription(ctx context.Context, id uint64) (Subscription, error)
 	DeleteSubscription(ctx context.Context, id uint64) error
+	// DeleteOwnSubscription deletes only a subscription owner owns;
+	// another's is ErrNotFound, as a missing one.
+	DeleteOwnSubscription(ctx context.Context, id uint64, owner string) error
 	QueueMail(ctx context.Context, sub, cursor uint64, digest string, mails []Mail) ([]Mail, error)
 	MailQueued(ctx context.Context, key string) (bool, error)
 	PendingMail(ctx context.Context) ([]Mail, error)

@@ -54,6 +54,12 @@ type Subscription struct {
 	// User is who made it (the signed-in name); Email where mail goes.
 	User  string `json:"user"`
 	Email string `json:"email"`
+	// Owner is the signed-in name (a token's) whose subscription it is:
+	// the one user besides the admins who sees and removes it. ""
+	// (subscriptions made before owners, or by the CLI without --owner)
+	// is the admins': only they see it. A record without the field reads
+	// as "", so no migration rewrites the old ones.
+	Owner string `json:"owner,omitempty"`
 	// Suppliers limits it to these suppliers' sources; empty: all.
 	Suppliers []string `json:"suppliers,omitempty"`
 	Floor     string   `json:"floor"`
@@ -143,6 +149,12 @@ func checkSubscription(s *Subscription) error {
 	default:
 		return fmt.Errorf("%w: mode %q (want immediate or digest)", ErrInvalid, s.Mode)
 	}
+	s.Owner = strings.TrimSpace(s.Owner)
+	if s.Owner != "" {
+		if err := ValidName(TokenName, s.Owner); err != nil {
+			return fmt.Errorf("owner: %w", err)
+		}
+	}
 	for i, name := range s.Suppliers {
 		s.Suppliers[i] = strings.TrimSpace(name)
 		if err := ValidName(SupplierName, s.Suppliers[i]); err != nil {
@@ -182,6 +194,24 @@ func (d *DB) AddSubscription(ctx context.Context, s Subscription) (Subscription,
 
 // Subscriptions lists the subscriptions by ID.
 func (d *DB) Subscriptions(ctx context.Context) ([]Subscription, error) {
+	out, err := d.subscriptions(ctx, func(Subscription) bool { return true })
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	return out, nil
+}
+
+// SubscriptionsOf lists the subscriptions owner owns, by ID ("": the
+// admins').
+func (d *DB) SubscriptionsOf(ctx context.Context, owner string) ([]Subscription, error) {
+	out, err := d.subscriptions(ctx, func(s Subscription) bool { return s.Owner == owner })
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions of %q: %w", owner, err)
+	}
+	return out, nil
+}
+
+func (d *DB) subscriptions(ctx context.Context, keep func(Subscription) bool) ([]Subscription, error) {
 	var out []Subscription
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
 		subs, _, _, _, _ := mailBuckets(tx, false)
@@ -193,14 +223,13 @@ func (d *DB) Subscriptions(ctx context.Context) ([]Subscription, error) {
 			if err := decode(v, &s); err != nil {
 				return fmt.Errorf("subscription %d: %w", fromU64(k), err)
 			}
-			out = append(out, s)
+			if keep(s) {
+				out = append(out, s)
+			}
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list subscriptions: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // Subscription returns one subscription.
@@ -219,12 +248,33 @@ func (d *DB) Subscription(ctx context.Context, id uint64) (Subscription, error) 
 // DeleteSubscription removes a subscription. Its sent mail stays on
 // record; what was still to send is marked failed.
 func (d *DB) DeleteSubscription(ctx context.Context, id uint64) error {
-	err := d.update(ctx, func(tx *bbolt.Tx) error {
+	if err := d.deleteSubscription(ctx, id, func(Subscription) bool { return true }); err != nil {
+		return fmt.Errorf("delete subscription %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteOwnSubscription is DeleteSubscription of a subscription owner
+// owns; another's is ErrNotFound, as one that does not exist, so that
+// trying IDs tells nothing.
+func (d *DB) DeleteOwnSubscription(ctx context.Context, id uint64, owner string) error {
+	if err := d.deleteSubscription(ctx, id, func(s Subscription) bool { return s.Owner == owner }); err != nil {
+		return fmt.Errorf("delete subscription %d of %q: %w", id, owner, err)
+	}
+	return nil
+}
+
+func (d *DB) deleteSubscription(ctx context.Context, id uint64, mine func(Subscription) bool) error {
+	return d.update(ctx, func(tx *bbolt.Tx) error {
 		subs, outbox, _, pending, err := mailBuckets(tx, true)
 		if err != nil {
 			return err
 		}
-		if subs.Get(u64(id)) == nil {
+		var s Subscription
+		if err := getJSON(subs, u64(id), &s); err != nil {
+			return err
+		}
+		if !mine(s) {
 			return ErrNotFound
 		}
 		if err := subs.Delete(u64(id)); err != nil {
@@ -250,10 +300,6 @@ func (d *DB) DeleteSubscription(ctx context.Context, id uint64) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("delete subscription %d: %w", id, err)
-	}
-	return nil
 }
 
 // QueueMail queues messages for a subscription and moves its cursor (and

@@ -13,6 +13,12 @@ const (
 	// NoticeDays: "the supplier is notified 60 days prior to its
 	// expiration".
 	NoticeDays = 60
+	// RubricDays: how long after a rubric release a re-vet against it is
+	// due. The programme says only "applications must be vetted again
+	// with each new release of the rubric", with no period; clausewatch
+	// gives a re-vet the time the programme gives a renewal review's
+	// notice (decision record 0046). Program.RubricDays overrides it.
+	RubricDays = 60
 )
 
 // Date is a calendar date, with no time of day and no zone: the program's

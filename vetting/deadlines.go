@@ -103,7 +103,7 @@ func (p *Program) deadlines(ctx context.Context, now time.Time, sups []store.Sup
 				ID: "update-" + strconv.FormatUint(n.ID, 10), Notification: n.ID, Status: &st})
 		}
 		items = append(items, renewalItems(sup, loc, now)...)
-		if it, ok := rubricItem(sup, loc, rubrics); ok {
+		if it, ok := rubricItem(sup, loc, rubrics, p.rubricDays(), now); ok {
 			items = append(items, it)
 		}
 	}
@@ -166,10 +166,11 @@ func renewalItems(sup store.Supplier, loc *time.Location, now time.Time) []Item 
 }
 
 // rubricItem is the re-vet a supplier needs when the latest rubric release
-// is newer than the one it was vetted against. A supplier with no rubric
-// on record is not marked; one whose rubric is not a recorded release is,
-// and the detail says so.
-func rubricItem(sup store.Supplier, loc *time.Location, rubrics []store.Rubric) (Item, bool) {
+// is newer than the one it was vetted against: due days after the release
+// (the end of that day in the supplier's zone), overdue from then on. A
+// supplier with no rubric on record is not marked; one whose rubric is not
+// a recorded release is, and the detail says so.
+func rubricItem(sup store.Supplier, loc *time.Location, rubrics []store.Rubric, days int, now time.Time) (Item, bool) {
 	if sup.Rubric == "" || len(rubrics) == 0 {
 		return Item{}, false
 	}
@@ -177,15 +178,22 @@ func rubricItem(sup store.Supplier, loc *time.Location, rubrics []store.Rubric) 
 	if sup.Rubric == latest.Version {
 		return Item{}, false
 	}
-	detail := fmt.Sprintf("vetted against rubric %s; rubric %s was released %s", sup.Rubric, latest.Version, latest.Released)
+	vetted := fmt.Sprintf("vetted against rubric %s", sup.Rubric)
 	if !slices.ContainsFunc(rubrics, func(r store.Rubric) bool { return r.Version == sup.Rubric }) {
-		detail = fmt.Sprintf("vetted against rubric %q, which is not a recorded release; the latest is %s (%s)", sup.Rubric, latest.Version, latest.Released)
+		vetted = fmt.Sprintf("vetted against rubric %q, which is not a recorded release", sup.Rubric)
 	}
 	rel, _ := ParseDate(latest.Released)
-	return Item{Kind: "rubric", Supplier: sup.Name, Date: rel, Due: rel.Start(loc), State: StateDue,
-		Title:  fmt.Sprintf("%s: re-vet against rubric %s", sup.Name, latest.Version),
-		Detail: detail, Rule: "every application is vetted again with each new release of the rubric",
-		Zone: loc.String(), ID: "rubric-" + latest.Version}, true
+	day := rel.AddDays(days)
+	it := Item{Kind: "rubric", Supplier: sup.Name, Date: day, Due: day.AddDays(1).Start(loc), State: StateDue,
+		Title: fmt.Sprintf("%s: re-vet against rubric %s", sup.Name, latest.Version),
+		Rule:  fmt.Sprintf("every application is vetted again with each new release of the rubric; due %d days after the release; %s time", days, loc),
+		Zone:  loc.String(), ID: "rubric-" + latest.Version}
+	it.Detail = fmt.Sprintf("%s; rubric %s was released %s: re-vet by %s", vetted, latest.Version, latest.Released, day)
+	if !now.Before(it.Due) {
+		it.State = StateOverdue
+		it.Detail = fmt.Sprintf("%s; rubric %s was released %s: not re-vetted by %s", vetted, latest.Version, latest.Released, day)
+	}
+	return it, true
 }
 
 // NeedsRevet returns the suppliers the latest rubric release sends back to
@@ -201,7 +209,7 @@ func (p *Program) NeedsRevet(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, s := range sups {
-		if _, ok := rubricItem(s, time.UTC, rubrics); ok {
+		if _, ok := rubricItem(s, time.UTC, rubrics, p.rubricDays(), time.Time{}); ok {
 			out = append(out, s.Name)
 		}
 	}

@@ -83,7 +83,7 @@ func TestCalendarParses(t *testing.T) {
 		"[due] 1EdTech Consortium: annual seal review (awarded 2019-06-15)":                "2022-06-15",
 		"1EdTech Consortium: send the renewal notice (review on 2022-06-15)":               "2022-04-16",
 		`[upcoming] Ünïcode; Learning, Inc. \ Co: annual seal review (awarded 2020-02-29)`: "2023-02-28",
-		`[due] Ünïcode; Learning, Inc. \ Co: re-vet against rubric 2.0`:                    "2022-04-01",
+		`[due] Ünïcode; Learning, Inc. \ Co: re-vet against rubric 2.0`:                    "2022-05-31",
 		"[overdue] 1EdTech Consortium: annual seal review (awarded 2019-06-15)":            "2021-06-15",
 	} {
 		got, ok := found[summary]

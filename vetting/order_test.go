@@ -31,7 +31,7 @@ func TestDeadlinesByDueDate(t *testing.T) {
 	for _, it := range items {
 		got = append(got, it.Kind+" "+it.Day+" "+it.State)
 	}
-	want := []string{"renewal 2021-06-15 overdue", "rubric 2022-03-01 due", "update 2022-05-23 open", "renewal 2022-06-15 due"}
+	want := []string{"renewal 2021-06-15 overdue", "rubric 2022-04-30 overdue", "update 2022-05-23 open", "renewal 2022-06-15 due"}
 	if len(got) != len(want) {
 		t.Fatalf("deadlines %q, want %q", got, want)
 	}

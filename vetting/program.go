@@ -24,6 +24,16 @@ type Program struct {
 	// Now is the clock. Default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// RubricDays is how many days after a rubric release a re-vet is
+	// due. Default (0) RubricDays.
+	RubricDays int
+}
+
+func (p *Program) rubricDays() int {
+	if p.RubricDays <= 0 {
+		return RubricDays
+	}
+	return p.RubricDays
 }
 
 func (p *Program) now() time.Time {
@@ -419,7 +429,7 @@ const (
 	// StateUpcoming: a renewal whose notice date is still to come.
 	StateUpcoming = "upcoming"
 	// StateDue: a renewal inside its notice period, or a re-vet the
-	// rubric calls for.
+	// rubric calls for, before its due date (then StateOverdue).
 	StateDue = "due"
 	// StateWithdrawn: a notification entered in error.
 	StateWithdrawn = "withdrawn"

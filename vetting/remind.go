@@ -10,7 +10,7 @@ const ReminderDay = 7
 // ReminderDate is the day a deadline's reminder is due, in the
 // supplier's calendar: a renewal's notice date (NoticeDays before it),
 // or day ReminderDay of an update window. ok is false for deadlines that
-// get no reminder (rubric re-vets, which have no date to count to).
+// get no reminder (rubric re-vets: staff record the release themselves).
 func ReminderDate(it Item) (day Date, ok bool) {
 	switch it.Kind {
 	case "renewal":

@@ -442,7 +442,7 @@ func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiAddWebhook(w http.ResponseWriter, r *http.Request) {
-	var in webhookInput
+	var in WebhookInput
 	if err := decodeBody(w, r, &in); err != nil {
 		s.failErr(w, r, "add webhook", err)
 		return

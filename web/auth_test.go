@@ -42,7 +42,7 @@ func signIn(t *testing.T, base, tok string) (*http.Cookie, string) {
 // token, a session without or with a wrong CSRF token, a cross-site
 // browser request even with a good session, and a token or session whose
 // role is below the one the route needs (a viewer every write but
-// sign-out, a reviewer every admin write). A valid token or session with
+// sign-out and their own e-mail, a reviewer every admin write). A valid token or session with
 // its CSRF token and a role high enough gets past the check.
 func TestWritesRefused(t *testing.T) {
 	h := newHistory(t)
@@ -65,9 +65,10 @@ func TestWritesRefused(t *testing.T) {
 	for _, rt := range routes {
 		needs[rt.Needs]++
 	}
-	// Sign-out is for everybody; triage (the page's form and the API)
+	// Sign-out and one's own e-mail subscriptions (three forms, three
+	// API calls) are for everybody; triage (the page's form and the API)
 	// for reviewers; the rest for admins.
-	if needs[store.RoleViewer] != 1 || needs[store.RoleReviewer] != 2 || needs[store.RoleAdmin] != len(routes)-3 {
+	if needs[store.RoleViewer] != 7 || needs[store.RoleReviewer] != 2 || needs[store.RoleAdmin] != len(routes)-9 {
 		t.Errorf("roles the writes need: %v", needs)
 	}
 	for _, rt := range routes {
@@ -245,15 +246,17 @@ func TestFormsByRole(t *testing.T) {
 		{"/changes/" + itoa(c.ID), `class="triage-form"`},
 		{"/sources/" + itoa(h.IMS.ID), `id="pause"`},
 		{"/sources", `id="add-source"`},
-		{"/", `href="/settings/email"`},
+		{"/", `href="/settings/email"`}, // everyone's own e-mail (decision record 0046)
+		{"/settings/email", `id="subscribe"`},
+		{"/settings/email", `id="others"`}, // everyone else's: admins only
 	}
 	for _, u := range []struct {
 		role store.Role
 		want []bool // per page: marker shown
 	}{
-		{store.RoleViewer, []bool{false, false, false, false}},
-		{store.RoleReviewer, []bool{true, false, false, false}},
-		{store.RoleAdmin, []bool{true, true, true, true}},
+		{store.RoleViewer, []bool{false, false, false, true, true, false}},
+		{store.RoleReviewer, []bool{true, false, false, true, true, false}},
+		{store.RoleAdmin, []bool{true, true, true, true, true, true}},
 	} {
 		cookie, _ := signIn(t, srv.URL, roleToken(t, h.DB, "user-"+string(u.role), u.role))
 		for i, p := range pages {

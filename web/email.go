@@ -15,13 +15,17 @@ import (
 )
 
 // E-mail subscriptions: the JSON API (/api/email/...) and one page
-// (/settings/email) whose forms work without script. E-mail addresses are
-// personal data: reading them needs sign-in even with OpenRead.
+// (/settings/email) whose forms work without script. Every signed-in
+// user manages their own subscriptions there; admins see and manage
+// everyone's (decision record 0046). E-mail addresses are personal data:
+// reading them needs sign-in even with OpenRead, and a user never sees
+// another's.
 
 // apiSubscription is a subscription as the API shows it.
 type apiSubscription struct {
 	ID        uint64   `json:"id"`
 	User      string   `json:"user"`
+	Owner     string   `json:"owner"`
 	Email     string   `json:"email"`
 	Suppliers []string `json:"suppliers"`
 	Floor     string   `json:"floor"`
@@ -35,28 +39,34 @@ func toAPISubscription(s store.Subscription) apiSubscription {
 	if sups == nil {
 		sups = []string{}
 	}
-	return apiSubscription{ID: s.ID, User: s.User, Email: s.Email, Suppliers: sups, Floor: s.Floor, Mode: s.Mode,
+	return apiSubscription{ID: s.ID, User: s.User, Owner: s.Owner, Email: s.Email, Suppliers: sups, Floor: s.Floor, Mode: s.Mode,
 		Reminders: s.Reminders, Created: s.Created.UTC().Format(time.DateOnly)}
 }
 
-// subscriptionRequest is what a caller asks for (API body or form).
-type subscriptionRequest struct {
+// SubscriptionRequest is a subscription as the form, the API or the CLI
+// ask for it.
+type SubscriptionRequest struct {
 	Email     string   `json:"email"`
 	Suppliers []string `json:"suppliers"`
 	Floor     string   `json:"floor"`
 	Mode      string   `json:"mode"`
 	Reminders bool     `json:"reminders"`
+	// Owner is whose it is: the API and the form make it the caller's
+	// (an admin may name another user); the CLI's "" is the admins'.
+	Owner string `json:"owner"`
 }
 
-// addSubscription checks a request (the address, each supplier by name)
-// and stores it for the signed-in user.
-func (s *Server) addSubscription(ctx context.Context, in subscriptionRequest) (store.Subscription, error) {
-	in.Email = strings.TrimSpace(in.Email)
+// PrepareSubscription checks a request as the forms, the API and the CLI
+// all do — the address, each supplier by name, the owner (another user
+// than by must be a token's name) — and returns the subscription to
+// store, made by by. Bad input is a store.ErrInvalid naming it.
+func PrepareSubscription(ctx context.Context, db store.Store, in SubscriptionRequest, by string) (store.Subscription, error) {
+	in.Email, in.Owner = strings.TrimSpace(in.Email), strings.TrimSpace(in.Owner)
 	if err := mail.ValidAddress(in.Email); err != nil {
 		return store.Subscription{}, fmt.Errorf("%w: %w", store.ErrInvalid, err)
 	}
 	if len(in.Suppliers) > 0 {
-		known, err := s.supplierNames(ctx)
+		known, err := supplierNames(ctx, db)
 		if err != nil {
 			return store.Subscription{}, err
 		}
@@ -66,26 +76,84 @@ func (s *Server) addSubscription(ctx context.Context, in subscriptionRequest) (s
 			}
 		}
 	}
-	sub, err := s.db.AddSubscription(ctx, store.Subscription{User: identityOf(ctx).User, Email: in.Email,
-		Suppliers: in.Suppliers, Floor: in.Floor, Mode: in.Mode, Reminders: in.Reminders})
+	if in.Owner != "" && in.Owner != by {
+		toks, err := db.Tokens(ctx)
+		if err != nil {
+			return store.Subscription{}, err
+		}
+		if !slices.ContainsFunc(toks, func(t store.Token) bool { return t.Name == in.Owner }) {
+			return store.Subscription{}, fmt.Errorf("%w: owner %q: no token has that name (an owner is a user, named by a token: see the tokens page or 'clausewatch token list')", store.ErrInvalid, in.Owner)
+		}
+	}
+	sub := store.Subscription{User: by, Owner: in.Owner, Email: in.Email, Suppliers: in.Suppliers, Floor: in.Floor, Mode: in.Mode, Reminders: in.Reminders}
+	if err := store.PrepareSubscription(&sub); err != nil {
+		return store.Subscription{}, err
+	}
+	return sub, nil
+}
+
+// errNotYours refuses a user who names another owner without being an
+// admin.
+var errNotYours = errors.New("web: only an admin may subscribe another user")
+
+// addSubscription checks a request and stores it, for the signed-in
+// user unless an admin names another owner.
+func (s *Server) addSubscription(ctx context.Context, in SubscriptionRequest) (store.Subscription, error) {
+	who := identityOf(ctx)
+	if in.Owner = strings.TrimSpace(in.Owner); in.Owner == "" {
+		in.Owner = who.User
+	} else if in.Owner != who.User && !who.Admins() {
+		return store.Subscription{}, errNotYours
+	}
+	sub, err := PrepareSubscription(ctx, s.db, in, who.User)
 	if err != nil {
 		return store.Subscription{}, err
 	}
-	s.log.InfoContext(ctx, "e-mail subscription added", "subscription", sub.ID, "by", sub.User)
+	if sub, err = s.db.AddSubscription(ctx, sub); err != nil {
+		return store.Subscription{}, err
+	}
+	s.log.InfoContext(ctx, "e-mail subscription added", "subscription", sub.ID, "owner", sub.Owner, "by", sub.User)
 	if s.opts.Mail != nil {
 		s.opts.Mail.Notify()
 	}
 	return sub, nil
 }
 
+// visibleSubscriptions are the subscriptions the signed-in user may see:
+// an admin's, everyone's; anyone else's, their own.
+func (s *Server) visibleSubscriptions(ctx context.Context) ([]store.Subscription, error) {
+	if who := identityOf(ctx); !who.Admins() {
+		return s.db.SubscriptionsOf(ctx, who.User)
+	}
+	return s.db.Subscriptions(ctx)
+}
+
+// deleteSubscription removes a subscription the signed-in user may
+// manage: an admin any, anyone else only their own — another's is "not
+// found", as one that does not exist, so trying IDs tells nothing.
+func (s *Server) deleteSubscription(ctx context.Context, id uint64) error {
+	who := identityOf(ctx)
+	var err error
+	if who.Admins() {
+		err = s.db.DeleteSubscription(ctx, id)
+	} else {
+		err = s.db.DeleteOwnSubscription(ctx, id, who.User)
+	}
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "e-mail subscription deleted", "subscription", id, "by", who.User)
+	return nil
+}
+
 // supplierNames are the suppliers one can subscribe to: those named by a
 // source or a supplier record, sorted.
-func (s *Server) supplierNames(ctx context.Context) ([]string, error) {
-	srcs, err := s.db.Sources(ctx)
+func supplierNames(ctx context.Context, db store.Store) ([]string, error) {
+	srcs, err := db.Sources(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sups, err := s.db.Suppliers(ctx)
+	sups, err := db.Suppliers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +171,7 @@ func (s *Server) supplierNames(ctx context.Context) ([]string, error) {
 }
 
 func (s *Server) apiSubscriptions(w http.ResponseWriter, r *http.Request) {
-	subs, err := s.db.Subscriptions(r.Context())
+	subs, err := s.visibleSubscriptions(r.Context())
 	if err != nil {
 		s.failErr(w, r, "subscriptions", err)
 		return
@@ -116,12 +184,16 @@ func (s *Server) apiSubscriptions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiAddSubscription(w http.ResponseWriter, r *http.Request) {
-	var in subscriptionRequest
+	var in SubscriptionRequest
 	if err := decodeBody(w, r, &in); err != nil {
 		s.failErr(w, r, "add subscription", err)
 		return
 	}
 	sub, err := s.addSubscription(r.Context(), in)
+	if errors.Is(err, errNotYours) {
+		s.fail(w, r, http.StatusForbidden, fmt.Sprintf("owner %q: %s is a %s, and only an admin may subscribe another user", in.Owner, identityOf(r.Context()).User, identityOf(r.Context()).Role))
+		return
+	}
 	if err != nil {
 		s.failErr(w, r, "add subscription", err)
 		return
@@ -136,11 +208,10 @@ func (s *Server) apiDeleteSubscription(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "no such subscription")
 		return
 	}
-	if err := s.db.DeleteSubscription(r.Context(), id); err != nil {
+	if err := s.deleteSubscription(r.Context(), id); err != nil {
 		s.failErr(w, r, fmt.Sprintf("subscription %d", id), err)
 		return
 	}
-	s.log.InfoContext(r.Context(), "e-mail subscription deleted", "subscription", id, "by", identityOf(r.Context()).User)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -208,19 +279,28 @@ func (s *Server) mailStatus() string {
 	return s.opts.Mail.Server()
 }
 
-// emailData is the settings page.
+// emailData is the settings page: the user's own subscriptions, and
+// for an admin everyone else's.
 type emailData struct {
 	Who       identity
-	Subs      []store.Subscription
-	Others    int
+	Subs      []subRow
+	Others    []subRow
 	Suppliers []string
 	Server    string
 	Notice    string
 	Error     string
-	Form      subscriptionRequest
+	Form      SubscriptionRequest
 }
 
-func (emailData) title() string { return "E-mail" }
+func (emailData) title() string { return "My e-mail" }
+
+// subRow is a subscription as the page lists it: whose it is when not
+// the user's own, and the CSRF token its remove button sends.
+type subRow struct {
+	store.Subscription
+	Whose string
+	CSRF  string
+}
 
 func (s *Server) emailPage(w http.ResponseWriter, r *http.Request) {
 	s.renderEmail(w, r, http.StatusOK, emailData{Notice: noticeFor(r.URL.Query().Get("done"))})
@@ -231,34 +311,40 @@ func noticeFor(done string) string {
 	return map[string]string{"added": "Subscription added.", "deleted": "Subscription removed."}[done]
 }
 
-// renderEmail fills in the caller's subscriptions and the suppliers and
-// renders the page.
+// renderEmail fills in the subscriptions the caller may see, and the
+// suppliers, and renders the page.
 func (s *Server) renderEmail(w http.ResponseWriter, r *http.Request, status int, d emailData) {
 	ctx := r.Context()
-	subs, err := s.db.Subscriptions(ctx)
+	subs, err := s.visibleSubscriptions(ctx)
 	if err != nil {
 		s.failErr(w, r, "subscriptions", err)
 		return
 	}
 	d.Who = identityOf(ctx)
-	me := d.Who.User
 	for _, sub := range subs {
-		if sub.User == me {
-			d.Subs = append(d.Subs, sub)
-		} else {
-			d.Others++
+		row := subRow{Subscription: sub, CSRF: d.Who.CSRF()}
+		switch {
+		case sub.Owner == d.Who.User:
+			d.Subs = append(d.Subs, row)
+			continue
+		case sub.Owner == "":
+			row.Whose = "the admins'"
+		default:
+			row.Whose = sub.Owner + "'s"
 		}
+		d.Others = append(d.Others, row)
 	}
-	if d.Suppliers, err = s.supplierNames(ctx); err != nil {
+	if d.Suppliers, err = supplierNames(ctx, s.db); err != nil {
 		s.failErr(w, r, "suppliers", err)
 		return
 	}
 	d.Server = s.mailStatus()
+	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "email", d)
 }
 
 func (s *Server) emailAddForm(w http.ResponseWriter, r *http.Request) {
-	in := subscriptionRequest{Email: r.PostFormValue("email"), Suppliers: r.PostForm["supplier"],
+	in := SubscriptionRequest{Email: r.PostFormValue("email"), Suppliers: r.PostForm["supplier"],
 		Floor: r.PostFormValue("floor"), Mode: r.PostFormValue("mode"), Reminders: r.PostFormValue("reminders") != ""}
 	if _, err := s.addSubscription(r.Context(), in); err != nil {
 		if errors.Is(err, store.ErrInvalid) {
@@ -277,16 +363,7 @@ func (s *Server) emailDeleteForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "no such subscription")
 		return
 	}
-	sub, err := s.db.Subscription(r.Context(), id)
-	if err != nil {
-		s.failErr(w, r, fmt.Sprintf("subscription %d", id), err)
-		return
-	}
-	if who := identityOf(r.Context()).User; sub.User != who {
-		s.fail(w, r, http.StatusForbidden, fmt.Sprintf("subscription %d belongs to %s, not %s", id, sub.User, who))
-		return
-	}
-	if err := s.db.DeleteSubscription(r.Context(), id); err != nil {
+	if err := s.deleteSubscription(r.Context(), id); err != nil {
 		s.failErr(w, r, fmt.Sprintf("subscription %d", id), err)
 		return
 	}

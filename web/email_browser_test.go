@@ -8,26 +8,29 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/clausewatch/clausewatch/store"
 )
 
 // TestBrowserEmail walks the e-mail page in a real browser, without
-// script: sign in, subscribe to one supplier's changes as a digest, see
+// script, as a viewer (every user manages their own e-mail): sign in, subscribe to one supplier's changes as a digest, see
 // it listed, send a test e-mail that arrives at the SMTP server, and look
 // at the page on a phone.
 func TestBrowserEmail(t *testing.T) {
 	ctx := browser(t)
 	r := newMailRig(t)
+	viewer := roleToken(t, r.h.DB, "vera", store.RoleViewer)
 	var listed, notice string
 	steps := []struct {
 		name string
 		acts []chromedp.Action
 	}{
 		{"open the sign-in page", []chromedp.Action{chromedp.Navigate(r.srv + "/login?next=/settings/email"), chromedp.WaitVisible(`#token`)}},
-		{"sign in", []chromedp.Action{chromedp.SendKeys(`#token`, r.tok), chromedp.Submit(`#token`), chromedp.WaitVisible(`#subscribe`)}},
+		{"sign in", []chromedp.Action{chromedp.SendKeys(`#token`, viewer), chromedp.Submit(`#token`), chromedp.WaitVisible(`#subscribe`)}},
 		{"fill in the subscription", []chromedp.Action{chromedp.SendKeys(`#email`, "ana@example.org"),
 			chromedp.Click(`input[name=floor][value=all]`), chromedp.Click(`input[name=mode][value=digest]`),
 			chromedp.Click(`input[name=supplier][value=COR]`), chromedp.Click(`input[name=reminders]`)}},
-		{"subscribe", []chromedp.Action{chromedp.Click(`#subscribe`), chromedp.WaitVisible(`#notice`), chromedp.Text(`ul.subscriptions`, &listed)}},
+		{"subscribe", []chromedp.Action{chromedp.Click(`#subscribe`), chromedp.WaitVisible(`#notice`), chromedp.Text(`#mine`, &listed)}},
 		{"send a test e-mail", []chromedp.Action{chromedp.SendKeys(`#to`, "ana@example.org"), chromedp.Click(`#send-test`),
 			// The page before had a notice too: wait for the new one.
 			waitFor(`(document.querySelector("#notice")?.innerText || "").startsWith("Test e-mail")`),
@@ -58,7 +61,7 @@ func TestBrowserEmail(t *testing.T) {
 		t.Errorf("test e-mail as received: %+v", got)
 	}
 	subs, err := r.h.DB.Subscriptions(t.Context())
-	if err != nil || len(subs) != 1 || subs[0].User != "alice" || subs[0].Mode != "digest" || fmt.Sprint(subs[0].Suppliers) != "[COR]" || !subs[0].Reminders {
+	if err != nil || len(subs) != 1 || subs[0].User != "vera" || subs[0].Owner != "vera" || subs[0].Mode != "digest" || fmt.Sprint(subs[0].Suppliers) != "[COR]" || !subs[0].Reminders {
 		t.Errorf("stored: %+v %v", subs, err)
 	}
 

@@ -56,9 +56,12 @@ func newMailRig(t *testing.T) *mailRig {
 	return &mailRig{h: h, smtp: smtp, clock: clock, mailer: m, srv: srv.URL, tok: token(t, h.DB, "alice")}
 }
 
-func (r *mailRig) subscribe(t *testing.T, body string) {
+func (r *mailRig) subscribe(t *testing.T, body string) { r.subscribeAs(t, r.tok, body) }
+
+// subscribeAs subscribes with tok: the subscription is its user's.
+func (r *mailRig) subscribeAs(t *testing.T, tok, body string) {
 	t.Helper()
-	if resp, b := do(t, "POST", r.srv+"/api/email/subscriptions", r.tok, body, nil); resp.StatusCode != 201 {
+	if resp, b := do(t, "POST", r.srv+"/api/email/subscriptions", tok, body, nil); resp.StatusCode != 201 {
 		t.Fatalf("subscribe %s: %d %s", body, resp.StatusCode, b)
 	}
 }
@@ -104,10 +107,22 @@ func (r *mailRig) newChanges(t *testing.T) (ims, cor store.Change) {
 func TestMailChangesAndDigest(t *testing.T) {
 	r := newMailRig(t)
 	ctx := t.Context()
-	r.subscribe(t, `{"email":"alice@example.org"}`) // re-vet only, immediate, every supplier
-	r.subscribe(t, `{"email":"bob@example.org","floor":"all","suppliers":["COR"]}`)
-	r.subscribe(t, `{"email":"dave@example.org","floor":"all","suppliers":["1EdTech Consortium"]}`)
-	r.subscribe(t, `{"email":"carol@example.org","floor":"all","mode":"digest"}`)
+	// Subscribers of every role, each subscribing themselves.
+	bob, carol := roleToken(t, r.h.DB, "bob", store.RoleViewer), roleToken(t, r.h.DB, "carol", store.RoleViewer)
+	dave := roleToken(t, r.h.DB, "dave", store.RoleReviewer)
+	r.subscribe(t, `{"email":"alice@example.org"}`) // admin; re-vet only, immediate, every supplier
+	r.subscribeAs(t, bob, `{"email":"bob@example.org","floor":"all","suppliers":["COR"]}`)
+	r.subscribeAs(t, dave, `{"email":"dave@example.org","floor":"all","suppliers":["1EdTech Consortium"]}`)
+	r.subscribeAs(t, carol, `{"email":"carol@example.org","floor":"all","mode":"digest"}`)
+	subs, err := r.h.DB.Subscriptions(ctx)
+	if err != nil || len(subs) != 4 {
+		t.Fatalf("subscriptions %+v, %v", subs, err)
+	}
+	for _, sub := range subs {
+		if owner, _, _ := strings.Cut(sub.Email, "@"); sub.Owner != owner || sub.User != owner {
+			t.Errorf("subscription for %s owned by %q, made by %q", sub.Email, sub.Owner, sub.User)
+		}
+	}
 	for _, tc := range []struct{ body, want string }{
 		{`{"email":"x@example.org\r\nBcc: y@example.org"}`, "invalid address"},
 		{`{"email":"Eve <eve@example.org>"}`, "invalid address"},
@@ -260,7 +275,8 @@ func TestMailReminders(t *testing.T) {
 		At: time.Date(2022, 7, 10, 9, 0, 0, 0, time.UTC)}); err != nil {
 		t.Fatal(err)
 	}
-	r.subscribe(t, `{"email":"erin@example.org","suppliers":["COR"],"reminders":true}`)
+	// erin is a viewer, subscribed by herself.
+	r.subscribeAs(t, roleToken(t, r.h.DB, "erin", store.RoleViewer), `{"email":"erin@example.org","suppliers":["COR"],"reminders":true}`)
 	r.subscribe(t, `{"email":"frank@example.org","suppliers":["1EdTech Consortium"],"reminders":true}`)
 	r.subscribe(t, `{"email":"gina@example.org","suppliers":["COR"]}`) // no reminders
 	for _, tc := range []struct {
@@ -350,10 +366,10 @@ func TestMailWebForms(t *testing.T) {
 	if json.Unmarshal([]byte(b), &subs) != nil || len(subs.Subscriptions) != 1 {
 		t.Fatalf("subscriptions: %s", b)
 	}
-	other := token(t, r.h.DB, "mallory")
+	other := roleToken(t, r.h.DB, "mallory", store.RoleReviewer)
 	del := r.srv + "/settings/email/" + strconvU(subs.Subscriptions[0].ID) + "/delete"
-	if resp, _ := do(t, "POST", del, other, "", form); resp.StatusCode != 403 {
-		t.Errorf("removing another user's subscription: %d, want 403", resp.StatusCode)
+	if resp, b := do(t, "POST", del, other, "", form); resp.StatusCode != 404 || strings.Contains(b, "hal@") {
+		t.Errorf("removing another user's subscription: %d %s, want 404 (as if it did not exist)", resp.StatusCode, b)
 	}
 	if resp, _ := do(t, "POST", del, r.tok, "", form); resp.StatusCode != 303 {
 		t.Errorf("remove: %d, want 303", resp.StatusCode)

@@ -340,18 +340,13 @@ func slackEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-// checkWebhookURL refuses (with an error wrapping fetch.ErrBlocked) a
-// webhook URL the deliverer would not post to:
-// on a loopback, private or other non-public address, unless the
-// operator allowed those (serve --webhooks-allow-private). With no
-// deliverer, the guard's defaults apply.
-func (s *Server) checkWebhookURL(ctx context.Context, rawURL string) error {
+// CheckWebhookURL refuses (with an error wrapping fetch.ErrBlocked) a
+// webhook URL that check — the deliverer's SSRF guard — would not post
+// to: on a loopback, private or other non-public address, unless the
+// operator allowed those (serve --webhooks-allow-private).
+func CheckWebhookURL(ctx context.Context, rawURL string, check func(context.Context, string) error) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second) // bounds the DNS lookup
 	defer cancel()
-	check := fetch.NewGuard(fetch.GuardOptions{}).CheckURL
-	if s.opts.Webhooks != nil {
-		check = s.opts.Webhooks.CheckURL
-	}
 	err := check(ctx, rawURL)
 	if errors.Is(err, fetch.ErrBlocked) {
 		return fmt.Errorf("webhook URL refused by the SSRF guard: %w; the operator can allow private receivers with serve --webhooks-allow-private", err)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/store"
 )
 
@@ -232,25 +233,47 @@ func (s *Server) revokeTokenForm(w http.ResponseWriter, r *http.Request) {
 	redirectDone(w, r, "/tokens", "revoked")
 }
 
-// webhookInput is a webhook as staff ask for it.
-type webhookInput struct {
+// WebhookInput is a webhook as staff ask for it: by the form, the API or
+// the CLI.
+type WebhookInput struct {
 	URL       string `json:"url"`
 	Format    string `json:"format"`
 	RevetOnly bool   `json:"revet_only"`
 	Secret    string `json:"secret"`
 }
 
-// addWebhook checks and stores a webhook and wakes the deliverer: the
-// JSON API and the form both call it.
-func (s *Server) addWebhook(ctx context.Context, in webhookInput) (store.Webhook, error) {
+// PrepareWebhook checks a webhook as the form, the API and the CLI all
+// do — a secret of at least 16 characters or none (one is made), a
+// receiver URL that check (the deliverer's SSRF guard) lets it post to,
+// the store's checks of the URL and format — and returns the webhook to
+// store. Bad input is a store.ErrInvalid naming it.
+func PrepareWebhook(ctx context.Context, in WebhookInput, check func(context.Context, string) error) (store.Webhook, error) {
+	in.URL = strings.TrimSpace(in.URL)
 	if in.Secret != "" && len(in.Secret) < 16 {
 		return store.Webhook{}, fmt.Errorf("%w: secret: at least 16 characters (or leave it out and one is made)", store.ErrInvalid)
 	}
-	if err := s.checkWebhookURL(ctx, in.URL); err != nil {
+	if err := CheckWebhookURL(ctx, in.URL, check); err != nil {
 		return store.Webhook{}, fmt.Errorf("%w: %w", store.ErrInvalid, err)
 	}
-	h, err := s.db.AddWebhook(ctx, store.Webhook{URL: in.URL, Format: in.Format, RevetOnly: in.RevetOnly, Secret: in.Secret})
+	h := store.Webhook{URL: in.URL, Format: in.Format, RevetOnly: in.RevetOnly, Secret: in.Secret}
+	if err := store.PrepareWebhook(&h); err != nil {
+		return store.Webhook{}, err
+	}
+	return h, nil
+}
+
+// addWebhook checks and stores a webhook and wakes the deliverer: the
+// JSON API and the form both call it.
+func (s *Server) addWebhook(ctx context.Context, in WebhookInput) (store.Webhook, error) {
+	check := fetch.NewGuard(fetch.GuardOptions{}).CheckURL
+	if s.opts.Webhooks != nil {
+		check = s.opts.Webhooks.CheckURL
+	}
+	h, err := PrepareWebhook(ctx, in, check)
 	if err != nil {
+		return store.Webhook{}, err
+	}
+	if h, err = s.db.AddWebhook(ctx, h); err != nil {
 		return store.Webhook{}, err
 	}
 	s.log.InfoContext(ctx, "webhook added", "webhook", h.ID, "url", h.URL, "by", identityOf(ctx).User)
@@ -266,7 +289,7 @@ type webhooksData struct {
 	Who     identity
 	Hooks   []store.Webhook
 	Formats []string
-	Form    webhookInput
+	Form    WebhookInput
 	Added   *store.Webhook
 	Error   string
 	Done    string
@@ -299,7 +322,7 @@ func (s *Server) webhookForm(w http.ResponseWriter, r *http.Request) {
 		s.renderWebhooks(w, r, status, webhooksData{Error: msg})
 		return
 	}
-	d := webhooksData{Form: webhookInput{URL: strings.TrimSpace(r.PostFormValue("url")), Format: r.PostFormValue("format"),
+	d := webhooksData{Form: WebhookInput{URL: strings.TrimSpace(r.PostFormValue("url")), Format: r.PostFormValue("format"),
 		RevetOnly: r.PostFormValue("revet_only") != "", Secret: r.PostFormValue("secret")}}
 	h, err := s.addWebhook(r.Context(), d.Form)
 	if err != nil {
@@ -309,7 +332,7 @@ func (s *Server) webhookForm(w http.ResponseWriter, r *http.Request) {
 		s.renderWebhooks(w, r, status, d)
 		return
 	}
-	d.Form, d.Added = webhookInput{}, &h
+	d.Form, d.Added = WebhookInput{}, &h
 	s.renderWebhooks(w, r, http.StatusCreated, d)
 }
 

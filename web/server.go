@@ -161,7 +161,7 @@ const (
 	reads
 	// staffReads only read, but always need a token or a session, even
 	// with OpenRead: webhook URLs are credentials (a Slack-style hook URL
-	// is its own secret).
+	// is its own secret), e-mail addresses personal data.
 	staffReads
 	// adminReads are staff reads of what only admins use or may see:
 	// the admin forms, and webhook URLs, tokens and e-mail addresses
@@ -169,7 +169,8 @@ const (
 	adminReads
 	// The writes change state: a token, or a session and its CSRF token,
 	// and the role each needs (decision record 0043). ownWrites touch
-	// only the user's own sign-in (any role); reviewWrites triage
+	// only the user's own sign-in and e-mail subscriptions (any role;
+	// decision record 0046); reviewWrites triage
 	// changes; adminWrites manage everything else.
 	ownWrites
 	reviewWrites
@@ -271,16 +272,19 @@ func (s *Server) routeTable() []route {
 		{"GET /api/webhooks/{id}/deliveries", adminReads, s.apiDeliveries},
 		{"POST /api/tokens", adminWrites, s.apiAddToken},
 		{"DELETE /api/tokens/{name}", adminWrites, s.apiRevokeToken},
-		// E-mail subscriptions (email.go); addresses are staff reads.
-		{"GET /settings/email", adminReads, s.emailPage},
-		{"POST /settings/email", adminWrites, s.emailAddForm},
-		{"POST /settings/email/{id}/delete", adminWrites, s.emailDeleteForm},
-		{"POST /settings/email/test", adminWrites, s.emailTestForm},
-		{"GET /api/email/subscriptions", adminReads, s.apiSubscriptions},
-		{"POST /api/email/subscriptions", adminWrites, s.apiAddSubscription},
-		{"DELETE /api/email/subscriptions/{id}", adminWrites, s.apiDeleteSubscription},
+		// E-mail subscriptions (email.go): every user manages their own
+		// (the handlers show and delete only the caller's, an admin's
+		// everyone's); addresses are never anonymous reads. The outbox
+		// lists everyone's mail: admins only.
+		{"GET /settings/email", staffReads, s.emailPage},
+		{"POST /settings/email", ownWrites, s.emailAddForm},
+		{"POST /settings/email/{id}/delete", ownWrites, s.emailDeleteForm},
+		{"POST /settings/email/test", ownWrites, s.emailTestForm},
+		{"GET /api/email/subscriptions", staffReads, s.apiSubscriptions},
+		{"POST /api/email/subscriptions", ownWrites, s.apiAddSubscription},
+		{"DELETE /api/email/subscriptions/{id}", ownWrites, s.apiDeleteSubscription},
 		{"GET /api/email/outbox", adminReads, s.apiOutbox},
-		{"POST /api/email/test", adminWrites, s.apiTestMail},
+		{"POST /api/email/test", ownWrites, s.apiTestMail},
 
 		// The seal program.
 		{"GET /api/deadlines", reads, s.apiDeadlines},

@@ -68,15 +68,22 @@ func TestSealProgramPages(t *testing.T) {
 		t.Fatalf("deadlines: %d %v", resp.StatusCode, err)
 	}
 	kinds := map[string]string{}
-	for _, it := range dl.Deadlines {
+	for i, it := range dl.Deadlines {
 		kinds[it.Kind] = it.State
+		if i > 0 && it.Due.Before(dl.Deadlines[i-1].Due) {
+			t.Errorf("deadline %d (%s, due %s) before the one above it: not sorted by due date", i, it.Title, it.Due)
+		}
+		if it.Kind == "rubric" && it.Day != "2022-05-31" {
+			t.Errorf("the re-vet of the 2022-04-01 release is due %s, want 2022-05-31 (60 days)", it.Day)
+		}
 	}
-	if kinds["update"] != vetting.StateMissed || kinds["rubric"] != vetting.StateDue || kinds["renewal"] == "" {
+	// The clock is in June 2022: the re-vet's 60 days are over.
+	if kinds["update"] != vetting.StateMissed || kinds["rubric"] != vetting.StateOverdue || kinds["renewal"] == "" {
 		t.Errorf("deadline states %v", kinds)
 	}
 
 	resp, body = do(t, "GET", srv.URL+"/deadlines", tok, "", map[string]string{"Accept": "text/html"})
-	for _, want := range []string{"<h1>Deadlines</h1>", "missed", "re-vet against rubric 2.0", "10 calendar days", "America/New_York time"} {
+	for _, want := range []string{"<h1>Deadlines</h1>", "missed", "re-vet against rubric 2.0", "not re-vetted by 2022-05-31", "10 calendar days", "America/New_York time"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("deadlines page lacks %q", want)
 		}

@@ -254,7 +254,7 @@ func refuse(req adminRequest, db string) string {
 	}
 	switch cmd := req.Args[0]; cmd {
 	case "add", "source", "sources", "check", "history", "show", "changes", "reextract", "backup", "key", "log",
-		"evidence", "export", "token", "supplier", "notify", "rubric", "baseline", "deadlines", "renewal":
+		"evidence", "export", "token", "subscription", "webhook", "supplier", "notify", "rubric", "baseline", "deadlines", "renewal":
 		return ""
 	case "diff":
 		if storedDiff(req.Args[1:]) {

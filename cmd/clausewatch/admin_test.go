@@ -49,11 +49,12 @@ func cli(t *testing.T, dir string, args ...string) (stdout, stderr string, code 
 const clientUser = "office-clerk"
 
 var (
-	pinned   = regexp.MustCompile(`"pinned": "[^"]*"`)
-	warcID   = regexp.MustCompile(`urn:uuid:[0-9a-f-]{36}`)
-	warcInfo = regexp.MustCompile(`(WARC-Type: warcinfo\r\nWARC-Record-ID: \S+\r\nWARC-Date: )\S+`)
-	bundleN  = regexp.MustCompile(`\(\d+ bytes\)`)
-	tmpN     = regexp.MustCompile(`\.tmp\d+`)
+	pinned     = regexp.MustCompile(`"pinned": "[^"]*"`)
+	warcID     = regexp.MustCompile(`urn:uuid:[0-9a-f-]{36}`)
+	warcInfo   = regexp.MustCompile(`(WARC-Type: warcinfo\r\nWARC-Record-ID: \S+\r\nWARC-Date: )\S+`)
+	bundleN    = regexp.MustCompile(`\(\d+ bytes\)`)
+	tmpN       = regexp.MustCompile(`\.tmp\d+`)
+	hookSecret = regexp.MustCompile(`whsec_\S+`)
 	// generated is when a renewal report was made.
 	generated = regexp.MustCompile(`"generated": "[^"]*"`)
 )
@@ -150,6 +151,17 @@ func TestCommandsBesideDaemon(t *testing.T) {
 		{[]string{"source", "edit", "cor", "--select", "main", "--render", "never"}, 0, false, ok},
 		{[]string{"source", "edit", "nosuch", "--select", "main"}, 2, false, ok},
 		{[]string{"source", "edit", "cor", "--render", "sometimes"}, 2, false, ok},
+		{[]string{"subscription", "add", "ann@example.org", "--supplier", "1EdTech", "--floor", "all", "--reminders"}, 0, false, ok},
+		{[]string{"subscription", "add", "ann@example.org", "--supplier", "Nobody"}, 2, false, ok},
+		{[]string{"subscription", "add", "ann@example.org", "--owner", "nobody"}, 2, false, ok},
+		{[]string{"subscription", "list"}, 0, false, ok},
+		{[]string{"subscription", "remove", "1"}, 0, false, ok},
+		{[]string{"subscription", "remove", "1"}, 2, false, ok},
+		{[]string{"subscription", "remove", "one"}, 2, true, ok},
+		{[]string{"webhook", "add", "https://93.184.215.14/hook", "--revet-only"}, 0, false, func(s string) string { return hookSecret.ReplaceAllString(s, "whsec_S") }},
+		{[]string{"webhook", "add", "http://127.0.0.1:9/hook"}, 2, false, ok},
+		{[]string{"webhook", "list"}, 0, false, ok},
+		{[]string{"webhook", "remove", "1"}, 0, false, ok},
 	} {
 		args := append(tt.args, "--db", "cw.db")
 		if tt.args[len(tt.args)-1] == "-h" {

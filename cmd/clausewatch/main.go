@@ -90,6 +90,8 @@ Daemon and web:
             on PostgreSQL, --role web, scheduler, worker or all
   worker    on PostgreSQL: run the check jobs the schedulers enqueue (serve --role worker)
   token     add, list or revoke the web server's API tokens
+  subscription  list, add or remove e-mail subscriptions (--owner NAME: a user's; default the admins')
+  webhook   list, add or remove webhooks (the secret is shown once)
   demo      replay the built-in IMS/1EdTech and COR policy history offline and serve the feed
 
   help      show this help
@@ -160,6 +162,10 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 		return runWorker(ctx, args[1:], stdout, stderr)
 	case "token":
 		return runToken(ctx, e, args[1:])
+	case "subscription":
+		return runSubscription(ctx, e, args[1:])
+	case "webhook":
+		return runWebhook(ctx, e, args[1:])
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "rules":

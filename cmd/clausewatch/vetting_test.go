@@ -106,6 +106,35 @@ func TestVettingCommands(t *testing.T) {
 	if out = must(2, "rubric", "add", "--db", db, "--released", "2026-02-01", "2.0"); !strings.Contains(out, "2.0") {
 		t.Errorf("rubric twice: %s", out)
 	}
+	// The re-vet is due 60 days after the release (to the end of
+	// 2026-03-02, New York time: 05:00 UTC on 3 March), overdue after;
+	// the list stays in due-date order.
+	for _, tc := range []struct{ at, want string }{
+		{"2026-03-02", "due"},
+		{"2026-03-03T04:59:00Z", "due"},
+		{"2026-03-03T05:00:00Z", "overdue"},
+	} {
+		out = must(0, "deadlines", "--db", db, "--json", "--at", tc.at)
+		var items []vetting.Item
+		if err := json.Unmarshal([]byte(out), &items); err != nil {
+			t.Fatalf("deadlines --json: %v\n%s", err, out)
+		}
+		found := false
+		for i, it := range items {
+			if i > 0 && it.Due.Before(items[i-1].Due) {
+				t.Errorf("deadlines at %s: %s before %s", tc.at, items[i-1].Title, it.Title)
+			}
+			if it.Kind == "rubric" {
+				found = it.State == tc.want && it.Day == "2026-03-02"
+			}
+		}
+		if !found {
+			t.Errorf("deadlines at %s: no rubric re-vet %s on 2026-03-02:\n%s", tc.at, tc.want, out)
+		}
+		if text := must(0, "deadlines", "--db", db, "--at", tc.at); !strings.Contains(text, "re-vet against rubric 2.0") || !strings.Contains(text, tc.want) {
+			t.Errorf("deadlines at %s:\n%s", tc.at, text)
+		}
+	}
 
 	must(0, "baseline", "pin", "--db", db, "--version", "1", "ims", "vetted")
 	if out = must(2, "baseline", "pin", "--db", db, "ims", "seal-awarded"); !strings.Contains(out, "built in") {

@@ -258,7 +258,7 @@ func copyMail(ctx context.Context, b *batcher, src *store.DB, n *Copied) error {
 		return err
 	}
 	for _, s := range subs {
-		if err := b.queue("INSERT INTO mail_subs (id, doc) VALUES ($1, $2)", s.ID, s); err != nil {
+		if err := b.queue("INSERT INTO mail_subs (id, owner, doc) VALUES ($1, $2, $3)", s.ID, s.Owner, s); err != nil {
 			return err
 		}
 		n.Subscriptions++

@@ -65,7 +65,10 @@ func fill(t *testing.T, db *store.DB) {
 	h, err := db.AddWebhook(ctx, store.Webhook{URL: "https://hooks.example/"})
 	must(err)
 	must(db.RecordDelivery(ctx, store.Delivery{Hook: h.ID, Change: 2, State: store.DeliveryDelivered, First: t0, Last: t0}))
-	sub, err := db.AddSubscription(ctx, store.Subscription{User: "ana", Email: "ana@example.org"})
+	if _, err := db.AddSubscription(ctx, store.Subscription{User: "ana", Email: "ops@example.org"}); err != nil { // the admins'
+		t.Fatal(err)
+	}
+	sub, err := db.AddSubscription(ctx, store.Subscription{User: "ana", Owner: "ana", Email: "ana@example.org"})
 	must(err)
 	q, err := db.QueueMail(ctx, sub.ID, 2, "", []store.Mail{{Kind: store.MailChange, Key: "change/1/1", To: sub.Email, Message: []byte("sent")},
 		{Kind: store.MailChange, Key: "change/1/2", To: sub.Email, Message: []byte("to send")}})
@@ -169,22 +172,24 @@ func TestCopyFrom(t *testing.T) {
 			c, _, err := db.ChangePage(ctx, store.ChangeQuery{Supplier: "Acme"})
 			return c, err
 		},
-		"dues":        func(db store.Store) (any, error) { return db.Dues(ctx) },
-		"tokens":      func(db store.Store) (any, error) { return db.Tokens(ctx) },
-		"webhooks":    func(db store.Store) (any, error) { return db.Webhooks(ctx) },
-		"deliveries":  func(db store.Store) (any, error) { return db.Deliveries(ctx, 1, 0) },
-		"subs":        func(db store.Store) (any, error) { return db.Subscriptions(ctx) },
-		"mails":       func(db store.Store) (any, error) { return db.Mails(ctx, 0, 0) },
-		"pending":     func(db store.Store) (any, error) { return db.PendingMail(ctx) },
-		"suppliers":   func(db store.Store) (any, error) { return db.Suppliers(ctx) },
-		"notes":       func(db store.Store) (any, error) { return db.Notifications(ctx, "") },
-		"rubrics":     func(db store.Store) (any, error) { return db.Rubrics(ctx) },
-		"baselines":   func(db store.Store) (any, error) { return db.Baselines(ctx, 0) },
-		"latest":      func(db store.Store) (any, error) { return db.LatestCheckpoint(ctx) },
-		"checkpoints": func(db store.Store) (any, error) { return db.Checkpoints(ctx) },
-		"key":         func(db store.Store) (any, error) { return db.PublicKey(ctx) },
-		"blob stats":  func(db store.Store) (any, error) { c, b, err := db.BlobStats(ctx); return [2]int64{int64(c), b}, err },
-		"census":      func(db store.Store) (any, error) { return db.Census(ctx, time.Date(2024, 1, 1, 3, 0, 0, 0, time.UTC)) },
+		"dues":         func(db store.Store) (any, error) { return db.Dues(ctx) },
+		"tokens":       func(db store.Store) (any, error) { return db.Tokens(ctx) },
+		"webhooks":     func(db store.Store) (any, error) { return db.Webhooks(ctx) },
+		"deliveries":   func(db store.Store) (any, error) { return db.Deliveries(ctx, 1, 0) },
+		"subs":         func(db store.Store) (any, error) { return db.Subscriptions(ctx) },
+		"ana's subs":   func(db store.Store) (any, error) { return db.SubscriptionsOf(ctx, "ana") },
+		"admins' subs": func(db store.Store) (any, error) { return db.SubscriptionsOf(ctx, "") },
+		"mails":        func(db store.Store) (any, error) { return db.Mails(ctx, 0, 0) },
+		"pending":      func(db store.Store) (any, error) { return db.PendingMail(ctx) },
+		"suppliers":    func(db store.Store) (any, error) { return db.Suppliers(ctx) },
+		"notes":        func(db store.Store) (any, error) { return db.Notifications(ctx, "") },
+		"rubrics":      func(db store.Store) (any, error) { return db.Rubrics(ctx) },
+		"baselines":    func(db store.Store) (any, error) { return db.Baselines(ctx, 0) },
+		"latest":       func(db store.Store) (any, error) { return db.LatestCheckpoint(ctx) },
+		"checkpoints":  func(db store.Store) (any, error) { return db.Checkpoints(ctx) },
+		"key":          func(db store.Store) (any, error) { return db.PublicKey(ctx) },
+		"blob stats":   func(db store.Store) (any, error) { c, b, err := db.BlobStats(ctx); return [2]int64{int64(c), b}, err },
+		"census":       func(db store.Store) (any, error) { return db.Census(ctx, time.Date(2024, 1, 1, 3, 0, 0, 0, time.UTC)) },
 	}
 	for id := uint64(1); id <= 3; id++ {
 		read[fmt.Sprintf("state %d", id)] = func(db store.Store) (any, error) { return db.State(ctx, id) }

@@ -25,7 +25,7 @@ func (d *DB) AddSubscription(ctx context.Context, s store.Subscription) (store.S
 		if err := tx.QueryRow(ctx, "SELECT nextval('mail_subs_id_seq'), (SELECT coalesce(max(id), 0) FROM changes)").Scan(&s.ID, &s.Cursor); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "INSERT INTO mail_subs (id, doc) VALUES ($1, $2)", s.ID, s)
+		_, err := tx.Exec(ctx, "INSERT INTO mail_subs (id, owner, doc) VALUES ($1, $2, $3)", s.ID, s.Owner, s)
 		return err
 	})
 	if err != nil {
@@ -43,6 +43,16 @@ func (d *DB) Subscriptions(ctx context.Context) ([]store.Subscription, error) {
 	return out, nil
 }
 
+// SubscriptionsOf lists the subscriptions owner owns, by ID ("": the
+// admins').
+func (d *DB) SubscriptionsOf(ctx context.Context, owner string) ([]store.Subscription, error) {
+	out, err := docs[store.Subscription](ctx, d.pool, "SELECT doc FROM mail_subs WHERE owner = $1 ORDER BY id", owner)
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions of %q: %w", owner, err)
+	}
+	return out, nil
+}
+
 // Subscription returns one subscription.
 func (d *DB) Subscription(ctx context.Context, id uint64) (store.Subscription, error) {
 	var s store.Subscription
@@ -55,8 +65,26 @@ func (d *DB) Subscription(ctx context.Context, id uint64) (store.Subscription, e
 // DeleteSubscription removes a subscription. Its sent mail stays on
 // record; what was still to send is marked failed.
 func (d *DB) DeleteSubscription(ctx context.Context, id uint64) error {
-	err := d.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM mail_subs WHERE id = $1", id)
+	if err := d.deleteSubscription(ctx, id, "DELETE FROM mail_subs WHERE id = $1"); err != nil {
+		return fmt.Errorf("delete subscription %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteOwnSubscription is DeleteSubscription of a subscription owner
+// owns; another's is store.ErrNotFound, as one that does not exist.
+func (d *DB) DeleteOwnSubscription(ctx context.Context, id uint64, owner string) error {
+	if err := d.deleteSubscription(ctx, id, "DELETE FROM mail_subs WHERE id = $1 AND owner = $2", owner); err != nil {
+		return fmt.Errorf("delete subscription %d of %q: %w", id, owner, err)
+	}
+	return nil
+}
+
+// deleteSubscription runs del (which deletes subscription id, with args
+// after it) and fails the subscription's pending mail.
+func (d *DB) deleteSubscription(ctx context.Context, id uint64, del string, args ...any) error {
+	return d.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, del, append([]any{id}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -75,10 +103,6 @@ func (d *DB) DeleteSubscription(ctx context.Context, id uint64) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("delete subscription %d: %w", id, err)
-	}
-	return nil
 }
 
 // QueueMail queues messages for a subscription and moves its cursor (and

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -83,6 +84,53 @@ var mailCases = []Case{
 		}
 		if subs, _ := db.Subscriptions(ctx); len(subs) != 1 || subs[0].ID != s2.ID {
 			t.Errorf("Subscriptions = %+v", subs)
+		}
+	}},
+	{"Mail/Owners", func(t *testing.T, db store.Store, clock *Clock) {
+		ctx := t.Context()
+		_, err := db.AddSubscription(ctx, store.Subscription{Owner: "ann\nBcc", Email: "a@example.org"})
+		wantErr(t, "owner with a newline", err, store.ErrInvalid)
+		ann, err := db.AddSubscription(ctx, store.Subscription{User: "ann", Owner: " ann ", Email: "a@example.org"})
+		if err != nil || ann.Owner != "ann" {
+			t.Fatalf("ann's subscription %+v, %v (owner trimmed)", ann, err)
+		}
+		bo, err := db.AddSubscription(ctx, store.Subscription{User: "bo", Owner: "bo", Email: "b@example.org"})
+		must(t, "bo's subscription", err)
+		admins, err := db.AddSubscription(ctx, store.Subscription{User: "root", Email: "ops@example.org"})
+		must(t, "an owner-less subscription", err)
+		ids := func(subs []store.Subscription) (out []uint64) {
+			for _, s := range subs {
+				out = append(out, s.ID)
+			}
+			return out
+		}
+		for _, tc := range []struct {
+			owner string
+			want  []uint64
+		}{{"ann", []uint64{ann.ID}}, {"bo", []uint64{bo.ID}}, {"", []uint64{admins.ID}}, {"cy", nil}} {
+			got, err := db.SubscriptionsOf(ctx, tc.owner)
+			if err != nil || fmt.Sprint(ids(got)) != fmt.Sprint(tc.want) {
+				t.Errorf("SubscriptionsOf(%q) = %v, %v; want %v", tc.owner, ids(got), err, tc.want)
+			}
+		}
+		if got, _ := db.Subscription(ctx, ann.ID); got.Owner != "ann" {
+			t.Errorf("owner read back %q", got.Owner)
+		}
+		// Another's subscription, one that never existed, and the admins'
+		// all answer "not found" to a user: trying IDs tells nothing.
+		for _, tc := range []struct {
+			id    uint64
+			owner string
+		}{{bo.ID, "ann"}, {admins.ID, "ann"}, {ann.ID, ""}, {ann.ID, "bo"}, {admins.ID + 100, "ann"}} {
+			wantErr(t, fmt.Sprintf("%s deletes %d", tc.owner, tc.id), db.DeleteOwnSubscription(ctx, tc.id, tc.owner), store.ErrNotFound)
+		}
+		if all, _ := db.Subscriptions(ctx); len(all) != 3 {
+			t.Fatalf("refused deletes removed something: %v", ids(all))
+		}
+		must(t, "ann deletes hers", db.DeleteOwnSubscription(ctx, ann.ID, "ann"))
+		must(t, "the admins' own", db.DeleteOwnSubscription(ctx, admins.ID, ""))
+		if all, _ := db.Subscriptions(ctx); fmt.Sprint(ids(all)) != fmt.Sprint([]uint64{bo.ID}) {
+			t.Errorf("left after the deletes: %v, want bo's only", ids(all))
 		}
 	}},
 }
