@@ -44,8 +44,11 @@ func TestMailOwnerMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, _ := db.Schema(ctx); v != 3 {
-		t.Errorf("schema %d after migrating, want 3", v)
+	// 0003 is applied again although later ones are in place: the runner
+	// applies every number a database lacks.
+	var has3 bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = 3)").Scan(&has3); err != nil || !has3 {
+		t.Errorf("migration 3 not recorded after opening: %v, %v", has3, err)
 	}
 	if mine, err := db.SubscriptionsOf(ctx, "ann"); err != nil || len(mine) != 0 {
 		t.Errorf("the maker of an old subscription does not own it: %+v, %v", mine, err)
