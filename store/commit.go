@@ -183,6 +183,11 @@ func (d *DB) commitBatch(batch []*pendingRecord) {
 				}
 				keep = keep || p.keep
 			}
+			if indexDue(tx, d.fetchIndex) {
+				if _, err := flushIndex(tx); err != nil {
+					return err
+				}
+			}
 			if d.skipLog {
 				return nil
 			}
