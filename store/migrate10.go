@@ -44,12 +44,12 @@ func createFetchLog(tx *bbolt.Tx) error {
 
 // moveFetches moves the fetch records of a database marked by migration
 // 10 from the per-source buckets into the fetch log and its index, one
-// transaction per moveBatch records. Each transaction moves records (it
+// transaction per size records. Each transaction moves records (it
 // writes them to the log and deletes them from their old bucket) and
 // commits or not as a whole, so an interrupted move leaves every record
 // in exactly one place and the next Open goes on from there. hook, when
 // set, runs after each batch but the last; its error stops the move.
-func (d *DB) moveFetches(hook func(batch int) error) error {
+func (d *DB) moveFetches(size int, hook func(batch int) error) error {
 	pending := false
 	if err := d.run(false, func(tx *bbolt.Tx) error {
 		pending = tx.Bucket(bucketMeta).Get(keyFetchMove) != nil
@@ -61,7 +61,7 @@ func (d *DB) moveFetches(hook func(batch int) error) error {
 		done := false
 		err := d.run(true, func(tx *bbolt.Tx) error {
 			var err error
-			done, err = moveSome(tx, moveBatch)
+			done, err = moveSome(tx, size)
 			return err
 		})
 		if err != nil {

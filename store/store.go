@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -70,6 +71,8 @@ type Options struct {
 	// moveHook, when set, runs after each batch of the move to schema
 	// 10 commits; an error stops the move there (tests interrupt it so).
 	moveHook func(batch int) error
+	// moveBatch, when set, replaces moveBatch (tests make it small).
+	moveBatch int
 }
 
 // DB is an open clausewatch database.
@@ -171,7 +174,7 @@ func Open(path string, opts Options) (*DB, error) {
 			return d.setUpLog(tx)
 		})
 		if err == nil {
-			err = d.moveFetches(opts.moveHook)
+			err = d.moveFetches(cmp.Or(opts.moveBatch, moveBatch), opts.moveHook)
 		}
 	}
 	if err != nil {
