@@ -237,6 +237,9 @@ func flushIndex(tx *bbolt.Tx) (int, error) {
 	}
 	slices.SortFunc(keys, bytes.Compare)
 	ib := tx.Bucket(bucketFetchIndex)
+	// Each source's entries go in after its earlier ones, in order: pages
+	// split full, as in an append-only bucket.
+	ib.FillPercent = 1
 	for _, k := range keys {
 		if err := ib.Put(k, nil); err != nil {
 			return 0, fmt.Errorf("fetch index: %w", err)
