@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -45,6 +46,9 @@ type committer struct {
 	senders sync.WaitGroup
 	start   sync.Once
 	running sync.WaitGroup
+	// txs counts the transactions committed (BenchmarkRoundPages reports
+	// checks per transaction).
+	txs atomic.Int64
 }
 
 func newCommitter(opts CommitOptions) *committer {
@@ -198,6 +202,7 @@ func (d *DB) commitBatch(batch []*pendingRecord) {
 		})
 		switch {
 		case err == nil:
+			d.commits.txs.Add(1)
 			return
 		case bad != nil:
 			live = slices.DeleteFunc(live, func(p *pendingRecord) bool { return p == bad })
