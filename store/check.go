@@ -45,6 +45,7 @@ func (d *DB) Check(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("%s: %w", what, err))
 			}
 		}
+		checkFetchLog(tx, hasBlob, &errs)
 		sources := tx.Bucket(bucketSources)
 		sources.ForEach(func(k, v []byte) error {
 			var s Source
@@ -68,23 +69,8 @@ func (d *DB) Check(ctx context.Context) error {
 					errs = append(errs, fmt.Errorf("source %d: %w: current version %d/%d missing", s.ID, ErrCorrupt, st.Generation, st.Current))
 				}
 			}
-			if fb := tx.Bucket(bucketFetches).Bucket(k); fb != nil {
-				r := newFetchReader(tx, s.ID)
-				fb.ForEach(func(fk, fv []byte) error {
-					f, err := r.read(fk, fv)
-					if err != nil {
-						errs = append(errs, fmt.Errorf("source %d fetch %x: %w", s.ID, fk, err))
-						return nil
-					}
-					what := fmt.Sprintf("source %d fetch %d", s.ID, f.ID)
-					hasBlob(what+" body", f.BodySHA256)
-					hasBlob(what+" document", f.DocSHA256)
-					return nil
-				})
-			}
-			fb := tx.Bucket(bucketFetches).Bucket(k)
 			hasFetch := func(what string, at time.Time, id uint64) {
-				if id != 0 && (fb == nil || fb.Get(fetchKey(at, id)) == nil) {
+				if id != 0 && !fetchStored(tx, s.ID, fetchKey(at, id)) {
 					errs = append(errs, fmt.Errorf("%s: %w: fetch %d at %s missing", what, ErrCorrupt, id, at.Format(time.RFC3339Nano)))
 				}
 			}

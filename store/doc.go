@@ -21,7 +21,9 @@
 //	state      <id>             State (validators, current version, health)
 //	names      <name>           source id (names are unique)
 //	urls       <url>            source id (URLs are unique)
-//	fetches    <src>/<start><id> Fetch, compact (fetchrec.go; JSON before schema 6)
+//	fetch_log  <id>             <src><start> + Fetch, compact (fetchrec.go; JSON before schema 6), in recording order (schema 10)
+//	fetch_index <src><start><id> empty: each source's fetches up to meta "fetch_indexed", written in bulk (fetchlog.go)
+//	fetch_last <src>            <start><id> of the source's latest fetch
 //	fetch_sets <src>/0x00<seq>  a context or header set fetches refer to (schema 6)
 //	           <src>/0x01<sha256> its number (sets are stored once per source)
 //	versions   <src>/<gen>/<seq> Version (distinct clause texts, with first and last seen)
@@ -49,5 +51,7 @@
 // Decision record 0008 explains the schema, 0010 the schedule, 0013 the log,
 // 0025 the compact records and the tiles, 0026 the feed's indexes (derived
 // from changes and sources, written in the same transactions, compared
-// with them by Check), 0029 group commit.
+// with them by Check), 0029 group commit, 0041 last-seen beside the
+// version, 0049 the fetch log and its bulk index (schema 10; before it,
+// fetches/<src>/<start><id>, moved by a batched migration, migrate10.go).
 package store

@@ -135,7 +135,7 @@ func TestCompactRecordsInStore(t *testing.T) {
 		}
 	}
 	fx.db.bolt.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketFetches).Bucket(u64(fx.src.ID)).ForEach(func(k, v []byte) error {
+		return eachRecord(tx, fx.src.ID, func(k, v []byte) error {
 			if v[0] != fetchFormat {
 				t.Errorf("fetch %d stored as %q", fromU64(k[8:]), v)
 			}
@@ -188,7 +188,7 @@ func TestMigrateCompact(t *testing.T) {
 				t.Errorf("bucket %s still there", b)
 			}
 		}
-		return tx.Bucket(bucketFetches).Bucket(u64(fx.src.ID)).ForEach(func(k, v []byte) error {
+		return eachRecord(tx, fx.src.ID, func(k, v []byte) error {
 			if v[0] != fetchFormat {
 				t.Errorf("fetch %d not rewritten: %q", fromU64(k[8:]), v)
 			}
@@ -233,7 +233,7 @@ func TestMigrateKeepsWhatItCannotCompact(t *testing.T) {
 	}
 	db.bolt.View(func(tx *bbolt.Tx) error {
 		f := fx.fetches[1]
-		if v := tx.Bucket(bucketFetches).Bucket(u64(f.SourceID)).Get(fetchKey(f.Start, f.ID)); !bytes.HasPrefix(v, []byte("{")) {
+		if v := storedRecord(tx, f.ID); !bytes.HasPrefix(v, []byte("{")) {
 			t.Errorf("the edited record was rewritten: %q", v)
 		}
 		return nil
@@ -244,6 +244,9 @@ func TestMigrateKeepsWhatItCannotCompact(t *testing.T) {
 // it: JSON fetch records, the tree's hashes one per key, the leaf maps,
 // no sets and no tiles.
 func downgradeToSchema5(tx *bbolt.Tx) error {
+	if err := downgradeToSchema9(tx); err != nil {
+		return err
+	}
 	fetches := tx.Bucket(bucketFetches)
 	type rec struct {
 		b *bbolt.Bucket

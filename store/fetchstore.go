@@ -129,24 +129,6 @@ func inGeneration(tx *bbolt.Tx, src, gen uint64) versionLookup {
 	}
 }
 
-// putFetch stores f (its ID set) in its source's fetch bucket fb as a
-// compact record, or as JSON, as before schema 6, when the compact record
-// would not read back as f (see compactRecord): a leaf logged is always a
-// leaf the store can rebuild.
-func putFetch(tx *bbolt.Tx, fb *bbolt.Bucket, f Fetch, versions versionLookup) error {
-	data, ok, err := compactRecord(tx, f, versions)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if data, err = jsonMarshal(f); err != nil {
-			return fmt.Errorf("fetch %d: %w", f.ID, err)
-		}
-	}
-	fb.FillPercent = 1 // fetches are appended in time order
-	return fb.Put(fetchKey(f.Start, f.ID), data)
-}
-
 // compactRecord is f's compact record, its sets added to the source's as
 // needed. It decodes the record and compares it with f — the log leaf
 // byte for byte and every field outside it — and reports whether they

@@ -82,7 +82,7 @@ func BenchmarkRoundPages(b *testing.B) {
 		round(false)
 	}
 	total := map[string]int{}
-	var writes int64
+	var writes, txs int64
 	b.ResetTimer()
 	for range b.N {
 		// A reader open across the round keeps every page the round frees
@@ -93,10 +93,11 @@ func BenchmarkRoundPages(b *testing.B) {
 			b.Fatal(err)
 		}
 		before := pageOwners(b, db)
-		s0 := db.bolt.Stats()
+		s0, t0 := db.bolt.Stats(), db.commits.txs.Load()
 		round(false)
 		s1 := db.bolt.Stats()
 		writes += s1.TxStats.GetWrite() - s0.TxStats.GetWrite()
+		txs += db.commits.txs.Load() - t0
 		after := pageOwners(b, db)
 		held.Rollback()
 		for page, bucket := range after {
@@ -120,6 +121,7 @@ func BenchmarkRoundPages(b *testing.B) {
 	}
 	b.ReportMetric(float64(all)/float64(b.N*n), "all-pages/check")
 	b.ReportMetric(float64(writes)/float64(b.N*n), "page-writes/check")
+	b.ReportMetric(float64(b.N*n)/float64(max(txs, 1)), "checks/commit")
 	b.ReportMetric(0, "ns/op")
 }
 

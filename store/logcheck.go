@@ -87,7 +87,7 @@ func (d *DB) CheckLog(ctx context.Context) (LogReport, error) {
 		// every record, so it can never be longer than the file allows. A
 		// damaged size (or sequence) must not make the check allocate for
 		// it (64 bytes a record).
-		if seq := tx.Bucket(bucketFetches).Sequence(); n < 0 || uint64(n) > seq || n > tx.Size()/tlog.HashSize {
+		if seq := tx.Bucket(bucketFetchLog).Sequence(); n < 0 || uint64(n) > seq || n > tx.Size()/tlog.HashSize {
 			return fmt.Errorf("%w: the log's size, %d, is more than the %d fetches ever recorded or the %d-byte file can hold", ErrCorrupt, uint64(n), seq, tx.Size())
 		}
 		add := func(p LogProblem) { rep.Problems = append(rep.Problems, p) }
@@ -237,55 +237,52 @@ func (d *DB) checkLeaves(ctx context.Context, tx *bbolt.Tx, n int64, rep *LogRep
 	const matched = 2
 	found := make([]byte, n) // 0 no record, 1 a record that does not match, matched
 	bodies := map[string]bool{}
-	fetches := tx.Bucket(bucketFetches)
-	err := fetches.ForEachBucket(func(sk []byte) error {
-		src := fromU64(sk)
-		r := newFetchReader(tx, src)
-		return fetches.Bucket(sk).ForEach(func(fk, fv []byte) error {
-			if rep.Fetches++; rep.Fetches%4096 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
+	rs := newFetchReaders(tx)
+	err := tx.Bucket(bucketFetchLog).ForEach(func(fk, fv []byte) error {
+		if rep.Fetches++; rep.Fetches%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			id, start := fromU64(fk[8:]), time.Unix(0, int64(fromU64(fk[:8]))).UTC()
-			at := LogProblem{Leaf: int64(id) - 1, Fetch: id, Source: src, Start: start}
-			problem := func(kind, detail string) { p := at; p.Kind, p.Detail = kind, detail; add(p) }
-			if id == 0 || id > uint64(n) {
-				at.Leaf = -1
-				problem(ProblemUnlogged, "the fetch record is not in the log (it was written around it)")
-				return nil
-			}
-			i := id - 1
-			if found[i] == matched {
-				problem(ProblemUnlogged, fmt.Sprintf("another fetch record already is fetch %d in the log (this one was written around it)", id))
-				return nil
-			}
-			f, err := r.read(fk, fv)
-			if err != nil {
-				found[i] = max(found[i], 1)
-				problem(ProblemEdited, fmt.Sprintf("the fetch record no longer decodes: %v", err))
-				return nil
-			}
-			leaf := tlog.RecordHash(LogLeaf(f))
-			stored, ok := tileHash(tb, 0, int64(i))
-			switch {
-			case !ok:
-				problem(ProblemTree, "the log has no leaf hash for this record")
-			case stored != leaf:
-				problem(ProblemEdited, "the fetch record was edited after it was logged (it no longer hashes to its leaf)")
-			default:
-				found[i] = matched
-			}
-			if found[i] == 0 || found[i] == matched {
-				leafHashes[i] = leaf
-			}
-			found[i] = max(found[i], 1)
-			if f.ID != id || f.SourceID != src {
-				problem(ProblemEdited, fmt.Sprintf("the record stored there is fetch %d of source %d", f.ID, f.SourceID))
-			}
-			d.checkBody(tx, f, bodies, problem)
+		}
+		s, err := splitFetch(fk, fv)
+		if err != nil {
+			add(LogProblem{Kind: ProblemEdited, Leaf: int64(fromU64(fk)) - 1, Fetch: fromU64(fk), Detail: err.Error()})
 			return nil
-		})
+		}
+		id, src := s.id, s.src
+		at := LogProblem{Leaf: int64(id) - 1, Fetch: id, Source: src, Start: s.start()}
+		problem := func(kind, detail string) { p := at; p.Kind, p.Detail = kind, detail; add(p) }
+		if id == 0 || id > uint64(n) {
+			at.Leaf = -1
+			problem(ProblemUnlogged, "the fetch record is not in the log (it was written around it)")
+			return nil
+		}
+		i := id - 1
+		f, err := rs.read(s)
+		if err != nil {
+			found[i] = max(found[i], 1)
+			problem(ProblemEdited, fmt.Sprintf("the fetch record no longer decodes: %v", err))
+			return nil
+		}
+		leaf := tlog.RecordHash(LogLeaf(f))
+		stored, ok := tileHash(tb, 0, int64(i))
+		switch {
+		case !ok:
+			problem(ProblemTree, "the log has no leaf hash for this record")
+		case stored != leaf:
+			problem(ProblemEdited, "the fetch record was edited after it was logged (it no longer hashes to its leaf)")
+		default:
+			found[i] = matched
+		}
+		if found[i] == 0 || found[i] == matched {
+			leafHashes[i] = leaf
+		}
+		found[i] = max(found[i], 1)
+		if f.ID != id || f.SourceID != src {
+			problem(ProblemEdited, fmt.Sprintf("the record stored there is fetch %d of source %d", f.ID, f.SourceID))
+		}
+		d.checkBody(tx, f, bodies, problem)
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,34 +16,26 @@ import (
 func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, limit int) ([]Fetch, error) {
 	var out []Fetch
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketFetches).Bucket(u64(sourceID))
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		var k, v []byte
-		if from.IsZero() {
-			k, v = c.First()
+		var keys [][]byte
+		last := lastFetchKey(tx, sourceID)
+		if limit == 1 && to.IsZero() && last != nil && (from.IsZero() || bytes.Compare(last, timeKey(from)) >= 0) {
+			keys = [][]byte{last} // the latest fetch, without the tail's scan
 		} else {
-			k, v = c.Seek(timeKey(from))
+			keys = sourceFetchKeys(tx, sourceID, from, to)
 		}
-		var end []byte
-		if !to.IsZero() {
-			end = timeKey(to)
+		if limit > 0 && len(keys) > limit {
+			keys = keys[len(keys)-limit:]
 		}
-		r := newFetchReader(tx, sourceID)
-		for ; k != nil; k, v = c.Next() {
-			if end != nil && bytes.Compare(k, end) >= 0 {
-				break
+		rs := newFetchReaders(tx)
+		for _, k := range keys {
+			f, err := readFetch(tx, rs, sourceID, k)
+			if errors.Is(err, ErrNotFound) {
+				err = fmt.Errorf("%w: the fetch index names fetch %d, which the log does not hold", ErrCorrupt, fromU64(k[8:]))
 			}
-			f, err := r.read(k, v)
 			if err != nil {
 				return fmt.Errorf("fetch %x: %w", k, err)
 			}
 			out = append(out, f)
-			if limit > 0 && len(out) > limit {
-				out = out[1:]
-			}
 		}
 		return nil
 	})
@@ -57,17 +50,8 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 func (d *DB) FetchAt(ctx context.Context, sourceID uint64, start time.Time, id uint64) (Fetch, error) {
 	var f Fetch
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketFetches).Bucket(u64(sourceID))
-		if b == nil {
-			return ErrNotFound
-		}
-		k := fetchKey(start, id)
-		v := b.Get(k)
-		if v == nil {
-			return ErrNotFound
-		}
 		var err error
-		f, err = newFetchReader(tx, sourceID).read(k, v)
+		f, err = readFetch(tx, newFetchReaders(tx), sourceID, fetchKey(start, id))
 		return err
 	})
 	if err != nil {

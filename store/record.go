@@ -165,8 +165,7 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 			}
 		}
 	}
-	fetches := tx.Bucket(bucketFetches)
-	fid, err := fetches.NextSequence()
+	fid, err := tx.Bucket(bucketFetchLog).NextSequence()
 	if err != nil {
 		return err
 	}
@@ -243,11 +242,7 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 		}
 		f.Version = prev.Seq
 	}
-	fb, err := fetches.CreateBucketIfNotExists(u64(id))
-	if err != nil {
-		return err
-	}
-	if err := putFetch(tx, fb, f, inGeneration(tx, id, r.State.Generation)); err != nil {
+	if err := putFetch(tx, f, inGeneration(tx, id, r.State.Generation)); err != nil {
 		return err
 	}
 	firstSight := false

@@ -39,7 +39,7 @@ func TestRenderedFetch(t *testing.T) {
 		t.Errorf("state lost NeedsRender")
 	}
 	fx.db.bolt.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketFetches).Bucket(u64(fx.src.ID)).Get(fetchKey(got.Start, got.ID))
+		v := storedRecord(tx, got.ID)
 		if len(v) == 0 || v[0] != fetchFormat {
 			t.Errorf("rendered fetch stored as %q, want a compact record", v)
 		}

@@ -35,13 +35,13 @@ func BenchmarkFetchStorage(b *testing.B) {
 		for range 500 {
 			record()
 		}
-		before := measure(b, db.bolt, [][]byte{bucketFetches, bucketFetchSets}, [][]byte{bucketLogTiles})
+		before := measure(b, db.bolt, [][]byte{bucketFetchLog, bucketFetchIndex, bucketFetchLast, bucketFetchSets}, [][]byte{bucketLogTiles})
 		b.ResetTimer()
 		for range b.N {
 			record()
 		}
 		b.StopTimer()
-		measure(b, db.bolt, [][]byte{bucketFetches, bucketFetchSets}, [][]byte{bucketLogTiles}).report(b, before, b.N)
+		measure(b, db.bolt, [][]byte{bucketFetchLog, bucketFetchIndex, bucketFetchLast, bucketFetchSets}, [][]byte{bucketLogTiles}).report(b, before, b.N)
 		fetched, _ = db.Fetches(b.Context(), src.ID, time.Time{}, time.Time{}, 0)
 	})
 	b.Run("schema5", func(b *testing.B) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,7 +19,7 @@ import (
 
 // SchemaVersion is the schema this build writes. Open migrates older
 // databases forward and refuses newer ones.
-const SchemaVersion = 9
+const SchemaVersion = 10
 
 // Errors returned by the store. Test them with errors.Is.
 var (
@@ -65,6 +66,13 @@ type Options struct {
 	// MaxBlobBytes bounds a blob's content, written or read (see the
 	// constant of that name, the default). Tests set it small.
 	MaxBlobBytes int
+	// FetchIndex bounds the fetch log's unindexed tail (fetchlog.go).
+	FetchIndex FetchIndexOptions
+	// moveHook, when set, runs after each batch of the move to schema
+	// 10 commits; an error stops the move there (tests interrupt it so).
+	moveHook func(batch int) error
+	// moveBatch, when set, replaces moveBatch (tests make it small).
+	moveBatch int
 }
 
 // DB is an open clausewatch database.
@@ -84,6 +92,8 @@ type DB struct {
 	// skipLog leaves fetches out of the log: only for the benchmark that
 	// measures what the log costs (BenchmarkRecordLog).
 	skipLog bool
+	// fetchIndex bounds the fetch log's unindexed tail.
+	fetchIndex FetchIndexOptions
 	// guard is what run keeps about transactions that panicked.
 	guard guard
 	// commits is the writer Record hands its records to.
@@ -141,13 +151,16 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("open %s: zstd: %w", path, err)
 	}
-	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, maxBlob: opts.MaxBlobBytes, keyFile: opts.KeyFile}
+	d := &DB{bolt: b, path: path, now: opts.Now, enc: enc, dec: dec, maxBlob: opts.MaxBlobBytes, keyFile: opts.KeyFile, fetchIndex: opts.FetchIndex.withDefaults()}
 	d.commits = NewGroupCommit(opts.Commit, d.commitBatch)
 	if opts.ReadOnly {
 		err = d.run(false, func(tx *bbolt.Tx) error {
 			v, err := schemaOf(tx)
 			if err == nil && v != SchemaVersion {
 				err = fmt.Errorf("%w: schema %d, this build reads %d (open it read-write once to migrate)", ErrSchema, v, SchemaVersion)
+			}
+			if err == nil && tx.Bucket(bucketMeta).Get(keyFetchMove) != nil {
+				err = fmt.Errorf("%w: the move of fetch records to schema 10 is unfinished (open it read-write once to finish it)", ErrSchema)
 			}
 			if err == nil {
 				d.origin = "clausewatch/" + string(tx.Bucket(bucketMeta).Get(keyInstance))
@@ -161,6 +174,9 @@ func Open(path string, opts Options) (*DB, error) {
 			}
 			return d.setUpLog(tx)
 		})
+		if err == nil {
+			err = d.moveFetches(cmp.Or(opts.moveBatch, moveBatch), opts.moveHook)
+		}
 	}
 	if err != nil {
 		d.Close()
@@ -267,6 +283,11 @@ var migrations = []migration{
 	// so an unchanged fetch does not rewrite the source's versions page
 	// (seen.go, decision record 0041).
 	createSeen,
+	// 10: fetch records in one bucket in the order they are recorded,
+	// with a per-source index written in bulk (fetchlog.go, migrate10.go,
+	// decision record 0049). The records are moved after this
+	// transaction, in batches (moveFetches).
+	createFetchLog,
 }
 
 // setUpLog loads the log's signing key (creating it for a database that has

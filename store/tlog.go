@@ -182,20 +182,16 @@ func parseSigned(signed []byte) (Checkpoint, error) {
 func (d *DB) backfillLog(tx *bbolt.Tx) error {
 	n := uint64(logSize(tx))
 	var fs []Fetch
-	fetches := tx.Bucket(bucketFetches)
-	err := fetches.ForEachBucket(func(src []byte) error {
-		r := newFetchReader(tx, fromU64(src))
-		return fetches.Bucket(src).ForEach(func(k, v []byte) error {
-			if fromU64(k[8:]) <= n {
-				return nil
-			}
-			f, err := r.read(k, v)
-			if err != nil {
-				return fmt.Errorf("fetch %d: %w", fromU64(k[8:]), err)
-			}
-			fs = append(fs, f)
+	err := eachFetch(tx, func(s storedFetch, rs *fetchReaders) error {
+		if s.id <= n {
 			return nil
-		})
+		}
+		f, err := rs.read(s)
+		if err != nil {
+			return fmt.Errorf("fetch %d: %w", s.id, err)
+		}
+		fs = append(fs, f)
+		return nil
 	})
 	if err != nil || len(fs) == 0 {
 		return err

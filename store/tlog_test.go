@@ -170,14 +170,14 @@ func TestLogCheckFindsTampering(t *testing.T) {
 		}, []string{ProblemEdited, ProblemBody, ProblemCheckpoint}, "fetch 1 of source 1"},
 		{"delete a fetch", func(t *testing.T, tx *bbolt.Tx, fx logFixture) {
 			f := fx.fetches[2]
-			if err := tx.Bucket(bucketFetches).Bucket(u64(f.SourceID)).Delete(fetchKey(f.Start, f.ID)); err != nil {
+			if err := tx.Bucket(bucketFetchLog).Delete(u64(f.ID)); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{ProblemDeleted, ProblemCheckpoint}, "log record 2: fetch 3: no fetch record with ID 3 remains"},
 		{"write a fetch around the log", func(t *testing.T, tx *bbolt.Tx, fx logFixture) {
 			f := fx.fetches[1]
 			f.ID, f.Start = 99, f.Start.Add(time.Minute)
-			if err := putJSON(tx.Bucket(bucketFetches).Bucket(u64(f.SourceID)), fetchKey(f.Start, f.ID), f); err != nil {
+			if err := putRecordJSON(tx, f); err != nil {
 				t.Fatal(err)
 			}
 		}, []string{ProblemUnlogged}, "fetch 99 of source 1"},
@@ -247,15 +247,18 @@ func TestLogCheckFindsTampering(t *testing.T) {
 // which is still read), at its old key.
 func rewriteFetch(t *testing.T, tx *bbolt.Tx, f Fetch, edit func(*Fetch)) {
 	t.Helper()
-	b := tx.Bucket(bucketFetches).Bucket(u64(f.SourceID))
 	k := fetchKey(f.Start, f.ID)
-	stored, err := newFetchReader(tx, f.SourceID).read(k, b.Get(k))
+	stored, err := newFetchReader(tx, f.SourceID).read(k, storedRecord(tx, f.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	edit(&stored)
 	if !bytes.Equal(fetchKey(stored.Start, stored.ID), k) {
-		if err := putJSON(b, k, stored); err != nil {
+		data, err := jsonMarshal(stored)
+		if err == nil {
+			err = tx.Bucket(bucketFetchLog).Put(u64(f.ID), fetchLogValue(f.SourceID, f.Start, data))
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -264,7 +267,7 @@ func rewriteFetch(t *testing.T, tx *bbolt.Tx, f Fetch, edit func(*Fetch)) {
 	if err != nil || !ok {
 		t.Fatalf("compact record of the edited fetch: %v, %v", ok, err)
 	}
-	if err := b.Put(k, data); err != nil {
+	if err := tx.Bucket(bucketFetchLog).Put(u64(f.ID), fetchLogValue(f.SourceID, f.Start, data)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -323,8 +326,11 @@ func TestLogBackfill(t *testing.T) {
 	fx := newLogFixture(t)
 	ctx := context.Background()
 	path := fx.db.Path()
-	// Make it a schema-4 database: no log.
+	// Make it a schema-4 database: no log, fetches in per-source buckets.
 	err := fx.db.bolt.Update(func(tx *bbolt.Tx) error {
+		if err := downgradeToSchema9(tx); err != nil {
+			return err
+		}
 		for _, b := range [][]byte{bucketLogTiles, bucketCheckpoints} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
@@ -367,7 +373,7 @@ func TestLogCheckDamagedSize(t *testing.T) {
 		err := fx.db.bolt.Update(func(tx *bbolt.Tx) error {
 			// The fetches' sequence damaged too: the file's size still
 			// bounds the log.
-			if err := tx.Bucket(bucketFetches).SetSequence(size); err != nil {
+			if err := tx.Bucket(bucketFetchLog).SetSequence(size); err != nil {
 				return err
 			}
 			return tx.Bucket(bucketMeta).Put(keyLogSize, u64(size))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"net/http/httptest"
@@ -150,9 +151,11 @@ func TestEvidenceCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = b.Update(func(tx *bbolt.Tx) error {
-		src := tx.Bucket([]byte("fetches")).Bucket(binary.BigEndian.AppendUint64(nil, 1))
-		k, _ := src.Cursor().First()
-		return src.Put(k, edited)
+		// The fetch log (schema 10): key the fetch ID, value the source
+		// and start (16 bytes) then the record.
+		log := tx.Bucket([]byte("fetch_log"))
+		k := binary.BigEndian.AppendUint64(nil, first[0].ID)
+		return log.Put(k, append(bytes.Clone(log.Get(k)[:16]), edited...))
 	})
 	b.Close()
 	if err != nil {

@@ -324,17 +324,19 @@ func TestExportRefusesInjection(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = bdb.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte("fetches")).Bucket(binary.BigEndian.AppendUint64(nil, 1))
+		// The fetch log (schema 10): key the fetch ID, value the source
+		// and start (16 bytes) then the record.
+		b := tx.Bucket([]byte("fetch_log"))
+		k := binary.BigEndian.AppendUint64(nil, last.ID)
 		// The last fetch written back as JSON (the format before compact
 		// records, which is still read) with a planted header.
-		k, _ := b.Cursor().Last()
 		f := last
 		f.Header = map[string][]string{"X-Planted": {"a\r\nWARC-Type: resource"}}
 		data, err := json.Marshal(f)
 		if err != nil {
 			return err
 		}
-		return b.Put(k, data)
+		return b.Put(k, append(bytes.Clone(b.Get(k)[:16]), data...))
 	})
 	bdb.Close()
 	if err != nil {
