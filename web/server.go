@@ -271,6 +271,7 @@ func (s *Server) routeTable() []route {
 		{"GET /api/webhooks/{id}/deliveries", adminReads, s.apiDeliveries},
 		{"POST /api/tokens", adminWrites, s.apiAddToken},
 		{"DELETE /api/tokens/{name}", adminWrites, s.apiRevokeToken},
+		{"PUT /api/tokens/{name}/role", adminWrites, s.apiSetTokenRole},
 		// E-mail subscriptions (email.go); addresses are staff reads.
 		{"GET /settings/email", adminReads, s.emailPage},
 		{"POST /settings/email", adminWrites, s.emailAddForm},
@@ -304,6 +305,7 @@ func (s *Server) routeTable() []route {
 		{"GET /tokens", adminReads, s.tokensPage},
 		{"POST /tokens", adminWrites, s.tokenForm},
 		{"POST /tokens/revoke", adminWrites, s.revokeTokenForm},
+		{"POST /tokens/role", adminWrites, s.tokenRoleForm},
 		{"GET /webhooks", adminReads, s.webhooksPage},
 		{"POST /webhooks", adminWrites, s.webhookForm},
 		{"POST /webhooks/{id}/delete", adminWrites, s.deleteWebhookForm},
