@@ -279,7 +279,9 @@ func (w walker) postAnyway(from, path string, fields map[string]string, heading 
 	var ok bool
 	return []chromedp.Action{chromedp.Navigate(w.base + from), chromedp.WaitVisible(`form[action="/logout"]`, chromedp.ByQuery),
 		chromedp.Evaluate(js, &ok), chromedp.ActionFunc(waitLocation(path)),
-		chromedp.ActionFunc(func(ctx context.Context) error { return pollTrue(ctx, `/^\d{3} — /.test(document.querySelector("h1")?.textContent ?? "")`) }),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			return pollTrue(ctx, `/^\d{3} — /.test(document.querySelector("h1")?.textContent ?? "")`)
+		}),
 		chromedp.Text(`h1`, heading)}
 }
 
