@@ -441,7 +441,7 @@ func (d shotDir) look(t *testing.T, ctx context.Context, name string) {
 		var buf []byte
 		err := chromedp.Run(ctx, chromedp.EmulateViewport(width, 900),
 			chromedp.Evaluate(`[document.documentElement.scrollWidth, window.innerWidth]`, &dims),
-			chromedp.FullScreenshot(&buf, 90))
+			chromedp.FullScreenshot(&buf, 100)) // 100: PNG (less is JPEG)
 		if err != nil {
 			t.Fatalf("look at %s at %d px: %v", name, width, err)
 		}
