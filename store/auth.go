@@ -38,7 +38,9 @@ type Session struct {
 	CSRF      string    `json:"csrf"`
 	Created   time.Time `json:"created"`
 	Expires   time.Time `json:"expires"`
-	// Role is the token's role when the session began (empty: admin).
+	// Role is the token's role. It is stored as it was when the session
+	// began (empty: admin), but SessionFor replaces it with the token's
+	// role now, so a role change reaches signed-in browsers at once.
 	Role Role `json:"role,omitempty"`
 }
 
@@ -171,6 +173,37 @@ func (d *DB) RevokeToken(ctx context.Context, name string) error {
 	return nil
 }
 
+// SetTokenRole gives the token named name role. Its sessions have the
+// new role from their next request on (SessionFor reads it from the
+// token). Taking the admin role from the only admin is refused
+// (ErrLastAdmin).
+func (d *DB) SetTokenRole(ctx context.Context, name string, role Role) (Token, error) {
+	var t Token
+	err := d.update(ctx, func(tx *bbolt.Tx) error {
+		var all []Token
+		b := tx.Bucket(bucketTokens)
+		err := b.ForEach(func(k, v []byte) error {
+			var o Token
+			if err := decode(v, &o); err != nil {
+				return fmt.Errorf("token %.8s…: %w", k, err)
+			}
+			all = append(all, o)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if t, err = ChangeRole(all, name, role); err != nil {
+			return err
+		}
+		return putJSON(b, []byte(t.Hash), t)
+	})
+	if err != nil {
+		return Token{}, fmt.Errorf("set the role of token %q: %w", name, err)
+	}
+	return t, nil
+}
+
 // CreateSession signs in the holder of tok for ttl and returns the session
 // secret (for the cookie) and the session.
 func (d *DB) CreateSession(ctx context.Context, tok Token, ttl time.Duration) (string, Session, error) {
@@ -217,9 +250,14 @@ func (d *DB) SessionFor(ctx context.Context, secret string) (Session, error) {
 		if err := getJSON(tx.Bucket(bucketSessions), []byte(secretHash(secret)), &s); err != nil {
 			return err
 		}
-		if !s.Expires.After(d.now()) || tx.Bucket(bucketTokens).Get([]byte(s.TokenHash)) == nil {
+		if !s.Expires.After(d.now()) {
 			return ErrNotFound
 		}
+		var t Token
+		if err := getJSON(tx.Bucket(bucketTokens), []byte(s.TokenHash), &t); err != nil {
+			return err // ErrNotFound: the token was revoked
+		}
+		s.Role = t.EffectiveRole()
 		return nil
 	})
 	if err != nil {

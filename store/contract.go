@@ -86,6 +86,10 @@ type Auth interface {
 	TokenFor(ctx context.Context, secret string) (Token, error)
 	Tokens(ctx context.Context) ([]Token, error)
 	RevokeToken(ctx context.Context, name string) error
+	// SetTokenRole gives the token named name role, at once for its
+	// sessions too (SessionFor reads the token's current role). It
+	// refuses, with ErrLastAdmin, to demote the only admin.
+	SetTokenRole(ctx context.Context, name string, role Role) (Token, error)
 	CreateSession(ctx context.Context, tok Token, ttl time.Duration) (string, Session, error)
 	SessionFor(ctx context.Context, secret string) (Session, error)
 	EndSession(ctx context.Context, secret string) error

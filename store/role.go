@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -80,4 +81,33 @@ func PrepareToken(name string, role Role) (string, error) {
 		return "", fmt.Errorf("%w: role %q for token %q (want viewer, reviewer or admin)", ErrInvalid, role, name)
 	}
 	return name, nil
+}
+
+// ChangeRole finds the token named name among all (every token) and
+// returns it with role, for SetTokenRole in both backends, which call it
+// inside the transaction that writes the token back. It refuses an
+// unknown role (ErrInvalid), an unknown name (ErrNotFound) and taking
+// the admin role from the last token that has it (ErrLastAdmin).
+func ChangeRole(all []Token, name string, role Role) (Token, error) {
+	if _, ok := roleRank[role]; !ok {
+		return Token{}, fmt.Errorf("%w: role %q (want viewer, reviewer or admin)", ErrInvalid, role)
+	}
+	i := slices.IndexFunc(all, func(t Token) bool { return t.Name == name })
+	if i < 0 {
+		return Token{}, ErrNotFound
+	}
+	t := all[i]
+	if t.EffectiveRole() == RoleAdmin && role != RoleAdmin {
+		admins := 0
+		for _, o := range all {
+			if o.EffectiveRole() == RoleAdmin {
+				admins++
+			}
+		}
+		if admins == 1 {
+			return Token{}, fmt.Errorf("%w: it is the only admin token; make another admin first, or nobody could manage tokens", ErrLastAdmin)
+		}
+	}
+	t.Role = role
+	return t, nil
 }

@@ -42,6 +42,9 @@ var (
 	ErrCorrupt = errors.New("store: corrupt record")
 	// ErrInvalid means a value to store is malformed (no URL, bad kind).
 	ErrInvalid = errors.New("store: invalid value")
+	// ErrLastAdmin means a role change would leave no admin token:
+	// nobody could then manage tokens from the web pages or the API.
+	ErrLastAdmin = errors.New("store: the last admin")
 	// ErrLocked means another process holds the database open.
 	ErrLocked = errors.New("store: database is in use by another process")
 )

@@ -510,6 +510,23 @@ func (s *Server) apiAddToken(w http.ResponseWriter, r *http.Request) {
 		"note": "the token is shown once; it is stored hashed"})
 }
 
+func (s *Server) apiSetTokenRole(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Role string `json:"role"`
+	}
+	if err := decodeBody(w, r, &in); err != nil {
+		s.failErr(w, r, "token role", err)
+		return
+	}
+	name := r.PathValue("name")
+	tok, err := s.setTokenRole(r.Context(), name, in.Role)
+	if err != nil {
+		s.failErr(w, r, fmt.Sprintf("token %q", name), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": tok.Name, "role": tok.Role})
+}
+
 func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if err := s.db.RevokeToken(r.Context(), name); err != nil {

@@ -41,7 +41,7 @@ func (s *Server) formError(r *http.Request, what string, err error) (int, string
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, err.Error()
-	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrAmbiguous):
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrAmbiguous), errors.Is(err, store.ErrLastAdmin):
 		return http.StatusConflict, err.Error()
 	}
 	s.log.ErrorContext(r.Context(), what, "path", r.URL.Path, "err", err)
@@ -81,6 +81,7 @@ var doneMessages = map[string]string{
 	"unpinned": "Baseline removed.",
 	"rubric":   "Rubric release recorded.",
 	"revoked":  "Token revoked; its sessions are ended.",
+	"role":     "Role changed; the token's signed-in browsers have the new role from their next page on.",
 	"hook":     "Webhook added.",
 	"unhooked": "Webhook deleted.",
 }
@@ -231,6 +232,46 @@ func (s *Server) revokeTokenForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirectDone(w, r, "/tokens", "revoked")
+}
+
+// setTokenRole gives the token named name the role named role, for the
+// form and the API.
+func (s *Server) setTokenRole(ctx context.Context, name, role string) (store.Token, error) {
+	r, err := store.ParseRole(role)
+	if err != nil {
+		return store.Token{}, err
+	}
+	tok, err := s.db.SetTokenRole(ctx, name, r)
+	if err != nil {
+		return store.Token{}, err
+	}
+	s.log.InfoContext(ctx, "token role changed", "token", tok.Name, "role", tok.Role, "by", identityOf(ctx).User)
+	return tok, nil
+}
+
+// tokenRoleForm changes a token's role. Signed-in browsers of that token
+// have the new role from their next request on (the session reads the
+// token's role each time).
+func (s *Server) tokenRoleForm(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		status, msg := s.formError(r, "change role", err)
+		s.renderTokens(w, r, status, tokensData{Error: msg})
+		return
+	}
+	name := r.PostFormValue("name")
+	tok, err := s.setTokenRole(r.Context(), name, r.PostFormValue("role"))
+	if err != nil {
+		status, msg := s.formError(r, "change role", fmt.Errorf("token %q: %w", name, err))
+		s.renderTokens(w, r, status, tokensData{Error: msg})
+		return
+	}
+	if id := identityOf(r.Context()); id.User == name && !tok.Role.Allows(store.RoleAdmin) {
+		// The signed-in user gave up admin: the tokens page is no longer
+		// theirs to read.
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	redirectDone(w, r, "/tokens", "role")
 }
 
 // WebhookInput is a webhook as staff ask for it: by the form, the API or

@@ -106,7 +106,14 @@ func TestManageFromTheBrowser(t *testing.T) {
 			says: []string{`Token “bob” (reviewer), shown this once`, "cw_", `<td class="role">reviewer</td>`}},
 		{name: "token: taken", path: "/tokens", form: form("name", "bob"), want: 409, says: []string{"bob"},
 			api: "/api/tokens", apiBody: `{"name":"bob"}`, apiSays: `"bob"`},
+		{name: "role: bob to admin", path: "/tokens/role", form: form("name", "bob", "role", "admin"), want: 303, loc: "/tokens?done=role"},
+		{name: "role: bad role", path: "/tokens/role", form: form("name", "bob", "role", "root"), want: 400, says: []string{`role "root"`},
+			api: "/api/tokens/bob/role", apiBody: `{"role":"root"}`, apiSays: `role "root"`},
+		{name: "role: no such token", path: "/tokens/role", form: form("name", "nobody", "role", "admin"), want: 404, says: []string{`token "nobody"`},
+			api: "/api/tokens/nobody/role", apiBody: `{"role":"admin"}`, apiSays: `token "nobody": not found`},
 		{name: "revoked", path: "/tokens/revoke", form: form("name", "bob"), want: 303, loc: "/tokens?done=revoked"},
+		{name: "role: the last admin", path: "/tokens/role", form: form("name", "office", "role", "viewer"), want: 409, says: []string{`token "office"`, "only admin"},
+			api: "/api/tokens/office/role", apiBody: `{"role":"viewer"}`, apiSays: "only admin"},
 		{name: "revoke: no such token", path: "/tokens/revoke", form: form("name", "bob"), want: 404, says: []string{`token "bob"`}},
 		{name: "webhook: short secret", path: "/webhooks", form: form("url", "http://127.0.0.1:9/hook", "format", "json", "secret", "short"), want: 400,
 			says: []string{"at least 16 characters", `value="http://127.0.0.1:9/hook"`},
@@ -139,7 +146,7 @@ func TestManageFromTheBrowser(t *testing.T) {
 			continue
 		}
 		method := "POST"
-		if strings.HasSuffix(st.api, "/record") {
+		if strings.HasSuffix(st.api, "/record") || strings.HasSuffix(st.api, "/role") {
 			method = "PUT"
 		}
 		resp, body = do(t, method, srv.URL+st.api, tok, st.apiBody, nil)

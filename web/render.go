@@ -122,7 +122,7 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, what string, er
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 	case errors.Is(err, errTooLarge):
 		s.fail(w, r, http.StatusRequestEntityTooLarge, err.Error())
-	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrAmbiguous):
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrAmbiguous), errors.Is(err, store.ErrLastAdmin):
 		s.fail(w, r, http.StatusConflict, err.Error())
 	case r.Context().Err() != nil:
 		// The client went away; nobody is listening.

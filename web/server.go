@@ -272,6 +272,7 @@ func (s *Server) routeTable() []route {
 		{"GET /api/webhooks/{id}/deliveries", adminReads, s.apiDeliveries},
 		{"POST /api/tokens", adminWrites, s.apiAddToken},
 		{"DELETE /api/tokens/{name}", adminWrites, s.apiRevokeToken},
+		{"PUT /api/tokens/{name}/role", adminWrites, s.apiSetTokenRole},
 		// E-mail subscriptions (email.go): every user manages their own
 		// (the handlers show and delete only the caller's, an admin's
 		// everyone's); addresses are never anonymous reads. The outbox
@@ -308,6 +309,7 @@ func (s *Server) routeTable() []route {
 		{"GET /tokens", adminReads, s.tokensPage},
 		{"POST /tokens", adminWrites, s.tokenForm},
 		{"POST /tokens/revoke", adminWrites, s.revokeTokenForm},
+		{"POST /tokens/role", adminWrites, s.tokenRoleForm},
 		{"GET /webhooks", adminReads, s.webhooksPage},
 		{"POST /webhooks", adminWrites, s.webhookForm},
 		{"POST /webhooks/{id}/delete", adminWrites, s.deleteWebhookForm},

@@ -68,6 +68,29 @@ func (d *DB) RevokeToken(ctx context.Context, name string) error {
 	return nil
 }
 
+// SetTokenRole gives the token named name role; its sessions have it
+// from their next request on. The token rows are locked while the admins
+// are counted, so two demotions at once cannot both pass the last-admin
+// check.
+func (d *DB) SetTokenRole(ctx context.Context, name string, role store.Role) (store.Token, error) {
+	var t store.Token
+	err := d.tx(ctx, func(tx pgx.Tx) error {
+		all, err := docs[store.Token](ctx, tx, "SELECT doc FROM tokens ORDER BY hash FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		if t, err = store.ChangeRole(all, name, role); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE tokens SET doc = $2 WHERE hash = $1", t.Hash, t)
+		return err
+	})
+	if err != nil {
+		return store.Token{}, fmt.Errorf("set the role of token %q: %w", name, err)
+	}
+	return t, nil
+}
+
 // CreateSession signs in the holder of tok for ttl, sweeping expired
 // sessions.
 func (d *DB) CreateSession(ctx context.Context, tok store.Token, ttl time.Duration) (string, store.Session, error) {
@@ -93,11 +116,13 @@ func (d *DB) CreateSession(ctx context.Context, tok store.Token, ttl time.Durati
 // SessionFor returns the live session whose secret is secret.
 func (d *DB) SessionFor(ctx context.Context, secret string) (store.Session, error) {
 	var s store.Session
-	err := d.pool.QueryRow(ctx, `SELECT s.doc FROM sessions s JOIN tokens t ON t.hash = s.token_hash
-		WHERE s.hash = $1 AND s.expires_ns > $2`, store.SecretHash(secret), ns(d.now())).Scan(&s)
+	var t store.Token
+	err := d.pool.QueryRow(ctx, `SELECT s.doc, t.doc FROM sessions s JOIN tokens t ON t.hash = s.token_hash
+		WHERE s.hash = $1 AND s.expires_ns > $2`, store.SecretHash(secret), ns(d.now())).Scan(&s, &t)
 	if err != nil {
 		return store.Session{}, fmt.Errorf("session: %w", notFound(err))
 	}
+	s.Role = t.EffectiveRole() // the token's role now, not at sign-in
 	return s, nil
 }
 

@@ -80,4 +80,70 @@ var authCases = []Case{
 		_, err = db.SessionFor(ctx, sec3)
 		wantErr(t, "session of a revoked token", err, store.ErrNotFound)
 	}},
+	{"Auth/SetTokenRole", func(t *testing.T, db store.Store, clock *Clock) {
+		ctx := t.Context()
+		_, ada, err := db.CreateToken(ctx, "ada", store.RoleAdmin)
+		must(t, "ada", err)
+		_, vic, err := db.CreateToken(ctx, "vic", store.RoleViewer)
+		must(t, "vic", err)
+		adaSec, _, err := db.CreateSession(ctx, ada, time.Hour)
+		must(t, "ada's session", err)
+		vicSec, _, err := db.CreateSession(ctx, vic, time.Hour)
+		must(t, "vic's session", err)
+		roleOf := func(secret string) store.Role {
+			t.Helper()
+			s, err := db.SessionFor(ctx, secret)
+			must(t, "session", err)
+			return s.EffectiveRole()
+		}
+		// Refusals change nothing.
+		for _, c := range []struct {
+			name string
+			role store.Role
+			want error
+		}{
+			{"ada", store.RoleViewer, store.ErrLastAdmin},
+			{"ada", store.RoleReviewer, store.ErrLastAdmin},
+			{"nobody", store.RoleAdmin, store.ErrNotFound},
+			{"vic", "root", store.ErrInvalid},
+			{"vic", "", store.ErrInvalid},
+		} {
+			_, err := db.SetTokenRole(ctx, c.name, c.role)
+			wantErr(t, c.name+" to "+string(c.role), err, c.want)
+		}
+		if roleOf(adaSec) != store.RoleAdmin || roleOf(vicSec) != store.RoleViewer {
+			t.Fatalf("a refused change changed a role: ada %s, vic %s", roleOf(adaSec), roleOf(vicSec))
+		}
+		// Promotion reaches the signed-in session at once, and the
+		// token keeps its secret and creation time.
+		got, err := db.SetTokenRole(ctx, "vic", store.RoleAdmin)
+		if err != nil || got.Role != store.RoleAdmin || got.Hash != vic.Hash || !got.Created.Equal(vic.Created) {
+			t.Fatalf("promote vic: %+v, %v", got, err)
+		}
+		if r := roleOf(vicSec); r != store.RoleAdmin {
+			t.Errorf("vic's session after promotion: %s", r)
+		}
+		// With two admins, one may be demoted; its session loses admin at
+		// once; then the other is the last admin.
+		_, err = db.SetTokenRole(ctx, "ada", store.RoleViewer)
+		must(t, "demote ada", err)
+		if r := roleOf(adaSec); r != store.RoleViewer {
+			t.Errorf("ada's session after demotion: %s, want viewer", r)
+		}
+		_, err = db.SetTokenRole(ctx, "vic", store.RoleReviewer)
+		wantErr(t, "demote the last admin", err, store.ErrLastAdmin)
+		// Setting the role a token has is allowed (the last admin stays
+		// admin).
+		_, err = db.SetTokenRole(ctx, "vic", store.RoleAdmin)
+		must(t, "admin to admin", err)
+		all, err := db.Tokens(ctx)
+		roles := []string{}
+		for _, tk := range all {
+			roles = append(roles, tk.Name+":"+string(tk.EffectiveRole()))
+		}
+		slices.Sort(roles)
+		if err != nil || !slices.Equal(roles, []string{"ada:viewer", "vic:admin"}) {
+			t.Errorf("Tokens = %v, %v", roles, err)
+		}
+	}},
 }
