@@ -72,9 +72,11 @@ type Scheduler struct {
 	// read the sources again first.
 	wake, resync chan struct{}
 	// mu guards running: the sources being checked, so no source ever
-	// has two checks at once.
+	// has two checks at once; and again: the running ones asked for by
+	// CheckSoon meanwhile, due again as soon as their check ends.
 	mu      sync.Mutex
 	running map[uint64]bool
+	again   map[uint64]bool
 }
 
 // Round is a busy spell of Run: from the first check after an idle spell
@@ -123,7 +125,7 @@ func NewScheduler(c *Checker, opts SchedulerOptions) (*Scheduler, error) {
 		return nil, fmt.Errorf("urgent %w", err)
 	}
 	return &Scheduler{checker: c, db: c.Store, opts: opts, def: def, urgent: urgent,
-		wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), running: map[uint64]bool{}}, nil
+		wake: make(chan struct{}, 1), resync: make(chan struct{}, 1), running: map[uint64]bool{}, again: map[uint64]bool{}}, nil
 }
 
 // scheduleOf is a source's schedule: its own spec, or the default. A spec
@@ -162,8 +164,28 @@ func (s *Scheduler) slotAfter(src store.Source, sched Schedule, last, now time.T
 }
 
 // CheckSoon makes a source due now and wakes the scheduler: a check on
-// demand that still never overlaps a running one.
+// demand that still never overlaps a running one. Asked while the source
+// is being checked, it makes the source due again once that check ends
+// (the check's record would otherwise write its next slot over this one).
 func (s *Scheduler) CheckSoon(ctx context.Context, sourceID uint64) error {
+	s.mu.Lock()
+	if s.running[sourceID] {
+		s.again[sourceID] = true
+	}
+	s.mu.Unlock()
+	if err := s.dueNow(ctx, sourceID); err != nil {
+		return err
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// dueNow makes a source's slot now: the next regular slot after the check
+// is the one that was coming anyway.
+func (s *Scheduler) dueNow(ctx context.Context, sourceID uint64) error {
 	d, err := s.db.DueOf(ctx, sourceID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -172,17 +194,18 @@ func (s *Scheduler) CheckSoon(ctx context.Context, sourceID uint64) error {
 	if err != nil {
 		d = store.Due{SourceID: sourceID, Schedule: s.def.Spec, Zone: s.def.Location.String()}
 	}
-	// The slot becomes now: the next regular slot after the check is the
-	// one that was coming anyway.
 	d.Slot, d.At = now, now
-	if err := s.db.SetDue(ctx, d); err != nil {
-		return err
-	}
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-	return nil
+	return s.db.SetDue(ctx, d)
+}
+
+// askedAgain reports, and forgets, a CheckSoon that came while the source
+// was being checked.
+func (s *Scheduler) askedAgain(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	asked := s.again[id]
+	delete(s.again, id)
+	return asked
 }
 
 // ErrBusy is returned by CheckNow when the source is being checked.
@@ -242,6 +265,13 @@ func (s *Scheduler) isRunning(id uint64) bool {
 // again on restart.
 func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bool) {
 	log := s.opts.Logger
+	defer func() {
+		if s.askedAgain(due.SourceID) {
+			if err := s.dueNow(ctx, due.SourceID); err != nil {
+				log.ErrorContext(ctx, "check asked for during a check: not made due", "source", due.SourceID, "err", err)
+			}
+		}
+	}()
 	src, err := s.db.SourceByID(ctx, due.SourceID)
 	if err != nil {
 		res.Err = fmt.Errorf("scheduled check of source %d: %w", due.SourceID, err)
