@@ -75,6 +75,8 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"PUT", "/api/tokens/robot/role", tok, `{"role":"root"}`, 400, true},
 		{"PUT", "/api/tokens/nobody/role", tok, `{"role":"admin"}`, 404, false},
 		{"DELETE", "/api/tokens/robot", tok, "", 204, false},
+		{"POST", "/api/tokens", tok, `{"name":"reader","role":"viewer"}`, 201, false},
+		{"DELETE", "/api/tokens/reader", tok, "", 204, false},
 		{"POST", "/api/email/subscriptions", tok, `{"email":"ann@example.org","suppliers":["` + imsName + `"],"floor":"revet","mode":"digest","reminders":true}`, 201, false},
 		{"GET", "/api/email/subscriptions", tok, "", 200, false},
 		{"GET", "/api/email/outbox?subscription=1", tok, "", 200, false},

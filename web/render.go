@@ -18,11 +18,11 @@ var pageNames = []string{"feed", "change", "source", "sources", "version", "supp
 	"manage_supplier", "rubrics", "tokens", "webhooks", "verify", "source_form", "source_bulk", "compare", "email"}
 
 // parseTemplates parses every page once, at startup: a broken template
-// stops New rather than a request.
-func parseTemplates() (map[string]*template.Template, error) {
+// stops New rather than a request. now is the server's clock, for "ago".
+func parseTemplates(now func() time.Time) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"when":     when,
-		"ago":      ago,
+		"ago":      func(t time.Time) string { return ago(t, now()) },
 		"pathOf":   pathOf,
 		"plural":   plural,
 		"supplier": func(s string) string { return "/suppliers/" + pathEscape(s) },
@@ -159,11 +159,11 @@ func when(t time.Time) string {
 }
 
 // ago says how long before now t was, roughly.
-func ago(t time.Time) string {
+func ago(t, now time.Time) string {
 	if t.IsZero() {
 		return "never"
 	}
-	d := time.Since(t)
+	d := now.Sub(t)
 	switch {
 	case d < 0:
 		return "in the future"

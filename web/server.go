@@ -138,7 +138,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	pages, err := parseTemplates()
+	pages, err := parseTemplates(opts.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clausewatch/clausewatch/diff"
 	"github.com/clausewatch/clausewatch/extract"
@@ -38,7 +39,7 @@ func TestStoredDiffVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages, err := parseTemplates()
+	pages, err := parseTemplates(time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
