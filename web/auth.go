@@ -146,7 +146,7 @@ func (s *Server) write(need store.Role, h http.HandlerFunc) http.HandlerFunc {
 				given = r.PostFormValue("csrf")
 			}
 			if !store.SameSecret(given, id.Session.CSRF) {
-				s.fail(w, r, http.StatusForbidden, "missing or wrong CSRF token: reload the page and try again")
+				s.fail(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, id)), http.StatusForbidden, "missing or wrong CSRF token: reload the page and try again")
 				return
 			}
 		}
@@ -155,8 +155,9 @@ func (s *Server) write(need store.Role, h http.HandlerFunc) http.HandlerFunc {
 }
 
 // refuseRole answers a signed-in user whose role is below need: 403,
-// naming both roles.
+// naming both roles, on a page that shows them signed in.
 func (s *Server) refuseRole(w http.ResponseWriter, r *http.Request, id identity, need store.Role) {
+	r = r.WithContext(context.WithValue(r.Context(), identityKey{}, id))
 	s.log.InfoContext(r.Context(), "refused by role", "user", id.User, "role", id.Role, "needs", need, "method", r.Method, "path", r.URL.Path)
 	s.fail(w, r, http.StatusForbidden, fmt.Sprintf("%s is a %s: this needs the %s role (ask an admin)", id.User, id.Role, need))
 }

@@ -33,7 +33,10 @@ func TestRoleChangeReachesSessions(t *testing.T) {
 	}
 	tokensPage := func() int {
 		t.Helper()
-		resp, _ := do(t, "GET", srv.URL+"/tokens", "", "", map[string]string{"Cookie": bob.String(), "Accept": "text/html"})
+		resp, body := do(t, "GET", srv.URL+"/tokens", "", "", map[string]string{"Cookie": bob.String(), "Accept": "text/html"})
+		if resp.StatusCode == http.StatusForbidden && (!strings.Contains(body, "Sign out") || strings.Contains(body, ">Sign in<")) {
+			t.Errorf("the refusal page does not show bob signed in (no sign-out, or a sign-in link)")
+		}
 		return resp.StatusCode
 	}
 	if got := rubric("1.1", "2022-03-01"); got != http.StatusSeeOther {
