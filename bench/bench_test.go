@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -63,5 +64,24 @@ func TestProcField(t *testing.T) {
 	}
 	if cpu, err := procCPU(os.Getpid()); err != nil || cpu < 0 {
 		t.Errorf("procCPU: %v, %v", cpu, err)
+	}
+}
+
+func TestParseProcs(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    []int
+		wantErr bool
+	}{
+		{"1,2,4", []int{1, 2, 4}, false},
+		{" 8 ", []int{8}, false},
+		{"0", nil, true},
+		{"1,x", nil, true},
+		{"", nil, true},
+	} {
+		got, err := parseProcs(tt.in)
+		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) && !tt.wantErr {
+			t.Errorf("parseProcs(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
 	}
 }

@@ -44,6 +44,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	modes := fs.String("modes", "1,64", "commit settings to compare: BATCH or BATCH/DELAY, comma-separated")
 	fs.StringVar(&c.bin, "bin", "", "a clausewatch binary (default: built from this tree)")
 	fs.StringVar(&c.dir, "dir", "", "where the database goes (default: a temporary directory, removed after)")
+	pgProcs := fs.String("pg-procs", "", "on PostgreSQL: compare rounds with these counts of worker processes, e.g. 1,2,4 (-modes is then unused)")
+	var pc pgConfig
+	fs.StringVar(&pc.dsn, "pg", "", "with -pg-procs: the PostgreSQL database `dsn` (default: a cluster of its own, removed after)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +57,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if c.modes, err = parseModes(*modes); err != nil {
 		return err
 	}
+	if *pgProcs != "" {
+		if pc.procs, err = parseProcs(*pgProcs); err != nil {
+			return err
+		}
+	}
 	if c.sources < 1 || c.rounds < 1 || c.workers < 1 {
 		return fmt.Errorf("-sources, -rounds and -workers must be at least 1")
 	}
@@ -63,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer os.RemoveAll(c.dir)
 	}
-	return bench(ctx, c, stdout)
+	return bench(ctx, c, pc, stdout)
 }
 
 // parseModes reads "1,64,64/20ms".
@@ -89,7 +97,7 @@ func parseModes(s string) ([]mode, error) {
 // bench builds the daemon, starts the fixture server, adds the sources,
 // runs the first round (every source's first version) and then the
 // unchanged rounds, mode after mode, and prints the table.
-func bench(ctx context.Context, c config, stdout io.Writer) error {
+func bench(ctx context.Context, c config, pc pgConfig, stdout io.Writer) error {
 	if c.bin == "" {
 		c.bin = filepath.Join(c.dir, "clausewatch")
 		build := exec.CommandContext(ctx, "go", "build", "-o", c.bin, "github.com/clausewatch/clausewatch/cmd/clausewatch")
@@ -103,6 +111,9 @@ func bench(ctx context.Context, c config, stdout io.Writer) error {
 		return err
 	}
 	defer fx.stop()
+	if pc.procs != nil {
+		return benchPG(ctx, c, pc, fx, stdout)
+	}
 	db := filepath.Join(c.dir, "bench.db")
 	if err := addSources(ctx, db, fx.urls, c.sources); err != nil {
 		return err

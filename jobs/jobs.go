@@ -21,8 +21,13 @@ import (
 	"github.com/clausewatch/clausewatch/watch"
 )
 
-// Queue is the River queue checks go to.
-const Queue = "checks"
+// Queue is the River queue plain checks go to; RenderQueue the one for
+// checks of sources that need a browser (decision record 0050), which
+// only workers with headless Chromium take.
+const (
+	Queue       = "checks"
+	RenderQueue = "render"
+)
 
 // Check is the job of checking one source for one slot of its schedule.
 // Two jobs with the same arguments are one job (River's unique insert),
@@ -32,15 +37,24 @@ type Check struct {
 	// Slot is the schedule's slot, Unix nanoseconds (as the store keeps
 	// it: an integer compares and hashes the same in every process).
 	Slot int64 `json:"slot"`
+	// Render sends the check to RenderQueue. A plain and a rendered job
+	// of one slot are two jobs, each unique: the plain one may hand its
+	// slot on to the rendered one (decision record 0050).
+	Render bool `json:"render,omitempty"`
 }
 
 // Kind is the job's kind in River's tables.
 func (Check) Kind() string { return "clausewatch.check" }
 
 // InsertOpts make every check job unique by its arguments in every
-// state but cancelled and discarded (River's default states).
-func (Check) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+// state but cancelled and discarded (River's default states), in its
+// queue.
+func (c Check) InsertOpts() river.InsertOpts {
+	q := Queue
+	if c.Render {
+		q = RenderQueue
+	}
+	return river.InsertOpts{Queue: q, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // migrateLock is the advisory lock key processes that start together
@@ -89,6 +103,11 @@ type Options struct {
 	Workers int
 	// Scheduler runs the checks (CheckSlot); required with Workers.
 	Scheduler *watch.Scheduler
+	// Queues are the queues worked, Queue and RenderQueue when empty. A
+	// worker without RenderQueue should have its Scheduler's checker
+	// leave renders elsewhere (watch.Checker.RenderElsewhere): a check
+	// that finds it needs the browser then moves to RenderQueue.
+	Queues []string
 	// Timeout bounds one check; 0 means River's default (1 minute), -1
 	// none.
 	Timeout time.Duration
@@ -126,7 +145,17 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
 		cfg.Workers = workers
-		cfg.Queues = map[string]river.QueueConfig{Queue: {MaxWorkers: opts.Workers}}
+		queues := opts.Queues
+		if len(queues) == 0 {
+			queues = []string{Queue, RenderQueue}
+		}
+		cfg.Queues = map[string]river.QueueConfig{}
+		for _, q := range queues {
+			if q != Queue && q != RenderQueue {
+				return nil, fmt.Errorf("jobs: no queue %q (want %s or %s)", q, Queue, RenderQueue)
+			}
+			cfg.Queues[q] = river.QueueConfig{MaxWorkers: opts.Workers}
+		}
 		cfg.JobTimeout = opts.Timeout
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
@@ -157,7 +186,25 @@ func (w *checkWorker) Work(ctx context.Context, job *river.Job[Check]) error {
 		defer release()
 	}
 	_, _, err := w.sched.CheckSlot(ctx, job.Args.Source, time.Unix(0, job.Args.Slot))
+	if errors.Is(err, watch.ErrRenderElsewhere) && !job.Args.Render {
+		return toRenderQueue(ctx, job.Args)
+	}
 	return err
+}
+
+// toRenderQueue hands a plain check's slot on to a worker with the
+// browser: the same slot as a job in RenderQueue. Done twice (this job
+// retried after its worker died) it is still one job.
+func toRenderQueue(ctx context.Context, args Check) error {
+	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: check of source %d to the render queue: %w", args.Source, err)
+	}
+	args.Render = true
+	if _, err := client.Insert(ctx, args, nil); err != nil {
+		return fmt.Errorf("jobs: check of source %d to the render queue: %w", args.Source, err)
+	}
+	return nil
 }
 
 // Timeout is the limit of one check.

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,10 +14,20 @@ import (
 	"github.com/clausewatch/clausewatch/watch"
 )
 
+// DB is what the scheduler reads: the due slots, and the sources with
+// their state to tell which need a browser.
+type DB interface {
+	store.Schedule
+	SourcesByID(ctx context.Context, ids []uint64) (map[uint64]store.Source, error)
+	State(ctx context.Context, sourceID uint64) (store.State, error)
+}
+
 // Enqueue inserts a check job for every slot due by `by`, to run at its
-// due time. Slots already enqueued (by this or another scheduler) are
-// skipped by River's unique insert; it returns how many jobs were new.
-func Enqueue(ctx context.Context, client *river.Client[pgx.Tx], db store.Schedule, by time.Time) (int, error) {
+// due time: in RenderQueue for a source that needs a browser
+// (watch.BrowserStatusOf), else in Queue. Slots already enqueued (by
+// this or another scheduler) are skipped by River's unique insert; it
+// returns how many jobs were new.
+func Enqueue(ctx context.Context, client *river.Client[pgx.Tx], db DB, by time.Time) (int, error) {
 	dues, err := db.DueBy(ctx, by, 0)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: due checks: %w", err)
@@ -24,14 +35,19 @@ func Enqueue(ctx context.Context, client *river.Client[pgx.Tx], db store.Schedul
 	if len(dues) == 0 {
 		return 0, nil
 	}
+	render, err := needBrowser(ctx, db, dues)
+	if err != nil {
+		return 0, err
+	}
 	params := make([]river.InsertManyParams, len(dues))
 	now := time.Now()
 	for i, d := range dues {
-		opts := Check{}.InsertOpts()
+		args := Check{Source: d.SourceID, Slot: d.Slot.UnixNano(), Render: render[d.SourceID]}
+		opts := args.InsertOpts()
 		if d.At.After(now) {
 			opts.ScheduledAt = d.At // else available at once
 		}
-		params[i] = river.InsertManyParams{Args: Check{Source: d.SourceID, Slot: d.Slot.UnixNano()}, InsertOpts: &opts}
+		params[i] = river.InsertManyParams{Args: args, InsertOpts: &opts}
 	}
 	res, err := client.InsertMany(ctx, params)
 	if err != nil {
@@ -46,6 +62,31 @@ func Enqueue(ctx context.Context, client *river.Client[pgx.Tx], db store.Schedul
 	return n, nil
 }
 
+// needBrowser is the set of the due sources that need a browser. Only a
+// source rendered on its own setting or found to need it has state worth
+// reading: a source set to never render, or gone, is checked plainly.
+func needBrowser(ctx context.Context, db DB, dues []store.Due) (map[uint64]bool, error) {
+	ids := make([]uint64, len(dues))
+	for i, d := range dues {
+		ids[i] = d.SourceID
+	}
+	srcs, err := db.SourcesByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: due sources: %w", err)
+	}
+	need := make(map[uint64]bool)
+	for id, src := range srcs {
+		var st store.State
+		if src.Render != store.RenderAlways && src.Render != store.RenderNever {
+			if st, err = db.State(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("jobs: state of source %d: %w", id, err)
+			}
+		}
+		need[id] = watch.BrowserStatusOf(src, st).Needs
+	}
+	return need, nil
+}
+
 // Scheduler is the scheduling side of serve on PostgreSQL: it keeps the
 // stored due times in line with the sources (watch.Scheduler.Sync) and
 // enqueues the checks that fall due. Several may run at once (on several
@@ -55,7 +96,7 @@ type Scheduler struct {
 	// Watch syncs the schedule with the sources (its checker is not used
 	// here).
 	Watch *watch.Scheduler
-	DB    store.Schedule
+	DB    DB
 	// Poll is how often it looks; checks due within the next Poll are
 	// enqueued to run at their time. Default 1 minute.
 	Poll   time.Duration

@@ -61,7 +61,12 @@ type Checker struct {
 	// asks for it (see store.RenderMode); nil means no browser, and a page
 	// that needs one is suspect with that reason.
 	Renderer Renderer
-	Logger   *slog.Logger
+	// RenderElsewhere, with no Renderer, says a browser is there on
+	// other workers (decision record 0050): a check that would render
+	// records nothing and ends with ErrRenderElsewhere, for a worker
+	// with the browser to make it, instead of finding the page suspect.
+	RenderElsewhere bool
+	Logger          *slog.Logger
 	// Now stamps fetches that failed before a request was sent (the fetch
 	// client stamps the others). Default time.Now.
 	Now func() time.Time

@@ -18,7 +18,9 @@ import (
 // time is no longer slot: the slot was checked already, or the source
 // was paused or removed. A check cut short by ctx leaves the slot due
 // and returns an error, so that the job is tried again, as does a
-// source this process is checking already (ErrBusy).
+// source this process is checking already (ErrBusy). A check that needs
+// the browser of another worker (Checker.RenderElsewhere) leaves the slot
+// due and returns ErrRenderElsewhere.
 func (s *Scheduler) CheckSlot(ctx context.Context, sourceID uint64, slot time.Time) (res Result, ran bool, err error) {
 	due, err := s.db.DueOf(ctx, sourceID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -35,6 +37,10 @@ func (s *Scheduler) CheckSlot(ctx context.Context, sourceID uint64, slot time.Ti
 	}
 	defer s.release(sourceID)
 	res, done := s.run(ctx, due)
+	if errors.Is(res.Err, ErrRenderElsewhere) {
+		// Nothing was recorded: no result to observe.
+		return res, false, fmt.Errorf("check of source %d: %w", sourceID, ErrRenderElsewhere)
+	}
 	if s.opts.OnResult != nil {
 		s.resultMu.Lock()
 		s.opts.OnResult(res)

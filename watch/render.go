@@ -43,6 +43,9 @@ func (c *Checker) get(ctx context.Context, src store.Source, cur current, req fe
 		}
 		return d, blobs, err
 	}
+	if c.elsewhere() && (mode == store.RenderAlways || (mode == store.RenderAuto && cur.state.NeedsRender)) {
+		return decision{}, nil, ErrRenderElsewhere
+	}
 	capture, ferr := c.Client.Fetch(ctx, req)
 	if ctx.Err() != nil && capture == nil {
 		return decision{}, nil, ctx.Err()
@@ -61,6 +64,9 @@ func (c *Checker) get(ctx context.Context, src store.Source, cur current, req fe
 	case mode == store.RenderNever && !plainOK:
 		c.failAs(&d, src, cur, capture, ferr, "may need a browser (set render: always): "+why)
 		return d, nil, nil
+	case c.elsewhere() && (strong || capture == nil || cur.state.RenderUseless != store.Hash(capture.Body)):
+		// A worker with the browser would render it: leave it to one.
+		return decision{}, nil, ErrRenderElsewhere
 	case c.Renderer == nil && strong && !wall(why):
 		// A widget's or a script app's shell is not the policy, whatever
 		// words its frame has. (A wall without a browser keeps its own
@@ -111,6 +117,14 @@ func (c *Checker) get(ctx context.Context, src store.Source, cur current, req fe
 	c.failAs(&d, src, cur, capture, ferr, fmt.Sprintf("the browser found no more policy text than a plain fetch (%d words): %s", rf.Words, why))
 	return d, nil, nil
 }
+
+// ErrRenderElsewhere ends a check that needs the browser on a checker
+// without one whose RenderElsewhere is set; the check recorded nothing.
+var ErrRenderElsewhere = errors.New("needs the browser of another worker")
+
+// elsewhere reports whether checks that would render are left to a
+// worker with the browser.
+func (c *Checker) elsewhere() bool { return c.Renderer == nil && c.RenderElsewhere }
 
 // wall reports a reason that names a bot wall: a challenge, or an HTTP
 // status sites answer unwanted clients with.

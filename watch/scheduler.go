@@ -295,6 +295,9 @@ func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bo
 		log.WarnContext(ctx, "check interrupted; due again on restart", "source", src.Name)
 		return res, false
 	}
+	if errors.Is(res.Err, ErrRenderElsewhere) {
+		return res, false // still due, for a worker with the browser
+	}
 	if !res.rescheduled { // the check failed before its record
 		next.LastEnd = s.opts.Now()
 		if err := s.db.SetDue(ctx, next); err != nil {

@@ -58,6 +58,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	role := c.fs.String("role", roleAll, "with --db postgres://…: what this process does: web, scheduler, worker or all (a database file: all)")
 	jobTimeout := c.fs.Duration("job-timeout", 10*time.Minute, "with --db postgres://…: the longest one check job may run before it is cancelled and retried")
 	rescueAfter := c.fs.Duration("job-rescue-after", 0, "with --db postgres://…: how long a check job may be running before it is taken for stuck (its worker died) and retried; more than --job-timeout (0: --job-timeout + 1h)")
+	queueSpec := c.fs.String("queues", "", "with --db postgres://… on a worker: the job `queues` it takes, checks, render (sources that need headless Chromium) or checks,render (default: both)")
 	metricsAt := c.fs.String("metrics-listen", "", "with --db postgres://… in a role without the web server (worker, scheduler): serve /metrics alone on this `address`")
 	if done, err := c.parse(args, stdout); done || err != nil {
 		return err
@@ -67,6 +68,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError("serve: --job-rescue-after (%v) must be more than --job-timeout (%v)", *rescueAfter, *jobTimeout)
 	}
 	if err := checkRole(*role, pg); err != nil {
+		return err
+	}
+	queues, err := parseQueues(*queueSpec, pg, *role)
+	if err != nil {
 		return err
 	}
 	if pg && !runs(*role, roleWeb) {
@@ -189,9 +194,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hooks := web.NewDeliverer(web.DelivererOptions{DB: db, BaseURL: *baseURL, AllowPrivate: *hooksAllowPrivate, Metrics: metrics, Logger: log})
 	checker := &watch.Checker{Store: db, Client: fetch.NewClient(fetch.Options{Timeout: *timeout, Logger: log}), Rules: rules,
 		Policy: watch.Policy{ConfirmDelay: delay}, Logger: log}
-	if b := newBrowser(*noBrowser, log); b != nil {
+	b, err := browserForQueues(checker, queues, *noBrowser, log)
+	if err != nil {
+		return err
+	}
+	if b != nil {
 		defer b.Close()
-		checker.Renderer = b
 	}
 	prog := &vetting.Program{DB: db, Rules: rules, Logger: log}
 	mailer, err := smtp.mailer(db, *baseURL, loc, log)
@@ -249,7 +257,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 		return servePostgres(ctx, pgServe{reload: reload, role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
-			hooks: hooks, mailer: mailer, workers: *workers, poll: *poll, grace: *grace,
+			hooks: hooks, mailer: mailer, workers: *workers, queues: queues, poll: *poll, grace: *grace,
 			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter, plan: plan,
 			metrics: metrics, metricsLn: metricsLn})
 	}

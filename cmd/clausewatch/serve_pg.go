@@ -77,6 +77,7 @@ type pgServe struct {
 	hooks       *web.Deliverer
 	mailer      *web.Mailer // nil without --smtp
 	workers     int
+	queues      []string // nil: both
 	poll        time.Duration
 	grace       time.Duration
 	jobTimeout  time.Duration
@@ -115,7 +116,7 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	}
 	opts := jobs.Options{Timeout: p.jobTimeout, RescueAfter: p.rescueAfter, Logger: p.log}
 	if runs(p.role, roleWorker) {
-		opts.Workers, opts.Scheduler = p.workers, p.sched
+		opts.Workers, opts.Scheduler, opts.Queues = p.workers, p.sched, p.queues
 		// A lock per running check, on connections of their own.
 		if opts.Locks, err = jobs.NewSourceLocks(ctx, p.dsn, p.workers); err != nil {
 			return fmt.Errorf("serve: %w", err)
@@ -132,7 +133,7 @@ func servePostgres(ctx context.Context, p pgServe) error {
 			return fmt.Errorf("serve: start the job workers: %w", err)
 		}
 		defer stopClient(p, client.Stop, client.StopAndCancel)
-		p.log.Info("working check jobs", "workers", opts.Workers)
+		p.log.Info("working check jobs", "workers", opts.Workers, "queues", opts.Queues)
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
