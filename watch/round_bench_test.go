@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ var (
 	roundSources = flag.Int("round-sources", 10000, "sources in BenchmarkRound")
 	roundWorkers = flag.Int("round-workers", 8, "scheduler workers in BenchmarkRound")
 	roundHosts   = flag.Int("round-hosts", 64, "loopback hosts the sources of BenchmarkRound are spread over")
+	roundProfile = flag.String("round-cpuprofile", "", "write a CPU profile of BenchmarkRound's unchanged rounds only (not the first round nor the serial baseline) to this file")
 )
 
 // BenchmarkRound runs the daemon (Scheduler.Run, real clock for fetches,
@@ -158,6 +160,10 @@ func BenchmarkRound(b *testing.B) {
 	serial := time.Since(start) / time.Duration(serialN)
 
 	resetPeakRSS()
+	if *roundProfile != "" {
+		stopProfile := startCPUProfile(b, *roundProfile)
+		defer stopProfile()
+	}
 	var total time.Duration
 	var grew int64
 	var idle int
@@ -175,6 +181,9 @@ func BenchmarkRound(b *testing.B) {
 	}
 	b.StopTimer()
 	peak := peakRSS()
+	if *roundProfile != "" {
+		pprof.StopCPUProfile() // the deferred stop then only closes the file
+	}
 	stop()
 	if err := <-stopped; err != nil {
 		b.Fatal(err)
@@ -201,6 +210,25 @@ func BenchmarkRound(b *testing.B) {
 	b.ReportMetric(float64(idle), "goroutines-idle")
 	b.ReportMetric(float64(after), "goroutines-stopped")
 	b.ReportMetric(0, "ns/op") // the figures above say it better
+}
+
+// startCPUProfile starts a CPU profile into path; the func returned stops
+// it and closes the file.
+func startCPUProfile(b *testing.B, path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatalf("%s: %v (-test.cpuprofile profiles the whole run; use one or the other)", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
 }
 
 // resetPeakRSS clears the kernel's peak-RSS mark (Linux); peakRSS reads it
