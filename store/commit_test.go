@@ -35,6 +35,9 @@ func TestGroupCommit(t *testing.T) {
 		{"one batch", store.CommitOptions{MaxBatch: n, MaxDelay: time.Minute}, -1, -1, 1},
 		{"bad records left out", store.CommitOptions{MaxBatch: n + 1, MaxDelay: time.Minute}, 3, 7, 1},
 		{"per-record commit", store.CommitOptions{MaxBatch: 1}, -1, -1, n},
+		// The delay would hold the batch for an hour: it commits once it
+		// holds a record of every writer.
+		{"every writer in", store.CommitOptions{MaxBatch: 64, MaxDelay: time.Hour, Writers: n}, -1, -1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
