@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,6 +44,8 @@ var (
 // One op is one full round. It reports:
 //
 //	ms/round, µs/source        the round's wall time
+//	cpu-µs/source              the process's CPU time per check in the
+//	                           rounds (the fixture server's included)
 //	serial-µs/source           one check at a time, same process (baseline)
 //	speedup                    serial-µs/source ÷ µs/source
 //	DB-KB/round, B/source      database growth per round (bbolt's size)
@@ -164,6 +167,7 @@ func BenchmarkRound(b *testing.B) {
 		stopProfile := startCPUProfile(b, *roundProfile)
 		defer stopProfile()
 	}
+	cpuBefore := processCPU()
 	var total time.Duration
 	var grew int64
 	var idle int
@@ -180,6 +184,7 @@ func BenchmarkRound(b *testing.B) {
 		idle = max(idle, runtime.NumGoroutine()-baseGoroutines)
 	}
 	b.StopTimer()
+	cpu := processCPU() - cpuBefore
 	peak := peakRSS()
 	if *roundProfile != "" {
 		pprof.StopCPUProfile() // the deferred stop then only closes the file
@@ -206,6 +211,7 @@ func BenchmarkRound(b *testing.B) {
 	b.ReportMetric(float64(serial)/(float64(per)/float64(n)), "speedup")
 	b.ReportMetric(float64(grew)/float64(b.N)/1024, "DB-KB/round")
 	b.ReportMetric(float64(grew)/float64(b.N)/float64(n), "B/source")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n), "cpu-µs/source")
 	b.ReportMetric(peak, "peak-RSS-MB")
 	b.ReportMetric(float64(idle), "goroutines-idle")
 	b.ReportMetric(float64(after), "goroutines-stopped")
@@ -229,6 +235,16 @@ func startCPUProfile(b *testing.B, path string) func() {
 			b.Error(err)
 		}
 	}
+}
+
+// processCPU is the process's CPU time so far, user and system (the
+// fixture server's included: it shares the process).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS clears the kernel's peak-RSS mark (Linux); peakRSS reads it
