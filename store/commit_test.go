@@ -129,3 +129,44 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordBodyHash records the same body with and without the hash the
+// caller computed: the fetch names the body by its hash either way, and
+// the body is stored under it.
+func TestRecordBodyHash(t *testing.T) {
+	body := []byte("<p>the same page</p>")
+	tests := []struct {
+		name string
+		hint string
+	}{
+		{"hashed by Record", ""},
+		{"hash passed on", store.Hash(body)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := store.Open(filepath.Join(t.TempDir(), "hash.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			src := addSource(t, db, "s")
+			st, err := db.State(t.Context(), src.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			f, _, err := db.Record(t.Context(), store.Record{Fetch: store.Fetch{SourceID: src.ID, URL: src.URL, Start: at, End: at, Outcome: store.OutcomeNew, TextSHA256: "t"},
+				State: st, Start: &store.Version{TextSHA256: "t"}, Body: body, BodySHA256: tt.hint})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.BodySHA256 != store.Hash(body) || f.BodySize != len(body) {
+				t.Errorf("fetch names body %s (%d bytes), want %s (%d)", f.BodySHA256, f.BodySize, store.Hash(body), len(body))
+			}
+			got, err := db.Blob(t.Context(), f.BodySHA256)
+			if err != nil || string(got) != string(body) {
+				t.Errorf("stored body %q, %v", got, err)
+			}
+		})
+	}
+}
