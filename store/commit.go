@@ -25,6 +25,12 @@ type CommitOptions struct {
 	// Default 0: a batch is what queued while the previous transaction
 	// committed, and a lone record is committed at once.
 	MaxDelay time.Duration
+	// Writers, when set, is how many goroutines record at most (the
+	// daemon's workers): the wait for more ends once the batch holds that
+	// many, since no more can come until it commits. Without it a delay
+	// holds every batch of fewer writers than MaxBatch for all of
+	// MaxDelay (decision record 0051). 0: MaxBatch.
+	Writers int
 }
 
 // ErrClosed means the database was closed while a record waited to be
@@ -141,7 +147,8 @@ func (c *GroupCommit[T]) loop() {
 }
 
 // gather adds queued items to batch until it is full, then (when timer
-// is set) waits up to MaxDelay for more. It reports false when the queue
+// is set) waits up to MaxDelay for more while it holds fewer than
+// Writers. It reports false when the queue
 // was closed.
 func (c *GroupCommit[T]) gather(batch *[]queued[T], timer *time.Timer) bool {
 	for len(*batch) < c.opts.MaxBatch {
@@ -156,12 +163,16 @@ func (c *GroupCommit[T]) gather(batch *[]queued[T], timer *time.Timer) bool {
 		}
 		break
 	}
-	if timer == nil || len(*batch) >= c.opts.MaxBatch {
+	enough := c.opts.MaxBatch
+	if w := c.opts.Writers; w > 0 && w < enough {
+		enough = w
+	}
+	if timer == nil || len(*batch) >= enough {
 		return true
 	}
 	timer.Reset(c.opts.MaxDelay)
 	defer timer.Stop()
-	for len(*batch) < c.opts.MaxBatch {
+	for len(*batch) < enough {
 		select {
 		case q, ok := <-c.queue:
 			if !ok {

@@ -35,6 +35,9 @@ func TestGroupCommit(t *testing.T) {
 		{"one batch", store.CommitOptions{MaxBatch: n, MaxDelay: time.Minute}, -1, -1, 1},
 		{"bad records left out", store.CommitOptions{MaxBatch: n + 1, MaxDelay: time.Minute}, 3, 7, 1},
 		{"per-record commit", store.CommitOptions{MaxBatch: 1}, -1, -1, n},
+		// The delay would hold the batch for an hour: it commits once it
+		// holds a record of every writer.
+		{"every writer in", store.CommitOptions{MaxBatch: 64, MaxDelay: time.Hour, Writers: n}, -1, -1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,6 +125,47 @@ func TestGroupCommit(t *testing.T) {
 				if st.Rev != 0 || len(fs) != 0 {
 					t.Errorf("the refused record left state rev %d and %d fetches, want 0 and 0", st.Rev, len(fs))
 				}
+			}
+		})
+	}
+}
+
+// TestRecordBodyHash records the same body with and without the hash the
+// caller computed: the fetch names the body by its hash either way, and
+// the body is stored under it.
+func TestRecordBodyHash(t *testing.T) {
+	body := []byte("<p>the same page</p>")
+	tests := []struct {
+		name string
+		hint string
+	}{
+		{"hashed by Record", ""},
+		{"hash passed on", store.Hash(body)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, err := store.Open(filepath.Join(t.TempDir(), "hash.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			src := addSource(t, db, "s")
+			st, err := db.State(t.Context(), src.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			f, _, err := db.Record(t.Context(), store.Record{Fetch: store.Fetch{SourceID: src.ID, URL: src.URL, Start: at, End: at, Outcome: store.OutcomeNew, TextSHA256: "t"},
+				State: st, Start: &store.Version{TextSHA256: "t"}, Body: body, BodySHA256: tt.hint})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.BodySHA256 != store.Hash(body) || f.BodySize != len(body) {
+				t.Errorf("fetch names body %s (%d bytes), want %s (%d)", f.BodySHA256, f.BodySize, store.Hash(body), len(body))
+			}
+			got, err := db.Blob(t.Context(), f.BodySHA256)
+			if err != nil || string(got) != string(body) {
+				t.Errorf("stored body %q, %v", got, err)
 			}
 		})
 	}

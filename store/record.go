@@ -17,6 +17,11 @@ type Record struct {
 	Fetch Fetch
 	// Body is the raw response body to keep (nil when there is none).
 	Body []byte
+	// BodySHA256, when set, is Hash(Body), which the caller has computed
+	// already (to compare it with the current version's): Record then
+	// does not hash a body of tens of KB again. Empty means Record hashes
+	// Body itself.
+	BodySHA256 string
 	// Doc is the extracted document as JSON (nil when none).
 	Doc []byte
 	// State is the source's new state. Its Rev must be the Rev read;
@@ -78,7 +83,10 @@ func (d *DB) prepareRecord(ctx context.Context, r Record) (*pendingRecord, error
 	// the fetch record alike.
 	var bodyHash, docHash string
 	if r.Body != nil {
-		bodyHash = Hash(r.Body)
+		bodyHash = r.BodySHA256
+		if bodyHash == "" {
+			bodyHash = Hash(r.Body)
+		}
 	}
 	if r.Doc != nil {
 		docHash = Hash(r.Doc)

@@ -140,9 +140,14 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	// The very bytes the current version was read from, read the same
 	// way: the same text, without reading it again (most 200s of a page
 	// without validators).
-	if v := cur.version; v != nil && v.Reading == readingOf(src, capture.ContentType()) && v.BodySHA256 == store.Hash(capture.Body) {
-		f.TextSHA256, f.Words, f.DocSHA256 = v.TextSHA256, v.Words, v.DocSHA256
-		return unchanged()
+	if v := cur.version; v != nil && v.Reading == readingOf(src, capture.ContentType()) {
+		if h := store.Hash(capture.Body); h == v.BodySHA256 {
+			if rec.Body != nil {
+				rec.BodySHA256 = h // Record need not hash it again
+			}
+			f.TextSHA256, f.Words, f.DocSHA256 = v.TextSHA256, v.Words, v.DocSHA256
+			return unchanged()
+		}
 	}
 
 	doc, err := extract.Bytes(capture.Body, extractOptions(src, capture.ContentType(), capture.Header.Get("Content-Language")))

@@ -152,17 +152,21 @@ func (c *Checker) browserSigns(capture *fetch.Capture, ferr error, d decision) (
 		}
 		return "", false // a network or server error: a browser would meet it too
 	}
-	below := f.Words < c.policy().RenderBelow
-	if v := fetch.Challenge(capture.Body); v != "" && below {
+	if f.Words >= c.policy().RenderBelow {
+		// Every sign below asks for few words: a page with enough is read
+		// as it is, and its body is not scanned (most unchanged checks).
+		return "", false
+	}
+	if v := fetch.Challenge(capture.Body); v != "" {
 		return "bot challenge (" + v + ")", true
 	}
-	if v := fetch.PolicyWidget(capture.Body); v != "" && below {
+	if v := fetch.PolicyWidget(capture.Body); v != "" {
 		return fmt.Sprintf("the page holds a %s policy embed (%d words without it)", v, f.Words), true
 	}
-	if v := fetch.ScriptApp(capture.Body); v != "" && below {
+	if v := fetch.ScriptApp(capture.Body); v != "" {
 		return fmt.Sprintf("the page is a script app: %s (%d words)", v, f.Words), true
 	}
-	if below && !strings.HasPrefix(f.Reason, "scanned PDF") && !strings.Contains(capture.ContentType(), "pdf") {
+	if !strings.HasPrefix(f.Reason, "scanned PDF") && !strings.Contains(capture.ContentType(), "pdf") {
 		return fmt.Sprintf("only %d words of policy text", f.Words), false
 	}
 	return "", false

@@ -13,10 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +32,7 @@ var (
 	roundSources = flag.Int("round-sources", 10000, "sources in BenchmarkRound")
 	roundWorkers = flag.Int("round-workers", 8, "scheduler workers in BenchmarkRound")
 	roundHosts   = flag.Int("round-hosts", 64, "loopback hosts the sources of BenchmarkRound are spread over")
+	roundProfile = flag.String("round-cpuprofile", "", "write a CPU profile of BenchmarkRound's unchanged rounds only (not the first round nor the serial baseline) to this file")
 )
 
 // BenchmarkRound runs the daemon (Scheduler.Run, real clock for fetches,
@@ -41,6 +44,8 @@ var (
 // One op is one full round. It reports:
 //
 //	ms/round, µs/source        the round's wall time
+//	cpu-µs/source              the process's CPU time per check in the
+//	                           rounds (the fixture server's included)
 //	serial-µs/source           one check at a time, same process (baseline)
 //	speedup                    serial-µs/source ÷ µs/source
 //	DB-KB/round, B/source      database growth per round (bbolt's size)
@@ -158,6 +163,11 @@ func BenchmarkRound(b *testing.B) {
 	serial := time.Since(start) / time.Duration(serialN)
 
 	resetPeakRSS()
+	if *roundProfile != "" {
+		stopProfile := startCPUProfile(b, *roundProfile)
+		defer stopProfile()
+	}
+	cpuBefore := processCPU()
 	var total time.Duration
 	var grew int64
 	var idle int
@@ -174,7 +184,11 @@ func BenchmarkRound(b *testing.B) {
 		idle = max(idle, runtime.NumGoroutine()-baseGoroutines)
 	}
 	b.StopTimer()
+	cpu := processCPU() - cpuBefore
 	peak := peakRSS()
+	if *roundProfile != "" {
+		pprof.StopCPUProfile() // the deferred stop then only closes the file
+	}
 	stop()
 	if err := <-stopped; err != nil {
 		b.Fatal(err)
@@ -197,10 +211,40 @@ func BenchmarkRound(b *testing.B) {
 	b.ReportMetric(float64(serial)/(float64(per)/float64(n)), "speedup")
 	b.ReportMetric(float64(grew)/float64(b.N)/1024, "DB-KB/round")
 	b.ReportMetric(float64(grew)/float64(b.N)/float64(n), "B/source")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n), "cpu-µs/source")
 	b.ReportMetric(peak, "peak-RSS-MB")
 	b.ReportMetric(float64(idle), "goroutines-idle")
 	b.ReportMetric(float64(after), "goroutines-stopped")
 	b.ReportMetric(0, "ns/op") // the figures above say it better
+}
+
+// startCPUProfile starts a CPU profile into path; the func returned stops
+// it and closes the file.
+func startCPUProfile(b *testing.B, path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		b.Fatalf("%s: %v (-test.cpuprofile profiles the whole run; use one or the other)", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
+}
+
+// processCPU is the process's CPU time so far, user and system (the
+// fixture server's included: it shares the process).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // resetPeakRSS clears the kernel's peak-RSS mark (Linux); peakRSS reads it

@@ -44,6 +44,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	if c.commit.MaxBatch < 1 || c.commit.MaxDelay < 0 {
 		return usageError("check: --commit-batch must be at least 1 and --commit-delay not negative")
 	}
+	// A commit delay waits for the workers' records, never longer: none
+	// comes from a worker whose record is still waiting (record 0051).
+	c.commit.Writers = *workers
 	rules, err := e.loadRules(*rulesFile)
 	if err != nil {
 		return err

@@ -83,6 +83,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.commit.MaxBatch < 1 || c.commit.MaxDelay < 0 {
 		return usageError("serve: --commit-batch must be at least 1 and --commit-delay not negative")
 	}
+	// A commit delay waits for the workers' records, never longer: none
+	// comes from a worker whose record is still waiting (record 0051).
+	c.commit.Writers = *workers
 	if c.fs.NArg() != 0 {
 		return usageError("serve: unexpected argument %q", c.fs.Arg(0))
 	}
