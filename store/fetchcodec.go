@@ -40,7 +40,7 @@ type VersionReader func(gen, seq uint64) (Version, error)
 // reports whether it reads back as f (the log leaf byte for byte and
 // every field outside it); when it does not, store JSONFetch(f) instead.
 func EncodeFetch(f Fetch, sets FetchSets, gen uint64, ver *Version) ([]byte, bool, error) {
-	w := newSetResolver(sets, func(g, seq uint64) (Version, error) {
+	w := newSetResolver(sets.Set, func(g, seq uint64) (Version, error) {
 		return Version{}, fmt.Errorf("version %d/%d not given", g, seq)
 	})
 	refs := fetchRefs{}
@@ -76,7 +76,7 @@ type FetchDecoder struct {
 
 // NewFetchDecoder decodes records of source src.
 func NewFetchDecoder(src uint64, sets FetchSets, versions VersionReader) *FetchDecoder {
-	return &FetchDecoder{src: src, r: newSetResolver(sets, versions)}
+	return &FetchDecoder{src: src, r: newSetResolver(sets.Set, versions)}
 }
 
 // Decode reads the record of fetch id, which started at start (Unix
@@ -95,17 +95,18 @@ func (d *FetchDecoder) Decode(data []byte, start int64, id uint64) (Fetch, error
 	return f, nil
 }
 
-// setResolver is a fetchResolver over FetchSets.
+// setResolver is a fetchResolver over a source's sets and versions,
+// keeping what it has read: set reads set seq, read a version.
 type setResolver struct {
-	sets     FetchSets
+	set      func(seq uint64) ([]byte, error)
 	read     VersionReader
 	contexts map[uint64]fetchContext
 	headerz  map[uint64]map[string][]string
 	versions map[[2]uint64]Version
 }
 
-func newSetResolver(sets FetchSets, read VersionReader) *setResolver {
-	return &setResolver{sets: sets, read: read, contexts: map[uint64]fetchContext{},
+func newSetResolver(set func(seq uint64) ([]byte, error), read VersionReader) *setResolver {
+	return &setResolver{set: set, read: read, contexts: map[uint64]fetchContext{},
 		headerz: map[uint64]map[string][]string{}, versions: map[[2]uint64]Version{}}
 }
 
@@ -113,7 +114,7 @@ func (r *setResolver) context(seq uint64) (fetchContext, error) {
 	if c, ok := r.contexts[seq]; ok {
 		return c, nil
 	}
-	v, err := r.sets.Set(seq)
+	v, err := r.set(seq)
 	if err != nil {
 		return fetchContext{}, err
 	}
@@ -128,7 +129,7 @@ func (r *setResolver) headers(seq uint64) (map[string][]string, error) {
 	if h, ok := r.headerz[seq]; ok {
 		return h, nil
 	}
-	v, err := r.sets.Set(seq)
+	v, err := r.set(seq)
 	if err != nil {
 		return nil, err
 	}

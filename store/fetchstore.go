@@ -25,15 +25,15 @@ func setSeqKey(seq uint64) []byte { return append([]byte{setSeqPrefix}, u64(seq)
 // fetchReader decodes a source's fetch records in one transaction,
 // keeping the sets and versions it has read.
 type fetchReader struct {
-	tx       *bbolt.Tx
-	src      uint64
-	contexts map[uint64]fetchContext
-	headerz  map[uint64]map[string][]string
-	versions map[[2]uint64]Version
+	*setResolver
+	tx  *bbolt.Tx
+	src uint64
 }
 
 func newFetchReader(tx *bbolt.Tx, src uint64) *fetchReader {
-	return &fetchReader{tx: tx, src: src, contexts: map[uint64]fetchContext{}, headerz: map[uint64]map[string][]string{}, versions: map[[2]uint64]Version{}}
+	r := &fetchReader{tx: tx, src: src}
+	r.setResolver = newSetResolver(r.set, r.readVersion)
+	return r
 }
 
 // read decodes the record stored at key: a compact record, or a JSON one
@@ -63,46 +63,10 @@ func (r *fetchReader) set(seq uint64) ([]byte, error) {
 	return v, nil
 }
 
-func (r *fetchReader) context(seq uint64) (fetchContext, error) {
-	if c, ok := r.contexts[seq]; ok {
-		return c, nil
-	}
-	v, err := r.set(seq)
-	if err != nil {
-		return fetchContext{}, err
-	}
-	c, err := decodeContext(v)
-	if err == nil {
-		r.contexts[seq] = c
-	}
-	return c, err
-}
-
-func (r *fetchReader) headers(seq uint64) (map[string][]string, error) {
-	if h, ok := r.headerz[seq]; ok {
-		return h, nil
-	}
-	v, err := r.set(seq)
-	if err != nil {
-		return nil, err
-	}
-	h, err := decodeHeaderSet(v)
-	if err == nil {
-		r.headerz[seq] = h
-	}
-	return h, err
-}
-
-func (r *fetchReader) version(gen, seq uint64) (Version, error) {
-	if v, ok := r.versions[[2]uint64{gen, seq}]; ok {
-		return v, nil
-	}
+func (r *fetchReader) readVersion(gen, seq uint64) (Version, error) {
 	var v Version
-	if err := getJSON(versionBucket(r.tx, r.src, gen), u64(seq), &v); err != nil {
-		return Version{}, err
-	}
-	r.versions[[2]uint64{gen, seq}] = v
-	return v, nil
+	err := getJSON(versionBucket(r.tx, r.src, gen), u64(seq), &v)
+	return v, err
 }
 
 // tx2sets is fetch_sets/<src>, or nil.

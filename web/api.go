@@ -412,8 +412,9 @@ func (s *Server) apiTriage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "triage": c.Triage})
 }
 
-// apiWebhook is a webhook without its secret.
-type apiWebhook struct {
+// WebhookJSON is a webhook as the API and the CLI show it: without its
+// secret, but for the answer that made it.
+type WebhookJSON struct {
 	ID        uint64    `json:"id"`
 	URL       string    `json:"url"`
 	Format    string    `json:"format"`
@@ -424,8 +425,9 @@ type apiWebhook struct {
 	Secret string `json:"secret,omitempty"`
 }
 
-func toAPIWebhook(h store.Webhook) apiWebhook {
-	return apiWebhook{ID: h.ID, URL: h.URL, Format: h.Format, RevetOnly: h.RevetOnly, Created: h.Created, Cursor: h.Cursor}
+// WebhookJSONOf is h as shown, without its secret.
+func WebhookJSONOf(h store.Webhook) WebhookJSON {
+	return WebhookJSON{ID: h.ID, URL: h.URL, Format: h.Format, RevetOnly: h.RevetOnly, Created: h.Created, Cursor: h.Cursor}
 }
 
 func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) {
@@ -434,9 +436,9 @@ func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "webhooks", err)
 		return
 	}
-	out := make([]apiWebhook, len(hooks))
+	out := make([]WebhookJSON, len(hooks))
 	for i, h := range hooks {
-		out[i] = toAPIWebhook(h)
+		out[i] = WebhookJSONOf(h)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"webhooks": out})
 }
@@ -452,7 +454,7 @@ func (s *Server) apiAddWebhook(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, "add webhook", err)
 		return
 	}
-	out := toAPIWebhook(h)
+	out := WebhookJSONOf(h)
 	out.Secret = h.Secret
 	w.Header().Set("Location", fmt.Sprintf("/api/webhooks/%d", h.ID))
 	writeJSON(w, http.StatusCreated, out)

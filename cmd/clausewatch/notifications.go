@@ -243,7 +243,7 @@ func runWebhook(ctx context.Context, e *env, args []string) error {
 			return inputExit("webhook", err)
 		}
 		if *c.asJSON {
-			row := toHookRow(h)
+			row := web.WebhookJSONOf(h)
 			row.Secret = h.Secret
 			return printJSON(e.stdout, row)
 		}
@@ -258,27 +258,11 @@ func runWebhook(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// hookRow is a webhook as the CLI prints it: its secret only when it
-// was just made.
-type hookRow struct {
-	ID        uint64    `json:"id"`
-	URL       string    `json:"url"`
-	Format    string    `json:"format"`
-	RevetOnly bool      `json:"revet_only"`
-	Created   time.Time `json:"created"`
-	Cursor    uint64    `json:"cursor"`
-	Secret    string    `json:"secret,omitempty"`
-}
-
-func toHookRow(h store.Webhook) hookRow {
-	return hookRow{ID: h.ID, URL: h.URL, Format: h.Format, RevetOnly: h.RevetOnly, Created: h.Created, Cursor: h.Cursor}
-}
-
 func printWebhooks(w io.Writer, hooks []store.Webhook, asJSON bool) error {
 	if asJSON {
-		rows := []hookRow{}
+		rows := []web.WebhookJSON{}
 		for _, h := range hooks {
-			rows = append(rows, toHookRow(h))
+			rows = append(rows, web.WebhookJSONOf(h))
 		}
 		return printJSON(w, rows)
 	}
