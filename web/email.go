@@ -180,7 +180,7 @@ func (s *Server) apiSubscriptions(w http.ResponseWriter, r *http.Request) {
 	for i, sub := range subs {
 		out[i] = toAPISubscription(sub)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"subscriptions": out, "mail": s.mailStatus()})
+	writeJSON(w, http.StatusOK, map[string]any{"subscriptions": out, "mail": s.mailStatus(r.Context())})
 }
 
 func (s *Server) apiAddSubscription(w http.ResponseWriter, r *http.Request) {
@@ -271,10 +271,14 @@ func (s *Server) sendTest(ctx context.Context, to string) (int, string) {
 	return http.StatusBadGateway, "the mail server did not take the message: " + err.Error()
 }
 
-// mailStatus says whether and how mail goes out.
-func (s *Server) mailStatus() string {
-	if s.opts.Mail == nil {
+// mailStatus says whether mail goes out, and to an admin how: the
+// server's address and account are not for every user to read.
+func (s *Server) mailStatus(ctx context.Context) string {
+	switch {
+	case s.opts.Mail == nil:
 		return "not configured"
+	case !identityOf(ctx).Admins():
+		return "configured"
 	}
 	return s.opts.Mail.Server()
 }
@@ -338,7 +342,7 @@ func (s *Server) renderEmail(w http.ResponseWriter, r *http.Request, status int,
 		s.failErr(w, r, "suppliers", err)
 		return
 	}
-	d.Server = s.mailStatus()
+	d.Server = s.mailStatus(ctx)
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "email", d)
 }

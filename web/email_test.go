@@ -367,6 +367,14 @@ func TestMailWebForms(t *testing.T) {
 		t.Fatalf("subscriptions: %s", b)
 	}
 	other := roleToken(t, r.h.DB, "mallory", store.RoleReviewer)
+	// The mail server's address and account are shown to admins only.
+	var theirs struct{ Mail string }
+	if _, b := do(t, "GET", r.srv+"/api/email/subscriptions", other, "", nil); json.Unmarshal([]byte(b), &theirs) != nil || theirs.Mail != "configured" {
+		t.Errorf("a reviewer reads the mail server as %q, want \"configured\": %s", theirs.Mail, b)
+	}
+	if _, page := do(t, "GET", r.srv+"/settings/email", other, "", map[string]string{"Accept": "text/html"}); strings.Contains(page, "smtp://") {
+		t.Errorf("a reviewer's e-mail page shows the mail server's address")
+	}
 	del := r.srv + "/settings/email/" + strconvU(subs.Subscriptions[0].ID) + "/delete"
 	if resp, b := do(t, "POST", del, other, "", form); resp.StatusCode != 404 || strings.Contains(b, "hal@") {
 		t.Errorf("removing another user's subscription: %d %s, want 404 (as if it did not exist)", resp.StatusCode, b)
