@@ -109,7 +109,9 @@ func ParseURL(raw string) (Config, error) {
 		}
 	}
 	c.Host = u.Hostname()
-	if c.Host == "" || strings.ContainsAny(c.Host, " %") {
+	if c.Host == "" || strings.ContainsAny(c.Host, " %") || (strings.Contains(c.Host, ":") && net.ParseIP(c.Host) == nil) {
+		// A host with a colon must be an IPv6 address ("smtp://::" names
+		// host ":", which no dialer or URL parser takes back).
 		return Config{}, fmt.Errorf("%w: SMTP URL %q: no valid host", ErrConfig, raw)
 	}
 	if p := u.Port(); p != "" {
