@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -12,29 +11,10 @@ import (
 
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/fixtures/browser"
-	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/render/rendertest"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/watch"
 )
-
-// newRenderer returns a headless browser, closed at cleanup; without
-// Chromium the test is skipped, except under CI (CI=true), where it fails:
-// .ci/run installs Chromium.
-func newRenderer(t *testing.T) *render.Browser {
-	t.Helper()
-	if render.FindChromium() == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium under CI: .ci/run installs Debian's chromium; set CHROMIUM=path if it lives elsewhere")
-		}
-		t.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path); CI runs this test")
-	}
-	b, err := render.New(render.Options{SettlePoll: 100 * time.Millisecond, Tabs: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}
 
 // queueWorker starts a worker on some queues only, with a browser
 // (renderer set) or leaving renders to others.
@@ -114,7 +94,7 @@ func waitStates(t *testing.T, pool *pgxpool.Pool, want map[string]int) {
 // never takes a render job; a worker with Chromium then renders both;
 // the script app, remembered, goes to the render queue from then on.
 func TestRenderQueue(t *testing.T) {
-	b := newRenderer(t)
+	b := rendertest.Browser(t)
 	w := newWorld(t, 1) // s000: a plain page
 	app := httptest.NewServer(browser.NewSite(100 * time.Millisecond))
 	t.Cleanup(app.Close)

@@ -13,31 +13,12 @@ import (
 
 	"github.com/clausewatch/clausewatch/fetch"
 	"github.com/clausewatch/clausewatch/fixtures/browser"
-	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/render/rendertest"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/watch"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// newRenderer returns a headless browser for a test, closed at cleanup;
-// without Chromium the test is skipped, except under CI (CI=true), where
-// it fails: .ci/run installs Chromium.
-func newRenderer(t *testing.T) *render.Browser {
-	t.Helper()
-	if render.FindChromium() == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium under CI: .ci/run installs Debian's chromium; set CHROMIUM=path if it lives elsewhere")
-		}
-		t.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path); CI runs this test")
-	}
-	b, err := render.New(render.Options{SettlePoll: 100 * time.Millisecond, Tabs: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
-}
 
 // renderCapture reads a rendered fetch's capture.
 func renderCapture(t *testing.T, c *watch.Checker, f store.Fetch) store.RenderCapture {
@@ -100,7 +81,7 @@ func TestRenderFixtures(t *testing.T) {
 	site := browser.NewSite(300 * time.Millisecond)
 	srv := httptest.NewServer(site)
 	t.Cleanup(srv.Close)
-	b := newRenderer(t)
+	b := rendertest.Browser(t)
 	for _, tc := range []struct {
 		name, path  string
 		plainReason string // the reason without a browser (render: auto, none available)
@@ -180,7 +161,7 @@ func TestRenderBotWall(t *testing.T) {
 	t.Cleanup(srv.Close)
 	clk := &clock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
 	c := newChecker(t, clk, fetch.Options{Attempts: 1})
-	c.Renderer = newRenderer(t)
+	c.Renderer = rendertest.Browser(t)
 	src := addSource(t, c, "wall", srv.URL+browser.WalledAll)
 	res := c.Check(t.Context(), src)
 	if !strings.HasPrefix(res.Fetch.Reason, "bot wall even in the browser") || res.Fetch.RenderSHA256 == "" {
@@ -197,7 +178,7 @@ func TestRenderChanges(t *testing.T) {
 	t.Cleanup(srv.Close)
 	clk := &clock{t: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
 	c := newChecker(t, clk, fetch.Options{})
-	c.Renderer = newRenderer(t)
+	c.Renderer = rendertest.Browser(t)
 	src := addSource(t, c, "app", srv.URL+browser.App)
 	if res := c.Check(t.Context(), src); res.Fetch.Outcome != store.OutcomeNew {
 		t.Fatalf("first check: %s (%s)", res.Fetch.Outcome, res.Fetch.Reason)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/clausewatch/clausewatch/fixtures/browser"
-	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/render/rendertest"
 )
 
 // TestPostgresRenderQueue: real processes on PostgreSQL. A worker with
@@ -21,12 +20,7 @@ import (
 // needs a browser) on to the render queue without recording it, and
 // never starts Chromium; a worker with --queues render then renders it.
 func TestPostgresRenderQueue(t *testing.T) {
-	if render.FindChromium() == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium under CI: .ci/run installs Debian's chromium; set CHROMIUM=path if it lives elsewhere")
-		}
-		t.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path); CI runs this test")
-	}
+	rendertest.Require(t)
 	dsn := pgDB(t)
 	key := t.TempDir() + "/log.key"
 	srv, _ := policyServer(t, func(i, n int) string { return "pages/ims/2022-05-17.html" })
