@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"sync/atomic"
 	"testing"
 
 	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/render/rendertest"
 )
 
 // newBrowser returns a Browser for a test, closed at cleanup. Without
@@ -17,12 +17,7 @@ import (
 // .ci/run installs Chromium, so a missing one there is a broken setup.
 func newBrowser(t testing.TB, opts render.Options) *render.Browser {
 	t.Helper()
-	if render.FindChromium() == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium under CI: .ci/run installs Debian's chromium; set CHROMIUM=path if it lives elsewhere")
-		}
-		t.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path); CI runs this test")
-	}
+	rendertest.Require(t)
 	b, err := render.New(opts)
 	if err != nil {
 		t.Fatal(err)

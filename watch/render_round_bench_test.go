@@ -21,6 +21,7 @@ import (
 	"github.com/clausewatch/clausewatch/fixtures"
 	browserfx "github.com/clausewatch/clausewatch/fixtures/browser"
 	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/render/rendertest"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/watch"
 )
@@ -58,9 +59,7 @@ var (
 //	browser-MB                     Chromium's memory (PSS) after the rounds
 //	load1-start, load1-end         the 1-minute load average around the run
 func BenchmarkRenderRound(b *testing.B) {
-	if render.FindChromium() == "" {
-		b.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path)")
-	}
+	rendertest.Require(b)
 	n, every := *renderRoundSources, max(1, *renderRoundEvery)
 	page, err := fs.ReadFile(fixtures.FS(), "pages/ims/2022-05-17.html")
 	if err != nil {

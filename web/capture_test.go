@@ -3,13 +3,13 @@ package web_test
 import (
 	"html"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	browserfx "github.com/clausewatch/clausewatch/fixtures/browser"
 	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/render/rendertest"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/watch"
 	"github.com/clausewatch/clausewatch/web"
@@ -23,12 +23,7 @@ import (
 // read in a real headless browser, a source set to render: never that
 // needs one, and a plain page.
 func TestSourceRenderStatus(t *testing.T) {
-	if render.FindChromium() == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium under CI: .ci/run installs Debian's chromium")
-		}
-		t.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path); CI runs this test")
-	}
+	rendertest.Require(t)
 	h := newHistory(t)
 	site := httptest.NewServer(browserfx.NewSite(100 * time.Millisecond))
 	defer site.Close()

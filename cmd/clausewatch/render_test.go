@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/clausewatch/clausewatch/fixtures/browser"
-	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/render/rendertest"
 	"github.com/clausewatch/clausewatch/warc/warciotest"
 )
 
@@ -23,12 +23,7 @@ import (
 // change; a source set to render: never, and a site that walls off the
 // browser too, say so in sources.
 func TestCheckRendered(t *testing.T) {
-	if render.FindChromium() == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium under CI: .ci/run installs Debian's chromium")
-		}
-		t.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path); CI runs this test")
-	}
+	rendertest.Require(t)
 	site := browser.NewSite(200 * time.Millisecond)
 	srv := httptest.NewServer(site)
 	defer srv.Close()

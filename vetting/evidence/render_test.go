@@ -3,7 +3,6 @@ package evidence_test
 import (
 	"bytes"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/clausewatch/clausewatch/fixtures"
 	"github.com/clausewatch/clausewatch/fixtures/browser"
 	"github.com/clausewatch/clausewatch/render"
+	"github.com/clausewatch/clausewatch/render/rendertest"
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/vetting"
 	"github.com/clausewatch/clausewatch/vetting/evidence"
@@ -27,12 +27,7 @@ import (
 // checks both against the log and lists them; altering either fails the
 // render checks, not only the file list.
 func TestRenderedCaptures(t *testing.T) {
-	if render.FindChromium() == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no Chromium under CI: .ci/run installs Debian's chromium")
-		}
-		t.Skip("no Chromium on this machine (apt-get install chromium, or set CHROMIUM=path); CI runs this test")
-	}
+	rendertest.Require(t)
 	clk := fixtures.NewClock(noon("2024-03-01"))
 	site := browser.NewSite(100 * time.Millisecond)
 	srv := httptest.NewServer(site)
