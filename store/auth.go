@@ -132,8 +132,9 @@ func (d *DB) Tokens(ctx context.Context) ([]Token, error) {
 	return out, nil
 }
 
-// RevokeToken deletes the token named name and every session signed in
-// with it.
+// RevokeToken deletes the token named name, every session signed in
+// with it and the e-mail subscriptions it owns (their unsent mail is
+// marked failed), in one transaction.
 func (d *DB) RevokeToken(ctx context.Context, name string) error {
 	err := d.update(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
@@ -165,7 +166,7 @@ func (d *DB) RevokeToken(ctx context.Context, name string) error {
 				return err
 			}
 		}
-		return nil
+		return dropSubscriptionsOf(tx, name)
 	})
 	if err != nil {
 		return fmt.Errorf("revoke token %q: %w", name, err)

@@ -266,7 +266,7 @@ func (d *DB) DeleteOwnSubscription(ctx context.Context, id uint64, owner string)
 
 func (d *DB) deleteSubscription(ctx context.Context, id uint64, mine func(Subscription) bool) error {
 	return d.update(ctx, func(tx *bbolt.Tx) error {
-		subs, outbox, _, pending, err := mailBuckets(tx, true)
+		subs, _, _, _, err := mailBuckets(tx, true)
 		if err != nil {
 			return err
 		}
@@ -277,29 +277,65 @@ func (d *DB) deleteSubscription(ctx context.Context, id uint64, mine func(Subscr
 		if !mine(s) {
 			return ErrNotFound
 		}
-		if err := subs.Delete(u64(id)); err != nil {
-			return err
+		return dropSubscriptions(tx, map[uint64]bool{id: true})
+	})
+}
+
+// dropSubscriptionsOf deletes, in tx, every subscription owner owns (a
+// revoked token's: its owner can no longer see or remove them).
+func dropSubscriptionsOf(tx *bbolt.Tx, owner string) error {
+	subs := tx.Bucket(bucketMailSubs)
+	if subs == nil {
+		return nil
+	}
+	ids := map[uint64]bool{}
+	err := subs.ForEach(func(k, v []byte) error {
+		var s Subscription
+		if err := decode(v, &s); err != nil {
+			return fmt.Errorf("subscription %d: %w", fromU64(k), err)
 		}
-		var drop [][]byte
-		pending.ForEach(func(k, _ []byte) error { drop = append(drop, k); return nil })
-		for _, k := range drop {
-			var m Mail
-			if err := getJSON(outbox, k, &m); err != nil {
-				return fmt.Errorf("mail %d: %w", fromU64(k), err)
-			}
-			if m.Sub != id {
-				continue
-			}
-			m.State, m.Next, m.Error = DeliveryFailed, time.Time{}, "subscription deleted"
-			if err := putJSON(outbox, k, m); err != nil {
-				return err
-			}
-			if err := pending.Delete(k); err != nil {
-				return err
-			}
+		if s.Owner == owner {
+			ids[fromU64(k)] = true
 		}
 		return nil
 	})
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return dropSubscriptions(tx, ids)
+}
+
+// dropSubscriptions deletes the subscriptions ids in tx. Their sent mail
+// stays on record; what was still to send is marked failed.
+func dropSubscriptions(tx *bbolt.Tx, ids map[uint64]bool) error {
+	subs, outbox, _, pending, err := mailBuckets(tx, true)
+	if err != nil {
+		return err
+	}
+	for id := range ids {
+		if err := subs.Delete(u64(id)); err != nil {
+			return err
+		}
+	}
+	var drop [][]byte
+	pending.ForEach(func(k, _ []byte) error { drop = append(drop, k); return nil })
+	for _, k := range drop {
+		var m Mail
+		if err := getJSON(outbox, k, &m); err != nil {
+			return fmt.Errorf("mail %d: %w", fromU64(k), err)
+		}
+		if !ids[m.Sub] {
+			continue
+		}
+		m.State, m.Next, m.Error = DeliveryFailed, time.Time{}, "subscription deleted"
+		if err := putJSON(outbox, k, m); err != nil {
+			return err
+		}
+		if err := pending.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // QueueMail queues messages for a subscription and moves its cursor (and

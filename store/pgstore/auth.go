@@ -52,15 +52,18 @@ func (d *DB) Tokens(ctx context.Context) ([]store.Token, error) {
 	return out, nil
 }
 
-// RevokeToken deletes a token and every session signed in with it.
+// RevokeToken deletes a token, every session signed in with it and the
+// e-mail subscriptions it owns (their unsent mail marked failed).
 func (d *DB) RevokeToken(ctx context.Context, name string) error {
 	err := d.tx(ctx, func(tx pgx.Tx) error {
 		var hash string
 		if err := tx.QueryRow(ctx, "DELETE FROM tokens WHERE name = $1 RETURNING hash", name).Scan(&hash); err != nil {
 			return notFound(err)
 		}
-		_, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", hash)
-		return err
+		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", hash); err != nil {
+			return err
+		}
+		return dropSubscriptionsOf(ctx, tx, name)
 	})
 	if err != nil {
 		return fmt.Errorf("revoke token %q: %w", name, err)

@@ -91,18 +91,38 @@ func (d *DB) deleteSubscription(ctx context.Context, id uint64, del string, args
 		if tag.RowsAffected() == 0 {
 			return store.ErrNotFound
 		}
-		pending, err := docs[store.Mail](ctx, tx, "SELECT doc FROM mail_outbox WHERE pending AND sub = $1 ORDER BY id FOR UPDATE", id)
-		if err != nil {
+		return failPending(ctx, tx, []uint64{id})
+	})
+}
+
+// dropSubscriptionsOf deletes, in tx, every subscription owner owns (a
+// revoked token's) and fails their pending mail.
+func dropSubscriptionsOf(ctx context.Context, tx pgx.Tx, owner string) error {
+	rows, err := tx.Query(ctx, "DELETE FROM mail_subs WHERE owner = $1 RETURNING id", owner)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uint64])
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return failPending(ctx, tx, ids)
+}
+
+// failPending marks the unsent mail of subscriptions ids failed: their
+// subscriptions are gone.
+func failPending(ctx context.Context, tx pgx.Tx, ids []uint64) error {
+	pending, err := docs[store.Mail](ctx, tx, "SELECT doc FROM mail_outbox WHERE pending AND sub = ANY($1) ORDER BY id FOR UPDATE", ids)
+	if err != nil {
+		return err
+	}
+	for _, m := range pending {
+		m.State, m.Next, m.Error = store.DeliveryFailed, time.Time{}, "subscription deleted"
+		if _, err := tx.Exec(ctx, "UPDATE mail_outbox SET doc = $2, pending = false WHERE id = $1", m.ID, m); err != nil {
 			return err
 		}
-		for _, m := range pending {
-			m.State, m.Next, m.Error = store.DeliveryFailed, time.Time{}, "subscription deleted"
-			if _, err := tx.Exec(ctx, "UPDATE mail_outbox SET doc = $2, pending = false WHERE id = $1", m.ID, m); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // QueueMail queues messages for a subscription and moves its cursor (and

@@ -133,4 +133,51 @@ var mailCases = []Case{
 			t.Errorf("left after the deletes: %v, want bo's only", ids(all))
 		}
 	}},
+	{"Mail/RevokeDropsSubscriptions", func(t *testing.T, db store.Store, clock *Clock) {
+		// A revoked token's subscriptions go with it: nobody could see or
+		// remove them any more, and a new token of the same name must not
+		// inherit them. Other users' and the admins' stay.
+		ctx := t.Context()
+		for _, name := range []string{"ann", "bo"} {
+			if _, _, err := db.CreateToken(ctx, name, store.RoleViewer); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add := func(owner, email string) store.Subscription {
+			s, err := db.AddSubscription(ctx, store.Subscription{User: owner, Owner: owner, Email: email})
+			must(t, "subscribe "+email, err)
+			return s
+		}
+		ann1, ann2, bo, admins := add("ann", "a1@example.org"), add("ann", "a2@example.org"), add("bo", "b@example.org"), add("", "ops@example.org")
+		for _, s := range []store.Subscription{ann1, bo} {
+			if _, err := db.QueueMail(ctx, s.ID, 0, "", []store.Mail{{Kind: store.MailChange, Key: fmt.Sprintf("change/9/%d", s.ID), To: s.Email}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		must(t, "revoke ann", db.RevokeToken(ctx, "ann"))
+		all, err := db.Subscriptions(ctx)
+		var left []uint64
+		for _, s := range all {
+			left = append(left, s.ID)
+		}
+		if err != nil || fmt.Sprint(left) != fmt.Sprint([]uint64{bo.ID, admins.ID}) {
+			t.Errorf("subscriptions after revoking ann: %v, %v; want bo's and the admins'", left, err)
+		}
+		for _, id := range []uint64{ann1.ID, ann2.ID} {
+			_, err := db.Subscription(ctx, id)
+			wantErr(t, fmt.Sprintf("ann's subscription %d", id), err, store.ErrNotFound)
+		}
+		if p, _ := db.PendingMail(ctx); len(p) != 1 || p[0].Sub != bo.ID {
+			t.Errorf("pending after the revoke: %+v (ann's mail fails, bo's stays)", p)
+		}
+		if kept, _ := db.Mails(ctx, ann1.ID, 0); len(kept) != 1 || kept[0].State != store.DeliveryFailed || kept[0].Error != "subscription deleted" {
+			t.Errorf("ann's unsent mail stays on record, failed: %+v", kept)
+		}
+		if _, _, err := db.CreateToken(ctx, "ann", store.RoleViewer); err != nil {
+			t.Fatal(err)
+		}
+		if mine, _ := db.SubscriptionsOf(ctx, "ann"); len(mine) != 0 {
+			t.Errorf("a new token named ann inherits %d subscriptions", len(mine))
+		}
+	}},
 }
