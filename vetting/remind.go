@@ -7,10 +7,14 @@ import "time"
 // update is still missing: day 7 of 10 leaves three days to chase it.
 const ReminderDay = 7
 
+// RubricReminderDays is how many days before a rubric re-vet falls due
+// its reminder is sent: two weeks to book the review.
+const RubricReminderDays = 14
+
 // ReminderDate is the day a deadline's reminder is due, in the
 // supplier's calendar: a renewal's notice date (NoticeDays before it),
-// or day ReminderDay of an update window. ok is false for deadlines that
-// get no reminder (rubric re-vets: staff record the release themselves).
+// day ReminderDay of an update window, or RubricReminderDays before a
+// rubric re-vet's last day. ok is false for an update with no window.
 func ReminderDate(it Item) (day Date, ok bool) {
 	switch it.Kind {
 	case "renewal":
@@ -20,6 +24,8 @@ func ReminderDate(it Item) (day Date, ok bool) {
 			return Date{}, false
 		}
 		return it.Status.Window.Notified.AddDays(ReminderDay), true
+	case "rubric":
+		return it.Date.AddDays(-RubricReminderDays), true
 	}
 	return Date{}, false
 }

@@ -84,3 +84,64 @@ func TestRemind(t *testing.T) {
 		}
 	}
 }
+
+// TestRemindRubric: a rubric re-vet's reminder is due RubricReminderDays
+// before its last day, in the supplier's zone, until that day; overdue
+// or re-vetted, none.
+func TestRemindRubric(t *testing.T) {
+	ctx := t.Context()
+	db, err := store.Open(filepath.Join(t.TempDir(), "rubric.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, r := range []store.Rubric{{Version: "1.0", Released: "2018-09-01"}, {Version: "2.0", Released: "2022-03-01"}} {
+		if _, err := db.AddRubric(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Released 2022-03-01: due 2022-04-30 (60 days), reminded from
+	// 2022-04-16, in Auckland.
+	if _, err := db.PutSupplier(ctx, store.Supplier{Name: "Kiwi", Rubric: "1.0", Zone: "Pacific/Auckland"}); err != nil {
+		t.Fatal(err)
+	}
+	nz, _ := time.LoadLocation("Pacific/Auckland")
+	prog := &vetting.Program{DB: db}
+	for _, tc := range []struct {
+		now  time.Time
+		want bool
+	}{
+		{time.Date(2022, 4, 15, 23, 59, 0, 0, nz), false},
+		{time.Date(2022, 4, 15, 12, 0, 0, 0, time.UTC), true}, // already the 16th in Auckland
+		{time.Date(2022, 4, 16, 0, 0, 0, 0, nz), true},
+		{time.Date(2022, 4, 30, 23, 59, 0, 0, nz), true},
+		{time.Date(2022, 5, 1, 0, 0, 0, 0, nz), false}, // overdue: too late for a reminder
+	} {
+		items, err := prog.Deadlines(ctx, tc.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bool
+		for _, it := range items {
+			if it.Kind != "rubric" {
+				continue
+			}
+			if day, ok := vetting.ReminderDate(it); !ok || day.String() != "2022-04-16" {
+				t.Errorf("rubric reminder date %s, %v; want 2022-04-16", day, ok)
+			}
+			got = got || vetting.Remind(it, tc.now)
+		}
+		if got != tc.want {
+			t.Errorf("at %s: rubric reminder %v, want %v", tc.now, got, tc.want)
+		}
+	}
+	if _, err := db.PutSupplier(ctx, store.Supplier{Name: "Kiwi", Rubric: "2.0", Zone: "Pacific/Auckland"}); err != nil {
+		t.Fatal(err)
+	}
+	items, _ := prog.Deadlines(ctx, time.Date(2022, 4, 20, 12, 0, 0, 0, nz))
+	for _, it := range items {
+		if it.Kind == "rubric" {
+			t.Errorf("re-vetted, still a rubric deadline: %+v", it)
+		}
+	}
+}

@@ -260,14 +260,21 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-// TestMailReminders: a renewal's notice date and an update window's day
-// 7 each bring one reminder, on the day, to a subscriber of the
-// supplier, and never twice.
+// TestMailReminders: a renewal's notice date, an update window's day 7
+// and two weeks before a rubric re-vet is due each bring one reminder, on
+// the day, to a subscriber of the supplier, and never twice.
 func TestMailReminders(t *testing.T) {
 	r := newMailRig(t)
 	ctx := t.Context()
 	// Awarded 2021-08-31: renewal 2022-08-31, notice due 2022-07-02.
-	if _, err := r.h.DB.PutSupplier(ctx, store.Supplier{Name: "COR", Awarded: "2021-08-31"}); err != nil {
+	// Vetted against rubric 1.0; 2.0 released 2022-05-20: re-vet due
+	// 2022-07-19, reminded 2022-07-05.
+	for _, rb := range []store.Rubric{{Version: "1.0", Released: "2018-09-01"}, {Version: "2.0", Released: "2022-05-20"}} {
+		if _, err := r.h.DB.AddRubric(ctx, rb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.h.DB.PutSupplier(ctx, store.Supplier{Name: "COR", Awarded: "2021-08-31", Rubric: "1.0"}); err != nil {
 		t.Fatal(err)
 	}
 	// Notified 2022-07-10: day 7 is 2022-07-17.
@@ -286,6 +293,8 @@ func TestMailReminders(t *testing.T) {
 		{"2022-07-01", ""},
 		{"2022-07-02", "[clausewatch] Reminder: COR seal renewal on 2022-08-31 — notice due"},
 		{"2022-07-03", ""},
+		{"2022-07-05", "[clausewatch] Reminder: COR re-vet against the new rubric due by 2022-07-19"},
+		{"2022-07-06", ""},
 		{"2022-07-16", ""},
 		{"2022-07-17", "[clausewatch] Reminder: COR policy update due by 2022-07-20"},
 		{"2022-07-18", ""},

@@ -127,6 +127,9 @@ func (m *Mailer) reminderMail(s store.Subscription, it vetting.Item, now time.Ti
 	case "renewal":
 		r.What = fmt.Sprintf("The seal renewal is on %s: notify the supplier now (%d days before).", it.Day, vetting.NoticeDays)
 		subject = fmt.Sprintf("[clausewatch] Reminder: %s seal renewal on %s — notice due", it.Supplier, it.Day)
+	case "rubric":
+		r.What = fmt.Sprintf("The re-vet against the new rubric is due by %s this reminder comes %d days before: book the review.", it.Day, vetting.RubricReminderDays)
+		subject = fmt.Sprintf("[clausewatch] Reminder: %s re-vet against the new rubric due by %s", it.Supplier, it.Day)
 	default:
 		r.What = fmt.Sprintf("Day %d of the %d-day update window: the update is not seen yet; the last day is %s.",
 			vetting.ReminderDay, vetting.UpdateDays, it.Day)
