@@ -435,11 +435,15 @@ func checkNotificationEdit(before, n Notification) error {
 
 // Rubric is a release of the vetting rubric.
 type Rubric struct {
-	V        int       `json:"v"`
-	Version  string    `json:"version"`
-	Released string    `json:"released"` // YYYY-MM-DD
-	Note     string    `json:"note,omitempty"`
-	Recorded time.Time `json:"recorded"`
+	V        int    `json:"v"`
+	Version  string `json:"version"`
+	Released string `json:"released"` // YYYY-MM-DD
+	Note     string `json:"note,omitempty"`
+	// RevetDays is how many days after the release a re-vet against it
+	// is due, when the release names a period (0: the programme's
+	// default, vetting.RubricDays).
+	RevetDays int       `json:"revet_days,omitempty"`
+	Recorded  time.Time `json:"recorded"`
 }
 
 // AddRubric records a rubric release. Versions are unique; releases are
@@ -585,6 +589,9 @@ func validateRubric(r *Rubric) error {
 	}
 	if err := requireDate("release date", r.Released); err != nil {
 		return fmt.Errorf("add rubric %s: %w", r.Version, err)
+	}
+	if r.RevetDays < 0 || r.RevetDays > 3660 {
+		return fmt.Errorf("add rubric %s: %w: re-vet period %d days (want 1 to 3660, or 0 for the default)", r.Version, ErrInvalid, r.RevetDays)
 	}
 	return nil
 }

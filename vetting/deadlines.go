@@ -182,6 +182,9 @@ func rubricItem(sup store.Supplier, loc *time.Location, rubrics []store.Rubric, 
 	if !slices.ContainsFunc(rubrics, func(r store.Rubric) bool { return r.Version == sup.Rubric }) {
 		vetted = fmt.Sprintf("vetted against rubric %q, which is not a recorded release", sup.Rubric)
 	}
+	if latest.RevetDays > 0 {
+		days = latest.RevetDays
+	}
 	rel, _ := ParseDate(latest.Released)
 	day := rel.AddDays(days)
 	it := Item{Kind: "rubric", Supplier: sup.Name, Date: day, Due: day.AddDays(1).Start(loc), State: StateDue,

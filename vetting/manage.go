@@ -71,7 +71,7 @@ func Tickets(source string, texts map[store.TicketKind][]string) []TicketRequest
 // AddRubric records a rubric release and returns the suppliers it sends
 // back to vetting, by name (never nil).
 func (p *Program) AddRubric(ctx context.Context, r store.Rubric) (store.Rubric, []string, error) {
-	r, err := p.DB.AddRubric(ctx, store.Rubric{Version: r.Version, Released: r.Released, Note: r.Note})
+	r, err := p.DB.AddRubric(ctx, store.Rubric{Version: r.Version, Released: r.Released, Note: r.Note, RevetDays: r.RevetDays})
 	if err != nil {
 		return store.Rubric{}, nil, err
 	}

@@ -1,7 +1,9 @@
 package vetting_test
 
 import (
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +89,45 @@ func TestRubricRevetDue(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRubricRevetDays: a release that names its own re-vet period is due
+// that many days after it, whatever the programme's default; a bad
+// period is refused with the release named.
+func TestRubricRevetDays(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "r.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	p := &vetting.Program{DB: db, RubricDays: 10}
+	for _, r := range []store.Rubric{{Version: "1.0", Released: "2018-09-01"}, {Version: "2.0", Released: "2022-03-01", RevetDays: 90}} {
+		if _, _, err := p.AddRubric(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range []int{-1, 3661} {
+		_, _, err := p.AddRubric(ctx, store.Rubric{Version: "3.0", Released: "2023-01-01", RevetDays: bad})
+		if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "3.0") {
+			t.Errorf("re-vet period %d: %v, want ErrInvalid naming the release", bad, err)
+		}
+	}
+	if _, err := db.PutSupplier(ctx, store.Supplier{Name: "Acme", Rubric: "1.0", Zone: "UTC"}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := p.Deadlines(ctx, time.Date(2022, 5, 1, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		if it.Kind == "rubric" {
+			got = append(got, it.Day+" "+it.State)
+		}
+	}
+	if len(got) != 1 || got[0] != "2022-05-30 due" {
+		t.Errorf("rubric deadlines %q, want [2022-05-30 due] (90 days after the release, not the default 10)", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/clausewatch/clausewatch/fetch"
@@ -132,6 +133,15 @@ func (s *Server) rubricForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Form = store.Rubric{Version: r.PostFormValue("version"), Released: r.PostFormValue("released"), Note: r.PostFormValue("note")}
+	if v := strings.TrimSpace(r.PostFormValue("revet_days")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			d.Error = fmt.Sprintf("re-vet period %q: want a whole number of days, 1 or more", v)
+			s.renderRubrics(w, r, http.StatusBadRequest, d)
+			return
+		}
+		d.Form.RevetDays = n
+	}
 	if _, _, err := s.program().AddRubric(r.Context(), d.Form); err != nil {
 		status, msg := s.formError(r, "rubric", err)
 		d.Error = msg

@@ -87,7 +87,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"POST", ims + "/notifications", tok, `{"when":"2022-05-13","must":"name the covered sites","tickets":[{"kind":"appear","text":"Foundation, Compatibility Check"}]}`, 201, false},
 		{"GET", ims + "/record", tok, "", 200, false},
 		{"GET", "/api/deadlines", tok, "", 200, false},
-		{"POST", "/api/rubrics", tok, `{"version":"2.0","released":"2022-04-01"}`, 201, false},
+		{"POST", "/api/rubrics", tok, `{"version":"2.0","released":"2022-04-01","revet_days":90}`, 201, false},
 		{"POST", "/api/baselines", tok, `{"source":"ims-privacy","name":"rewrite","version":3}`, 201, false},
 		{"GET", ims + "/renewal?baseline=rewrite", tok, "", 200, false},
 		{"GET", ims + "/renewal?to=soon", tok, "", 400, false},

@@ -274,11 +274,12 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 // runRubric implements "clausewatch rubric add|list".
 func runRubric(ctx context.Context, e *env, args []string) error {
 	stdout := e.stdout
-	c := e.command("rubric", "rubric add VERSION --released DATE | rubric list",
+	c := e.command("rubric", "rubric add VERSION --released DATE [--revet-days N] | rubric list",
 		"Records releases of the vetting rubric. Every supplier vetted against an older release needs\n"+
 			"re-vetting; 'add' lists them, and 'deadlines' shows them until their record names the new one.", true)
 	released := c.fs.String("released", "", "release `date` (YYYY-MM-DD)")
 	note := c.fs.String("note", "", "free-text `note`")
+	revetDays := c.fs.Int("revet-days", 0, "re-vets against this release are due `N` days after it (default: 60)")
 	verb, rest, done, err := parseVerb(c, args, stdout)
 	if done || err != nil {
 		return err
@@ -295,7 +296,7 @@ func runRubric(ctx context.Context, e *env, args []string) error {
 	defer closeDB()
 	prog := &vetting.Program{DB: db}
 	if verb == "add" {
-		r, needs, err := prog.AddRubric(ctx, store.Rubric{Version: rest[0], Released: *released, Note: *note})
+		r, needs, err := prog.AddRubric(ctx, store.Rubric{Version: rest[0], Released: *released, Note: *note, RevetDays: *revetDays})
 		if err != nil {
 			return &exitError{code: 2, msg: "rubric: " + err.Error()}
 		}
@@ -313,7 +314,11 @@ func runRubric(ctx context.Context, e *env, args []string) error {
 		return printJSON(stdout, rs)
 	}
 	for _, r := range rs {
-		fmt.Fprintf(stdout, "%s\t%s\t%s\n", termSafe(r.Released), termSafe(r.Version), termSafe(r.Note))
+		days := vetting.RubricDays
+		if r.RevetDays > 0 {
+			days = r.RevetDays
+		}
+		fmt.Fprintf(stdout, "%s\t%s\tre-vet within %d days\t%s\n", termSafe(r.Released), termSafe(r.Version), days, termSafe(r.Note))
 	}
 	return nil
 }
