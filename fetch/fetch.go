@@ -16,6 +16,7 @@ import (
 	"net/http/httptrace"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -479,7 +480,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, req Request) (*Capture
 	if resp.TLS != nil {
 		capture.TLS = tlsFacts(resp.TLS)
 	}
-	body, err := readBody(resp.Body, resp.Header.Get("Content-Encoding"), c.opts.MaxBytes)
+	body, err := readBody(resp.Body, resp.Header.Get("Content-Encoding"), c.opts.MaxBytes, resp.ContentLength)
 	capture.End = c.opts.Now()
 	if err != nil {
 		return capture, explain(ctx, err)
@@ -551,13 +552,14 @@ func (l *hostLimiter) acquire(ctx context.Context, host string) (release func(),
 
 // readBody reads a response body, undoing its Content-Encoding, and fails
 // with ErrTooLarge once more than limit bytes come out — so a small gzip
-// bomb costs at most limit bytes of memory.
-func readBody(r io.Reader, encoding string, limit int64) ([]byte, error) {
+// bomb costs at most limit bytes of memory. size is the Content-Length
+// (-1: unknown).
+func readBody(r io.Reader, encoding string, limit, size int64) ([]byte, error) {
 	dec, err := decoder(r, encoding)
 	if err != nil {
 		return nil, err
 	}
-	body, err := io.ReadAll(io.LimitReader(dec, limit+1))
+	body, err := readAll(io.LimitReader(dec, limit+1), bodyHint(encoding, limit, size))
 	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("%w (over %d bytes)", ErrTooLarge, limit)
 	}
@@ -565,4 +567,33 @@ func readBody(r io.Reader, encoding string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
 	return body, nil
+}
+
+// bodyHint is the buffer a body is read into first: its length, when the
+// response says it and sends it as is (within limit), else 512 bytes as
+// io.ReadAll starts with. A 34 KB page read by io.ReadAll grew its buffer
+// nine times, allocating twice its size.
+func bodyHint(encoding string, limit, size int64) int {
+	if e := strings.ToLower(strings.TrimSpace(encoding)); size < 0 || (e != "" && e != "identity") {
+		return 512
+	}
+	return int(min(size, limit)) + 1 // +1: room for the read that sees the end
+}
+
+// readAll is io.ReadAll into a buffer of capacity hint to begin with.
+func readAll(r io.Reader, hint int) ([]byte, error) {
+	b := make([]byte, 0, max(hint, 1))
+	for {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, 1)
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
