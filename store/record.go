@@ -55,6 +55,7 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 	if err != nil {
 		return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", r.Fetch.SourceID, err)
 	}
+	d.noteRecord(ctx)
 	return p.fetch, p.change, nil
 }
 
