@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -113,6 +112,7 @@ type Client struct {
 	opts  Options
 	http  *http.Client
 	hosts hostLimiter
+	bufs  bodyBuffers
 }
 
 // CloseIdleConnections closes the kept-alive connections no request is
@@ -479,7 +479,7 @@ func (c *Client) attempt(ctx context.Context, u *url.URL, req Request) (*Capture
 	if resp.TLS != nil {
 		capture.TLS = tlsFacts(resp.TLS)
 	}
-	body, err := readBody(resp.Body, resp.Header.Get("Content-Encoding"), c.opts.MaxBytes)
+	body, err := readBody(resp.Body, resp.Header.Get("Content-Encoding"), c.opts.MaxBytes, resp.ContentLength, &c.bufs)
 	capture.End = c.opts.Now()
 	if err != nil {
 		return capture, explain(ctx, err)
@@ -547,22 +547,4 @@ func (l *hostLimiter) acquire(ctx context.Context, host string) (release func(),
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-}
-
-// readBody reads a response body, undoing its Content-Encoding, and fails
-// with ErrTooLarge once more than limit bytes come out — so a small gzip
-// bomb costs at most limit bytes of memory.
-func readBody(r io.Reader, encoding string, limit int64) ([]byte, error) {
-	dec, err := decoder(r, encoding)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(dec, limit+1))
-	if int64(len(body)) > limit {
-		return nil, fmt.Errorf("%w (over %d bytes)", ErrTooLarge, limit)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	return body, nil
 }

@@ -126,6 +126,29 @@ type pageFile struct {
 	size   int64
 	f      *os.File
 	mapped []byte
+	// pages counts the pages read from the mapping since it was last
+	// dropped from the resident set, last the latest one's offset: a
+	// walk drops it every dropEvery pages (walkDropPages), so that
+	// opening a file does not leave the process holding all of it
+	// (mapped.go).
+	pages, dropEvery int
+	last             int64
+}
+
+// walkDropPages is how many pages a walk reads from its mapping between
+// two drops: 16 MB of 4 KB pages.
+const walkDropPages = 4096
+
+// touch notes a read of the page at base from the mapping.
+func (p *pageFile) touch(base int64) {
+	if base == p.last {
+		return
+	}
+	p.last = base
+	if p.pages++; p.pages >= p.dropEvery {
+		p.pages = 0
+		_ = dropWalked(p.mapped) // only memory is at stake
+	}
 }
 
 func openPages(path string) (*pageFile, error) {
@@ -138,7 +161,7 @@ func openPages(path string) (*pageFile, error) {
 		f.Close()
 		return nil, err
 	}
-	p := &pageFile{ReaderAt: f, size: info.Size(), f: f}
+	p := &pageFile{ReaderAt: f, size: info.Size(), f: f, dropEvery: walkDropPages}
 	if m, err := mapFile(f, p.size); err == nil {
 		p.mapped, p.ReaderAt = m, bytes.NewReader(m)
 	}
@@ -421,6 +444,7 @@ func (p *pageBytes) at(off, n int64) ([]byte, error) {
 		return nil, io.ErrUnexpectedEOF
 	}
 	if f, ok := p.r.(*pageFile); ok && f.mapped != nil { // no copy
+		f.touch(p.base)
 		if end := p.base + off + n; end <= int64(len(f.mapped)) {
 			return f.mapped[p.base+off : end], nil
 		}

@@ -55,6 +55,7 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 	if err != nil {
 		return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", r.Fetch.SourceID, err)
 	}
+	d.noteRecord(ctx)
 	return p.fetch, p.change, nil
 }
 
@@ -95,19 +96,16 @@ func (d *DB) prepareRecord(ctx context.Context, r Record) (*pendingRecord, error
 		k, err := blobKey(hash)
 		return err == nil && b.Get(k) != nil
 	}
+	// The state is not read here: r.State is the state as read (its Rev
+	// is the Rev then), and writeRecord refuses r when the stored one has
+	// moved on since — a dictionary picked from a stale state costs only
+	// compression, never a wrong record.
 	err := d.view(ctx, func(tx *bbolt.Tx) error {
-		var st State
-		if err := getJSON(tx.Bucket(bucketState), u64(id), &st); err != nil {
-			return fmt.Errorf("state: %w", err)
-		}
-		if st.Rev != r.State.Rev {
-			return ErrConflict
-		}
 		b := tx.Bucket(bucketBlobs)
 		haveBody = r.Body == nil || has(b, bodyHash)
 		haveDoc = r.Doc == nil || has(b, docHash)
 		haveDiff = r.Diff == nil || b.Get(hashKey(r.Diff)) != nil
-		if !haveBody && st.Current != 0 {
+		if st := r.State; !haveBody && st.Current != 0 {
 			var cur Version
 			if err := getJSON(versionBucket(tx, id, st.Generation), u64(st.Current), &cur); err == nil {
 				k, c := d.dictionaryFor(tx, cur.BodySHA256)
@@ -159,7 +157,7 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 	id := f.SourceID
 	p.fetch, p.change, p.keep = Fetch{}, nil, false
 	stateB := tx.Bucket(bucketState)
-	var st State
+	var st stateHead
 	if err := getJSON(stateB, u64(id), &st); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
@@ -250,7 +248,7 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 		}
 		f.Version = prev.Seq
 	}
-	if err := putFetch(tx, f, inGeneration(tx, id, r.State.Generation)); err != nil {
+	if err := putFetch(tx, f, versionsRead(tx, id, r.State.Generation, prev)); err != nil {
 		return err
 	}
 	firstSight := false
@@ -283,6 +281,20 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 	}
 	p.fetch, p.change, p.keep = f, recorded, r.Start != nil || firstSight
 	return nil
+}
+
+// versionsRead is inGeneration with prev, the version the transaction
+// has read already, not decoded again: a fetch record takes only its
+// hashes, which its sighting laid over it leaves alone.
+func versionsRead(tx *bbolt.Tx, src, gen uint64, prev *Version) versionLookup {
+	read := inGeneration(tx, src, gen)
+	return func(seq uint64) (uint64, *Version) {
+		if prev != nil && prev.Seq == seq {
+			v := *prev
+			return gen, &v
+		}
+		return read(seq)
+	}
 }
 
 // hashKey is the binary blob key of data.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -101,6 +102,9 @@ type DB struct {
 	guard guard
 	// commits is the writer Record hands its records to.
 	commits *GroupCommit[pendingRecord]
+	// records counts the records written, to drop the file's mapped
+	// pages every so many (mapped.go).
+	records atomic.Int64
 }
 
 // Open opens (creating if needed) the database at path and migrates it to

@@ -222,32 +222,101 @@ func (c *Checker) CheckAll(ctx context.Context, srcs []store.Source, workers int
 type current struct {
 	state   store.State
 	version *store.Version
-	known   []store.Version // every version of the generation
+	// known are the versions of the generation, read only when a fetch
+	// sees a text other than the current version's (was it a version
+	// before?): an unchanged check reads the current version alone.
+	known *knownVersions
 	// before is the document of the last new text seen (or else the
 	// current version's), read only when the source may turn unstable,
 	// to show what differs.
 	before *extract.Document
 }
 
+// knownVersions reads a generation's versions once, when first asked.
+// Copies of a current (a fetch decided twice) share it.
+type knownVersions struct {
+	read func() ([]store.Version, error)
+	done bool
+	vs   []store.Version
+	err  error
+}
+
+// versions returns the generation's versions, reading them the first
+// time.
+func (k *knownVersions) versions() ([]store.Version, error) {
+	if !k.done {
+		k.vs, k.err = k.read()
+		k.done = true
+	}
+	return k.vs, k.err
+}
+
+// earlier returns the version of the generation whose text is text (the
+// latest, when more are), or nil. Only the current version is there
+// when it is the first, and then nothing is read.
+func (cur current) earlier(text string) (*store.Version, error) {
+	if cur.version == nil {
+		return nil, nil
+	}
+	vs := []store.Version{*cur.version}
+	if cur.version.Seq > 1 && cur.known != nil {
+		var err error
+		if vs, err = cur.known.versions(); err != nil {
+			return nil, err
+		}
+	}
+	var found *store.Version
+	for i := range vs {
+		if vs[i].TextSHA256 == text {
+			found = &vs[i]
+		}
+	}
+	return found, nil
+}
+
+// currentReader is a store that reads a state and its current version
+// without decoding every version of the generation (store.DB).
+type currentReader interface {
+	Current(ctx context.Context, sourceID uint64) (store.State, *store.Version, error)
+}
+
 func (c *Checker) load(ctx context.Context, src store.Source) (current, error) {
 	var cur current
-	st, err := c.Store.State(ctx, src.ID)
+	st, version, err := c.readCurrent(ctx, src.ID)
 	if err != nil {
 		return cur, err
 	}
-	cur.state = st
-	if cur.known, err = c.Store.GenerationVersions(ctx, src.ID, st.Generation); err != nil {
-		return cur, err
-	}
-	for i := range cur.known {
-		if cur.known[i].Seq == st.Current {
-			cur.version = &cur.known[i]
-		}
-	}
+	cur.state, cur.version = st, version
+	cur.known = &knownVersions{read: func() ([]store.Version, error) {
+		return c.Store.GenerationVersions(ctx, src.ID, st.Generation)
+	}}
 	if st.Unsettled+1 >= c.policy().UnstableAfter {
 		cur.before = c.lastText(ctx, st, cur.version)
 	}
 	return cur, nil
+}
+
+// readCurrent reads a source's state and current version: in one read
+// where the store can, else from the state and the generation's
+// versions.
+func (c *Checker) readCurrent(ctx context.Context, id uint64) (store.State, *store.Version, error) {
+	if r, ok := c.Store.(currentReader); ok {
+		return r.Current(ctx, id)
+	}
+	st, err := c.Store.State(ctx, id)
+	if err != nil {
+		return st, nil, err
+	}
+	vs, err := c.Store.GenerationVersions(ctx, id, st.Generation)
+	if err != nil {
+		return st, nil, err
+	}
+	for i := range vs {
+		if vs[i].Seq == st.Current {
+			return st, &vs[i], nil
+		}
+	}
+	return st, nil, nil
 }
 
 // Document reads a stored extract.Document (a version's DocSHA256).
@@ -285,6 +354,9 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, n
 		req.ETag, req.LastModified = cur.state.ETag, cur.state.LastModified
 	}
 	d, blobs, err := c.get(ctx, src, cur, req)
+	if err == nil {
+		err = d.err
+	}
 	if err != nil {
 		res.Err = fmt.Errorf("check %s: %w", src.Name, err)
 		return res

@@ -23,9 +23,13 @@ type decision struct {
 	record  store.Record
 	notice  string
 	changed *extract.Document
+	// err is the store's, when reading the generation's versions failed:
+	// nothing is to be recorded.
+	err error
 }
 
-// decide turns a capture into a record. It does no I/O.
+// decide turns a capture into a record. Its only I/O is reading the
+// generation's earlier versions (cur.earlier), when the text is new.
 func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, ferr error) decision {
 	p := c.policy()
 	st := cur.state
@@ -215,11 +219,10 @@ func (c *Checker) decide(src store.Source, cur current, capture *fetch.Capture, 
 	// that was a version before, or was seen and contradicted before,
 	// means the page alternates: it takes more sightings in a row.
 	needed := p.Confirmations
-	var earlier *store.Version
-	for i := range cur.known {
-		if cur.known[i].TextSHA256 == text {
-			earlier = &cur.known[i]
-		}
+	earlier, err := cur.earlier(text)
+	if err != nil {
+		d.err = fmt.Errorf("versions of generation %d: %w", st.Generation, err)
+		return d
 	}
 	alternating := earlier != nil || slices.Contains(st.Unconfirmed, text)
 	if alternating {

@@ -50,6 +50,9 @@ var (
 //	speedup                    serial-µs/source ÷ µs/source
 //	DB-KB/round, B/source      database growth per round (bbolt's size)
 //	peak-RSS-MB                the process's peak RSS during the rounds
+//	allocs/source,             heap allocations and bytes allocated per
+//	alloc-KB/source            check in the rounds (the fixture server's
+//	                           included)
 //	goroutines-idle, -stopped  above the count before the daemon started:
 //	                           between rounds, and after it stopped
 func BenchmarkRound(b *testing.B) {
@@ -168,6 +171,8 @@ func BenchmarkRound(b *testing.B) {
 		defer stopProfile()
 	}
 	cpuBefore := processCPU()
+	var memBefore, memAfter runtime.MemStats
+	runtime.ReadMemStats(&memBefore)
 	var total time.Duration
 	var grew int64
 	var idle int
@@ -184,6 +189,7 @@ func BenchmarkRound(b *testing.B) {
 		idle = max(idle, runtime.NumGoroutine()-baseGoroutines)
 	}
 	b.StopTimer()
+	runtime.ReadMemStats(&memAfter)
 	cpu := processCPU() - cpuBefore
 	peak := peakRSS()
 	if *roundProfile != "" {
@@ -213,6 +219,9 @@ func BenchmarkRound(b *testing.B) {
 	b.ReportMetric(float64(grew)/float64(b.N)/float64(n), "B/source")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*n), "cpu-µs/source")
 	b.ReportMetric(peak, "peak-RSS-MB")
+	checks := float64(b.N * n)
+	b.ReportMetric(float64(memAfter.Mallocs-memBefore.Mallocs)/checks, "allocs/source")
+	b.ReportMetric(float64(memAfter.TotalAlloc-memBefore.TotalAlloc)/checks/1024, "alloc-KB/source")
 	b.ReportMetric(float64(idle), "goroutines-idle")
 	b.ReportMetric(float64(after), "goroutines-stopped")
 	b.ReportMetric(0, "ns/op") // the figures above say it better
