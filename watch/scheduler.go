@@ -346,7 +346,9 @@ func (s *Scheduler) after(ctx context.Context, src store.Source, next store.Due,
 // source due now, since the check's record wrote its next slot over it.
 func (s *Scheduler) askAgain(ctx context.Context, id uint64, res Result, done bool) (Result, bool, bool) {
 	if s.askedAgain(id) {
-		if err := s.dueNow(ctx, id); err != nil {
+		// Even once shutdown's grace is over: the check's record, which
+		// may commit after it, wrote its next slot over the request.
+		if err := s.dueNow(context.WithoutCancel(ctx), id); err != nil {
 			s.opts.Logger.ErrorContext(ctx, "check asked for during a check: not made due", "source", id, "err", err)
 		}
 	}
