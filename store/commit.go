@@ -253,18 +253,8 @@ func (c *GroupCommit[T]) loop() {
 // false when the queue was closed.
 func (c *GroupCommit[T]) gather(batch *[]queued[T], timer *time.Timer) bool {
 	first := c.taken // the number of the batch's first item
-	for len(*batch) < c.opts.MaxBatch {
-		select {
-		case q, ok := <-c.queue:
-			if !ok {
-				return false
-			}
-			c.taken++
-			*batch = append(*batch, q)
-			continue
-		default:
-		}
-		break
+	if !c.drain(batch) {
+		return false
 	}
 	enough := c.opts.MaxBatch
 	if w := c.opts.Writers; w > 0 && w < enough {
@@ -286,9 +276,27 @@ func (c *GroupCommit[T]) gather(batch *[]queued[T], timer *time.Timer) bool {
 			*batch = append(*batch, q)
 		case <-c.flush:
 			if flushed() {
-				return true
+				return c.drain(batch) // what was queued before the flush too
 			}
 		case <-timer.C:
+			return true
+		}
+	}
+	return true
+}
+
+// drain adds what is queued to batch, without waiting, until it is full.
+// It reports false when the queue was closed.
+func (c *GroupCommit[T]) drain(batch *[]queued[T]) bool {
+	for len(*batch) < c.opts.MaxBatch {
+		select {
+		case q, ok := <-c.queue:
+			if !ok {
+				return false
+			}
+			c.taken++
+			*batch = append(*batch, q)
+		default:
 			return true
 		}
 	}
