@@ -31,13 +31,21 @@ func TestGroupCommit(t *testing.T) {
 		// the two must lose with ErrConflict).
 		invalid, twice int
 		wantKept       int
+		// async hands the records in from one goroutine without waiting
+		// (RecordAsync); flush then ends the writer's wait for more.
+		async, flush bool
 	}{
-		{"one batch", store.CommitOptions{MaxBatch: n, MaxDelay: time.Minute}, -1, -1, 1},
-		{"bad records left out", store.CommitOptions{MaxBatch: n + 1, MaxDelay: time.Minute}, 3, 7, 1},
-		{"per-record commit", store.CommitOptions{MaxBatch: 1}, -1, -1, n},
+		{"one batch", store.CommitOptions{MaxBatch: n, MaxDelay: time.Minute}, -1, -1, 1, false, false},
+		{"bad records left out", store.CommitOptions{MaxBatch: n + 1, MaxDelay: time.Minute}, 3, 7, 1, false, false},
+		{"per-record commit", store.CommitOptions{MaxBatch: 1}, -1, -1, n, false, false},
 		// The delay would hold the batch for an hour: it commits once it
 		// holds a record of every writer.
-		{"every writer in", store.CommitOptions{MaxBatch: 64, MaxDelay: time.Hour, Writers: n}, -1, -1, 1},
+		{"every writer in", store.CommitOptions{MaxBatch: 64, MaxDelay: time.Hour, Writers: n}, -1, -1, 1, false, false},
+		// One goroutine fills the batch: it does not wait for its records.
+		{"handed in, bad records left out", store.CommitOptions{MaxBatch: n + 1, MaxDelay: time.Minute}, 3, 7, 1, true, false},
+		// The delay would hold the batch for an hour: FlushRecords ends it.
+		{"handed in, flushed", store.CommitOptions{MaxBatch: 64, MaxDelay: time.Hour}, -1, -1, 1, true, true},
+		{"handed in, per-record commit", store.CommitOptions{MaxBatch: 1}, 3, -1, n - 1, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,7 +84,22 @@ func TestGroupCommit(t *testing.T) {
 			fetches := make([]store.Fetch, len(recs))
 			var wg sync.WaitGroup
 			for i, r := range recs {
-				wg.Go(func() { fetches[i], _, errs[i] = db.Record(t.Context(), r) })
+				if !tt.async {
+					wg.Go(func() { fetches[i], _, errs[i] = db.Record(t.Context(), r) })
+					continue
+				}
+				wg.Add(1)
+				err := db.RecordAsync(t.Context(), r, func(f store.Fetch, _ *store.Change, err error) {
+					fetches[i], errs[i] = f, err
+					wg.Done()
+				})
+				if err != nil { // not queued: done is not called
+					errs[i] = err
+					wg.Done()
+				}
+			}
+			if tt.flush {
+				db.FlushRecords()
 			}
 			wg.Wait()
 

@@ -151,30 +151,44 @@ func (c *Checker) logger() *slog.Logger {
 // from the current version, it fetches again after Policy.ConfirmDelay
 // and records the change only if the second fetch agrees.
 func (c *Checker) Check(ctx context.Context, src store.Source) Result {
-	return c.check(ctx, src, nil)
+	res, _ := c.check(ctx, src, nil, nil)
+	return res
 }
+
+// pendingCheck is a check whose last record was handed to the store's
+// group writer without waiting (store.Pipeline). Called once that record
+// has committed or failed, it logs the check and returns its result.
+type pendingCheck func() Result
 
 // check is Check, writing next (when not nil) as the source's next due
 // time in the same transaction as the check's last record, so that a
 // scheduled check costs one commit and "recorded" and "rescheduled" never
 // part. A check interrupted before its last record leaves the due time
 // alone.
-func (c *Checker) check(ctx context.Context, src store.Source, next *store.Due) Result {
+//
+// With handIn, and a store that pipelines, the check's last record is
+// handed to the store's writer and check returns at once with handed
+// true: handIn is called, on the writer's goroutine (it must not block),
+// once the record's transaction has ended, with what finishes the check.
+// Otherwise check returns the result itself and never calls handIn.
+func (c *Checker) check(ctx context.Context, src store.Source, next *store.Due, handIn func(pendingCheck)) (res Result, handed bool) {
 	p := c.policy()
-	res := c.once(ctx, src, false, next)
+	if res, handed = c.once(ctx, src, false, next, "", handIn); handed {
+		return res, true
+	}
 	if res.Err == nil && c.confirmationFollows(res.Fetch.Outcome, false) {
 		t := time.NewTimer(p.ConfirmDelay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return res
+			return res, false
 		case <-t.C:
 		}
-		first := res.Notice // reported once: keep it with the confirming fetch's
-		res = c.once(ctx, src, true, next)
-		res.Notice = joinNotice(first, res.Notice)
+		// The first fetch's notice is reported once: with the confirming
+		// fetch's.
+		return c.once(ctx, src, true, next, res.Notice, handIn)
 	}
-	return res
+	return res, false
 }
 
 // CheckAll checks sources with at most workers at once, calling progress
@@ -341,13 +355,18 @@ func (c *Checker) confirmationFollows(o store.Outcome, confirming bool) bool {
 
 // once is one fetch, decided and recorded. confirming marks the second
 // fetch Check makes itself (sent without validators). next is written
-// with the record unless a confirming fetch is still to come.
-func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, next *store.Due) Result {
-	res := Result{Source: src}
+// with the record unless a confirming fetch is still to come; that
+// record, the check's last, goes to handIn as check says. first is a
+// notice of an earlier fetch of the same check, reported with this one.
+func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, next *store.Due, first string, handIn func(pendingCheck)) (Result, bool) {
+	res := Result{Source: src, Notice: first}
+	fail := func(err error) (Result, bool) {
+		res.Err = fmt.Errorf("check %s: %w", src.Name, err)
+		return res, false
+	}
 	cur, err := c.load(ctx, src)
 	if err != nil {
-		res.Err = fmt.Errorf("check %s: %w", src.Name, err)
-		return res
+		return fail(err)
 	}
 	req := fetch.Request{URL: src.URL, AllowPrivate: src.AllowPrivate}
 	if cur.version != nil && cur.state.Pending == nil && !confirming {
@@ -358,14 +377,12 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, n
 		err = d.err
 	}
 	if err != nil {
-		res.Err = fmt.Errorf("check %s: %w", src.Name, err)
-		return res
+		return fail(err)
 	}
 	if len(blobs) > 0 {
 		// A rendered fetch's capture, stored before the record that names it.
 		if _, err := c.Store.PutBlobs(ctx, blobs...); err != nil {
-			res.Err = fmt.Errorf("check %s: %w", src.Name, err)
-			return res
+			return fail(err)
 		}
 	}
 	rec := d.record
@@ -373,8 +390,7 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, n
 		// Only a confirmed change needs the current version's document.
 		old, err := Document(ctx, c.Store, cur.version.DocSHA256)
 		if err != nil {
-			res.Err = fmt.Errorf("check %s: %w", src.Name, err)
-			return res
+			return fail(err)
 		}
 		result := diff.Compare(old, d.changed, c.Rules)
 		rec.Diff, _ = json.Marshal(result)
@@ -382,21 +398,43 @@ func (c *Checker) once(ctx context.Context, src store.Source, confirming bool, n
 		rec.Change = changeOf(result)
 		rec.Change.Summary = prefix + rec.Change.Summary
 	}
-	if next != nil && !c.confirmationFollows(rec.Fetch.Outcome, confirming) {
+	last := !c.confirmationFollows(rec.Fetch.Outcome, confirming)
+	if next != nil && last {
 		rec.Due = next
 	}
-	f, change, err := c.Store.Record(ctx, rec)
-	if err != nil {
-		res.Err = fmt.Errorf("check %s: %w", src.Name, err)
-		return res
+	// What the result needs of the record, kept apart from its body.
+	st, rescheduled, started := rec.State, rec.Due != nil, rec.Start != nil
+	notice := joinNotice(first, d.notice)
+	finish := func(f store.Fetch, change *store.Change, err error) Result {
+		if err != nil {
+			res.Err = fmt.Errorf("check %s: %w", src.Name, err)
+			return res
+		}
+		return c.recorded(ctx, src, st, rescheduled, started, notice, f, change)
 	}
-	res.Fetch, res.Change, res.Health, res.HealthReason, res.Notice = f, change, rec.State.Health, rec.State.HealthReason, d.notice
-	res.rescheduled = rec.Due != nil
-	res.Version = rec.State.Current
-	if rec.Start != nil {
+	if pl, ok := c.Store.(store.Pipeline); ok && handIn != nil && last {
+		err := pl.RecordAsync(ctx, rec, func(f store.Fetch, change *store.Change, err error) {
+			handIn(func() Result { return finish(f, change, err) })
+		})
+		if err != nil {
+			return fail(err)
+		}
+		return Result{}, true
+	}
+	f, change, err := c.Store.Record(ctx, rec)
+	return finish(f, change, err), false
+}
+
+// recorded is the result of a fetch whose record has committed, logged
+// as checked. st is the state the record wrote; rescheduled says it
+// wrote the next due time too, started that it started a version.
+func (c *Checker) recorded(ctx context.Context, src store.Source, st store.State, rescheduled, started bool, notice string, f store.Fetch, change *store.Change) Result {
+	res := Result{Source: src, Fetch: f, Change: change, Health: st.Health, HealthReason: st.HealthReason, Notice: notice,
+		rescheduled: rescheduled, Version: st.Current}
+	if started {
 		res.Version = f.Version
 	}
-	if pend := rec.State.Pending; pend != nil && (f.Outcome == store.OutcomePending || f.Outcome == store.OutcomeFlip) {
+	if pend := st.Pending; pend != nil && (f.Outcome == store.OutcomePending || f.Outcome == store.OutcomeFlip) {
 		res.Seen, res.Needed = pend.Count, c.policy().Confirmations
 		if f.Outcome == store.OutcomeFlip {
 			res.Needed = c.policy().FlipConfirmations

@@ -264,45 +264,68 @@ func (s *Scheduler) isRunning(id uint64) bool {
 // ctx ended first: the due time is left as it was, so the source is due
 // again on restart.
 func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bool) {
-	log := s.opts.Logger
-	defer func() {
-		if s.askedAgain(due.SourceID) {
-			if err := s.dueNow(ctx, due.SourceID); err != nil {
-				log.ErrorContext(ctx, "check asked for during a check: not made due", "source", due.SourceID, "err", err)
-			}
-		}
-	}()
+	res, done, _ = s.start(ctx, due, nil)
+	return res, done
+}
+
+// start is run, pipelined when handIn is set (and the store pipelines):
+// the check's last record is handed to the store's writer and start
+// returns handed true at once. handIn then receives, on the writer's
+// goroutine (it must not block) once that record's transaction has
+// ended, what ends the check: end returns what run would have. Until
+// end has run the source counts as being checked (its claim is the
+// caller's to release), so that no check of it starts before its
+// record is committed and the next one reads what this one wrote.
+func (s *Scheduler) start(ctx context.Context, due store.Due, handIn func(end func() (Result, bool))) (res Result, done, handed bool) {
 	src, err := s.db.SourceByID(ctx, due.SourceID)
 	if err != nil {
 		res.Err = fmt.Errorf("scheduled check of source %d: %w", due.SourceID, err)
-		return res, false
+		return s.askAgain(ctx, due.SourceID, res, false)
 	}
 	res.Source = src
 	if src.Paused {
 		if err := s.db.DeleteDue(ctx, src.ID); err != nil {
 			res.Err = err
 		}
-		return res, true
+		return s.askAgain(ctx, due.SourceID, res, true)
 	}
 	// The next slot is reckoned from the start, so that the check's last
 	// record can carry it (one commit per check).
-	start := s.opts.Now()
+	begun := s.opts.Now()
 	sched, _ := s.scheduleOf(src)
-	next := s.slotAfter(src, sched, due.Slot, start)
-	next.LastStart = start
-	res = s.checkSafely(ctx, src, &next)
+	next := s.slotAfter(src, sched, due.Slot, begun)
+	next.LastStart = begun
+	var pass func(pendingCheck)
+	if handIn != nil {
+		pass = func(finish pendingCheck) {
+			handIn(func() (Result, bool) {
+				res, done, _ := s.after(ctx, src, next, finish())
+				return res, done
+			})
+		}
+	}
+	if res, handed = s.checkSafely(ctx, src, &next, pass); handed {
+		return Result{}, false, true
+	}
+	return s.after(ctx, src, next, res)
+}
+
+// after ends a check whose result is in: it advances the due time when
+// the check's record did not, and logs what the check found.
+func (s *Scheduler) after(ctx context.Context, src store.Source, next store.Due, res Result) (Result, bool, bool) {
+	log := s.opts.Logger
 	if ctx.Err() != nil && !res.rescheduled {
 		log.WarnContext(ctx, "check interrupted; due again on restart", "source", src.Name)
-		return res, false
+		return s.askAgain(ctx, src.ID, res, false)
 	}
 	if errors.Is(res.Err, ErrRenderElsewhere) {
-		return res, false // still due, for a worker with the browser
+		return s.askAgain(ctx, src.ID, res, false) // still due, for a worker with the browser
 	}
 	if !res.rescheduled { // the check failed before its record
 		next.LastEnd = s.opts.Now()
 		if err := s.db.SetDue(ctx, next); err != nil {
 			res.Err = errors.Join(res.Err, err)
-			return res, false
+			return s.askAgain(ctx, src.ID, res, false)
 		}
 	}
 	if res.Change != nil {
@@ -316,19 +339,32 @@ func (s *Scheduler) run(ctx context.Context, due store.Due) (res Result, done bo
 	if res.Err != nil {
 		log.ErrorContext(ctx, "check failed", "source", src.Name, "err", res.Err)
 	}
-	return res, true
+	return s.askAgain(ctx, src.ID, res, true)
 }
 
-// checkSafely is Checker.Check with a panic turned into an error, so one
+// askAgain ends a check: a CheckSoon that came while it ran makes the
+// source due now, since the check's record wrote its next slot over it.
+func (s *Scheduler) askAgain(ctx context.Context, id uint64, res Result, done bool) (Result, bool, bool) {
+	if s.askedAgain(id) {
+		// Even once shutdown's grace is over: the check's record, which
+		// may commit after it, wrote its next slot over the request.
+		if err := s.dueNow(context.WithoutCancel(ctx), id); err != nil {
+			s.opts.Logger.ErrorContext(ctx, "check asked for during a check: not made due", "source", id, "err", err)
+		}
+	}
+	return res, done, false
+}
+
+// checkSafely is Checker.check with a panic turned into an error, so one
 // page that trips a bug cannot stop the daemon.
-func (s *Scheduler) checkSafely(ctx context.Context, src store.Source, next *store.Due) (res Result) {
+func (s *Scheduler) checkSafely(ctx context.Context, src store.Source, next *store.Due, handIn func(pendingCheck)) (res Result, handed bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			res = Result{Source: src, Err: fmt.Errorf("check %s: panic: %v", src.Name, p)}
+			res, handed = Result{Source: src, Err: fmt.Errorf("check %s: panic: %v", src.Name, p)}, false
 			s.opts.Logger.ErrorContext(ctx, "check panicked", "source", src.Name, "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
-	return s.checker.check(ctx, src, next)
+	return s.checker.check(ctx, src, next, handIn)
 }
 
 // RunDue checks every source due now, with the worker pool, and waits for
@@ -341,29 +377,42 @@ func (s *Scheduler) RunDue(ctx context.Context) ([]Result, error) {
 		return nil, fmt.Errorf("read schedule: %w", err)
 	}
 	results := make([]Result, len(dues))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(s.opts.Workers, len(dues)) {
-		wg.Go(func() {
-			for i := range jobs {
-				if !s.claim(dues[i].SourceID) {
-					continue
-				}
-				results[i], _ = s.run(ctx, dues[i])
-				s.release(dues[i].SourceID)
-				if s.opts.OnResult != nil {
-					s.resultMu.Lock()
-					s.opts.OnResult(results[i])
-					s.resultMu.Unlock()
-				}
+	index := make(map[uint64]int, len(dues))
+	for i, d := range dues {
+		index[d.SourceID] = i
+	}
+	workers := min(s.opts.Workers, len(dues))
+	p := s.startPool(ctx, workers)
+	report := func(f finished) {
+		results[index[f.id]] = f.res
+		if s.opts.OnResult != nil {
+			s.resultMu.Lock()
+			s.opts.OnResult(f.res)
+			s.resultMu.Unlock()
+		}
+	}
+	for next := 0; next < len(dues) || !p.idle(); {
+		for ; next < len(dues) && p.busy < workers; next++ {
+			if s.claim(dues[next].SourceID) { // else another caller is checking it
+				p.send(dues[next])
 			}
-		})
+		}
+		if p.idle() {
+			break
+		}
+		p.flush()
+		select {
+		case f := <-p.results:
+			if f, ok := p.got(f); ok {
+				report(f)
+			}
+		case <-p.acks.ready:
+			for _, f := range p.acked() {
+				report(f)
+			}
+		}
 	}
-	for i := range dues {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
+	p.drain(report)
 	// Leave out sources another caller was already checking.
 	results = slices.DeleteFunc(results, func(r Result) bool { return r.Source.ID == 0 && r.Err == nil })
 	return results, ctx.Err()
@@ -386,31 +435,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	// but cancels checks only when the grace period is over.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
-	type finished struct {
-		id   uint64
-		res  Result
-		done bool
-	}
-	jobs := make(chan store.Due)
-	results := make(chan finished, s.opts.Workers)
-	var wg sync.WaitGroup
-	for range s.opts.Workers {
-		wg.Go(func() {
-			for due := range jobs {
-				res, done := s.run(workCtx, due)
-				s.release(due.SourceID)
-				results <- finished{due.SourceID, res, done}
-			}
-		})
-	}
+	p := s.startPool(workCtx, s.opts.Workers)
 	// held are sources whose due time could not be advanced (a store
 	// error): they wait a poll interval instead of being retried at once.
 	held := map[uint64]time.Time{}
-	// inFlight counts jobs sent and not yet reported. It, not the running
-	// set, decides how many more jobs may go: a worker that has released
-	// its source may still be waiting to hand in its result, and the
-	// results buffer holds only Workers of them.
-	inFlight := 0
 	// resyncPending: a Sync skipped sources being checked; run it again
 	// as checks finish, so their new settings take effect.
 	resyncPending := false
@@ -428,7 +456,6 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	// round is the busy spell under way (zero Start: idle).
 	var round Round
 	report := func(f finished) {
-		inFlight--
 		round.Checks++
 		if !f.done && workCtx.Err() == nil {
 			held[f.id] = s.opts.Now().Add(s.opts.Poll)
@@ -438,7 +465,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			s.opts.OnResult(f.res)
 			s.resultMu.Unlock()
 		}
-		if inFlight == 0 && !round.Start.IsZero() {
+		if p.idle() && !round.Start.IsZero() {
 			now := s.opts.Now()
 			if dues, err := s.db.DueBy(ctx, now, len(held)+1); err == nil && len(dues) <= countHeld(dues, held) {
 				round.End = now
@@ -457,7 +484,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		}
 		wait := s.opts.Poll
-		if free := s.opts.Workers - inFlight; free > 0 {
+		if free := s.opts.Workers - p.busy; free > 0 {
 			// Read one more than there are free workers (the next due
 			// time), leaving out the sources running or held unread.
 			dues, err := s.db.DueByExcept(ctx, now.Add(wait), free+1, func(id uint64) bool {
@@ -487,19 +514,28 @@ func (s *Scheduler) Run(ctx context.Context) error {
 					s.release(d.SourceID)
 					continue
 				}
-				jobs <- d // a worker is idle: inFlight < Workers
-				if inFlight == 0 && round.Start.IsZero() {
+				if p.idle() && round.Start.IsZero() {
 					round = Round{Start: now}
 				}
-				inFlight++
+				p.send(d) // a worker is idle: busy < Workers
 				free--
 			}
 		}
+		p.flush()
 		timer.Reset(max(wait, 0))
 		select {
 		case <-ctx.Done():
-		case f := <-results:
-			report(f)
+		case f := <-p.results:
+			if f, ok := p.got(f); ok {
+				report(f)
+				if resyncPending {
+					resyncNow()
+				}
+			}
+		case <-p.acks.ready:
+			for _, f := range p.acked() {
+				report(f)
+			}
 			if resyncPending {
 				resyncNow()
 			}
@@ -510,21 +546,20 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 	}
 
-	// Shutdown: no new work; in-flight checks get the grace period.
-	close(jobs)
-	log.InfoContext(ctx, "shutting down", "in_flight", inFlight, "grace", s.opts.Grace)
+	// Shutdown: no new work; in-flight checks get the grace period, and
+	// the records handed in are committed before Run returns.
+	log.InfoContext(ctx, "shutting down", "in_flight", p.busy, "uncommitted", p.unacked, "grace", s.opts.Grace)
 	grace := time.AfterFunc(s.opts.Grace, cancelWork)
 	defer grace.Stop()
-	go func() { wg.Wait(); close(results) }()
 	var completed, interrupted int
-	for f := range results {
+	p.drain(func(f finished) {
 		if f.done {
 			completed++
 		} else {
 			interrupted++
 		}
 		report(f)
-	}
+	})
 	log.InfoContext(ctx, "scheduler stopped", "finished", completed, "interrupted", interrupted)
 	return nil
 }

@@ -36,7 +36,7 @@ type command struct {
 func (c *command) commitFlags() {
 	c.commit = &store.CommitOptions{}
 	c.fs.IntVar(&c.commit.MaxBatch, "commit-batch", 64, "most checks committed in one transaction (1: each check in its own, one disk sync per check)")
-	c.fs.DurationVar(&c.commit.MaxDelay, "commit-delay", 10*time.Millisecond, "how long a batch waits for more checks, while it holds fewer than --workers, before it commits (0: commit what queued during the last commit; decision record 0051)")
+	c.fs.DurationVar(&c.commit.MaxDelay, "commit-delay", 10*time.Millisecond, "how long a batch waits for more checks before it commits; check's workers, and serve's with PostgreSQL, wait for their commits, so the wait ends once the batch holds --workers checks (0: commit what queued during the last commit; decision records 0051, 0052)")
 }
 
 // storeOptions are the options the command opens its database with.

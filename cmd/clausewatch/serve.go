@@ -83,9 +83,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if c.commit.MaxBatch < 1 || c.commit.MaxDelay < 0 {
 		return usageError("serve: --commit-batch must be at least 1 and --commit-delay not negative")
 	}
-	// A commit delay waits for the workers' records, never longer: none
-	// comes from a worker whose record is still waiting (record 0051).
-	c.commit.Writers = *workers
+	// With PostgreSQL a worker waits for its record's commit, so a commit
+	// delay waits for the workers' records, never longer (record 0051).
+	// With bbolt the scheduler's workers hand records in without waiting
+	// and go on (record 0052): a batch fills past --workers, and the
+	// scheduler ends the delay itself when they are idle.
+	if pg {
+		c.commit.Writers = *workers
+	}
 	if c.fs.NArg() != 0 {
 		return usageError("serve: unexpected argument %q", c.fs.Arg(0))
 	}
