@@ -120,7 +120,7 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	}
 	opts := jobs.Options{Timeout: p.jobTimeout, RescueAfter: p.rescueAfter, Logger: p.log}
 	if runs(p.role, roleWorker) {
-		opts.Workers, opts.Scheduler, opts.Queues = p.workers, p.sched, p.queues
+		opts.Workers, opts.Scheduler, opts.Store, opts.Queues = p.workers, p.sched, p.db, p.queues
 		// A lock per running check, on connections of their own.
 		if opts.Locks, err = jobs.NewSourceLocks(ctx, p.dsn, p.workers); err != nil {
 			return fmt.Errorf("serve: %w", err)
