@@ -122,3 +122,16 @@ func TestCPUSince(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseStat: any line either parses or says why; never a panic.
+func FuzzParseStat(f *testing.F) {
+	f.Add("123 (postgres: bench db) S 77 123 123 0 -1 4194560 100 0 0 0 250 50 30 20 20 0 1 0 100 1000 10")
+	f.Add("1 (a) b) R 0 1 1 0 -1 0 0 0 0 0 1 2 3 4 20")
+	f.Add(") ")
+	f.Fuzz(func(t *testing.T, line string) {
+		st, err := parseStat(line)
+		if err != nil && st != (procStat{}) {
+			t.Errorf("parseStat(%q) = %+v with error %v: want the zero value with an error", line, st, err)
+		}
+	})
+}
