@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/store/pgstore"
 )
@@ -96,3 +98,52 @@ func TestEnqueueReadsStatesOnce(t *testing.T) {
 }
 
 func fmtName(kind string, i int) string { return kind + string(rune('a'+i)) }
+
+// checkBefore is Check as it was before its fields were tagged
+// river:"unique" (and before Plain): jobs enqueued by an older build.
+type checkBefore struct {
+	Source uint64 `json:"source"`
+	Slot   int64  `json:"slot"`
+	Render bool   `json:"render,omitempty"`
+}
+
+func (checkBefore) Kind() string { return Check{}.Kind() }
+
+func (c checkBefore) InsertOpts() river.InsertOpts {
+	return Check{Source: c.Source, Slot: c.Slot, Render: c.Render}.InsertOpts()
+}
+
+// TestUniqueAcrossBuilds: a check job enqueued by a build before Plain is
+// the same job to this build (its unique key is unchanged), and a
+// hand-over carrying a plain fetch is the same job as one without.
+func TestUniqueAcrossBuilds(t *testing.T) {
+	w := newWorld(t, 0)
+	enq, err := NewClient(w.pool(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		before checkBefore
+		now    Check
+	}{
+		{"plain", checkBefore{Source: 1, Slot: 100}, Check{Source: 1, Slot: 100}},
+		{"render", checkBefore{Source: 2, Slot: 100, Render: true}, Check{Source: 2, Slot: 100, Render: true}},
+		{"render with a plain fetch", checkBefore{Source: 3, Slot: 100, Render: true},
+			Check{Source: 3, Slot: 100, Render: true, Plain: &Plain{BodySHA256: "ab", Err: "HTTP 403", Status: true}}},
+	} {
+		if res, err := enq.Insert(t.Context(), tt.before, nil); err != nil || res.UniqueSkippedAsDuplicate {
+			t.Fatalf("%s: insert the older build's job: %+v, %v", tt.name, res, err)
+		}
+		res, err := enq.Insert(t.Context(), tt.now, nil)
+		if err != nil || !res.UniqueSkippedAsDuplicate {
+			t.Errorf("%s: this build's job: skipped as a duplicate %v, %v; want the same job", tt.name, res != nil && res.UniqueSkippedAsDuplicate, err)
+		}
+	}
+	// Another slot, source or queue is another job.
+	for _, c := range []Check{{Source: 1, Slot: 101}, {Source: 4, Slot: 100}, {Source: 1, Slot: 100, Render: true}} {
+		if res, err := enq.Insert(t.Context(), c, nil); err != nil || res.UniqueSkippedAsDuplicate {
+			t.Errorf("%+v: %+v, %v; want a new job", c, res, err)
+		}
+	}
+}
