@@ -85,3 +85,53 @@ func TestParseProcs(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStat(t *testing.T) {
+	for _, tt := range []struct {
+		line    string
+		want    procStat
+		wantErr bool
+	}{
+		{"123 (postgres: bench db) S 77 123 123 0 -1 4194560 100 0 0 0 250 50 30 20 20 0 1 0 100 1000 10",
+			procStat{ppid: 77, cpu: 300 * clockTick, children: 50 * clockTick}, false},
+		{"1 (a) b) R 0 1 1 0 -1 0 0 0 0 0 1 2 3 4 20 0 1 0 1 1 1", procStat{ppid: 0, cpu: 3 * clockTick, children: 7 * clockTick}, false},
+		{"1 (short) S 0 1", procStat{}, true},
+		{"1 (x) S 0 1 1 0 -1 0 0 0 0 0 u 2 3 4 20", procStat{}, true},
+	} {
+		got, err := parseStat(tt.line)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("parseStat(%q) = %+v, %v; want %+v, error %v", tt.line, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestCPUSince(t *testing.T) {
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		name          string
+		before, after pgSample
+		want          time.Duration
+	}{
+		{"same processes", pgSample{cpu: map[int]time.Duration{1: 10 * ms, 2: 5 * ms}}, pgSample{cpu: map[int]time.Duration{1: 12 * ms, 2: 9 * ms}}, 6 * ms},
+		{"a new backend", pgSample{cpu: map[int]time.Duration{1: 10 * ms}}, pgSample{cpu: map[int]time.Duration{1: 10 * ms, 3: 4 * ms}}, 4 * ms},
+		{"a backend exited", pgSample{cpu: map[int]time.Duration{1: 10 * ms, 2: 5 * ms}, reaped: 100 * ms},
+			pgSample{cpu: map[int]time.Duration{1: 11 * ms}, reaped: 108 * ms}, 4 * ms}, // 1 + (8 - 5)
+	} {
+		if got := tt.after.cpuSince(tt.before); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// FuzzParseStat: any line either parses or says why; never a panic.
+func FuzzParseStat(f *testing.F) {
+	f.Add("123 (postgres: bench db) S 77 123 123 0 -1 4194560 100 0 0 0 250 50 30 20 20 0 1 0 100 1000 10")
+	f.Add("1 (a) b) R 0 1 1 0 -1 0 0 0 0 0 1 2 3 4 20")
+	f.Add(") ")
+	f.Fuzz(func(t *testing.T, line string) {
+		st, err := parseStat(line)
+		if err != nil && st != (procStat{}) {
+			t.Errorf("parseStat(%q) = %+v with error %v: want the zero value with an error", line, st, err)
+		}
+	})
+}

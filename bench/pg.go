@@ -81,13 +81,20 @@ func benchPG(ctx context.Context, c config, pc pgConfig, fx *fixtureProcess, std
 	if srcs, err = db.AddSources(ctx, srcs); err != nil {
 		return fmt.Errorf("add sources: %w", err)
 	}
+	meter, err := newPGMeter(ctx, pool)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "bench: PostgreSQL, %d sources on %d loopback hosts, worker processes %v with --workers %d each; load average %s\n",
 		c.sources, len(fx.urls), pc.procs, c.workers, loadAverage())
-	round := func(procs int) (time.Duration, error) {
+	if meter.postmaster == 0 {
+		fmt.Fprintln(stdout, "bench: PostgreSQL is not on this machine: no server CPU figures")
+	}
+	round := func(procs int) (pgRound, error) {
 		if err := makeDuePG(ctx, db, srcs); err != nil {
-			return 0, err
+			return pgRound{}, err
 		}
-		return roundPG(ctx, c, pc.dsn, procs, func() error {
+		return roundPG(ctx, c, pc.dsn, procs, meter, func() error {
 			_, err := jobs.Enqueue(ctx, enq, db, time.Now())
 			return err
 		}, func() (bool, error) { return roundDone(ctx, pool) })
@@ -96,25 +103,49 @@ func benchPG(ctx context.Context, c config, pc pgConfig, fx *fixtureProcess, std
 	if err != nil {
 		return fmt.Errorf("first round: %w", err)
 	}
-	fmt.Fprintf(stdout, "first round (new versions, %d processes): %.1f s\n", pc.procs[len(pc.procs)-1], first.Seconds())
-	secs := make([][]float64, len(pc.procs))
+	fmt.Fprintf(stdout, "first round (new versions, %d processes): %.1f s, %.0f B/fetch in the store's tables; load average %s\n",
+		pc.procs[len(pc.procs)-1], first.dur.Seconds(), float64(first.store)/float64(c.sources), first.load)
+	rounds := make([][]pgRound, len(pc.procs))
 	for range c.rounds {
 		for i, n := range pc.procs {
-			d, err := round(n)
+			r, err := round(n)
 			if err != nil {
 				return fmt.Errorf("%d processes: %w", n, err)
 			}
-			secs[i] = append(secs[i], d.Seconds())
+			fmt.Fprintf(stdout, "round: %d processes, %.1f s, load average %s\n", n, r.dur.Seconds(), r.load)
+			rounds[i] = append(rounds[i], r)
 		}
 	}
-	fmt.Fprintf(stdout, "%-10s %12s %10s %14s\n", "processes", "s/round", "ratio", "checks/s")
-	base := mean(secs[0])
-	for i, n := range pc.procs {
-		m := mean(secs[i])
-		fmt.Fprintf(stdout, "%-10d %12.2f %10.2f %14.0f\n", n, m, m/base, float64(c.sources)/m)
-	}
+	printPGTable(stdout, c.sources, pc.procs, rounds)
 	fmt.Fprintf(stdout, "load average after: %s\n", loadAverage())
 	return nil
+}
+
+// printPGTable prints one line per process count, each figure the mean
+// over its rounds: seconds per round and its ratio to the first count's,
+// checks per second, CPU per check in the workers and in PostgreSQL,
+// and bytes per fetch in the store's tables and in all (River's job
+// rows too).
+func printPGTable(w io.Writer, sources int, procs []int, rounds [][]pgRound) {
+	fmt.Fprintf(w, "%-10s %9s %7s %9s %15s %12s %13s %11s\n", "processes", "s/round", "ratio", "checks/s",
+		"worker-cpu-ms", "pg-cpu-ms", "store-B/fetch", "all-B/fetch")
+	n := float64(sources)
+	var base float64
+	for i, p := range procs {
+		var secs, wcpu, pcpu, st, all []float64
+		for _, r := range rounds[i] {
+			secs = append(secs, r.dur.Seconds())
+			wcpu = append(wcpu, float64(r.workerCPU.Microseconds())/1000/n)
+			pcpu = append(pcpu, float64(r.pgCPU.Microseconds())/1000/n)
+			st, all = append(st, float64(r.store)/n), append(all, float64(r.all)/n)
+		}
+		m := mean(secs)
+		if i == 0 {
+			base = m
+		}
+		fmt.Fprintf(w, "%-10d %9.1f %7.2f %9.0f %15.2f %12.2f %13.0f %11.0f\n", p, m, m/base, n/m, mean(wcpu), mean(pcpu), mean(st), mean(all))
+	}
+	fmt.Fprintln(w, "(CPU per check: the worker processes' user+system time, and PostgreSQL's server processes'; B/fetch: table and index growth over the round)")
 }
 
 func mean(xs []float64) float64 {
@@ -152,10 +183,19 @@ func roundDone(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
 	return left == 0, nil
 }
 
+// pgRound is one round's figures.
+type pgRound struct {
+	dur              time.Duration
+	workerCPU, pgCPU time.Duration
+	store, all       int64 // bytes the tables grew by
+	load             string
+}
+
 // roundPG starts procs worker processes, waits until each works jobs,
-// enqueues the round and times it until done says no job is left; then
-// stops the workers with SIGTERM.
-func roundPG(ctx context.Context, c config, dsn string, procs int, enqueue func() error, done func() (bool, error)) (time.Duration, error) {
+// enqueues the round and times it until done says no job is left,
+// measuring the workers' and PostgreSQL's CPU time and the tables'
+// growth over it; then stops the workers with SIGTERM.
+func roundPG(ctx context.Context, c config, dsn string, procs int, meter *pgMeter, enqueue func() error, done func() (bool, error)) (pgRound, error) {
 	var cmds []*exec.Cmd
 	defer func() {
 		for _, cmd := range cmds {
@@ -168,34 +208,65 @@ func roundPG(ctx context.Context, c config, dsn string, procs int, enqueue func(
 		cmd.Env = append(os.Environ(), "CLAUSEWATCH_KEY=")
 		errs, err := cmd.StderrPipe()
 		if err != nil {
-			return 0, err
+			return pgRound{}, err
 		}
 		if err := cmd.Start(); err != nil {
-			return 0, fmt.Errorf("start a worker: %w", err)
+			return pgRound{}, fmt.Errorf("start a worker: %w", err)
 		}
 		cmds = append(cmds, cmd)
 		if err := waitLine(errs, "working check jobs"); err != nil {
-			return 0, fmt.Errorf("worker %d: %w", cmd.Process.Pid, err)
+			return pgRound{}, fmt.Errorf("worker %d: %w", cmd.Process.Pid, err)
 		}
+	}
+	workersCPU := func() (time.Duration, error) {
+		var sum time.Duration
+		for _, cmd := range cmds {
+			t, err := procCPU(cmd.Process.Pid)
+			if err != nil {
+				return 0, err
+			}
+			sum += t
+		}
+		return sum, nil
+	}
+	cpu0, err := workersCPU()
+	if err != nil {
+		return pgRound{}, err
+	}
+	pg0, err := meter.sample(ctx)
+	if err != nil {
+		return pgRound{}, err
 	}
 	start := time.Now()
 	if err := enqueue(); err != nil {
-		return 0, err
+		return pgRound{}, err
 	}
 	for {
 		ok, err := done()
 		if err != nil {
-			return 0, err
+			return pgRound{}, err
 		}
 		if ok {
-			return time.Since(start), nil
+			break
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+			return pgRound{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	r := pgRound{dur: time.Since(start), load: loadAverage()}
+	cpu1, err := workersCPU()
+	if err != nil {
+		return pgRound{}, err
+	}
+	pg1, err := meter.sample(ctx)
+	if err != nil {
+		return pgRound{}, err
+	}
+	r.workerCPU, r.pgCPU = cpu1-cpu0, pg1.cpuSince(pg0)
+	r.store, r.all = pg1.store-pg0.store, pg1.all-pg0.all
+	return r, nil
 }
 
 // waitLine reads a worker's log until a line holds want, then drains

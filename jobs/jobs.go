@@ -18,6 +18,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/clausewatch/clausewatch/fetch"
+	"github.com/clausewatch/clausewatch/store"
 	"github.com/clausewatch/clausewatch/watch"
 )
 
@@ -32,15 +34,33 @@ const (
 // Check is the job of checking one source for one slot of its schedule.
 // Two jobs with the same arguments are one job (River's unique insert),
 // so schedulers that see the same due slot enqueue it once.
+//
+// Only Source, Slot and Render make a job unique (river:"unique"): a
+// hand-over's Plain does not, so a plain job handed on twice (retried
+// after its worker died) still makes one render job.
 type Check struct {
-	Source uint64 `json:"source"`
+	Source uint64 `json:"source" river:"unique"`
 	// Slot is the schedule's slot, Unix nanoseconds (as the store keeps
 	// it: an integer compares and hashes the same in every process).
-	Slot int64 `json:"slot"`
+	Slot int64 `json:"slot" river:"unique"`
 	// Render sends the check to RenderQueue. A plain and a rendered job
 	// of one slot are two jobs, each unique: the plain one may hand its
 	// slot on to the rendered one (decision record 0050).
-	Render bool `json:"render,omitempty"`
+	Render bool `json:"render,omitempty" river:"unique"`
+	// Plain is the plain fetch a worker without the browser handed the
+	// check on with: the worker with the browser reads it instead of
+	// fetching the page again.
+	Plain *Plain `json:"plain,omitempty"`
+}
+
+// Plain is a handed-on plain fetch: the capture without its body, which
+// is a blob in the store (content-addressed: the check's record stores
+// it again at no cost), and the fetch's error.
+type Plain struct {
+	Capture    fetch.Capture `json:"capture"`
+	BodySHA256 string        `json:"body_sha256,omitempty"`
+	Err        string        `json:"err,omitempty"`
+	Status     bool          `json:"status,omitempty"` // Err is an HTTP error status
 }
 
 // Kind is the job's kind in River's tables.
@@ -103,6 +123,9 @@ type Options struct {
 	Workers int
 	// Scheduler runs the checks (CheckSlot); required with Workers.
 	Scheduler *watch.Scheduler
+	// Store keeps the body of a plain fetch handed on to the render
+	// queue (and reads it there); required with Workers.
+	Store store.History
 	// Queues are the queues worked, Queue and RenderQueue when empty. A
 	// worker without RenderQueue should have its Scheduler's checker
 	// leave renders elsewhere (watch.Checker.RenderElsewhere): a check
@@ -137,11 +160,11 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Workers > 0 {
-		if opts.Scheduler == nil {
-			return nil, errors.New("jobs: a client with workers needs a Scheduler")
+		if opts.Scheduler == nil || opts.Store == nil {
+			return nil, errors.New("jobs: a client with workers needs a Scheduler and a Store")
 		}
 		workers := river.NewWorkers()
-		if err := river.AddWorkerSafely(workers, &checkWorker{sched: opts.Scheduler, timeout: opts.Timeout, locks: opts.Locks}); err != nil {
+		if err := river.AddWorkerSafely(workers, &checkWorker{sched: opts.Scheduler, store: opts.Store, timeout: opts.Timeout, locks: opts.Locks, log: cfg.Logger}); err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)
 		}
 		cfg.Workers = workers
@@ -169,8 +192,10 @@ func NewClient(pool *pgxpool.Pool, opts Options) (*river.Client[pgx.Tx], error) 
 type checkWorker struct {
 	river.WorkerDefaults[Check]
 	sched   *watch.Scheduler
+	store   store.History
 	timeout time.Duration
 	locks   *SourceLocks
+	log     *slog.Logger
 }
 
 // Work checks the job's source for its slot. An interrupted check (the
@@ -185,22 +210,59 @@ func (w *checkWorker) Work(ctx context.Context, job *river.Job[Check]) error {
 		}
 		defer release()
 	}
-	_, _, err := w.sched.CheckSlot(ctx, job.Args.Source, time.Unix(0, job.Args.Slot))
+	if p := job.Args.Plain; p != nil && job.Args.Render {
+		ctx = w.handed(ctx, job.Args.Source, p)
+	}
+	res, _, err := w.sched.CheckSlot(ctx, job.Args.Source, time.Unix(0, job.Args.Slot))
 	if errors.Is(err, watch.ErrRenderElsewhere) && !job.Args.Render {
-		return toRenderQueue(ctx, job.Args)
+		return w.toRenderQueue(ctx, job.Args, res.Err)
 	}
 	return err
 }
 
+// handed is ctx carrying a handed-on plain fetch for the check to read
+// (watch.WithHandedPlain); without its body (not found, a read error)
+// the check fetches the page itself, as it would have anyway.
+func (w *checkWorker) handed(ctx context.Context, source uint64, p *Plain) context.Context {
+	c := p.Capture
+	if p.BodySHA256 != "" {
+		body, err := w.store.Blob(ctx, p.BodySHA256)
+		if err != nil {
+			w.log.WarnContext(ctx, "handed-on plain fetch unreadable: fetching the page again", "source", source, "err", err)
+			return ctx
+		}
+		c.Body = body
+	}
+	var ferr error
+	if p.Err != "" {
+		ferr = &watch.HandedError{Text: p.Err, Status: p.Status}
+	}
+	return watch.WithHandedPlain(ctx, &c, ferr)
+}
+
 // toRenderQueue hands a plain check's slot on to a worker with the
-// browser: the same slot as a job in RenderQueue. Done twice (this job
-// retried after its worker died) it is still one job.
-func toRenderQueue(ctx context.Context, args Check) error {
+// browser: the same slot as a job in RenderQueue, with the plain fetch
+// it made (checkErr's, when it has one). Done twice (this job retried
+// after its worker died) it is still one job.
+func (w *checkWorker) toRenderQueue(ctx context.Context, args Check, checkErr error) error {
 	client, err := river.ClientFromContextSafely[pgx.Tx](ctx)
 	if err != nil {
 		return fmt.Errorf("jobs: check of source %d to the render queue: %w", args.Source, err)
 	}
 	args.Render = true
+	if re := (*watch.RenderElsewhereError)(nil); errors.As(checkErr, &re) && re.Plain != nil {
+		p := &Plain{Capture: *re.Plain}
+		p.Capture.Body = nil
+		p.Err, p.Status = watch.HandedErrorOf(re.Err)
+		if len(re.Plain.Body) > 0 {
+			hashes, err := w.store.PutBlobs(ctx, re.Plain.Body)
+			if err != nil {
+				return fmt.Errorf("jobs: check of source %d to the render queue: %w", args.Source, err)
+			}
+			p.BodySHA256 = hashes[0]
+		}
+		args.Plain = p
+	}
 	if _, err := client.Insert(ctx, args, nil); err != nil {
 		return fmt.Errorf("jobs: check of source %d to the render queue: %w", args.Source, err)
 	}

@@ -141,7 +141,8 @@ func (retryNow) NextRetry(*rivertype.JobRow) time.Time { return time.Now() }
 // scheduler and River client.
 func (w *world) worker(t testing.TB, n int) *river.Client[pgx.Tx] {
 	t.Helper()
-	client, err := NewClient(w.pool(t), Options{Workers: n, Scheduler: w.sched(t, w.store(t)), Timeout: deadline,
+	db := w.store(t)
+	client, err := NewClient(w.pool(t), Options{Workers: n, Scheduler: w.sched(t, db), Store: db, Timeout: deadline,
 		Retry: retryNow{}, Poll: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,11 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +31,7 @@ func (w *world) queueWorker(t *testing.T, queues []string, renderer watch.Render
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := NewClient(w.pool(t), Options{Workers: 2, Scheduler: sched, Queues: queues, Timeout: deadline,
+	client, err := NewClient(w.pool(t), Options{Workers: 2, Scheduler: sched, Store: checker.Store, Queues: queues, Timeout: deadline,
 		Retry: retryNow{}, Poll: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +100,16 @@ func waitStates(t *testing.T, pool *pgxpool.Pool, want map[string]int) {
 func TestRenderQueue(t *testing.T) {
 	b := rendertest.Browser(t)
 	w := newWorld(t, 1) // s000: a plain page
-	app := httptest.NewServer(browser.NewSite(100 * time.Millisecond))
+	// The script app's plain fetches (clausewatch's own client, not the
+	// browser) are counted: one per check, the hand-over included.
+	site := browser.NewSite(100 * time.Millisecond)
+	var plainHits atomic.Int64
+	app := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == browser.App && strings.HasPrefix(r.UserAgent(), "clausewatch/") {
+			plainHits.Add(1)
+		}
+		site.ServeHTTP(rw, r)
+	}))
 	t.Cleanup(app.Close)
 	db := w.store(t)
 	var extra []store.Source
@@ -134,6 +147,15 @@ func TestRenderQueue(t *testing.T) {
 	if s := b.Stats(); s.Starts != 0 {
 		t.Fatalf("browser started %d times before a render worker ran", s.Starts)
 	}
+	if n := plainHits.Load(); n != 1 {
+		t.Fatalf("script app fetched plainly %d times by the plain worker, want once", n)
+	}
+	var handed bool
+	err = pool.QueryRow(t.Context(), "SELECT args->'plain'->>'body_sha256' <> '' FROM river_job WHERE queue = $1 AND (args->>'source')::bigint = $2",
+		RenderQueue, int64(extra[0].ID)).Scan(&handed)
+	if err != nil || !handed {
+		t.Fatalf("the script app's render job carries no plain fetch: %v, %v", handed, err)
+	}
 
 	w.queueWorker(t, []string{RenderQueue}, b)
 	waitStates(t, pool, map[string]int{"checks/completed": 2, "render/completed": 2})
@@ -145,6 +167,14 @@ func TestRenderQueue(t *testing.T) {
 	}
 	if s := b.Stats(); s.Starts == 0 {
 		t.Fatal("the render worker rendered without starting the browser")
+	}
+	if n := plainHits.Load(); n != 1 {
+		t.Errorf("script app fetched plainly %d times in all, want once: the render worker reads the handed-on fetch", n)
+	}
+	var rc store.RenderCapture
+	fs, _ := db.Fetches(t.Context(), extra[0].ID, time.Time{}, time.Now().Add(time.Hour), 0)
+	if data, err := db.Blob(t.Context(), fs[0].RenderSHA256); err != nil || json.Unmarshal(data, &rc) != nil || rc.Plain == nil || rc.Plain.BodySHA256 == "" {
+		t.Errorf("the script app's render capture keeps no plain fetch: %+v, %v", rc.Plain, err)
 	}
 	// The next slots: the script app is remembered as needing a browser.
 	if _, err := Enqueue(t.Context(), enq, db, time.Now().Add(49*time.Hour)); err != nil {

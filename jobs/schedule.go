@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -19,7 +18,7 @@ import (
 type DB interface {
 	store.Schedule
 	SourcesByID(ctx context.Context, ids []uint64) (map[uint64]store.Source, error)
-	State(ctx context.Context, sourceID uint64) (store.State, error)
+	StatesByID(ctx context.Context, ids []uint64) (map[uint64]store.State, error)
 }
 
 // Enqueue inserts a check job for every slot due by `by`, to run at its
@@ -65,6 +64,8 @@ func Enqueue(ctx context.Context, client *river.Client[pgx.Tx], db DB, by time.T
 // needBrowser is the set of the due sources that need a browser. Only a
 // source rendered on its own setting or found to need it has state worth
 // reading: a source set to never render, or gone, is checked plainly.
+// The states of the auto sources are read in one query, whatever their
+// number.
 func needBrowser(ctx context.Context, db DB, dues []store.Due) (map[uint64]bool, error) {
 	ids := make([]uint64, len(dues))
 	for i, d := range dues {
@@ -74,15 +75,21 @@ func needBrowser(ctx context.Context, db DB, dues []store.Due) (map[uint64]bool,
 	if err != nil {
 		return nil, fmt.Errorf("jobs: due sources: %w", err)
 	}
-	need := make(map[uint64]bool)
+	var auto []uint64
 	for id, src := range srcs {
-		var st store.State
 		if src.Render != store.RenderAlways && src.Render != store.RenderNever {
-			if st, err = db.State(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("jobs: state of source %d: %w", id, err)
-			}
+			auto = append(auto, id)
 		}
-		need[id] = watch.BrowserStatusOf(src, st).Needs
+	}
+	var states map[uint64]store.State
+	if len(auto) > 0 {
+		if states, err = db.StatesByID(ctx, auto); err != nil {
+			return nil, fmt.Errorf("jobs: states of the due sources: %w", err)
+		}
+	}
+	need := make(map[uint64]bool, len(srcs))
+	for id, src := range srcs {
+		need[id] = watch.BrowserStatusOf(src, states[id]).Needs // no state: the zero one, as before
 	}
 	return need, nil
 }

@@ -26,6 +26,7 @@ type Sources interface {
 	Sources(ctx context.Context) ([]Source, error)
 	SourcesByID(ctx context.Context, ids []uint64) (map[uint64]Source, error)
 	State(ctx context.Context, sourceID uint64) (State, error)
+	StatesByID(ctx context.Context, ids []uint64) (map[uint64]State, error)
 }
 
 // Schedule is the daemon's queue of due checks.

@@ -304,6 +304,33 @@ func (d *DB) State(ctx context.Context, sourceID uint64) (State, error) {
 	return st, nil
 }
 
+// StatesByID returns the pipeline states of the sources with the given
+// IDs, in one transaction; IDs with no state are left out of the map.
+func (d *DB) StatesByID(ctx context.Context, ids []uint64) (map[uint64]State, error) {
+	out := make(map[uint64]State, len(ids))
+	err := d.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketState)
+		for _, id := range ids {
+			if _, ok := out[id]; ok {
+				continue
+			}
+			var st State
+			if err := getJSON(b, u64(id), &st); err != nil {
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				return fmt.Errorf("state of source %d: %w", id, err)
+			}
+			out[id] = st
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read states: %w", err)
+	}
+	return out, nil
+}
+
 // SourcesByID returns the sources with the given IDs, in one transaction;
 // IDs with no source are left out of the map.
 func (d *DB) SourcesByID(ctx context.Context, ids []uint64) (map[uint64]Source, error) {

@@ -46,7 +46,7 @@ func (c *Checker) get(ctx context.Context, src store.Source, cur current, req fe
 	if c.elsewhere() && (mode == store.RenderAlways || (mode == store.RenderAuto && cur.state.NeedsRender)) {
 		return decision{}, nil, ErrRenderElsewhere
 	}
-	capture, ferr := c.Client.Fetch(ctx, req)
+	capture, ferr := c.plainFetch(ctx, cur, req)
 	if ctx.Err() != nil && capture == nil {
 		return decision{}, nil, ctx.Err()
 	}
@@ -65,8 +65,9 @@ func (c *Checker) get(ctx context.Context, src store.Source, cur current, req fe
 		c.failAs(&d, src, cur, capture, ferr, "may need a browser (set render: always): "+why)
 		return d, nil, nil
 	case c.elsewhere() && (strong || capture == nil || cur.state.RenderUseless != store.Hash(capture.Body)):
-		// A worker with the browser would render it: leave it to one.
-		return decision{}, nil, ErrRenderElsewhere
+		// A worker with the browser would render it: leave it to one,
+		// with this fetch, so that it need not fetch the page again.
+		return decision{}, nil, &RenderElsewhereError{Plain: capture, Err: ferr}
 	case c.Renderer == nil && strong && !wall(why):
 		// A widget's or a script app's shell is not the policy, whatever
 		// words its frame has. (A wall without a browser keeps its own

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/clausewatch/clausewatch/store"
@@ -72,16 +73,7 @@ func (f scheduleFlags) agree(ctx context.Context, fs *flag.FlagSet, db store.Sto
 	if err := conflicts(fs, mine, stored); err != nil {
 		return nil, nil, err
 	}
-	loc, err := time.LoadLocation(stored.Zone)
-	if err != nil {
-		return nil, nil, fmt.Errorf("serve: the stored schedule's zone: %w", err)
-	}
-	for _, spec := range []string{stored.Schedule, stored.Urgent} {
-		if _, err := watch.NewSchedule(spec, loc); err != nil {
-			return nil, nil, fmt.Errorf("serve: the stored schedule: %w", err)
-		}
-	}
-	jitter, err := stored.JitterDuration()
+	loc, jitter, err := planSettings(stored)
 	if err != nil {
 		return nil, nil, fmt.Errorf("serve: %w", err)
 	}
@@ -122,6 +114,24 @@ func sameSetting(name, a, b string) bool {
 	return a == b
 }
 
+// planSettings are a stored plan's zone and jitter, its specs checked.
+func planSettings(p pgstore.Plan) (*time.Location, time.Duration, error) {
+	loc, err := time.LoadLocation(p.Zone)
+	if err != nil {
+		return nil, 0, fmt.Errorf("the stored schedule's zone: %w", err)
+	}
+	for _, spec := range []string{p.Schedule, p.Urgent} {
+		if _, err := watch.NewSchedule(spec, loc); err != nil {
+			return nil, 0, fmt.Errorf("the stored schedule: %w", err)
+		}
+	}
+	jitter, err := p.JitterDuration()
+	if err != nil {
+		return nil, 0, err
+	}
+	return loc, jitter, nil
+}
+
 func planText(p pgstore.Plan) string {
 	return fmt.Sprintf("--schedule %q --tz %s --jitter %s --urgent-schedule %q", p.Schedule, p.Zone, p.Jitter, p.Urgent)
 }
@@ -130,9 +140,11 @@ func planText(p pgstore.Plan) string {
 // one: started again, it takes the new one.
 var errPlanChanged = errors.New("the schedulers' schedule in the database changed")
 
-// watchPlan reads the stored plan every poll and cancels the process
-// when it is no longer the one it runs by.
-func watchPlan(ctx context.Context, db *pgstore.DB, in pgstore.Plan, poll time.Duration, log *slog.Logger, stop context.CancelCauseFunc) {
+// watchPlan reads the stored plan every poll and calls changed when it
+// is no longer the one in force (in), then runs by what changed
+// returned: the new plan once taken, in again when it was not (tried
+// again at the next look).
+func watchPlan(ctx context.Context, db *pgstore.DB, in pgstore.Plan, poll time.Duration, log *slog.Logger, changed func(now pgstore.Plan) pgstore.Plan) {
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
@@ -142,6 +154,9 @@ func watchPlan(ctx context.Context, db *pgstore.DB, in pgstore.Plan, poll time.D
 		case <-tick.C:
 		}
 		now, err := db.Plan(ctx)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // none stored yet: this process's own flags hold
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("read the stored schedule", "err", err)
@@ -149,9 +164,57 @@ func watchPlan(ctx context.Context, db *pgstore.DB, in pgstore.Plan, poll time.D
 			continue
 		}
 		if !now.Same(in) {
-			log.Error("the schedulers' schedule changed: stopping, to be started again with it", "was", planText(in), "now", planText(now), "stored_by", now.By)
-			stop(fmt.Errorf("%w (now %s): start this process again", errPlanChanged, planText(now)))
-			return
+			in = changed(now)
 		}
 	}
 }
+
+// stopOnPlanChange is a worker's answer to a changed plan: it stops, to
+// be started again with it (its slots are computed as it records).
+func stopOnPlanChange(in pgstore.Plan, log *slog.Logger, stop context.CancelCauseFunc) func(pgstore.Plan) pgstore.Plan {
+	return func(now pgstore.Plan) pgstore.Plan {
+		log.Error("the schedulers' schedule changed: stopping, to be started again with it", "was", planText(in), "now", planText(now), "stored_by", now.By)
+		stop(fmt.Errorf("%w (now %s): start this process again", errPlanChanged, planText(now)))
+		return now
+	}
+}
+
+// followPlanChange is a web server's: it takes the new plan for its
+// checks on demand (follow builds their scheduler anew) and goes on
+// serving; a plan it cannot take is logged and the old one kept.
+func followPlanChange(in pgstore.Plan, log *slog.Logger, follow func(pgstore.Plan) error) func(pgstore.Plan) pgstore.Plan {
+	return func(now pgstore.Plan) pgstore.Plan {
+		if err := follow(now); err != nil {
+			log.Error("the schedulers' schedule changed, but this web server cannot take it: keeping its own", "now", planText(now), "err", err)
+			return in
+		}
+		log.Info("the schedulers' schedule changed: the web server's checks on demand follow it", "was", planText(in), "now", planText(now), "stored_by", now.By)
+		in = now
+		return now
+	}
+}
+
+// switchedScheduler is a web server's scheduler on PostgreSQL, replaced
+// whole when the stored plan changes: a request uses the one in force
+// when it comes.
+type switchedScheduler struct {
+	cur atomic.Pointer[lockedScheduler]
+}
+
+func newSwitchedScheduler(s lockedScheduler) *switchedScheduler {
+	w := &switchedScheduler{}
+	w.set(s)
+	return w
+}
+
+func (w *switchedScheduler) set(s lockedScheduler) { w.cur.Store(&s) }
+
+func (w *switchedScheduler) CheckSoon(ctx context.Context, sourceID uint64) error {
+	return w.cur.Load().CheckSoon(ctx, sourceID)
+}
+
+func (w *switchedScheduler) CheckNow(ctx context.Context, sourceID uint64) (watch.Result, error) {
+	return w.cur.Load().CheckNow(ctx, sourceID)
+}
+
+func (w *switchedScheduler) Resync() { w.cur.Load().Resync() }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/clausewatch/clausewatch/jobs"
 	"github.com/clausewatch/clausewatch/store"
+	"github.com/clausewatch/clausewatch/store/pgstore"
 )
 
 // TestWorkerSchedulePlan: a scheduler stores its schedule in the database
@@ -210,5 +212,71 @@ func TestPostgresWebCheckNowLock(t *testing.T) {
 	}
 	if d, err := db.DueOf(t.Context(), 1); err != nil || d.At.After(time.Now()) {
 		t.Errorf("after check now: due %+v, %v; want due now", d, err)
+	}
+}
+
+// TestWebServersFollowSchedulePlan: two web servers started by the
+// schedule stored in the database (decision record 0047) take a schedule
+// a scheduler stores later, without a restart: a check on demand of a
+// source with no due time yet is given the new schedule by either, as
+// the schedulers would give it.
+func TestWebServersFollowSchedulePlan(t *testing.T) {
+	dsn := pgDB(t)
+	key := filepath.Join(t.TempDir(), "log.key")
+	addSources(t, dsn, "http://127.0.0.1:9", 0, 3, "--key", key)
+	db := openPG(t, dsn, key)
+	secret, _, err := db.CreateToken(t.Context(), "office", store.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test stores the plans as a scheduler does when it starts (no
+	// scheduler runs, so no source is made due behind the test's back).
+	plan := func(spec string) {
+		t.Helper()
+		if _, err := db.SetPlan(t.Context(), pgstore.Plan{Schedule: spec, Zone: "UTC", Jitter: "0s", Urgent: "@every 1h", By: "the test"}); err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	plan("@every 7h")
+	var urls []string
+	var webs []*daemon
+	for range 2 {
+		w := startDaemon(t, "serve", "--role", "web", "--listen", "127.0.0.1:0", "--poll", "200ms", "--db", dsn, "--key", key, "--log", "json")
+		w.waitFor(t, 1, `"msg":"web server listening"`)
+		w.waitFor(t, 1, "schedule taken from the database", "@every 7h")
+		m := regexp.MustCompile(`"url":"(http://[^"]+)/"`).FindStringSubmatch(w.log())
+		if m == nil {
+			t.Fatalf("no URL in the web server's log:\n%s", w.log())
+		}
+		urls, webs = append(urls, m[1]), append(webs, w)
+	}
+	checkSoon := func(web string, id uint64, want string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", fmt.Sprintf("%s/api/sources/%d/check", web, id), nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST %s: %d, want 202", req.URL, resp.StatusCode)
+		}
+		if d, err := db.DueOf(t.Context(), id); err != nil || d.Schedule != want {
+			t.Errorf("source %d checked on demand by %s: due %+v, %v; want schedule %q", id, web, d, err, want)
+		}
+	}
+	checkSoon(urls[0], 1, "@every 7h")
+
+	plan("@every 5h")
+	for _, w := range webs {
+		w.waitFor(t, 1, "the web server's checks on demand follow it", "@every 5h")
+	}
+	checkSoon(urls[0], 2, "@every 5h")
+	checkSoon(urls[1], 3, "@every 5h")
+	for _, w := range webs {
+		if strings.Contains(w.log(), `"level":"ERROR"`) {
+			t.Errorf("web server logged an error:\n%s", w.log())
+		}
 	}
 }

@@ -181,7 +181,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log.Info("serving", "db", where, "pid", os.Getpid())
 	var plan *pgstore.Plan // the schedule shared through PostgreSQL (plan_pg.go)
-	if plan, loc, err = (scheduleFlags{spec: schedule, zone: zone, urgent: urgent, jitter: jitter}).agree(ctx, c.fs, db, *role, log); err != nil {
+	flags := scheduleFlags{spec: schedule, zone: zone, urgent: urgent, jitter: jitter}
+	if plan, loc, err = flags.agree(ctx, c.fs, db, *role, log); err != nil {
 		return err
 	}
 
@@ -193,10 +194,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	delay := *confirmDelay
 	if delay == 0 {
 		delay = time.Nanosecond // Policy's zero means the default
-	}
-	maxJitter := *jitter
-	if maxJitter == 0 {
-		maxJitter = -1 // SchedulerOptions' zero means the default
 	}
 	metrics := web.NewMetrics(db, time.Now)
 	hooks := web.NewDeliverer(web.DelivererOptions{DB: db, BaseURL: *baseURL, AllowPrivate: *hooksAllowPrivate, Metrics: metrics, Logger: log})
@@ -214,23 +211,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var sched *watch.Scheduler
-	sched, err = watch.NewScheduler(checker, watch.SchedulerOptions{Default: *schedule, Location: loc, Workers: *workers,
-		MaxJitter: maxJitter, Grace: *grace, Poll: *poll, Logger: log,
-		UrgentSpec: *urgent,
-		Urgent:     func(ctx context.Context) (map[uint64]bool, error) { return prog.UrgentSources(ctx, time.Now()) },
-		OnResult: func(res watch.Result) {
-			observe(metrics, hooks, res)
-			observeVetting(ctx, log, prog, sched, res)
-			if res.Change != nil && mailer != nil {
-				mailer.Notify()
-			}
-		},
-		OnRound: func(r watch.Round) { metrics.ObserveRound(r.Start, r.End, r.Checks) }})
+	// newSched is the scheduler of a schedule: the flags' (or the stored
+	// plan's, as agree set them) now, a changed stored plan's later (a
+	// web server on PostgreSQL follows it).
+	newSched := func(spec, urgentSpec string, loc *time.Location, jitter time.Duration) (*watch.Scheduler, error) {
+		maxJitter := jitter
+		if maxJitter == 0 {
+			maxJitter = -1 // SchedulerOptions' zero means the default
+		}
+		var s *watch.Scheduler
+		s, err := watch.NewScheduler(checker, watch.SchedulerOptions{Default: spec, Location: loc, Workers: *workers,
+			MaxJitter: maxJitter, Grace: *grace, Poll: *poll, Logger: log,
+			UrgentSpec: urgentSpec,
+			Urgent:     func(ctx context.Context) (map[uint64]bool, error) { return prog.UrgentSources(ctx, time.Now()) },
+			OnResult: func(res watch.Result) {
+				observe(metrics, hooks, res)
+				observeVetting(ctx, log, prog, s, res)
+				if res.Change != nil && mailer != nil {
+					mailer.Notify()
+				}
+			},
+			OnRound: func(r watch.Round) { metrics.ObserveRound(r.Start, r.End, r.Checks) }})
+		return s, err
+	}
+	sched, err := newSched(*schedule, *urgent, loc, *jitter)
 	if err != nil {
 		return usageError("serve: %v", err)
 	}
 	var server *web.Server
+	var followPlan func(pgstore.Plan) error // a web server on PostgreSQL: take a changed stored plan
 	if ln != nil {
 		var webSched web.Scheduler = sched
 		if pg { // checks on demand take the source's lock, as workers do
@@ -239,7 +248,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return fmt.Errorf("serve: %w", err)
 			}
 			defer locks.Close()
-			webSched = lockedScheduler{Scheduler: sched, locks: locks}
+			current := newSwitchedScheduler(lockedScheduler{Scheduler: sched, locks: locks})
+			webSched = current
+			followPlan = func(p pgstore.Plan) error {
+				loc, jitter, err := planSettings(p)
+				if err != nil {
+					return err
+				}
+				s, err := newSched(p.Schedule, p.Urgent, loc, jitter)
+				if err != nil {
+					return fmt.Errorf("the stored schedule: %w", err)
+				}
+				current.set(lockedScheduler{Scheduler: s, locks: locks})
+				return nil
+			}
 		}
 		if server, err = web.New(ctx, web.Options{DB: db, Scheduler: webSched, BaseURL: *baseURL, OpenRead: *openRead,
 			Metrics: metrics, Webhooks: hooks, Mail: mailer, Logger: log, Program: prog,
@@ -266,7 +288,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return servePostgres(ctx, pgServe{reload: reload, role: *role, dsn: *c.db, log: log, db: db, sched: sched, server: server, ln: ln,
 			hooks: hooks, mailer: mailer, workers: *workers, queues: queues, poll: *poll, grace: *grace,
-			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter, plan: plan,
+			jobTimeout: *jobTimeout, rescueAfter: *rescueAfter, plan: plan, flagsPlan: flags.plan(), followPlan: followPlan,
 			metrics: metrics, metricsLn: metricsLn})
 	}
 	var wg sync.WaitGroup

@@ -91,6 +91,10 @@ type pgServe struct {
 	// plan is the stored schedule this process runs by (nil: its own
 	// flags, none being stored); a worker stops when it changes.
 	plan *pgstore.Plan
+	// flagsPlan is the plan in force (the stored one, or the flags' when
+	// none was); followPlan, on a web server, takes a changed one.
+	flagsPlan  pgstore.Plan
+	followPlan func(pgstore.Plan) error
 }
 
 // servePostgres runs serve's role on PostgreSQL until ctx is done: due
@@ -116,7 +120,7 @@ func servePostgres(ctx context.Context, p pgServe) error {
 	}
 	opts := jobs.Options{Timeout: p.jobTimeout, RescueAfter: p.rescueAfter, Logger: p.log}
 	if runs(p.role, roleWorker) {
-		opts.Workers, opts.Scheduler, opts.Queues = p.workers, p.sched, p.queues
+		opts.Workers, opts.Scheduler, opts.Store, opts.Queues = p.workers, p.sched, p.db, p.queues
 		// A lock per running check, on connections of their own.
 		if opts.Locks, err = jobs.NewSourceLocks(ctx, p.dsn, p.workers); err != nil {
 			return fmt.Errorf("serve: %w", err)
@@ -198,8 +202,17 @@ func servePostgres(ctx context.Context, p pgServe) error {
 		p.log.Info("metrics listening", "url", "http://"+p.metricsLn.Addr().String()+"/metrics")
 		wg.Go(func() { serveMetrics(ctx, p.metricsLn, p.metrics, p.log) })
 	}
-	if pg, ok := p.db.(*pgstore.DB); ok && p.plan != nil && p.role == roleWorker {
-		wg.Go(func() { watchPlan(ctx, pg, *p.plan, p.poll, p.log, stop) })
+	if pg, ok := p.db.(*pgstore.DB); ok {
+		switch {
+		case p.plan != nil && p.role == roleWorker:
+			wg.Go(func() { watchPlan(ctx, pg, *p.plan, p.poll, p.log, stopOnPlanChange(*p.plan, p.log, stop)) })
+		case p.role == roleWeb && p.followPlan != nil:
+			// The web server's checks on demand reckon the next slot
+			// as the schedulers do, whatever they store later.
+			wg.Go(func() {
+				watchPlan(ctx, pg, p.flagsPlan, p.poll, p.log, followPlanChange(p.flagsPlan, p.log, p.followPlan))
+			})
+		}
 	}
 	<-ctx.Done()
 	if err := context.Cause(ctx); errors.Is(err, errPlanChanged) {

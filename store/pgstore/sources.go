@@ -205,6 +205,27 @@ func (d *DB) State(ctx context.Context, sourceID uint64) (store.State, error) {
 	return st, nil
 }
 
+// StatesByID returns the pipeline states of the sources with these IDs
+// that have one, in one query.
+func (d *DB) StatesByID(ctx context.Context, ids []uint64) (map[uint64]store.State, error) {
+	rows, err := d.pool.Query(ctx, "SELECT source, doc FROM state WHERE source = ANY($1)", ids)
+	if err != nil {
+		return nil, fmt.Errorf("read states: %w", err)
+	}
+	out := make(map[uint64]store.State, len(ids))
+	var id uint64
+	var st store.State
+	_, err = pgx.ForEachRow(rows, []any{&id, &st}, func() error {
+		out[id] = st
+		st = store.State{}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read states: %w", err)
+	}
+	return out, nil
+}
+
 // querier is a pool, connection or transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

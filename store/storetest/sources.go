@@ -29,6 +29,39 @@ var sourceCases = []Case{
 			t.Errorf("first state %+v, %v", st, err)
 		}
 	}},
+	{"Sources/StatesByID", func(t *testing.T, db store.Store, _ *Clock) {
+		ctx := t.Context()
+		a := addSource(t, db, "alpha", "").ID
+		b := addSource(t, db, "beta", "").ID
+		addSource(t, db, "gamma", "")
+		record(t, db, a, fetch{at: t0, body: "<p>one</p>", text: "one", start: true})
+		for _, tt := range []struct {
+			name string
+			ids  []uint64
+			want []uint64
+		}{
+			{"two of three", []uint64{a, b}, []uint64{a, b}},
+			{"repeated and missing IDs", []uint64{b, 999, b, a}, []uint64{a, b}},
+			{"none", nil, nil},
+			{"only missing", []uint64{999}, nil},
+		} {
+			got, err := db.StatesByID(ctx, tt.ids)
+			must(t, tt.name, err)
+			if len(got) != len(tt.want) {
+				t.Errorf("%s: %d states, want %d: %+v", tt.name, len(got), len(tt.want), got)
+			}
+			for _, id := range tt.want {
+				one, err := db.State(ctx, id)
+				must(t, tt.name, err)
+				if st, ok := got[id]; !ok || st.SourceID != id || st.Rev != one.Rev || st.Current != one.Current || !st.LastFetch.Equal(one.LastFetch) || st.Health != one.Health {
+					t.Errorf("%s: state of %d %+v, want %+v (as State reads it)", tt.name, id, st, one)
+				}
+			}
+		}
+		if got, _ := db.StatesByID(ctx, []uint64{a}); got[a].Rev != 1 || got[a].Current != 1 {
+			t.Errorf("state after a record: %+v", got[a])
+		}
+	}},
 	{"Sources/Invalid", func(t *testing.T, db store.Store, _ *Clock) {
 		a := addSource(t, db, "alpha", "")
 		for _, tt := range []struct {
