@@ -74,7 +74,7 @@ func TestPostgresAcceptance(t *testing.T) {
 	}
 	var webs []*daemon
 	for range 2 {
-		webs = append(webs, startDaemon(t, append([]string{"serve", "--role", "web", "--open-read", "--base-url", "http://clausewatch.test"}, db...)...))
+		webs = append(webs, startDaemon(t, append([]string{"serve", "--web-only", "--open-read", "--base-url", "http://clausewatch.test"}, db...)...))
 	}
 	all := func() []*daemon { return append(append([]*daemon{sched}, workers...), webs...) }
 	pool, err := jobs.Connect(t.Context(), dsn)

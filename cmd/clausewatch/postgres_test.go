@@ -343,6 +343,8 @@ func TestServeRoleRefusals(t *testing.T) {
 	}{
 		{[]string{"serve", "--db", file, "--role", "web"}, "--role web needs --db postgres://"},
 		{[]string{"worker", "--db", file}, "--role worker needs --db postgres://"},
+		{[]string{"serve", "--db", file, "--web-only"}, "--role web needs --db postgres://"},
+		{[]string{"serve", "--db", pg, "--web-only", "--role", "worker"}, "--web-only and --role worker disagree"},
 		{[]string{"serve", "--db", pg, "--role", "janitor"}, `--role "janitor"`},
 		{[]string{"serve", "--db", pg, "--backup", file}, "pg_dump"},
 		{[]string{"serve", "--db", pg, "--job-timeout", "2s", "--job-rescue-after", "1s"}, "--job-rescue-after"},

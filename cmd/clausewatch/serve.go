@@ -56,6 +56,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.commitFlags()
 	c.keyFlag()
 	role := c.fs.String("role", roleAll, "with --db postgres://…: what this process does: web, scheduler, worker or all (a database file: all)")
+	webOnly := c.fs.Bool("web-only", false, "with --db postgres://…: the same as --role web")
 	jobTimeout := c.fs.Duration("job-timeout", 10*time.Minute, "with --db postgres://…: the longest one check job may run before it is cancelled and retried")
 	rescueAfter := c.fs.Duration("job-rescue-after", 0, "with --db postgres://…: how long a check job may be running before it is taken for stuck (its worker died) and retried; more than --job-timeout (0: --job-timeout + 1h)")
 	queueSpec := c.fs.String("queues", "", "with --db postgres://… on a worker: the job `queues` it takes, checks, render (sources that need headless Chromium) or checks,render (default: both)")
@@ -66,6 +67,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pg := isPostgres(*c.db)
 	if *rescueAfter != 0 && *rescueAfter <= *jobTimeout {
 		return usageError("serve: --job-rescue-after (%v) must be more than --job-timeout (%v)", *rescueAfter, *jobTimeout)
+	}
+	if *webOnly {
+		if *role != roleAll && *role != roleWeb {
+			return usageError("serve: --web-only and --role %s disagree", *role)
+		}
+		*role = roleWeb
 	}
 	if err := checkRole(*role, pg); err != nil {
 		return err
