@@ -169,31 +169,21 @@ func emailsIn(text string) []string {
 }
 
 // identity finds the identity facts of a document: kind → values in
-// document order, at most maxFactValues each. seen holds the facts of the
+// document order, at most maxFactValues each. m holds the facts of the
 // clauses already read in this comparison, by text and heading (the two
 // versions share most clauses; clauseFacts depends on nothing else).
-func identity(cls []*clause, seen map[[2]string][][2]string) map[string][]string {
+func identity(cls []*clause, m *memo) map[string][]string {
 	out := map[string][]string{}
 	for _, cl := range cls {
 		heading := ""
 		if n := len(cl.c.Path); n > 0 {
 			heading = cl.c.Path[n-1]
 		}
-		key := [2]string{cl.c.Text, heading}
-		facts, ok := seen[key]
-		if !ok {
-			facts = [][2]string{}
-			clauseFacts(cl.c.Text, heading, func(kind, v string) {
-				facts = append(facts, [2]string{kind, v})
-			})
-			seen[key] = facts
-		}
-		for _, f := range facts {
-			kind, v := f[0], f[1]
+		m.clauseFacts(cl.c.Text, heading, func(kind, v string) {
 			if len(out[kind]) < maxFactValues && !containsFold(out[kind], v) {
 				out[kind] = append(out[kind], v)
 			}
-		}
+		})
 	}
 	return out
 }
@@ -377,10 +367,9 @@ func cleanName(s string) string {
 
 // buildGist compares the identity facts and the lexicon terms of two
 // documents.
-func buildGist(olds, news []*clause, rules *Rules) *Gist {
+func buildGist(olds, news []*clause, rules *Rules, m *memo) *Gist {
 	g := &Gist{Facts: []Fact{}, Terms: []TermDelta{}}
-	seen := map[[2]string][][2]string{}
-	oi, ni := identity(olds, seen), identity(news, seen)
+	oi, ni := identity(olds, m), identity(news, m)
 	for _, k := range identityKinds {
 		o, n := oi[k], ni[k]
 		if len(o) == 0 && len(n) == 0 {
