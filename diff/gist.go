@@ -218,6 +218,9 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 		return // no e-mail address: no contact to read
 	}
 	emails := emailsIn(text)
+	if len(emails) == 0 {
+		return // no address after all (an "@handle"): the cues need not be read
+	}
 	if dpoCue.MatchString(text) {
 		for _, e := range emails {
 			add("data protection officer", e)
@@ -377,7 +380,7 @@ func buildGist(olds, news []*clause, rules *Rules, m *memo) *Gist {
 		}
 		g.Facts = append(g.Facts, Fact{Kind: k, Old: orEmpty(o), New: orEmpty(n), Changed: !sameFold(o, n)})
 	}
-	ot, nt := docTerms(olds, rules), docTerms(news, rules)
+	ot, nt := docTerms(olds, rules, m), docTerms(news, rules, m)
 	for _, kind := range termKinds(rules) {
 		d := TermDelta{Kind: kind.kind, Category: kind.category}
 		for _, p := range nt.order[kind.kind] {

@@ -40,7 +40,7 @@ type termSet struct {
 // in a company's name names no purpose; token.masked). A
 // pattern is looked for clause by clause only when its first word occurs
 // in the document at all, which keeps the scan near linear.
-func docTerms(cls []*clause, rules *Rules) termSet {
+func docTerms(cls []*clause, rules *Rules, m *memo) termSet {
 	ts := termSet{found: map[string]string{}, order: map[string][]string{}}
 	ks := make([][]string, len(cls))
 	uniq := map[string]bool{}
@@ -70,8 +70,8 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 				continue
 			}
 			for _, i := range candidates(p, where, len(ks)) {
-				if m := matchedSet([]pattern{p}, rules.falseFriends[t.category].patterns(), ks[i]); len(m) > 0 {
-					ts.found[key] = m[p.text]
+				if words, ok := firstMatch(&p, rules.falseFriends[t.category], ks[i]); ok {
+					ts.found[key] = words
 					ts.order[t.kind] = append(ts.order[t.kind], key)
 					break
 				}
@@ -80,7 +80,9 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 	}
 	named := map[string]bool{}
 	for _, cl := range cls {
-		places.find(cl.c.Text, func(name string) { named[name] = true })
+		for _, name := range m.placesIn(cl.c.Text) {
+			named[name] = true
+		}
 	}
 	for _, name := range places.order {
 		if named[name] {
@@ -92,8 +94,18 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 	return ts
 }
 
-// firstPieceOccurs reports whether some word of the document matches the
-// first word of p.
+// firstMatch returns the words of p's first match in keys that no entry
+// of not covers: matchedSet([]pattern{p}, not.list, keys)[p.text], with
+// not read through its index.
+func firstMatch(p *pattern, not *lexicon, keys []string) (string, bool) {
+	for i := range keys {
+		if p.matchAt(keys, i) && !not.covered(keys, i) {
+			return strings.Join(keys[i:i+len(p.pieces)], " "), true
+		}
+	}
+	return "", false
+}
+
 // candidates returns the clauses a pattern can match in: those holding its
 // first word when that word is exact, else every clause, in order.
 func candidates(p pattern, where map[string][]int, n int) []int {
@@ -107,6 +119,8 @@ func candidates(p pattern, where map[string][]int, n int) []int {
 	return all
 }
 
+// firstPieceOccurs reports whether some word of the document matches the
+// first word of p.
 func firstPieceOccurs(p pattern, uniq map[string]bool, sorted []string) bool {
 	pc := p.pieces[0]
 	if !pc.prefix && !pc.suffix {

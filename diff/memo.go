@@ -10,6 +10,13 @@ package diff
 type memo struct {
 	lex   map[lexInput][]string
 	facts map[[2]string][][2]string
+	// toks are the tokens of every clause text of both versions, as
+	// prepare tokenized them with tokRules' spelling variants.
+	toks     map[string][]token
+	tokRules *Rules
+	// places are the places each clause text names (placeSet.find), in
+	// the order found.
+	places map[string][]string
 }
 
 // lexInput is what lexKeys reads: a text and the rules whose spelling
@@ -19,8 +26,10 @@ type lexInput struct {
 	rules *Rules
 }
 
-func newMemo() *memo {
-	return &memo{lex: map[lexInput][]string{}, facts: map[[2]string][][2]string{}}
+// newMemo makes the memo of a comparison whose clauses are tokenized with
+// rules.
+func newMemo(rules *Rules) *memo {
+	return &memo{lex: map[lexInput][]string{}, facts: map[[2]string][][2]string{}, toks: map[string][]token{}, tokRules: rules, places: map[string][]string{}}
 }
 
 // lexKeys is lexKeys(text, r), read once per text and rules (each time
@@ -33,9 +42,28 @@ func (m *memo) lexKeys(text string, r *Rules) []string {
 	if ks, ok := m.lex[in]; ok {
 		return ks
 	}
-	ks := lexKeys(text, r)
+	var ks []string
+	if toks, ok := m.toks[text]; ok && r == m.tokRules {
+		ks = unmaskedKeys(toks) // a clause text, tokenized already
+	} else {
+		ks = lexKeys(text, r)
+	}
 	m.lex[in] = ks
 	return ks
+}
+
+// placesIn returns the places text names, as placeSet.find finds them.
+func (m *memo) placesIn(text string) []string {
+	if m == nil {
+		m = newMemo(nil)
+	}
+	if names, ok := m.places[text]; ok {
+		return names
+	}
+	names := []string{}
+	places.find(text, func(name string) { names = append(names, name) })
+	m.places[text] = names
+	return names
 }
 
 // clauseFacts calls add with each identity fact clauseFacts finds in

@@ -157,7 +157,11 @@ func (j judge) pathMatches(path []string, ps *lexicon) bool {
 // lexKeys tokenizes a heading or lead-in the way flatSide.lex reads a
 // clause.
 func lexKeys(text string, r *Rules) []string {
-	toks := tokenize(text, r.spelling)
+	return unmaskedKeys(tokenize(text, r.spelling))
+}
+
+// unmaskedKeys returns the keys of toks, "" for a masked token.
+func unmaskedKeys(toks []token) []string {
 	out := make([]string, len(toks))
 	for i, t := range toks {
 		if !t.masked() {
