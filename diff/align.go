@@ -31,24 +31,28 @@ type ctok struct {
 }
 
 // prepare tokenizes and indexes the clauses of one document. seen holds
-// the tokens of the texts already tokenized in this comparison (the two
-// versions share most clauses): tokenize depends only on the text and the
-// rules, and no step changes a clause's tokens after it, so one slice
-// serves every clause with that text.
-func prepare(cs []extract.Clause, rules *Rules, seen map[string][]token) []*clause {
+// the first clause prepared with each text in this comparison (the two
+// versions share most clauses): tokenize and index depend only on the
+// text and the rules, and no step changes a clause's tokens, or the
+// identity and word counts index made, after it (canonicalize makes new
+// ones), so a clause with a text seen before shares them and gets its own
+// copy of the comparison sequence, which canonicalize rewrites in place.
+func prepare(cs []extract.Clause, rules *Rules, seen map[string]*clause) []*clause {
 	out := make([]*clause, len(cs))
 	for i, c := range cs {
-		toks, ok := seen[c.Text]
-		if !ok {
-			toks = tokenize(c.Text, rules.spelling)
-			seen[c.Text] = toks
+		if first, ok := seen[c.Text]; ok {
+			cl := *first
+			cl.c, cl.canon = c, slices.Clone(first.canon)
+			out[i] = &cl
+			continue
 		}
-		cl := &clause{c: c, toks: toks}
+		cl := &clause{c: c, toks: tokenize(c.Text, rules.spelling)}
 		cl.canon = make([]ctok, len(cl.toks))
 		for k, t := range cl.toks {
 			cl.canon[k] = ctok{key: t.key, lo: k, hi: k + 1}
 		}
 		cl.index()
+		seen[c.Text] = cl
 		out[i] = cl
 	}
 	return out

@@ -232,8 +232,8 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 		rules = lr
 	}
 	m := newMemo(rules)
-	olds := prepare(oldClauses, rules, m.toks)
-	news := prepare(newClauses, rules, m.toks)
+	olds := prepare(oldClauses, rules, m.clauses)
+	news := prepare(newClauses, rules, m.clauses)
 
 	// Pass 1 aligns on plain word keys and looks for renames; pass 2
 	// aligns again with every rename's forms folded to one token, so that

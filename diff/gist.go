@@ -221,17 +221,40 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 	if len(emails) == 0 {
 		return // no address after all (an "@handle"): the cues need not be read
 	}
-	if dpoCue.MatchString(text) {
+	if mayNameDPO(lower) && dpoCue.MatchString(text) {
 		for _, e := range emails {
 			add("data protection officer", e)
 		}
 	}
-	about := privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading) || contactCue.MatchString(text)
+	// Whether the clause is about privacy or contact is read once, and
+	// only for an address whose name does not say so.
+	about, read := false, false
 	for _, e := range emails {
+		if !privacyMailbox.MatchString(e) && !read {
+			about, read = privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading) || contactCue.MatchString(text), true
+		}
 		if about || privacyMailbox.MatchString(e) {
 			add("privacy contact", e)
 		}
 	}
+}
+
+// dpoWords are lower-case pieces of text that every match of dpoCue
+// holds, one of each of its alternatives. None has an s or a k, the
+// letters that (?i) also matches outside ASCII ("ſ", the Kelvin sign) and
+// strings.ToLower does not always map to them, so a text whose lower case
+// holds none cannot match.
+var dpoWords = []string{"officer", "dpo", "dpd", "délégu", "beauftragte", "delegado"}
+
+// mayNameDPO reports whether lower (a text in lower case) may match
+// dpoCue: the expression is tried only then.
+func mayNameDPO(lower string) bool {
+	for _, w := range dpoWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // nameJoiner splits "GitHub, Inc. or GitHub B.V." into its names.

@@ -10,9 +10,9 @@ package diff
 type memo struct {
 	lex   map[lexInput][]string
 	facts map[[2]string][][2]string
-	// toks are the tokens of every clause text of both versions, as
-	// prepare tokenized them with tokRules' spelling variants.
-	toks     map[string][]token
+	// clauses holds, by text, the first clause of both versions with
+	// that text, as prepare tokenized it with tokRules' spelling variants.
+	clauses  map[string]*clause
 	tokRules *Rules
 	// places are the places each clause text names (placeSet.find), in
 	// the order found.
@@ -29,7 +29,7 @@ type lexInput struct {
 // newMemo makes the memo of a comparison whose clauses are tokenized with
 // rules.
 func newMemo(rules *Rules) *memo {
-	return &memo{lex: map[lexInput][]string{}, facts: map[[2]string][][2]string{}, toks: map[string][]token{}, tokRules: rules, places: map[string][]string{}}
+	return &memo{lex: map[lexInput][]string{}, facts: map[[2]string][][2]string{}, clauses: map[string]*clause{}, tokRules: rules, places: map[string][]string{}}
 }
 
 // lexKeys is lexKeys(text, r), read once per text and rules (each time
@@ -43,8 +43,8 @@ func (m *memo) lexKeys(text string, r *Rules) []string {
 		return ks
 	}
 	var ks []string
-	if toks, ok := m.toks[text]; ok && r == m.tokRules {
-		ks = unmaskedKeys(toks) // a clause text, tokenized already
+	if cl, ok := m.clauses[text]; ok && r == m.tokRules {
+		ks = unmaskedKeys(cl.toks) // a clause text, tokenized already
 	} else {
 		ks = lexKeys(text, r)
 	}
