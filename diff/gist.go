@@ -197,8 +197,12 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 		}
 	}
 	lower := strings.ToLower(text)
+	hint, has := "", false // the last hint looked for (cues sharing one are adjacent)
 	for _, cue := range identityCues {
-		if !strings.Contains(lower, cue.hint) {
+		if cue.hint != hint {
+			hint, has = cue.hint, strings.Contains(lower, cue.hint)
+		}
+		if !has {
 			continue
 		}
 		for _, m := range cue.re.FindAllStringSubmatchIndex(text, 3) {
@@ -217,6 +221,13 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 	if !strings.Contains(text, "@") && !strings.Contains(lower, "at]") && !strings.Contains(lower, "(at)") {
 		return // no e-mail address: no contact to read
 	}
+	contactFacts(text, lower, heading, add)
+}
+
+// contactFacts calls add with the data protection officer's and the
+// privacy contact's e-mail addresses in text (lower is text in lower
+// case, heading the clause's nearest heading).
+func contactFacts(text, lower, heading string, add func(kind, value string)) {
 	emails := emailsIn(text)
 	if len(emails) == 0 {
 		return // no address after all (an "@handle"): the cues need not be read
