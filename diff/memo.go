@@ -2,9 +2,10 @@ package diff
 
 // memo holds what one comparison reads more than once from the same text:
 // the words of a heading, lead-in or clause as the judge reads them
-// (lexKeys) and the identity facts of a clause (clauseFacts). Both are
-// pure functions of their inputs, and the two versions share most
-// headings and clauses, so each distinct input is read once. A memo lives
+// (lexKeys), the identity facts of a clause (clauseFacts), the places it
+// names and the first clause prepared with it. All are pure functions of
+// their inputs, and the two versions share most headings and clauses, so
+// each distinct input is read once (decision 0056). A memo lives
 // for one Compare; nothing outside it sees it. Callers must not change
 // the slices it returns.
 type memo struct {
