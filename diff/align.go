@@ -5,75 +5,7 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/clausewatch/clausewatch/extract"
 )
-
-// clause is a clause prepared for comparison.
-type clause struct {
-	c    extract.Clause
-	toks []token
-	// canon is the comparison sequence: the token keys, with each rename's
-	// forms folded to one placeholder after pass 1. canon[i].lo:hi is the
-	// range of toks it stands for.
-	canon []ctok
-	sig   string         // canon keys joined: the clause's identity
-	pad   string         // sig with a space either side, for whole-word search
-	bag   map[string]int // canon keys counted, for similarity
-	n     int            // number of canon keys
-	date  bool           // the clause is the policy's date line
-	words []wordCount    // bag with the words numbered, for a wordTable
-}
-
-type ctok struct {
-	key    string
-	lo, hi int
-}
-
-// prepare tokenizes and indexes the clauses of one document. seen holds
-// the tokens of the texts already tokenized in this comparison (the two
-// versions share most clauses): tokenize depends only on the text and the
-// rules, and no step changes a clause's tokens after it, so one slice
-// serves every clause with that text.
-func prepare(cs []extract.Clause, rules *Rules, seen map[string][]token) []*clause {
-	out := make([]*clause, len(cs))
-	for i, c := range cs {
-		toks, ok := seen[c.Text]
-		if !ok {
-			toks = tokenize(c.Text, rules.spelling)
-			seen[c.Text] = toks
-		}
-		cl := &clause{c: c, toks: toks}
-		cl.canon = make([]ctok, len(cl.toks))
-		for k, t := range cl.toks {
-			cl.canon[k] = ctok{key: t.key, lo: k, hi: k + 1}
-		}
-		cl.index()
-		out[i] = cl
-	}
-	return out
-}
-
-// index recomputes sig and bag from canon.
-func (cl *clause) index() {
-	ks := cl.keys()
-	cl.sig = strings.Join(ks, " ")
-	cl.pad = " " + cl.sig + " "
-	cl.bag = make(map[string]int, len(ks))
-	for _, k := range ks {
-		cl.bag[k]++
-	}
-	cl.n = len(ks)
-	cl.date = isDateLine(ks)
-}
-
-func (cl *clause) keys() []string {
-	out := make([]string, len(cl.canon))
-	for i, t := range cl.canon {
-		out[i] = t.key
-	}
-	return out
-}
 
 // match is one aligned unit: old clauses paired with new clauses. kind is
 // "" for an unchanged clause (same text, in order).

@@ -28,7 +28,7 @@ func TestWordTable(t *testing.T) {
 		a = append(a, extract.Clause{Kind: extract.Paragraph, Path: []string{}, Text: s + " " + fmt.Sprint(i), Display: s})
 	}
 	rules := DefaultRules()
-	seen := map[string][]token{}
+	seen := map[string]*clause{}
 	olds, news := prepare(a, rules, seen), prepare(b, rules, seen)
 	wt := newWordTable(olds, news)
 	for _, share := range []float64{0.5, 0.65, 1} {

@@ -30,6 +30,8 @@ type judge struct {
 	langOf  map[*clause]string
 	// budget is the comparison's work left for sequence diffs (budget.go).
 	budget *budget
+	// memo holds the words of the texts read so far (memo.go).
+	memo *memo
 }
 
 // staleCopy reports whether an added or removed clause is a near copy

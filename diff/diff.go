@@ -231,9 +231,9 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	if lr, ok := base.forLang(lang); ok {
 		rules = lr
 	}
-	seen := map[string][]token{}
-	olds := prepare(oldClauses, rules, seen)
-	news := prepare(newClauses, rules, seen)
+	m := newMemo(rules)
+	olds := prepare(oldClauses, rules, m.clauses)
+	news := prepare(newClauses, rules, m.clauses)
 
 	// Pass 1 aligns on plain word keys and looks for renames; pass 2
 	// aligns again with every rename's forms folded to one token, so that
@@ -260,7 +260,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	for _, rn := range renames {
 		res.Renames = append(res.Renames, rn.public())
 	}
-	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news), oldText: docText(olds), newText: docText(news), partyLookups: new(int), budget: bud}
+	j := judge{rules: rules, renames: renames, oldSigs: sigSet(olds), newSigs: sigSet(news), oldText: docText(olds), newText: docText(news), partyLookups: new(int), budget: bud, memo: m}
 	j.kept = keptByOpening(news, j.oldSigs)
 	j.base, j.docLang, j.langOf = base, lang, map[*clause]string{}
 	for _, m := range matches {
@@ -293,7 +293,7 @@ func Compare(oldDoc, newDoc *extract.Document, rules *Rules) *Result {
 	})
 	res.BudgetSpent, res.WorkUnits = bud.spent, bud.used
 	res.Summary = summarize(res, rules)
-	report(res, olds, news, rules)
+	report(res, olds, news, rules, j.memo)
 	return res
 }
 

@@ -169,31 +169,21 @@ func emailsIn(text string) []string {
 }
 
 // identity finds the identity facts of a document: kind → values in
-// document order, at most maxFactValues each. seen holds the facts of the
+// document order, at most maxFactValues each. m holds the facts of the
 // clauses already read in this comparison, by text and heading (the two
 // versions share most clauses; clauseFacts depends on nothing else).
-func identity(cls []*clause, seen map[[2]string][][2]string) map[string][]string {
+func identity(cls []*clause, m *memo) map[string][]string {
 	out := map[string][]string{}
 	for _, cl := range cls {
 		heading := ""
 		if n := len(cl.c.Path); n > 0 {
 			heading = cl.c.Path[n-1]
 		}
-		key := [2]string{cl.c.Text, heading}
-		facts, ok := seen[key]
-		if !ok {
-			facts = [][2]string{}
-			clauseFacts(cl.c.Text, heading, func(kind, v string) {
-				facts = append(facts, [2]string{kind, v})
-			})
-			seen[key] = facts
-		}
-		for _, f := range facts {
-			kind, v := f[0], f[1]
+		m.clauseFacts(cl.c.Text, heading, func(kind, v string) {
 			if len(out[kind]) < maxFactValues && !containsFold(out[kind], v) {
 				out[kind] = append(out[kind], v)
 			}
-		}
+		})
 	}
 	return out
 }
@@ -207,8 +197,12 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 		}
 	}
 	lower := strings.ToLower(text)
+	hint, has := "", false // the last hint looked for (cues sharing one are adjacent)
 	for _, cue := range identityCues {
-		if !strings.Contains(lower, cue.hint) {
+		if cue.hint != hint {
+			hint, has = cue.hint, strings.Contains(lower, cue.hint)
+		}
+		if !has {
 			continue
 		}
 		for _, m := range cue.re.FindAllStringSubmatchIndex(text, 3) {
@@ -227,18 +221,51 @@ func clauseFacts(text, heading string, add func(kind, value string)) {
 	if !strings.Contains(text, "@") && !strings.Contains(lower, "at]") && !strings.Contains(lower, "(at)") {
 		return // no e-mail address: no contact to read
 	}
+	contactFacts(text, lower, heading, add)
+}
+
+// contactFacts calls add with the data protection officer's and the
+// privacy contact's e-mail addresses in text (lower is text in lower
+// case, heading the clause's nearest heading).
+func contactFacts(text, lower, heading string, add func(kind, value string)) {
 	emails := emailsIn(text)
-	if dpoCue.MatchString(text) {
+	if len(emails) == 0 {
+		return // no address after all (an "@handle"): the cues need not be read
+	}
+	if mayNameDPO(lower) && dpoCue.MatchString(text) {
 		for _, e := range emails {
 			add("data protection officer", e)
 		}
 	}
-	about := privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading) || contactCue.MatchString(text)
+	// Whether the clause is about privacy or contact is read once, and
+	// only for an address whose name does not say so.
+	about, read := false, false
 	for _, e := range emails {
+		if !privacyMailbox.MatchString(e) && !read {
+			about, read = privacyCue.MatchString(text) || privacyCue.MatchString(heading) || contactCue.MatchString(heading) || contactCue.MatchString(text), true
+		}
 		if about || privacyMailbox.MatchString(e) {
 			add("privacy contact", e)
 		}
 	}
+}
+
+// dpoWords are lower-case pieces of text that every match of dpoCue
+// holds, one of each of its alternatives. None has an s or a k, the
+// letters that (?i) also matches outside ASCII ("ſ", the Kelvin sign) and
+// strings.ToLower does not always map to them, so a text whose lower case
+// holds none cannot match.
+var dpoWords = []string{"officer", "dpo", "dpd", "délégu", "beauftragte", "delegado"}
+
+// mayNameDPO reports whether lower (a text in lower case) may match
+// dpoCue: the expression is tried only then.
+func mayNameDPO(lower string) bool {
+	for _, w := range dpoWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // nameJoiner splits "GitHub, Inc. or GitHub B.V." into its names.
@@ -377,10 +404,9 @@ func cleanName(s string) string {
 
 // buildGist compares the identity facts and the lexicon terms of two
 // documents.
-func buildGist(olds, news []*clause, rules *Rules) *Gist {
+func buildGist(olds, news []*clause, rules *Rules, m *memo) *Gist {
 	g := &Gist{Facts: []Fact{}, Terms: []TermDelta{}}
-	seen := map[[2]string][][2]string{}
-	oi, ni := identity(olds, seen), identity(news, seen)
+	oi, ni := identity(olds, m), identity(news, m)
 	for _, k := range identityKinds {
 		o, n := oi[k], ni[k]
 		if len(o) == 0 && len(n) == 0 {
@@ -388,7 +414,7 @@ func buildGist(olds, news []*clause, rules *Rules) *Gist {
 		}
 		g.Facts = append(g.Facts, Fact{Kind: k, Old: orEmpty(o), New: orEmpty(n), Changed: !sameFold(o, n)})
 	}
-	ot, nt := docTerms(olds, rules), docTerms(news, rules)
+	ot, nt := docTerms(olds, rules, m), docTerms(news, rules, m)
 	for _, kind := range termKinds(rules) {
 		d := TermDelta{Kind: kind.kind, Category: kind.category}
 		for _, p := range nt.order[kind.kind] {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The gist's policy-wide term diff: the terms of each kind, and the places,
@@ -38,14 +39,13 @@ type termSet struct {
 // docTerms finds which lexicon terms a document names anywhere outside
 // the words the judge masks too (addresses, domains, company names: "AI"
 // in a company's name names no purpose; token.masked). A
-// pattern is looked for clause by clause only when its first word occurs
-// in the document at all, which keeps the scan near linear.
-func docTerms(cls []*clause, rules *Rules) termSet {
+// pattern is looked for only in the clauses holding a word its first word
+// matches, which keeps the scan near linear.
+func docTerms(cls []*clause, rules *Rules, m *memo) termSet {
 	ts := termSet{found: map[string]string{}, order: map[string][]string{}}
 	ks := make([][]string, len(cls))
-	uniq := map[string]bool{}
 	// where lists, for each word, the clauses holding it (in order, once
-	// each): a pattern whose first word is exact is tried on those only.
+	// each).
 	where := map[string][]int{}
 	for i, cl := range cls {
 		for _, t := range cl.toks {
@@ -54,24 +54,23 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 				if w := where[t.key]; len(w) == 0 || w[len(w)-1] != i {
 					where[t.key] = append(w, i)
 				}
-				uniq[t.key] = true
 			}
 		}
 	}
-	words := make([]string, 0, len(uniq))
-	for w := range uniq {
+	words := make([]string, 0, len(where))
+	for w := range where {
 		words = append(words, w)
 	}
 	slices.Sort(words)
 	for _, t := range rules.terms {
 		for _, p := range t.words.list {
 			key := t.kind + "\x00" + p.text
-			if _, ok := ts.found[key]; ok || !firstPieceOccurs(p, uniq, words) {
+			if _, ok := ts.found[key]; ok {
 				continue
 			}
-			for _, i := range candidates(p, where, len(ks)) {
-				if m := matchedSet([]pattern{p}, rules.falseFriends[t.category].patterns(), ks[i]); len(m) > 0 {
-					ts.found[key] = m[p.text]
+			for _, i := range candidates(p, where, words) {
+				if words, ok := firstMatch(&p, rules.falseFriends[t.category], ks[i]); ok {
+					ts.found[key] = words
 					ts.order[t.kind] = append(ts.order[t.kind], key)
 					break
 				}
@@ -80,7 +79,9 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 	}
 	named := map[string]bool{}
 	for _, cl := range cls {
-		places.find(cl.c.Text, func(name string) { named[name] = true })
+		for _, name := range m.placesIn(cl.c.Text) {
+			named[name] = true
+		}
 	}
 	for _, name := range places.order {
 		if named[name] {
@@ -92,33 +93,34 @@ func docTerms(cls []*clause, rules *Rules) termSet {
 	return ts
 }
 
-// firstPieceOccurs reports whether some word of the document matches the
-// first word of p.
-// candidates returns the clauses a pattern can match in: those holding its
-// first word when that word is exact, else every clause, in order.
-func candidates(p pattern, where map[string][]int, n int) []int {
+// firstMatch returns the words of p's first match in keys that no entry
+// of not covers: matchedSet([]pattern{p}, not.list, keys)[p.text], with
+// not read through its index.
+func firstMatch(p *pattern, not *lexicon, keys []string) (string, bool) {
+	for i := range keys {
+		if p.matchAt(keys, i) && !not.covered(keys, i) {
+			return strings.Join(keys[i:i+len(p.pieces)], " "), true
+		}
+	}
+	return "", false
+}
+
+// candidates returns the clauses a pattern can match in, in order: those
+// holding a word that its first word matches (where maps each word of
+// the document to its clauses; sorted lists the words).
+func candidates(p pattern, where map[string][]int, sorted []string) []int {
 	if pc := p.pieces[0]; !pc.prefix && !pc.suffix {
 		return where[pc.word]
 	}
-	all := make([]int, n)
-	for i := range all {
-		all[i] = i
-	}
-	return all
-}
-
-func firstPieceOccurs(p pattern, uniq map[string]bool, sorted []string) bool {
-	pc := p.pieces[0]
-	if !pc.prefix && !pc.suffix {
-		return uniq[pc.word]
-	}
 	one := pattern{pieces: p.pieces[:1]}
+	var out []int
 	for _, w := range sorted {
 		if one.matchAt([]string{w}, 0) {
-			return true
+			out = append(out, where[w]...)
 		}
 	}
-	return false
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // placeSet is the countries and regions a policy may name. Matching is
@@ -128,14 +130,20 @@ type placeSet struct {
 	first map[string][]string // a form's first word → its forms
 	names map[string]string   // form → the name shown
 	order []string            // names in list order
+	// upper is true when every form starts with a capital letter, so a
+	// word that does not needs no look-up.
+	upper bool
 }
 
 func placeList(entries ...string) placeSet {
-	ps := placeSet{first: map[string][]string{}, names: map[string]string{}}
+	ps := placeSet{first: map[string][]string{}, names: map[string]string{}, upper: true}
 	for _, e := range entries {
 		forms := strings.Split(e, "|")
 		ps.order = append(ps.order, forms[0])
 		for _, f := range forms {
+			if r, _ := utf8.DecodeRuneInString(f); !unicode.IsUpper(r) {
+				ps.upper = false
+			}
 			ps.names[f] = forms[0]
 			w := strings.Fields(f)[0]
 			ps.first[w] = append(ps.first[w], f)
@@ -144,18 +152,40 @@ func placeList(entries ...string) placeSet {
 	return ps
 }
 
-// find calls found with the name of each place text names.
+// find calls found with the name of each place text names. Its words are
+// the runs of letters, dots, apostrophes and hyphens; each is looked up as
+// it is and without its trailing dots.
 func (ps placeSet) find(text string, found func(name string)) {
-	words := strings.FieldsFunc(text, func(r rune) bool {
-		return !unicode.IsLetter(r) && r != '.' && r != '\'' && r != '-'
-	})
-	for _, w := range words {
-		for _, cand := range []string{w, strings.TrimRight(w, ".")} {
-			for _, f := range ps.first[cand] {
-				if !strings.Contains(f, " ") || strings.Contains(text, f) {
-					found(ps.names[f])
-				}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !placeRune(r) {
+			i += size
+			continue
+		}
+		j := i + size
+		for j < len(text) {
+			r2, n := utf8.DecodeRuneInString(text[j:])
+			if !placeRune(r2) {
+				break
 			}
+			j += n
+		}
+		if w := text[i:j]; !ps.upper || unicode.IsUpper(r) {
+			ps.lookUp(text, w, found)
+			ps.lookUp(text, strings.TrimRight(w, "."), found)
+		}
+		i = j
+	}
+}
+
+func placeRune(r rune) bool { return unicode.IsLetter(r) || r == '.' || r == '\'' || r == '-' }
+
+// lookUp calls found with the name of each form that starts with the word
+// w and stands in text.
+func (ps placeSet) lookUp(text, w string, found func(name string)) {
+	for _, f := range ps.first[w] {
+		if !strings.Contains(f, " ") || strings.Contains(text, f) {
+			found(ps.names[f])
 		}
 	}
 }

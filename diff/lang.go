@@ -250,19 +250,28 @@ func (j judge) clauseLang(c *clause) string {
 	if l, ok := j.langOf[c]; ok {
 		return l
 	}
-	const (
-		plainShare  = 0.15
-		detectBytes = 400
-	)
+	const plainShare = 0.15
 	l := j.docLang
-	text := withoutAddresses(c.c.Text)
-	if own := j.ownShare(c); own < plainShare && letterCount(text, minClauseLetters) >= minClauseLetters {
-		if d := extract.DetectLang(prefix(text, detectBytes)); d != "" && d != j.docLang && j.confirms(c, d, own) {
-			l = d
+	// The addresses are blanked only for a clause that may be in another
+	// language: most are plainly in the document's.
+	if own := j.ownShare(c); own < plainShare {
+		if text := withoutAddresses(c.c.Text); letterCount(text, minClauseLetters) >= minClauseLetters {
+			l = j.otherLang(c, text, own)
 		}
 	}
 	j.langOf[c] = l
 	return l
+}
+
+// otherLang returns the language DetectLang reads in text, the clause's
+// text without its addresses, when the clause's function words confirm it
+// (own is their share in the document's language), else the document's.
+func (j judge) otherLang(c *clause, text string, own float64) string {
+	const detectBytes = 400
+	if d := extract.DetectLang(prefix(text, detectBytes)); d != "" && d != j.docLang && j.confirms(c, d, own) {
+		return d
+	}
+	return j.docLang
 }
 
 // prefix returns s cut to at most n bytes, at a rune boundary.

@@ -151,6 +151,8 @@ type ranker struct {
 	// oldNeg and newNeg are each version's negated phrases (negPhrases),
 	// to tell a negation lost from one that moved to another clause.
 	oldNeg, newNeg map[string]bool
+	// memo holds the facts of the clauses read so far (memo.go).
+	memo *memo
 }
 
 func newRanker(rules *Rules, g *Gist) ranker {
@@ -224,7 +226,7 @@ func (rk ranker) identity(c Change) []signal {
 		if n := len(s.Path); n > 0 {
 			heading = s.Path[n-1]
 		}
-		clauseFacts(s.Text, heading, func(kind, v string) {
+		rk.memo.clauseFacts(s.Text, heading, func(kind, v string) {
 			f, ok := rk.facts[kind]
 			if !ok {
 				return

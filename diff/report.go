@@ -30,13 +30,14 @@ const (
 // report adds the reading aids to a result: the gist and ranking of a
 // re-vet, the rest counted by section, and whether the policy was
 // rewritten.
-func report(r *Result, olds, news []*clause, rules *Rules) {
+func report(r *Result, olds, news []*clause, rules *Rules, m *memo) {
 	r.Rewrite = isRewrite(r, len(olds))
 	if !r.Revet && !r.Rewrite {
 		return
 	}
-	r.Gist = buildGist(olds, news, rules)
+	r.Gist = buildGist(olds, news, rules, m)
 	rk := newRanker(rules, r.Gist)
+	rk.memo = m
 	rk.oldNeg, rk.newNeg = negPhrases(olds, rules), negPhrases(news, rules)
 	r.ranked = rankChanges(r, rk)
 	r.Rank = r.ranked[:min(len(r.ranked), RankLimit)]

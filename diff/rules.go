@@ -438,16 +438,11 @@ func (r *Rules) hasNegation(keys []string, lo, hi int) bool {
 }
 
 // isFiller reports whether every key is a filler word.
+// Each key is looked up in the filler list's index (a one-word entry
+// matching at i is one that matches and ends by i+1).
 func (r *Rules) isFiller(ks []string) bool {
 	for i := range ks {
-		found := false
-		for _, p := range r.filler.list {
-			if len(p.pieces) == 1 && p.matchAt(ks, i) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !r.filler.anyAt(ks, i, i+1) {
 			return false
 		}
 	}

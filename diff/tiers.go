@@ -146,7 +146,7 @@ func (j judge) sentenceTier(lex []string, lo, hi int, cl *clause, leadIn []strin
 // pathMatches reports whether any heading of path holds one of ps.
 func (j judge) pathMatches(path []string, ps *lexicon) bool {
 	for _, h := range path {
-		ks := lexKeys(h, j.rules)
+		ks := j.memo.lexKeys(h, j.rules)
 		if _, _, ok := ps.findAny(ks, 0, len(ks)); ok {
 			return true
 		}
@@ -157,7 +157,11 @@ func (j judge) pathMatches(path []string, ps *lexicon) bool {
 // lexKeys tokenizes a heading or lead-in the way flatSide.lex reads a
 // clause.
 func lexKeys(text string, r *Rules) []string {
-	toks := tokenize(text, r.spelling)
+	return unmaskedKeys(tokenize(text, r.spelling))
+}
+
+// unmaskedKeys returns the keys of toks, "" for a masked token.
+func unmaskedKeys(toks []token) []string {
 	out := make([]string, len(toks))
 	for i, t := range toks {
 		if !t.masked() {
@@ -169,7 +173,7 @@ func lexKeys(text string, r *Rules) []string {
 
 // leadIn returns the words of the paragraph that introduces a list item
 // (the clause before the run of items it belongs to), or nil.
-func leadIn(cls []*clause, i int, r *Rules) []string {
+func leadIn(cls []*clause, i int, r *Rules, m *memo) []string {
 	if cls[i].c.Kind != extract.Item && cls[i].c.Kind != extract.Row {
 		return nil
 	}
@@ -178,7 +182,7 @@ func leadIn(cls []*clause, i int, r *Rules) []string {
 		case extract.Item, extract.Row:
 			continue
 		case extract.Paragraph:
-			return lexKeys(cls[k].c.Text, r)
+			return m.lexKeys(cls[k].c.Text, r)
 		}
 		return nil
 	}
@@ -193,7 +197,7 @@ func (j judge) inChangelog(cl *clause) bool {
 	if j.pathMatches(cl.c.Path, &j.rules.changelog) {
 		return true
 	}
-	ks := lexKeys(cl.c.Text, j.rules)
+	ks := j.memo.lexKeys(cl.c.Text, j.rules)
 	return datedEntry(cl.c.Text) || j.rules.changelogOpenings.startsAt(ks, 0)
 }
 
@@ -236,9 +240,9 @@ func (j judge) listCategory(cls []*clause, i int) string {
 	}
 	var ctx [][]string
 	if n := len(cl.c.Path); n > 0 {
-		ctx = append(ctx, lexKeys(cl.c.Path[n-1], j.rules))
+		ctx = append(ctx, j.memo.lexKeys(cl.c.Path[n-1], j.rules))
 	}
-	if li := leadIn(cls, i, j.rules); li != nil {
+	if li := leadIn(cls, i, j.rules, j.memo); li != nil {
 		ctx = append(ctx, li)
 	}
 	for _, name := range categoryOrder {
@@ -258,7 +262,7 @@ func (j judge) listCategory(cls []*clause, i int) string {
 // a practice ("Information we collect:"), joined with the item's own.
 func (j judge) practiceCategories(f flatSide, cls []*clause, i int) (cats []string, low tier) {
 	cl := cls[i]
-	li := leadIn(cls, i, j.rules)
+	li := leadIn(cls, i, j.rules, j.memo)
 	low = tierProvider
 	for _, s := range f.sentences() {
 		tr := j.sentenceTier(f.lex, s[0], s[1], cl, li)
@@ -281,7 +285,7 @@ func (j judge) practiceCategories(f flatSide, cls []*clause, i int) (cats []stri
 	// Under a heading that does, the item must name something itself.
 	var ctx []string
 	if n := len(cl.c.Path); n > 0 {
-		if h := lexKeys(cl.c.Path[n-1], j.rules); j.practice(h, 0, len(h)) {
+		if h := j.memo.lexKeys(cl.c.Path[n-1], j.rules); j.practice(h, 0, len(h)) {
 			ctx = h
 		}
 	}

@@ -186,6 +186,10 @@ func addressSpans(text string) [][2]int {
 			end += fields
 		}
 		f := text[fields:end]
+		if !addressMarks(f) {
+			fields = end
+			continue
+		}
 		trimmed := strings.TrimRight(f, ".,;:)]\"'")
 		trimmed = strings.TrimLeft(trimmed, "([\"'<")
 		off := strings.Index(f, trimmed)
@@ -203,6 +207,19 @@ func addressSpans(text string) [][2]int {
 		fields = end
 	}
 	return spans
+}
+
+// addressMarks reports whether f holds a byte every address has one of:
+// the @ of an e-mail address, the colon of a scheme, the dot of "www.".
+// A field without any (most words) is no address and needs no trimming.
+func addressMarks(f string) bool {
+	for i := 0; i < len(f); i++ {
+		switch f[i] {
+		case '@', ':', '.':
+			return true
+		}
+	}
+	return false
 }
 
 // schemeAt returns where "http://" or "https://" starts inside s, or -1.
