@@ -21,7 +21,7 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 		if limit == 1 && to.IsZero() && last != nil && (from.IsZero() || bytes.Compare(last, timeKey(from)) >= 0) {
 			keys = [][]byte{last} // the latest fetch, without the tail's scan
 		} else {
-			keys = sourceFetchKeys(tx, sourceID, from, to)
+			keys = sourceFetchKeys(tx, d.tail, sourceID, from, to)
 		}
 		if limit > 0 && len(keys) > limit {
 			keys = keys[len(keys)-limit:]

@@ -250,7 +250,7 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 		}
 		f.Version = prev.Seq
 	}
-	if err := putFetch(tx, f, inGeneration(tx, id, r.State.Generation)); err != nil {
+	if err := putFetch(tx, d.tail, f, inGeneration(tx, id, r.State.Generation)); err != nil {
 		return err
 	}
 	firstSight := false

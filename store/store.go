@@ -97,6 +97,8 @@ type DB struct {
 	skipLog bool
 	// fetchIndex bounds the fetch log's unindexed tail.
 	fetchIndex FetchIndexOptions
+	// tail is the fetch log's unindexed tail by source (fetchtail.go).
+	tail *fetchTail
 	// guard is what run keeps about transactions that panicked.
 	guard guard
 	// commits is the writer Record hands its records to.
@@ -180,6 +182,9 @@ func Open(path string, opts Options) (*DB, error) {
 		if err == nil {
 			err = d.moveFetches(cmp.Or(opts.moveBatch, moveBatch), opts.moveHook)
 		}
+	}
+	if err == nil {
+		err = d.run(false, func(tx *bbolt.Tx) error { d.tail = newFetchTail(tx); return nil })
 	}
 	if err != nil {
 		d.Close()

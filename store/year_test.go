@@ -95,6 +95,9 @@ func TestSimulatedYear(t *testing.T) {
 		if err := sim.round(t.Context(), r, false); err != nil {
 			t.Fatal(err)
 		}
+		if !small && (r+1)%(every/10) == 0 && (r+1)%every != 0 {
+			t.Logf("%-6d %10d fetches, %.0f s", r+1, sim.fetches.Load(), time.Since(began).Seconds())
+		}
 		if (r+1)%every == 0 {
 			p := sim.measure(t, r+1)
 			t.Logf("%-6d %10d %10s %10s %9s %9.1f %8.1f %8d %7.0f  %s", r+1, p.fetches, mb(p.file), mb(p.hwm), mb(p.free),
