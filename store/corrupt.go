@@ -131,6 +131,9 @@ func checkTree(path string) (err error) {
 		return &CorruptError{Path: path, Problem: err.Error() + "; " + restore}
 	}
 	w := newWalker(f, m.pageSize, m.hwm)
+	if f.mapped != nil {
+		w.release = func() { releaseMap(f.mapped) }
+	}
 	w.walk(m.root)
 	w.checkFreelist(m.freelist)
 	if dm := w.shared; dm != nil {

@@ -20,12 +20,14 @@ import (
 )
 
 var (
-	yearMonths  = flag.Int("year-months", 0, "TestSimulatedYear: months (730 hourly rounds each) to simulate; 0 is the small run (40 sources, 48 rounds)")
-	yearSources = flag.Int("year-sources", 1000, "TestSimulatedYear: sources checked every round, with -year-months")
-	yearWorkers = flag.Int("year-workers", 4, "TestSimulatedYear: checks at once (the daemon's --workers default)")
-	yearSync    = flag.Bool("year-sync", false, "TestSimulatedYear: fsync every commit as the daemon does (default: NoSync, same file)")
-	yearRSS     = flag.String("year-rss", "1,3,6,12", "TestSimulatedYear: months after which a fresh process opens the file and measures its RSS")
-	yearDir     = flag.String("year-dir", "", "TestSimulatedYear: keep the database in this directory")
+	yearMonths   = flag.Int("year-months", 0, "TestSimulatedYear: months (730 hourly rounds each) to simulate; 0 is the small run (40 sources, 48 rounds)")
+	yearRounds   = flag.Int("year-rounds", 0, "TestSimulatedYear: rounds to simulate instead of -year-months (figures every tenth of them)")
+	yearSources  = flag.Int("year-sources", 1000, "TestSimulatedYear: sources checked every round, with -year-months")
+	yearWorkers  = flag.Int("year-workers", 4, "TestSimulatedYear: checks at once (the daemon's --workers default)")
+	yearSync     = flag.Bool("year-sync", false, "TestSimulatedYear: fsync every commit as the daemon does (default: NoSync, same file)")
+	yearRSS      = flag.String("year-rss", "1,3,6,12", "TestSimulatedYear: months after which a fresh process opens the file and measures its RSS")
+	yearResident = flag.Bool("year-resident", false, "TestSimulatedYear: the child says after each step which buckets its resident file pages belong to")
+	yearDir      = flag.String("year-dir", "", "TestSimulatedYear: keep the database in this directory")
 )
 
 // roundsPerMonth is a twelfth of a year of hourly rounds.
@@ -46,6 +48,7 @@ const yearChildEnv = "CLAUSEWATCH_YEAR_CHILD"
 //	go test ./store -run '^TestSimulatedYear$' -v                      # small: 40 sources, 2 days
 //	go test ./store -run '^TestSimulatedYear$' -v -year-months 1        # 1,000 sources, 730 rounds
 //	go test ./store -run '^TestSimulatedYear$' -v -year-months 12 -timeout 0
+//	go test ./store -run '^TestSimulatedYear$' -v -year-sources 300 -year-rounds 73 -year-sync  # with fsync
 //
 // The checks it makes do not depend on speed: every fetch is in the log,
 // the child reads back every fetch of its source, and the small run ends
@@ -62,7 +65,10 @@ func TestSimulatedYear(t *testing.T) {
 			rss[n*roundsPerMonth] = true
 		}
 	}
-	small := *yearMonths <= 0
+	small := *yearMonths <= 0 && *yearRounds <= 0
+	if *yearRounds > 0 {
+		rounds, every = *yearRounds, max(*yearRounds/10, 1)
+	}
 	if small {
 		sources, rounds, every = 40, 48, 12
 		rss = map[int]bool{48: true}
@@ -95,7 +101,7 @@ func TestSimulatedYear(t *testing.T) {
 		if err := sim.round(t.Context(), r, false); err != nil {
 			t.Fatal(err)
 		}
-		if !small && (r+1)%(every/10) == 0 && (r+1)%every != 0 {
+		if !small && every >= 10 && (r+1)%(every/10) == 0 && (r+1)%every != 0 {
 			t.Logf("%-6d %10d fetches, %.0f s", r+1, sim.fetches.Load(), time.Since(began).Seconds())
 		}
 		if (r+1)%every == 0 {
@@ -247,7 +253,8 @@ func (s *yearSim) child(t *testing.T, r int) (*yearSim, error) {
 	if err := os.WriteFile(sf, state, 0o600); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestSimulatedYear$", "-test.v", "-year-workers", strconv.Itoa(s.workers), "-year-sync="+strconv.FormatBool(*yearSync))
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestSimulatedYear$", "-test.v", "-year-workers", strconv.Itoa(s.workers),
+		"-year-sync="+strconv.FormatBool(*yearSync), "-year-resident="+strconv.FormatBool(*yearResident))
 	cmd.Env = append(os.Environ(), yearChildEnv+"="+sf)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -290,6 +297,10 @@ func yearChild(t *testing.T, stateFile string) {
 	note := func(step string) {
 		hwm, anon, file := procStatus(t)
 		figures = append(figures, fmt.Sprintf("%s %.1f MB (anon %.1f, file %.1f)", step, hwm/1024, anon/1024, file/1024))
+		if *yearResident {
+			r, _ := residentByBucket(st.Path)
+			figures = append(figures, "["+r+"]")
+		}
 	}
 	note("start")
 	sim := &yearSim{pages: &yearPages{}, sources: st.Sources, workers: *yearWorkers, base: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -326,7 +337,12 @@ func yearChild(t *testing.T, stateFile string) {
 	if len(all) != st.Round+1 {
 		t.Fatalf("source %d has %d fetches after %d rounds, want %d", src, len(all), st.Round+1, st.Round+1)
 	}
-	fmt.Printf("YEAR-RSS %s\n", strings.Join(figures, "; "))
+	// Last, since the walk it makes takes memory of its own.
+	resident, err := residentByBucket(st.Path)
+	if err != nil {
+		resident = err.Error()
+	}
+	fmt.Printf("YEAR-RSS %s; resident file pages by bucket (MB): %s\n", strings.Join(figures, "; "), resident)
 }
 
 // procStatus is this process's peak RSS and its anonymous and
