@@ -131,8 +131,9 @@ func putFetch(tx *bbolt.Tx, tail *fetchTail, f Fetch, versions versionLookup) er
 	if err := b.Put(u64(f.ID), fetchLogValue(f.SourceID, f.Start, data)); err != nil {
 		return err
 	}
-	if tail != nil {
-		tail.add(tx, f.SourceID, f.ID)
+	if tail != nil && tail.add(tx, f.SourceID, f.ID) {
+		// Before the commit, which may remap the file.
+		releaseResident(tx)
 	}
 	return noteLast(tx, f.SourceID, fetchKey(f.Start, f.ID))
 }

@@ -28,7 +28,14 @@ type fetchTail struct {
 	from uint64 // every fetch with an ID from here up to seen is held
 	seen uint64 // the highest ID numbered so far
 	ids  map[uint64][]uint64
+	// added counts fetches added, for releaseEvery.
+	added int
 }
+
+// releaseFetches is how many fetches the writer records between two
+// releases of bbolt's map from the resident set (releaseResident): about
+// a quarter of a round of 1,000 sources.
+const releaseFetches = 256
 
 // newFetchTail reads the tail of the file's fetch log.
 func newFetchTail(tx *bbolt.Tx) *fetchTail {
@@ -51,23 +58,28 @@ func newFetchTail(tx *bbolt.Tx) *fetchTail {
 
 // add notes fetch id of src, recorded in tx (a write transaction not yet
 // committed). When the watermark tx read (committed before it) has
-// moved since the last add, what it covers is dropped first.
-func (t *fetchTail) add(tx *bbolt.Tx, src, id uint64) {
+// moved since the last add, what it covers is dropped first. It reports
+// whether the writer is due to release bbolt's map from the resident set
+// (every releaseFetches fetches).
+func (t *fetchTail) add(tx *bbolt.Tx, src, id uint64) (release bool) {
 	w := indexedUpTo(tx)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if w+1 > t.from {
 		t.prune(w)
 	}
+	t.added++
+	release = t.added%releaseFetches == 0
 	t.seen = max(t.seen, id)
 	ids := t.ids[src]
 	if n := len(ids); n == 0 || ids[n-1] < id {
 		t.ids[src] = append(ids, id)
-		return
+		return release
 	}
 	if i, found := slices.BinarySearch(ids, id); !found {
 		t.ids[src] = slices.Insert(ids, i, id)
 	}
+	return release
 }
 
 // prune drops every ID up to w, which the index holds.

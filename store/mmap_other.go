@@ -11,5 +11,3 @@ import (
 func mapFile(*os.File, int64) ([]byte, error) { return nil, errors.ErrUnsupported }
 
 func unmapFile([]byte) error { return nil }
-
-func releaseMap([]byte) {}

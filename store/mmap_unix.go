@@ -17,9 +17,3 @@ func mapFile(f *os.File, size int64) ([]byte, error) {
 }
 
 func unmapFile(b []byte) error { return syscall.Munmap(b) }
-
-// releaseMap drops the pages of b from the process's resident set (they
-// stay in the page cache, so touching them again reads no disk): the
-// walk at Open would otherwise leave its peak RSS at the whole tree's
-// size, however little the process uses afterwards.
-func releaseMap(b []byte) { syscall.Madvise(b, syscall.MADV_DONTNEED) }

@@ -37,6 +37,9 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 			}
 			out = append(out, f)
 		}
+		if len(keys) > releaseFetches {
+			releaseResident(tx) // a long history is read from all over the log
+		}
 		return nil
 	})
 	if err != nil {
