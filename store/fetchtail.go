@@ -33,9 +33,17 @@ type fetchTail struct {
 }
 
 // releaseFetches is how many fetches the writer records between two
-// releases of bbolt's map from the resident set (releaseResident): about
-// a quarter of a round of 1,000 sources.
-const releaseFetches = 256
+// releases of bbolt's map from the resident set (releaseResident). A
+// check touches about eight pages all over the file (its state, due
+// time, sighting, versions, header sets, blob key, latest fetch) and the
+// kernel maps up to 16 neighbours of each (fault-around): some 0.3 MB a
+// check, so 32 checks leave about 10 MB resident.
+const releaseFetches = 32
+
+// releaseReads is how many fetches a read of one source's history reads
+// between releases: each is on a page of its own once the history spans
+// months, with fault-around's neighbours (up to 64 KiB).
+const releaseReads = 256
 
 // newFetchTail reads the tail of the file's fetch log.
 func newFetchTail(tx *bbolt.Tx) *fetchTail {

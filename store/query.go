@@ -27,7 +27,10 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 			keys = keys[len(keys)-limit:]
 		}
 		rs := newFetchReaders(tx)
-		for _, k := range keys {
+		for i, k := range keys {
+			if i > 0 && i%releaseReads == 0 {
+				releaseResident(tx) // a long history is read from all over the log
+			}
 			f, err := readFetch(tx, rs, sourceID, k)
 			if errors.Is(err, ErrNotFound) {
 				err = fmt.Errorf("%w: the fetch index names fetch %d, which the log does not hold", ErrCorrupt, fromU64(k[8:]))
@@ -37,8 +40,8 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 			}
 			out = append(out, f)
 		}
-		if len(keys) > releaseFetches {
-			releaseResident(tx) // a long history is read from all over the log
+		if len(keys) > releaseReads {
+			releaseResident(tx)
 		}
 		return nil
 	})
