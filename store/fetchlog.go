@@ -114,8 +114,9 @@ func (rs *fetchReaders) read(s storedFetch) (Fetch, error) {
 // putFetch stores f (its ID set) in the fetch log as a compact record,
 // or as JSON, as before schema 6, when the compact record would not read
 // back as f (see compactRecord): a leaf logged is always a leaf the store
-// can rebuild. It moves the source's latest fetch on.
-func putFetch(tx *bbolt.Tx, f Fetch, versions versionLookup) error {
+// can rebuild. It moves the source's latest fetch on, and adds it to
+// tail (nil: none).
+func putFetch(tx *bbolt.Tx, tail *fetchTail, f Fetch, versions versionLookup) error {
 	data, ok, err := compactRecord(tx, f, versions)
 	if err != nil {
 		return err
@@ -129,6 +130,10 @@ func putFetch(tx *bbolt.Tx, f Fetch, versions versionLookup) error {
 	b.FillPercent = 1 // appended in ID order
 	if err := b.Put(u64(f.ID), fetchLogValue(f.SourceID, f.Start, data)); err != nil {
 		return err
+	}
+	if tail != nil && tail.add(tx, f.SourceID, f.ID) {
+		// Before the commit, which may remap the file.
+		releaseResident(tx)
 	}
 	return noteLast(tx, f.SourceID, fetchKey(f.Start, f.ID))
 }
@@ -147,8 +152,9 @@ func indexedUpTo(tx *bbolt.Tx) uint64 { return fromU64(tx.Bucket(bucketMeta).Get
 
 // sourceFetchKeys returns the keys (fetchKey) of src's fetches that
 // started in [from, to), zero times leaving that end open, in key order:
-// those the index names and those of the tail.
-func sourceFetchKeys(tx *bbolt.Tx, src uint64, from, to time.Time) [][]byte {
+// those the index names and those of the tail, which tail (nil: none)
+// names or else a scan of the tail finds.
+func sourceFetchKeys(tx *bbolt.Tx, tail *fetchTail, src uint64, from, to time.Time) [][]byte {
 	var lo, hi []byte
 	if !from.IsZero() {
 		lo = timeKey(from)
@@ -173,14 +179,26 @@ func sourceFetchKeys(tx *bbolt.Tx, src uint64, from, to time.Time) [][]byte {
 		}
 	}
 	indexed := len(out)
-	tail := tx.Bucket(bucketFetchLog).Cursor()
-	for k, v := tail.Seek(u64(indexedUpTo(tx) + 1)); k != nil; k, v = tail.Next() {
-		if len(v) < fetchPrefix || !bytes.Equal(v[:8], prefix) {
-			continue
+	log := tx.Bucket(bucketFetchLog)
+	w := indexedUpTo(tx)
+	if ids, ok := tail.lookup(src, w, log.Sequence()); ok {
+		for _, id := range ids {
+			k := u64(id)
+			if v := log.Get(k); len(v) >= fetchPrefix && bytes.Equal(v[:8], prefix) {
+				if key := append(bytes.Clone(v[8:fetchPrefix]), k...); in(key) {
+					out = append(out, key)
+				}
+			}
 		}
-		key := append(bytes.Clone(v[8:fetchPrefix]), k...)
-		if in(key) {
-			out = append(out, key)
+	} else {
+		c := log.Cursor()
+		for k, v := c.Seek(u64(w + 1)); k != nil; k, v = c.Next() {
+			if len(v) < fetchPrefix || !bytes.Equal(v[:8], prefix) {
+				continue
+			}
+			if key := append(bytes.Clone(v[8:fetchPrefix]), k...); in(key) {
+				out = append(out, key)
+			}
 		}
 	}
 	if len(out) > indexed {

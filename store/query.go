@@ -21,13 +21,16 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 		if limit == 1 && to.IsZero() && last != nil && (from.IsZero() || bytes.Compare(last, timeKey(from)) >= 0) {
 			keys = [][]byte{last} // the latest fetch, without the tail's scan
 		} else {
-			keys = sourceFetchKeys(tx, sourceID, from, to)
+			keys = sourceFetchKeys(tx, d.tail, sourceID, from, to)
 		}
 		if limit > 0 && len(keys) > limit {
 			keys = keys[len(keys)-limit:]
 		}
 		rs := newFetchReaders(tx)
-		for _, k := range keys {
+		for i, k := range keys {
+			if i > 0 && i%releaseReads == 0 {
+				releaseResident(tx) // a long history is read from all over the log
+			}
 			f, err := readFetch(tx, rs, sourceID, k)
 			if errors.Is(err, ErrNotFound) {
 				err = fmt.Errorf("%w: the fetch index names fetch %d, which the log does not hold", ErrCorrupt, fromU64(k[8:]))
@@ -36,6 +39,9 @@ func (d *DB) Fetches(ctx context.Context, sourceID uint64, from, to time.Time, l
 				return fmt.Errorf("fetch %x: %w", k, err)
 			}
 			out = append(out, f)
+		}
+		if len(keys) > releaseReads {
+			releaseResident(tx)
 		}
 		return nil
 	})

@@ -55,7 +55,6 @@ func (d *DB) Record(ctx context.Context, r Record) (Fetch, *Change, error) {
 	if err != nil {
 		return Fetch{}, nil, fmt.Errorf("record fetch of source %d: %w", r.Fetch.SourceID, err)
 	}
-	d.noteRecord(ctx)
 	return p.fetch, p.change, nil
 }
 
@@ -248,7 +247,7 @@ func (d *DB) writeRecord(tx *bbolt.Tx, p *pendingRecord) error {
 		}
 		f.Version = prev.Seq
 	}
-	if err := putFetch(tx, f, versionsRead(tx, id, r.State.Generation, prev)); err != nil {
+	if err := putFetch(tx, d.tail, f, versionsRead(tx, id, r.State.Generation, prev)); err != nil {
 		return err
 	}
 	firstSight := false

@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -98,13 +97,12 @@ type DB struct {
 	skipLog bool
 	// fetchIndex bounds the fetch log's unindexed tail.
 	fetchIndex FetchIndexOptions
+	// tail is the fetch log's unindexed tail by source (fetchtail.go).
+	tail *fetchTail
 	// guard is what run keeps about transactions that panicked.
 	guard guard
 	// commits is the writer Record hands its records to.
 	commits *GroupCommit[pendingRecord]
-	// records counts the records written, to drop the file's mapped
-	// pages every so many (mapped.go).
-	records atomic.Int64
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
@@ -184,6 +182,9 @@ func Open(path string, opts Options) (*DB, error) {
 		if err == nil {
 			err = d.moveFetches(cmp.Or(opts.moveBatch, moveBatch), opts.moveHook)
 		}
+	}
+	if err == nil {
+		err = d.run(false, func(tx *bbolt.Tx) error { d.tail = newFetchTail(tx); return nil })
 	}
 	if err != nil {
 		d.Close()
