@@ -36,9 +36,13 @@ type fetchTail struct {
 // releases of bbolt's map from the resident set (releaseResident). A
 // check touches about eight pages all over the file (its state, due
 // time, sighting, versions, header sets, blob key, latest fetch) and the
-// kernel maps up to 16 neighbours of each (fault-around): some 0.3 MB a
-// check, so 32 checks leave about 10 MB resident.
-const releaseFetches = 32
+// kernel maps up to 16 neighbours of each (fault-around), at most some
+// 0.5 MB a check. Each release costs the re-faults of the pages every
+// check needs again (branch pages, tiles): at 10,000 sources, on an idle
+// machine, releasing every 32 fetches cost 150-200 µs of CPU per check
+// (x1.5) and every 256 none measurable, with the peak RSS 76-88 MB
+// against 131-138 MB never releasing (docs/benchmarks.md).
+const releaseFetches = 256
 
 // releaseReads is how many fetches a read of one source's history reads
 // between releases: each is on a page of its own once the history spans
