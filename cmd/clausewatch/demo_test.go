@@ -87,7 +87,11 @@ wait:
 	if atom := get("/feed.atom"); strings.Count(atom, "<entry>") != 3 {
 		t.Errorf("atom after the replay: %d entries", strings.Count(atom, "<entry>"))
 	}
-	if m := get("/metrics"); !strings.Contains(m, `clausewatch_changes_total{revet="true"} 3`) || !strings.Contains(m, "clausewatch_last_round_checks 2") {
+	// The replay's two sources may end in one round or two: since workers
+	// no longer wait for their commits (decision record 0052) a round ends
+	// whenever nothing is running or due, which can fall between them.
+	if m := get("/metrics"); !strings.Contains(m, `clausewatch_changes_total{revet="true"} 3`) ||
+		!(strings.Contains(m, "clausewatch_last_round_checks 2") || strings.Contains(m, "clausewatch_last_round_checks 1")) {
 		t.Errorf("metrics after the replay:\n%s", m)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
